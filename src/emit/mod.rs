@@ -1,0 +1,16 @@
+//! Emitters: one `PackageSpec` in, the bytes of one package format out. No Kea knowledge here.
+
+pub mod deb;
+pub mod rpm;
+pub mod tarball;
+
+use crate::spec::{Format, PackageSpec};
+use std::io::Write;
+
+/// Write `spec` in its format to `out`.
+pub fn write_package(spec: &PackageSpec, out: &mut dyn Write) -> anyhow::Result<()> {
+    match spec.format {
+        Format::Deb => deb::write(spec, out),
+        Format::Rpm => rpm::write(spec, out),
+    }
+}

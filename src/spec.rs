@@ -1,0 +1,124 @@
+//! The package model every emitter reads: one `PackageSpec` per package, fully resolved.
+//!
+//! Everything Kea- or distribution-specific has been decided by the time a spec exists (see
+//! `plan`); an emitter only turns a spec into bytes of its format. Both emitters take the same
+//! spec, so a new format is one new emitter.
+
+use std::path::PathBuf;
+
+/// Payload compression of a package (deb: data.tar/control.tar; rpm: the cpio payload).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Compression {
+    Gzip,
+    Xz,
+    Zstd,
+    None,
+}
+
+/// Which package format a spec is emitted as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Format {
+    Deb,
+    Rpm,
+}
+
+/// A version comparison in a relation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Op {
+    /// deb `=`, rpm `=`
+    Eq,
+    /// deb `>=`, rpm `>=`
+    Ge,
+    /// deb `<<`, rpm `<`
+    Lt,
+}
+
+/// One dependency clause: a package name and optional version constraint.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Relation {
+    pub name: String,
+    pub constraint: Option<(Op, String)>,
+}
+
+/// Where a file's bytes come from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    /// Streamed from a file on disk (staged tree).
+    Path(PathBuf),
+    /// Generated in memory (docs, snippets).
+    Bytes(Vec<u8>),
+}
+
+/// How rpm should mark a file; deb ignores it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum FileRole {
+    #[default]
+    Plain,
+    Doc,
+    License,
+}
+
+/// A regular file in the package payload.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileEntry {
+    /// Absolute install path, e.g. `/usr/lib64/kea/hooks/libdhcp_host_cmds.so`.
+    pub path: String,
+    pub source: Source,
+    /// Permission bits only (0o644, 0o755).
+    pub mode: u32,
+    pub role: FileRole,
+}
+
+/// Everything needed to write one package, in format-neutral terms.
+#[derive(Debug, Clone)]
+pub struct PackageSpec {
+    pub format: Format,
+    pub name: String,
+    /// Upstream version, already in the family's syntax (`2.6.5`, `3.1.0~rc1` for deb).
+    pub version: String,
+    /// Debian revision or rpm release, complete (`1`, `1.el9`).
+    pub revision: String,
+    /// Architecture in the format's own words (`amd64`, `x86_64`).
+    pub arch: String,
+    pub summary: String,
+    /// Long description, plain text, paragraphs separated by blank lines.
+    pub description: String,
+    pub maintainer: String,
+    pub homepage: String,
+    pub license: String,
+    /// deb `Section`, rpm `Group`.
+    pub section: String,
+    pub depends: Vec<Relation>,
+    /// Regular files, sorted by path.
+    pub files: Vec<FileEntry>,
+    /// Directories this package owns (rpm `%dir`); deb adds every parent directory anyway.
+    pub owned_dirs: Vec<String>,
+    /// Post-install script (deb `postinst`, rpm `%post`), complete with shebang for deb.
+    pub post_install: Option<String>,
+    /// Changelog entries, newest first (text without decoration).
+    pub changelog: Vec<ChangelogEntry>,
+    /// The one timestamp used for every time field (seconds since the epoch).
+    pub mtime: u64,
+    pub compression: Compression,
+}
+
+/// One changelog entry; emitters format it in their own style.
+#[derive(Debug, Clone)]
+pub struct ChangelogEntry {
+    pub version: String,
+    pub author: String,
+    pub time: u64,
+    pub text: String,
+}
+
+impl PackageSpec {
+    /// The conventional file name: `name_version-rev_arch.deb` or `name-version-rel.arch.rpm`.
+    pub fn file_name(&self) -> String {
+        match self.format {
+            Format::Deb => format!("{}_{}-{}_{}.deb", self.name, self.version, self.revision, self.arch),
+            Format::Rpm => format!("{}-{}-{}.{}.rpm", self.name, self.version, self.revision, self.arch),
+        }
+    }
+}
