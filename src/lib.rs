@@ -4,3 +4,10 @@
 
 pub mod emit;
 pub mod spec;
+pub mod catalog;
+pub mod guidance;
+pub mod profile;
+pub mod report;
+pub mod runner;
+pub mod source;
+pub mod version;

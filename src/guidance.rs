@@ -1,0 +1,255 @@
+//! The configuration guidance a package prints: rendered from `templates/` for the hooks a
+//! package really holds, with the target's real paths.
+
+use crate::catalog::{Catalog, HookInfo};
+use crate::profile::{RuntimeStyle, Target};
+use anyhow::{Context, Result};
+use include_dir::{Dir, include_dir};
+use serde::Serialize;
+use std::path::Path;
+
+static BUILTIN: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/templates");
+
+/// Where Kea's configuration files live on every supported distribution.
+pub const CONFIG_DIR: &str = "/etc/kea";
+
+/// The template set: the built-in one, optionally overridden file by file from a directory.
+pub struct Templates {
+    env: minijinja::Environment<'static>,
+}
+
+impl Templates {
+    pub fn builtin() -> Templates {
+        Templates::with_overrides(None).expect("built-in templates are valid")
+    }
+
+    /// Built-in templates, with any same-named file in `dir` taking their place.
+    pub fn with_overrides(dir: Option<&Path>) -> Result<Templates> {
+        let mut env = minijinja::Environment::new();
+        env.set_syntax(minijinja::syntax::SyntaxConfig::builder().keep_trailing_newline(true).build().expect("default syntax is valid"));
+        env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
+        for file in BUILTIN.files() {
+            let name = file.path().to_string_lossy().into_owned();
+            let text = match dir.map(|d| d.join(&name)).filter(|p| p.is_file()) {
+                Some(p) => std::fs::read_to_string(&p).with_context(|| format!("cannot read template {}", p.display()))?,
+                None => file.contents_utf8().expect("templates are UTF-8").to_string(),
+            };
+            env.add_template_owned(name.clone(), text).with_context(|| format!("template {name} does not parse"))?;
+        }
+        Ok(Templates { env })
+    }
+
+    pub fn render(&self, name: &str, ctx: impl Serialize) -> Result<String> {
+        let t = self.env.get_template(name).with_context(|| format!("no template {name}"))?;
+        t.render(minijinja::Value::from(minijinja::value::Serde(ctx))).with_context(|| format!("cannot render template {name}"))
+    }
+}
+
+/// What the guidance is about.
+pub struct GuidanceInput<'a> {
+    pub package: &'a str,
+    /// The package's full version (`2.6.5-1`).
+    pub version: &'a str,
+    pub kea_version: &'a str,
+    pub hooks: &'a [HookInfo],
+    pub target: &'a Target,
+    pub runtime: RuntimeStyle,
+}
+
+/// The rendered guidance and the JSON snippets that go with it.
+#[derive(Debug, Clone)]
+pub struct Guidance {
+    pub text: String,
+    /// `(file name, JSON text)` per daemon, e.g. `kea-dhcp4-hooks.json`.
+    pub snippets: Vec<(String, String)>,
+}
+
+#[derive(Serialize)]
+struct HookCtx {
+    name: String,
+    title: String,
+    library: String,
+    path: String,
+    processes: Vec<String>,
+    load_message: Option<String>,
+    load_error: Option<String>,
+    note: Option<String>,
+}
+
+#[derive(Serialize)]
+struct DaemonCtx {
+    key: String,
+    config_path: String,
+    service: String,
+    socket: String,
+    snippet: String,
+    snippet_file: String,
+}
+
+#[derive(Serialize)]
+struct MandatoryCtx {
+    hook: String,
+    name: String,
+    meaning: String,
+}
+
+/// The `{ "<Daemon>": { "hooks-libraries": [...] } }` document for one daemon.
+pub fn snippet(hooks: &[HookInfo], daemon: &str, daemon_key: &str, hooks_dir: &str) -> serde_json::Value {
+    let libs: Vec<serde_json::Value> = hooks
+        .iter()
+        .filter(|h| h.daemons.iter().any(|d| d == daemon))
+        .map(|h| {
+            let mut entry = serde_json::Map::new();
+            entry.insert("library".into(), format!("{hooks_dir}/{}", h.library).into());
+            if let Some(p) = h.parameters() {
+                entry.insert("parameters".into(), p);
+            }
+            serde_json::Value::Object(entry)
+        })
+        .collect();
+    serde_json::json!({ daemon_key: { "hooks-libraries": libs } })
+}
+
+/// Render the guidance for `input` with `templates`.
+pub fn render(templates: &Templates, catalog: &Catalog, input: &GuidanceInput) -> Result<Guidance> {
+    let hooks_dir = input.target.hooks_dir();
+    let runtime = input.target.runtime(input.runtime)?;
+    let mut daemons = Vec::new();
+    let mut snippets = Vec::new();
+    for (id, info) in &catalog.daemon {
+        if !input.hooks.iter().any(|h| h.daemons.contains(id)) {
+            continue;
+        }
+        let doc = snippet(input.hooks, id, &info.key, &hooks_dir);
+        let text = serde_json::to_string_pretty(&doc).expect("JSON values serialise");
+        let file = format!("{}-hooks.json", info.config.trim_end_matches(".conf"));
+        snippets.push((file.clone(), format!("{text}\n")));
+        daemons.push(DaemonCtx {
+            key: info.key.clone(),
+            config_path: format!("{CONFIG_DIR}/{}", info.config),
+            service: runtime.services.get(id).cloned().unwrap_or_else(|| info.process.clone()),
+            socket: info.socket.clone(),
+            snippet: text,
+            snippet_file: file,
+        });
+    }
+    let hooks: Vec<HookCtx> = input
+        .hooks
+        .iter()
+        .map(|h| HookCtx {
+            name: h.name.clone(),
+            title: h.title.clone(),
+            library: h.library.clone(),
+            path: format!("{hooks_dir}/{}", h.library),
+            processes: h.daemons.iter().map(|d| catalog.daemon[d].process.clone()).collect(),
+            load_message: h.load_message.clone(),
+            load_error: h.load_error.clone(),
+            note: h.optional_note.clone(),
+        })
+        .collect();
+    let mandatory: Vec<MandatoryCtx> = input
+        .hooks
+        .iter()
+        .flat_map(|h| h.mandatory.iter().map(|m| MandatoryCtx { hook: h.name.clone(), name: m.name.clone(), meaning: m.meaning.clone() }))
+        .collect();
+    let mut commands: Vec<String> = input.hooks.iter().flat_map(|h| h.commands.iter().cloned()).collect();
+    commands.dedup();
+    let kind_word = if input.hooks.iter().all(|h| h.kind == crate::catalog::HookKind::Subscriber) { "subscriber" } else { "premium" };
+    let text = templates.render(
+        "guidance.txt.j2",
+        serde_json::json!({
+            "package": input.package,
+            "version": input.version,
+            "kea_version": input.kea_version,
+            "kind_word": kind_word,
+            "hooks_dir": hooks_dir,
+            "hooks": hooks,
+            "daemons": daemons,
+            "mandatory": mandatory,
+            "commands": commands,
+            "runtime_common": runtime.common,
+            "doc_dir": format!("/usr/share/doc/{}", input.package),
+        }),
+    )?;
+    Ok(Guidance { text, snippets })
+}
+
+/// The post-install script (deb `postinst`, rpm `%post`) that prints `guidance`.
+pub fn post_install(templates: &Templates, format: crate::spec::Format, package: &str, hook_paths: &[String], guidance: &str) -> Result<String> {
+    let hooks: Vec<_> = hook_paths.iter().map(|p| serde_json::json!({ "path": p })).collect();
+    let format = match format {
+        crate::spec::Format::Deb => "deb",
+        crate::spec::Format::Rpm => "rpm",
+    };
+    templates.render(
+        "post-install.sh.j2",
+        serde_json::json!({ "package": package, "format": format, "hooks": hooks, "guidance": guidance.trim_end() }),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::profile::Profiles;
+
+    fn hooks(names: &[&str]) -> Vec<HookInfo> {
+        let c = Catalog::builtin();
+        names.iter().map(|n| c.by_name(n).unwrap().clone()).collect()
+    }
+
+    fn guidance(target: &str, names: &[&str]) -> Guidance {
+        let t = Profiles::builtin().target(target).unwrap();
+        let h = hooks(names);
+        let input = GuidanceInput { package: "kea-premium-hooks", version: "2.6.5-1", kea_version: "2.6.5", hooks: &h, target: &t, runtime: RuntimeStyle::Distribution };
+        render(&Templates::builtin(), &Catalog::builtin(), &input).unwrap()
+    }
+
+    #[test]
+    fn snippets_are_valid_json_with_real_paths_per_daemon() {
+        let g = guidance("debian-12-amd64", &["host_cmds", "flex_id", "ping_check"]);
+        let names: Vec<_> = g.snippets.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(names, ["kea-dhcp4-hooks.json", "kea-dhcp6-hooks.json"]);
+        let v4: serde_json::Value = serde_json::from_str(&g.snippets[0].1).unwrap();
+        let libs = v4["Dhcp4"]["hooks-libraries"].as_array().unwrap();
+        assert_eq!(libs.len(), 3);
+        assert_eq!(libs[0]["library"], "/usr/lib/x86_64-linux-gnu/kea/hooks/libdhcp_host_cmds.so");
+        assert!(libs[1]["parameters"]["identifier-expression"].as_str().unwrap().starts_with("REPLACE-ME"));
+        let v6: serde_json::Value = serde_json::from_str(&g.snippets[1].1).unwrap();
+        let libs6 = v6["Dhcp6"]["hooks-libraries"].as_array().unwrap();
+        assert_eq!(libs6.len(), 2, "ping_check is v4 only");
+        assert!(!g.snippets[1].1.contains("ping_check"));
+    }
+
+    #[test]
+    fn text_names_files_parameters_and_log_messages() {
+        let g = guidance("rhel-9-x86_64", &["host_cmds", "flex_id"]);
+        let t = &g.text;
+        for want in [
+            "/etc/kea/kea-dhcp4.conf",
+            "/etc/kea/kea-dhcp6.conf",
+            "/usr/lib64/kea/hooks/libdhcp_host_cmds.so",
+            "\"identifier-expression\" is the expression",
+            "HOST_CMDS_INIT_OK",
+            "HOOKS_LIBRARY_LOADED hooks library /usr/lib64/kea/hooks/libdhcp_flex_id.so successfully loaded",
+            "FLEX_ID_EXPRESSION_NOT_DEFINED",
+            "HOOKS_LOAD_ERROR",
+            "systemctl restart kea-dhcp4",
+            "socat - UNIX:/run/kea/kea4-ctrl-socket",
+            "reservation-add",
+        ] {
+            assert!(t.contains(want), "guidance lacks {want:?}:\n{t}");
+        }
+        // The snippet printed in the text is the same JSON as the file.
+        assert!(t.contains(g.snippets[0].1.trim_end()));
+    }
+
+    #[test]
+    fn post_install_script_embeds_guidance_and_exits_zero() {
+        let s = post_install(&Templates::builtin(), crate::spec::Format::Deb, "p", &["/usr/lib/x/kea/hooks/a.so".into()], "HELLO").unwrap();
+        assert!(s.starts_with("#!/bin/sh\n"));
+        assert!(s.contains("configure) ;;") && s.contains("HELLO") && s.contains("${DPKG_ROOT:-}$lib"));
+        assert!(s.trim_end().ends_with("exit 0"));
+        let r = post_install(&Templates::builtin(), crate::spec::Format::Rpm, "p", &[], "HELLO").unwrap();
+        assert!(!r.contains("configure)"));
+    }
+}

@@ -1,0 +1,200 @@
+//! Distribution profiles (`packaging/profiles/*.toml`) and targets such as `debian-12-amd64`.
+
+use crate::spec::{Compression, Format};
+use anyhow::{Context, Result, bail};
+use include_dir::{Dir, include_dir};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+
+static BUILTIN: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/packaging/profiles");
+
+/// Which Kea packages the hooks package depends on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default, Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RuntimeStyle {
+    /// The distribution's own Kea (`kea-common`, `kea-libs`).
+    #[default]
+    Distribution,
+    /// ISC's repositories (`isc-kea-common`, …).
+    Isc,
+}
+
+/// Kea runtime package names of one style.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct RuntimePackages {
+    /// The package holding `libkea-*` (what every hook links against).
+    pub common: String,
+    pub dhcp4: String,
+    pub dhcp6: String,
+    pub ctrl_agent: String,
+    pub ddns: String,
+    /// systemd unit per daemon (`dhcp4` → `kea-dhcp4-server`).
+    pub services: BTreeMap<String, String>,
+}
+
+/// One architecture of a profile.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct ArchInfo {
+    /// The ELF machine the binaries must have (`x86_64`, `aarch64`).
+    pub elf_machine: String,
+    pub libdir: String,
+}
+
+/// A distribution release's packaging facts.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Profile {
+    #[serde(skip)]
+    pub id: String,
+    pub name: String,
+    pub family: Format,
+    #[serde(default)]
+    pub dist_tag: String,
+    pub compression: Compression,
+    pub runtime: BTreeMap<RuntimeStyle, RuntimePackages>,
+    pub arch: BTreeMap<String, ArchInfo>,
+}
+
+/// A profile with one architecture chosen: what a package is built for.
+#[derive(Debug, Clone)]
+pub struct Target {
+    pub profile: Profile,
+    /// Architecture in the family's words (`amd64`, `x86_64`).
+    pub arch: String,
+    pub arch_info: ArchInfo,
+}
+
+impl Target {
+    /// `debian-12-amd64`.
+    pub fn id(&self) -> String {
+        format!("{}-{}", self.profile.id, self.arch)
+    }
+    /// Where Kea looks for hooks on this target (kea-facts.md §4).
+    pub fn hooks_dir(&self) -> String {
+        format!("{}/kea/hooks", self.arch_info.libdir)
+    }
+    pub fn runtime(&self, style: RuntimeStyle) -> Result<&RuntimePackages> {
+        self.profile
+            .runtime
+            .get(&style)
+            .with_context(|| format!("profile {} has no runtime package names for the {style:?} style", self.profile.id))
+    }
+}
+
+/// All profiles keapack knows: the built-in ones plus any the user adds.
+#[derive(Debug, Clone, Default)]
+pub struct Profiles {
+    by_id: BTreeMap<String, Profile>,
+}
+
+impl Profiles {
+    pub fn builtin() -> Profiles {
+        let mut p = Profiles::default();
+        for file in BUILTIN.files() {
+            let id = file.path().file_stem().and_then(|s| s.to_str()).expect("profile file names are UTF-8");
+            let text = file.contents_utf8().expect("profiles are UTF-8");
+            p.add(id, text, &format!("packaging/profiles/{}", file.path().display())).expect("built-in profiles are valid");
+        }
+        p
+    }
+
+    /// Add (or replace) a profile from TOML text.
+    pub fn add(&mut self, id: &str, text: &str, origin: &str) -> Result<()> {
+        let mut profile: Profile = toml::from_str(text).with_context(|| format!("invalid profile {origin}"))?;
+        profile.id = id.to_string();
+        self.insert(profile);
+        Ok(())
+    }
+
+    pub fn insert(&mut self, profile: Profile) {
+        self.by_id.insert(profile.id.clone(), profile);
+    }
+
+    pub fn ids(&self) -> impl Iterator<Item = &str> {
+        self.by_id.keys().map(String::as_str)
+    }
+
+    /// Resolve `debian-12-amd64`; `debian-12` alone takes the build host's architecture.
+    pub fn target(&self, spec: &str) -> Result<Target> {
+        let (profile, arch) = match self.by_id.get(spec) {
+            Some(p) => (p, host_arch(p.family).to_string()),
+            None => {
+                let (pid, arch) = spec.rsplit_once('-').unwrap_or((spec, ""));
+                match self.by_id.get(pid) {
+                    Some(p) => (p, arch.to_string()),
+                    None => bail!(
+                        "unknown target '{spec}'; targets are a profile and an architecture, e.g. debian-12-amd64. Profiles: {}",
+                        self.ids().collect::<Vec<_>>().join(", ")
+                    ),
+                }
+            }
+        };
+        let Some(info) = profile.arch.get(&arch) else {
+            bail!(
+                "profile {} has no architecture '{arch}' (it has: {})",
+                profile.id,
+                profile.arch.keys().cloned().collect::<Vec<_>>().join(", ")
+            );
+        };
+        Ok(Target { profile: profile.clone(), arch, arch_info: info.clone() })
+    }
+}
+
+/// The build host's architecture in a family's words.
+pub fn host_arch(family: Format) -> &'static str {
+    match (std::env::consts::ARCH, family) {
+        ("x86_64", Format::Deb) => "amd64",
+        ("aarch64", Format::Deb) => "arm64",
+        ("aarch64", Format::Rpm) => "aarch64",
+        _ => "x86_64",
+    }
+}
+
+/// The build host's distribution family, from `/etc/os-release` (`ID`, `ID_LIKE`).
+pub fn host_family() -> Option<Format> {
+    let text = std::fs::read_to_string("/etc/os-release").ok()?;
+    let words: Vec<String> = text
+        .lines()
+        .filter_map(|l| l.strip_prefix("ID=").or_else(|| l.strip_prefix("ID_LIKE=")))
+        .flat_map(|v| v.trim_matches('"').split_whitespace().map(str::to_string).collect::<Vec<_>>())
+        .collect();
+    if words.iter().any(|w| w == "debian" || w == "ubuntu") {
+        Some(Format::Deb)
+    } else if words.iter().any(|w| ["rhel", "fedora", "centos", "rocky", "almalinux"].contains(&w.as_str())) {
+        Some(Format::Rpm)
+    } else {
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtin_targets_have_the_family_hooks_dirs() {
+        let p = Profiles::builtin();
+        let t = p.target("debian-12-amd64").unwrap();
+        assert_eq!(t.hooks_dir(), "/usr/lib/x86_64-linux-gnu/kea/hooks");
+        assert_eq!(t.runtime(RuntimeStyle::Distribution).unwrap().common, "kea-common");
+        assert_eq!(p.target("ubuntu-24.04-arm64").unwrap().hooks_dir(), "/usr/lib/aarch64-linux-gnu/kea/hooks");
+        let r = p.target("rhel-9-x86_64").unwrap();
+        assert_eq!(r.hooks_dir(), "/usr/lib64/kea/hooks");
+        assert_eq!(r.profile.family, Format::Rpm);
+        assert_eq!(r.profile.dist_tag, ".el9");
+        assert_eq!(r.runtime(RuntimeStyle::Distribution).unwrap().common, "kea-libs");
+        assert_eq!(r.runtime(RuntimeStyle::Isc).unwrap().common, "isc-kea-common");
+        assert_eq!(p.target("fedora-44-aarch64").unwrap().hooks_dir(), "/usr/lib64/kea/hooks");
+    }
+
+    #[test]
+    fn unknown_targets_explain_themselves() {
+        let p = Profiles::builtin();
+        let e = p.target("slackware-15-amd64").unwrap_err().to_string();
+        assert!(e.contains("unknown target") && e.contains("debian-12"), "{e}");
+        let e = p.target("debian-12-sparc").unwrap_err().to_string();
+        assert!(e.contains("no architecture 'sparc'") && e.contains("amd64"), "{e}");
+    }
+}

@@ -1,0 +1,174 @@
+//! The one place external commands run: each step logged to its own file, timed, and reported.
+//!
+//! A step prints a line when it starts and when it ends (with its duration). On a terminal a
+//! spinner shows the step, the elapsed time and the last line the command printed. A failure
+//! names the step, shows the log's last lines and gives the log's path.
+
+use anyhow::{Context, Result, bail};
+use std::collections::VecDeque;
+use std::ffi::OsString;
+use std::fs;
+use std::io::{BufRead, BufReader, IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// How many lines of a failed step's log an error shows.
+const TAIL_LINES: usize = 25;
+
+/// Runs the steps of one keapack run; numbers their logs in order.
+pub struct Runner {
+    log_dir: PathBuf,
+    env: Vec<(String, OsString)>,
+    step: usize,
+    quiet: bool,
+}
+
+/// What a finished step left behind.
+#[derive(Debug)]
+pub struct StepOutcome {
+    pub log: PathBuf,
+    pub duration: Duration,
+}
+
+impl Runner {
+    /// A runner writing logs under `log_dir`, adding `env` to every command it starts.
+    pub fn new(log_dir: &Path, env: Vec<(String, OsString)>, quiet: bool) -> Result<Self> {
+        fs::create_dir_all(log_dir).with_context(|| format!("cannot create the log directory {}", log_dir.display()))?;
+        Ok(Runner { log_dir: log_dir.to_path_buf(), env, step: 0, quiet })
+    }
+
+    /// Print a progress note (suppressed with `quiet`).
+    pub fn note(&self, msg: &str) {
+        if !self.quiet {
+            eprintln!("keapack: {msg}");
+        }
+    }
+
+    /// Time an in-process step the same way commands are timed.
+    pub fn in_process<T>(&mut self, title: &str, f: impl FnOnce() -> Result<T>) -> Result<T> {
+        self.note(&format!("{title} …"));
+        let start = Instant::now();
+        let out = f().with_context(|| format!("step '{title}' failed"))?;
+        self.note(&format!("{title}: done in {}", human(start.elapsed())));
+        Ok(out)
+    }
+
+    /// Run `cmd` as the step `title` (`slug` names its log file). Fails when it exits non-zero.
+    pub fn run(&mut self, title: &str, slug: &str, cmd: &mut Command) -> Result<StepOutcome> {
+        self.step += 1;
+        let log = self.log_dir.join(format!("{:02}-{slug}.log", self.step));
+        let mut log_file = fs::File::create(&log).with_context(|| format!("cannot create the log {}", log.display()))?;
+        writeln!(log_file, "$ {}", describe(cmd))?;
+        for (k, v) in &self.env {
+            cmd.env(k, v);
+        }
+        cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
+
+        self.note(&format!("{title} …"));
+        let start = Instant::now();
+        let mut child = cmd.spawn().with_context(|| format!("step '{title}': cannot start `{}`", describe(cmd)))?;
+
+        let spinner = (!self.quiet && std::io::stderr().is_terminal()).then(|| {
+            let pb = indicatif::ProgressBar::new_spinner();
+            pb.set_style(indicatif::ProgressStyle::with_template("{spinner} {prefix} [{elapsed}] {wide_msg}").unwrap());
+            pb.set_prefix(title.to_string());
+            pb.enable_steady_tick(Duration::from_millis(120));
+            pb
+        });
+        let sink = Arc::new(Mutex::new((log_file, VecDeque::<String>::new())));
+        let readers: Vec<_> = [child.stdout.take().map(|s| Box::new(s) as Box<dyn std::io::Read + Send>), child.stderr.take().map(|s| Box::new(s) as _)]
+            .into_iter()
+            .flatten()
+            .map(|stream| {
+                let sink = Arc::clone(&sink);
+                let pb = spinner.clone();
+                std::thread::spawn(move || {
+                    for line in BufReader::new(stream).split(b'\n').map_while(|l| l.ok()) {
+                        let line = String::from_utf8_lossy(&line).into_owned();
+                        let mut guard = sink.lock().unwrap();
+                        let _ = writeln!(guard.0, "{line}");
+                        guard.1.push_back(line.clone());
+                        if guard.1.len() > TAIL_LINES {
+                            guard.1.pop_front();
+                        }
+                        if let Some(pb) = &pb {
+                            pb.set_message(line);
+                        }
+                    }
+                })
+            })
+            .collect();
+        let status = child.wait().with_context(|| format!("step '{title}': lost the command"))?;
+        for r in readers {
+            let _ = r.join();
+        }
+        if let Some(pb) = spinner {
+            pb.finish_and_clear();
+        }
+        let duration = start.elapsed();
+        if !status.success() {
+            let tail: Vec<String> = sink.lock().unwrap().1.iter().cloned().collect();
+            bail!(StepFailed { title: title.to_string(), log: log.clone(), tail, status: status.to_string() });
+        }
+        self.note(&format!("{title}: done in {}", human(duration)));
+        Ok(StepOutcome { log, duration })
+    }
+}
+
+/// A command that exited non-zero: its step, its log and the log's last lines.
+#[derive(Debug)]
+pub struct StepFailed {
+    pub title: String,
+    pub log: PathBuf,
+    pub tail: Vec<String>,
+    pub status: String,
+}
+
+impl std::fmt::Display for StepFailed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        writeln!(f, "step '{}' failed ({}). Last lines of its log:", self.title, self.status)?;
+        for l in &self.tail {
+            writeln!(f, "  | {l}")?;
+        }
+        write!(f, "Full log: {}", self.log.display())
+    }
+}
+
+impl std::error::Error for StepFailed {}
+
+/// `1m 05s`, `12.3s`.
+pub fn human(d: Duration) -> String {
+    let s = d.as_secs_f64();
+    if s >= 60.0 { format!("{}m {:02}s", (s / 60.0) as u64, (s % 60.0) as u64) } else { format!("{s:.1}s") }
+}
+
+/// The command line as a user would type it.
+pub fn describe(cmd: &Command) -> String {
+    std::iter::once(cmd.get_program()).chain(cmd.get_args()).map(|a| a.to_string_lossy().into_owned()).collect::<Vec<_>>().join(" ")
+}
+
+/// Is `program` on `PATH`?
+pub fn have(program: &str) -> bool {
+    std::env::var_os("PATH")
+        .map(|p| std::env::split_paths(&p).any(|d| d.join(program).is_file()))
+        .unwrap_or(false)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn failing_step_names_step_log_and_tail() {
+        let tmp = tempfile::tempdir().unwrap();
+        let mut r = Runner::new(tmp.path(), vec![("KEAPACK_T".into(), "v1".into())], true).unwrap();
+        let ok = r.run("echo", "echo", Command::new("sh").args(["-c", "echo $KEAPACK_T"])).unwrap();
+        assert!(fs::read_to_string(&ok.log).unwrap().contains("v1"));
+        let err = r.run("break things", "break", Command::new("sh").args(["-c", "echo first; echo last >&2; exit 3"])).unwrap_err();
+        let text = err.to_string();
+        assert!(text.contains("step 'break things' failed"), "{text}");
+        assert!(text.contains("| last") && text.contains("02-break.log"), "{text}");
+    }
+}
