@@ -39,6 +39,11 @@ impl Runner {
         Ok(Runner { log_dir: log_dir.to_path_buf(), env, step: 0, quiet })
     }
 
+    /// Replace the environment added to every later command.
+    pub fn set_env(&mut self, env: Vec<(String, OsString)>) {
+        self.env = env;
+    }
+
     /// Print a progress note (suppressed with `quiet`).
     pub fn note(&self, msg: &str) {
         if !self.quiet {

@@ -1,0 +1,197 @@
+//! Runs Kea's own build system with the overlay in place, proves the overlay was detected, and
+//! installs into `<work>/stage` with `DESTDIR`.
+
+use crate::report::{self, PremiumReport};
+use crate::runner::{Runner, StepFailed, have};
+use crate::source::{BuildSystem, PreparedTree};
+use anyhow::{Context, Result, bail};
+use std::collections::BTreeSet;
+use std::ffi::OsString;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// What the build step needs to know.
+#[derive(Debug, Clone)]
+pub struct BuildOptions {
+    /// The library directory configured into the build (`/usr/lib/x86_64-linux-gnu`, `/usr/lib64`).
+    pub libdir: String,
+    /// The user's own configure options ("the same options as the Kea you run").
+    pub user_args: Vec<String>,
+    pub jobs: usize,
+    /// `SOURCE_DATE_EPOCH` for the build.
+    pub epoch: u64,
+}
+
+/// What the build left behind.
+#[derive(Debug, Clone)]
+pub struct BuildOutput {
+    /// The `DESTDIR` the build installed into.
+    pub stage: PathBuf,
+    pub report: PremiumReport,
+    /// File names of the hook libraries the overlay built (`libdhcp_host_cmds.so`).
+    pub premium_libraries: BTreeSet<String>,
+    /// The configure command line, as run.
+    pub configure_args: Vec<String>,
+}
+
+/// The message Kea 2.6.2+ configure prints when the overlay arrived after autoreconf.
+const STUB_ERROR: &str = "You appear to have added premium hooks after running autoreconf";
+
+/// The tools a build system needs, each with the apt and dnf packages that provide it.
+pub fn required_tools(system: BuildSystem) -> &'static [(&'static str, &'static str, &'static str)] {
+    match system {
+        BuildSystem::Autotools => &[
+            ("autoreconf", "autoconf", "autoconf"),
+            ("aclocal", "automake", "automake"),
+            ("libtoolize", "libtool", "libtool"),
+            ("make", "make", "make"),
+            ("g++", "g++", "gcc-c++"),
+            ("strip", "binutils", "binutils"),
+        ],
+        BuildSystem::Meson => &[
+            ("meson", "meson (or `pip install meson`)", "meson"),
+            ("ninja", "ninja-build", "ninja-build"),
+            ("g++", "g++", "gcc-c++"),
+            ("strip", "binutils", "binutils"),
+        ],
+    }
+}
+
+/// Fail before anything runs when a needed tool is missing, naming the packages to install.
+pub fn check_tools(system: BuildSystem) -> Result<()> {
+    let missing: Vec<_> = required_tools(system).iter().filter(|(tool, _, _)| !have(tool)).collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let names: Vec<_> = missing.iter().map(|(t, _, _)| *t).collect();
+    let apt: Vec<_> = missing.iter().map(|(_, a, _)| *a).collect();
+    let dnf: Vec<_> = missing.iter().map(|(_, _, d)| *d).collect();
+    bail!(
+        "missing build tools: {}. Install them (apt-get install {} / dnf install {}) or rerun with --install-deps",
+        names.join(", "),
+        apt.join(" "),
+        dnf.join(" ")
+    )
+}
+
+/// The normalised environment every build command runs in.
+pub fn build_env(tree: &Path, epoch: u64) -> Vec<(String, OsString)> {
+    // Debian's dpkg-buildflags defaults, plus a prefix map so no build path reaches the binaries.
+    let map = format!("-ffile-prefix-map={}=.", tree.display());
+    let cflags = format!("-g -O2 {map} -fstack-protector-strong -Wformat -Werror=format-security");
+    let mut env: Vec<(String, OsString)> = vec![
+        ("LC_ALL".into(), "C".into()),
+        ("LANG".into(), "C".into()),
+        ("TZ".into(), "UTC".into()),
+        ("SOURCE_DATE_EPOCH".into(), epoch.to_string().into()),
+        ("CFLAGS".into(), cflags.clone().into()),
+        ("CXXFLAGS".into(), cflags.into()),
+        ("CPPFLAGS".into(), "-Wdate-time -D_FORTIFY_SOURCE=2".into()),
+        ("LDFLAGS".into(), "-Wl,-z,relro -Wl,-z,now".into()),
+    ];
+    // A user's own flags come after ours, so theirs win.
+    for (k, v) in env.iter_mut() {
+        if let Some(user) = std::env::var_os(k.as_str()).filter(|_| k.ends_with("FLAGS")) {
+            let mut joined = v.clone();
+            joined.push(" ");
+            joined.push(user);
+            *v = joined;
+        }
+    }
+    env
+}
+
+/// Build the prepared tree and install it into `<work>/stage`.
+pub fn build(tree: &PreparedTree, work: &Path, opts: &BuildOptions, runner: &mut Runner) -> Result<BuildOutput> {
+    match tree.build_system {
+        BuildSystem::Autotools => autotools(tree, work, opts, runner),
+        BuildSystem::Meson => bail!(
+            "Kea {} builds with meson; this keapack builds autotools Kea trees only (Kea 1.4 to 2.7.9). Meson support is planned.",
+            tree.version
+        ),
+    }
+}
+
+fn autotools(tree: &PreparedTree, work: &Path, opts: &BuildOptions, runner: &mut Runner) -> Result<BuildOutput> {
+    let root = &tree.root;
+    runner.run("autoreconf -if", "autoreconf", Command::new("autoreconf").arg("-if").current_dir(root))?;
+
+    let mut args: Vec<String> = [
+        "--prefix=/usr".to_string(),
+        format!("--libdir={}", opts.libdir),
+        "--sysconfdir=/etc".into(),
+        "--localstatedir=/var".into(),
+        "--disable-static".into(),
+        "--disable-rpath".into(),
+    ]
+    .into();
+    args.extend(opts.user_args.iter().cloned());
+    let configured = runner.run("configure", "configure", Command::new("./configure").args(&args).current_dir(root));
+    if let Err(e) = configured {
+        if let Some(failed) = e.downcast_ref::<StepFailed>() {
+            let log = fs::read_to_string(&failed.log).unwrap_or_default();
+            if log.contains(STUB_ERROR) {
+                return Err(e.context(
+                    "configure says the premium overlay was added after autoreconf: autoreconf did not pick up premium/config.m4. \
+                     Check that the overlay sits at the Kea tree's root (premium/config.m4 next to configure.ac) and that configure.ac \
+                     includes it (m4_sinclude(premium/config.m4)).",
+                ));
+            }
+        }
+        return Err(e);
+    }
+
+    let report_path = root.join("config.report");
+    let text = fs::read_to_string(&report_path).with_context(|| {
+        format!("configure finished but wrote no {}; cannot prove the premium overlay was detected", report_path.display())
+    })?;
+    let report = report::parse(&text);
+    if !report.detected() {
+        let shown = if report.evidence.is_empty() { "  (the report has no \"Premium hooks:\" line at all)".to_string() } else { report.evidence.iter().map(|l| format!("  {l}")).collect::<Vec<_>>().join("\n") };
+        bail!(
+            "Kea's configure did not detect the premium overlay. {} says:\n{shown}\n\
+             Likely causes: the overlay was unpacked in the wrong place (premium/ must sit at the Kea tree's root, next to configure.ac), \
+             or autoreconf did not pick up premium/config.m4 (configure.ac must m4_sinclude it; rerun autoreconf -if).",
+            report_path.display()
+        );
+    }
+    runner.note(&format!("premium overlay detected: {}", report.evidence.join(" | ").trim()));
+
+    runner.run(&format!("make -j{}", opts.jobs), "make", Command::new("make").arg(format!("-j{}", opts.jobs)).current_dir(root))?;
+
+    let stage = work.join("stage");
+    if stage.exists() {
+        fs::remove_dir_all(&stage).with_context(|| format!("cannot clear {}", stage.display()))?;
+    }
+    // Kea says parallel install breaks: no -j here.
+    let destdir = format!("DESTDIR={}", stage.display());
+    runner.run("make install", "make-install", Command::new("make").args(["install", &destdir]).current_dir(root))?;
+
+    let premium_libraries = built_libraries(&root.join("premium"))?;
+    let mut configure_args = vec!["./configure".to_string()];
+    configure_args.extend(args);
+    Ok(BuildOutput { stage, report, premium_libraries, configure_args })
+}
+
+/// The shared objects libtool built under a directory (`.libs/*.so`), by file name.
+pub fn built_libraries(dir: &Path) -> Result<BTreeSet<String>> {
+    let mut found = BTreeSet::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in fs::read_dir(&d).with_context(|| format!("cannot read {}", d.display()))? {
+            let entry = entry?;
+            let path = entry.path();
+            let kind = entry.file_type()?;
+            if kind.is_dir() {
+                stack.push(path);
+            } else if let Some(name) = path.file_name().and_then(|n| n.to_str())
+                && name.ends_with(".so")
+                && (kind.is_file() || kind.is_symlink())
+            {
+                found.insert(name.to_string());
+            }
+        }
+    }
+    Ok(found)
+}

@@ -1,0 +1,152 @@
+//! One keapack run, start to end: source → build → stage → plan → emit → publish.
+
+use crate::build::{self, BuildOptions};
+use crate::catalog::Catalog;
+use crate::guidance::Templates;
+use crate::manifest::Manifest;
+use crate::plan::{self, PlanInput};
+use crate::profile::{self, Profiles, Target};
+use crate::publish;
+use crate::runner::Runner;
+use crate::source;
+use anyhow::{Context, Result, bail};
+use std::path::{Path, PathBuf};
+
+/// Everything `keapack build` was asked to do.
+#[derive(Debug, Clone, Default)]
+pub struct BuildRequest {
+    pub kea: PathBuf,
+    pub premium: PathBuf,
+    /// Targets from the command line; empty means the manifest's.
+    pub targets: Vec<String>,
+    pub out: PathBuf,
+    pub work: PathBuf,
+    pub manifest: Manifest,
+    pub jobs: Option<usize>,
+    pub revision: Option<String>,
+    /// Configure options given after `--`, added to the manifest's.
+    pub extra_configure: Vec<String>,
+    pub templates_dir: Option<PathBuf>,
+    pub allow_version_mismatch: bool,
+    /// The timestamp for every output; `None` means SOURCE_DATE_EPOCH, else the inputs' newest time.
+    pub epoch: Option<u64>,
+    pub quiet: bool,
+}
+
+/// What a run produced.
+#[derive(Debug, Clone)]
+pub struct BuildOutcome {
+    pub packages: Vec<PathBuf>,
+    pub sums: PathBuf,
+    pub epoch: u64,
+}
+
+/// The default work directory: `$XDG_CACHE_HOME/keapack/<name>` (or `~/.cache/keapack/<name>`).
+pub fn default_work_dir(name: &str) -> PathBuf {
+    let cache = std::env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
+        .unwrap_or_else(std::env::temp_dir);
+    cache.join("keapack").join(name)
+}
+
+/// `SOURCE_DATE_EPOCH` from the environment, if set and valid.
+pub fn env_epoch() -> Result<Option<u64>> {
+    match std::env::var("SOURCE_DATE_EPOCH") {
+        Ok(v) if !v.trim().is_empty() => {
+            Ok(Some(v.trim().parse().with_context(|| format!("SOURCE_DATE_EPOCH='{v}' is not a number of seconds"))?))
+        }
+        _ => Ok(None),
+    }
+}
+
+/// Resolve the targets, CLI first, then the manifest's.
+pub fn resolve_targets(profiles: &Profiles, cli: &[String], manifest: &Manifest) -> Result<Vec<Target>> {
+    let names = if cli.is_empty() { &manifest.targets } else { cli };
+    if names.is_empty() {
+        bail!(
+            "no target: name one or more with --target (e.g. --target debian-12-amd64 --target rhel-9-x86_64) or in the manifest's targets. Profiles: {}",
+            profiles.ids().collect::<Vec<_>>().join(", ")
+        );
+    }
+    names.iter().map(|n| profiles.target(n)).collect()
+}
+
+/// Run the whole flow.
+pub fn build(req: &BuildRequest) -> Result<BuildOutcome> {
+    let profiles = Profiles::builtin();
+    let targets = resolve_targets(&profiles, &req.targets, &req.manifest)?;
+    let templates = Templates::with_overrides(req.templates_dir.as_deref())?;
+    let catalog = Catalog::builtin();
+    let mut package = req.manifest.package.clone();
+    if let Some(r) = &req.revision {
+        package.revision = r.clone();
+    }
+    // Validate the edited manifest the same way a file is validated.
+    anyhow::ensure!(crate::manifest::valid_name(&package.name), "'{}' is not a valid package name", package.name);
+
+    // SAFETY: umask only changes this process's file-creation mask.
+    unsafe { libc::umask(0o022) };
+    let mut runner = Runner::new(&req.work.join("logs"), Vec::new(), req.quiet)?;
+    let tree = runner.in_process("prepare the source tree", || {
+        source::prepare(&req.kea, &req.premium, &req.work.join("source"), req.allow_version_mismatch)
+    })?;
+    runner.note(&format!("Kea {} ({:?}) with the premium overlay at {}", tree.version, tree.build_system, tree.root.display()));
+    build::check_tools(tree.build_system)?;
+
+    let epoch = match req.epoch {
+        Some(e) => e,
+        None => match env_epoch()? {
+            Some(e) => e,
+            None if tree.newest_input_time > 0 => tree.newest_input_time,
+            None => bail!("cannot derive a timestamp from the inputs (no file times); set SOURCE_DATE_EPOCH"),
+        },
+    };
+
+    // One build serves every target: hooks embed no library directory.
+    let host = profile::host_family();
+    let build_target = targets.iter().find(|t| Some(t.profile.family) == host).unwrap_or(&targets[0]);
+    for t in &targets {
+        if host.is_some() && Some(t.profile.family) != host {
+            eprintln!(
+                "warning: target {} is a {:?} distribution but this build host is not; its hooks link against this host's libraries. Build production packages on a host of the target's family.",
+                t.id(),
+                t.profile.family
+            );
+        }
+    }
+    let mut user_args = req.manifest.build.configure_options.clone();
+    user_args.extend(req.extra_configure.iter().cloned());
+    let jobs = req.jobs.or(req.manifest.build.jobs).unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let opts = BuildOptions { libdir: build_target.arch_info.libdir.clone(), user_args, jobs, epoch };
+    runner.set_env(build::build_env(&tree.root, epoch));
+    let built = build::build(&tree, &req.work, &opts, &mut runner)?;
+    let hooks = crate::stage::inventory(&built.stage, &opts.libdir, &built.premium_libraries, &mut runner)?;
+    runner.note(&format!(
+        "staged hooks: {}",
+        hooks.iter().map(|h| format!("{}{}", h.library, if h.premium { " (premium)" } else { "" })).collect::<Vec<_>>().join(", ")
+    ));
+
+    let mut packages = Vec::new();
+    for target in &targets {
+        let spec = plan::plan(&PlanInput {
+            package: &package,
+            kea_version: &tree.version,
+            hooks: &hooks,
+            target,
+            epoch,
+            catalog: &catalog,
+            templates: &templates,
+        })?;
+        let name = spec.file_name();
+        let path = runner.in_process(&format!("write {name}"), || publish::publish(&req.out, &name, |w| crate::emit::write_package(&spec, w)))?;
+        packages.push(path);
+    }
+    let sums = publish::update_sums(&req.out, &packages)?;
+    Ok(BuildOutcome { packages, sums, epoch })
+}
+
+/// Make `path` absolute against the current directory, without touching the file system.
+pub fn absolute(path: &Path) -> PathBuf {
+    std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf())
+}

@@ -1,0 +1,189 @@
+//! Inventory + manifest + profile → `PackageSpec`. All Kea and distribution knowledge ends here.
+
+use crate::catalog::{Catalog, HookInfo};
+use crate::emit::deb::changelog_debian_gz;
+use crate::guidance::{self, GuidanceInput, Templates};
+use crate::manifest::PackageSection;
+use crate::profile::Target;
+use crate::spec::{ChangelogEntry, FileEntry, FileRole, Format, Op, PackageSpec, Relation, Source};
+use crate::stage::StagedHook;
+use crate::version::KeaVersion;
+use anyhow::{Result, bail};
+
+/// Everything a package plan is made from.
+pub struct PlanInput<'a> {
+    pub package: &'a PackageSection,
+    pub kea_version: &'a KeaVersion,
+    pub hooks: &'a [StagedHook],
+    pub target: &'a Target,
+    pub epoch: u64,
+    pub catalog: &'a Catalog,
+    pub templates: &'a Templates,
+}
+
+/// The hooks that go into the package: the premium ones (and open ones when asked), each with
+/// its catalog entry.
+pub fn select_hooks<'a>(input: &'a PlanInput) -> Vec<(&'a StagedHook, HookInfo)> {
+    input
+        .hooks
+        .iter()
+        .filter(|h| h.premium || input.package.include_open_hooks)
+        .map(|h| (h, input.catalog.by_library(&h.library).cloned().unwrap_or_else(|| HookInfo::unknown(&h.library))))
+        .collect()
+}
+
+/// Package version and revision in the family's syntax.
+pub fn version_and_revision(format: Format, kea: &KeaVersion, revision: &str, dist_tag: &str) -> (String, String) {
+    match format {
+        Format::Deb => (kea.debian(), revision.to_string()),
+        // rpm: a pre-release sorts first with a `0.` release (Fedora's convention).
+        Format::Rpm => match &kea.pre {
+            Some(pre) => (kea.plain(), format!("0.{revision}.{pre}{dist_tag}")),
+            None => (kea.plain(), format!("{revision}{dist_tag}")),
+        },
+    }
+}
+
+/// The exact pin on the Kea runtime this package's hooks were built against.
+pub fn runtime_relations(format: Format, runtime_pkg: &str, kea: &KeaVersion) -> Vec<Relation> {
+    let rel = |op, v: String| Relation { name: runtime_pkg.to_string(), constraint: Some((op, v)) };
+    match format {
+        // Any Debian revision of exactly this upstream release (2.6.5-1, 2.6.5+dfsg-2), nothing newer.
+        Format::Deb => vec![rel(Op::Ge, kea.debian()), rel(Op::Lt, format!("{}~", kea.next_patch().debian()))],
+        // rpm compares only the parts a requirement names: `= 2.6.5` matches every release of 2.6.5.
+        Format::Rpm => vec![rel(Op::Eq, kea.plain())],
+    }
+}
+
+/// Plan the package for one target.
+pub fn plan(input: &PlanInput) -> Result<PackageSpec> {
+    let target = input.target;
+    let format = target.profile.family;
+    let pkg = input.package;
+    let selected = select_hooks(input);
+    if selected.is_empty() {
+        bail!("no hook libraries to package for {}", target.id());
+    }
+    for (h, _) in &selected {
+        if h.machine != target.arch_info.elf_machine {
+            bail!(
+                "{} is built for {}, but target {} needs {}: build on a {} host (or choose a {} target)",
+                h.library,
+                h.machine,
+                target.id(),
+                target.arch_info.elf_machine,
+                target.arch_info.elf_machine,
+                h.machine
+            );
+        }
+    }
+    let (version, revision) = version_and_revision(format, input.kea_version, &pkg.revision, &target.profile.dist_tag);
+    let full_version = format!("{version}-{revision}");
+    let hooks_dir = target.hooks_dir();
+    let doc_dir = format!("/usr/share/doc/{}", pkg.name);
+    let infos: Vec<HookInfo> = selected.iter().map(|(_, i)| i.clone()).collect();
+
+    let g = guidance::render(
+        input.templates,
+        input.catalog,
+        &GuidanceInput {
+            package: &pkg.name,
+            version: &full_version,
+            kea_version: &input.kea_version.to_string(),
+            hooks: &infos,
+            target,
+            runtime: pkg.runtime,
+        },
+    )?;
+    let hook_paths: Vec<String> = selected.iter().map(|(h, _)| format!("{hooks_dir}/{}", h.library)).collect();
+    let post = guidance::post_install(input.templates, format, &pkg.name, &hook_paths, &g.text)?;
+
+    let mut files: Vec<FileEntry> = selected
+        .iter()
+        .map(|(h, _)| FileEntry { path: format!("{hooks_dir}/{}", h.library), source: Source::Path(h.path.clone()), mode: 0o644, role: FileRole::Plain })
+        .collect();
+    let doc = |name: &str, bytes: Vec<u8>| FileEntry { path: format!("{doc_dir}/{name}"), source: Source::Bytes(bytes), mode: 0o644, role: FileRole::Doc };
+    files.push(doc("GUIDANCE.txt", g.text.clone().into_bytes()));
+    for (name, json) in &g.snippets {
+        files.push(doc(name, json.clone().into_bytes()));
+    }
+    let copyright = input.templates.render(
+        "copyright.j2",
+        serde_json::json!({
+            "homepage": pkg.homepage,
+            "kea_version": input.kea_version.to_string(),
+            "license": pkg.license,
+            "license_text": pkg.license_text.trim_end(),
+        }),
+    )?;
+    let kea_runtime = target.runtime(pkg.runtime)?;
+    let hook_names: Vec<&str> = infos.iter().map(|h| h.name.as_str()).collect();
+    let mut spec = PackageSpec {
+        format,
+        name: pkg.name.clone(),
+        version,
+        revision,
+        arch: target.arch.clone(),
+        summary: format!("Kea {} premium hook libraries", input.kea_version),
+        description: format!(
+            "Premium hook libraries for the Kea DHCP server {}: {}.\n\nBuilt from the Kea sources with ISC's premium overlay. The hooks install into\n{hooks_dir}; the post-install script prints how to enable them.",
+            input.kea_version,
+            hook_names.join(", ")
+        ),
+        maintainer: pkg.maintainer.clone(),
+        homepage: pkg.homepage.clone(),
+        license: pkg.license.clone(),
+        section: pkg.section.clone(),
+        depends: runtime_relations(format, &kea_runtime.common, input.kea_version),
+        files,
+        owned_dirs: vec![doc_dir.clone()],
+        post_install: Some(post),
+        changelog: vec![ChangelogEntry {
+            version: full_version.clone(),
+            author: pkg.maintainer.clone(),
+            time: input.epoch,
+            text: format!("Kea {} premium hooks ({}), packaged by keapack.", input.kea_version, hook_names.join(", ")),
+        }],
+        mtime: input.epoch,
+        compression: pkg.compression.unwrap_or(target.profile.compression),
+    };
+    match format {
+        Format::Deb => {
+            spec.files.push(FileEntry { path: format!("{doc_dir}/copyright"), source: Source::Bytes(copyright.into_bytes()), mode: 0o644, role: FileRole::Plain });
+            let changelog = changelog_debian_gz(&spec);
+            spec.files.push(FileEntry { path: format!("{doc_dir}/changelog.Debian.gz"), source: Source::Bytes(changelog), mode: 0o644, role: FileRole::Plain });
+        }
+        Format::Rpm => {
+            let lic_dir = format!("/usr/share/licenses/{}", pkg.name);
+            spec.files.push(FileEntry { path: format!("{lic_dir}/copyright"), source: Source::Bytes(copyright.into_bytes()), mode: 0o644, role: FileRole::License });
+            spec.owned_dirs.push(lic_dir);
+        }
+    }
+    spec.files.sort_by(|a, b| a.path.cmp(&b.path));
+    spec.owned_dirs.sort();
+    Ok(spec)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn deb_pin_admits_every_revision_of_the_release_only() {
+        let r = runtime_relations(Format::Deb, "kea-common", &KeaVersion::new(2, 6, 5));
+        assert_eq!(r[0].constraint, Some((Op::Ge, "2.6.5".into())));
+        assert_eq!(r[1].constraint, Some((Op::Lt, "2.6.6~".into())));
+        let r = runtime_relations(Format::Rpm, "kea-libs", &KeaVersion::new(2, 6, 5));
+        assert_eq!(r, vec![Relation { name: "kea-libs".into(), constraint: Some((Op::Eq, "2.6.5".into())) }]);
+    }
+
+    #[test]
+    fn versions_follow_each_family() {
+        let v = KeaVersion::new(2, 6, 5);
+        assert_eq!(version_and_revision(Format::Deb, &v, "1", ".el9"), ("2.6.5".into(), "1".into()));
+        assert_eq!(version_and_revision(Format::Rpm, &v, "2", ".el9"), ("2.6.5".into(), "2.el9".into()));
+        let rc = KeaVersion::parse("3.1.0-rc1").unwrap();
+        assert_eq!(version_and_revision(Format::Deb, &rc, "1", ""), ("3.1.0~rc1".into(), "1".into()));
+        assert_eq!(version_and_revision(Format::Rpm, &rc, "1", ".fc44"), ("3.1.0".into(), "0.1.rc1.fc44".into()));
+    }
+}

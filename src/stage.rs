@@ -1,0 +1,117 @@
+//! The staged tree as an inventory: which hook libraries were installed, which came from the
+//! overlay, and what their ELF headers say. Drops libtool `.la` files and strips the hooks.
+
+use crate::runner::Runner;
+use anyhow::{Context, Result, bail};
+use std::collections::BTreeSet;
+use std::fs;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// One hook library found in the stage.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StagedHook {
+    /// File name, e.g. `libdhcp_host_cmds.so`.
+    pub library: String,
+    /// Where it lies in the stage.
+    pub path: PathBuf,
+    /// Built by the premium overlay (not one of Kea's open-source hooks).
+    pub premium: bool,
+    /// ELF machine (`x86_64`, `aarch64`, …).
+    pub machine: String,
+}
+
+/// Kea's hooks directory inside the stage: `<libdir>/kea/hooks` (1.3–1.5: `<libdir>/hooks`).
+pub fn staged_hooks_dir(stage: &Path, libdir: &str) -> Option<PathBuf> {
+    let base = stage.join(libdir.trim_start_matches('/'));
+    [base.join("kea/hooks"), base.join("hooks")].into_iter().find(|d| d.is_dir())
+}
+
+/// Inventory the staged hooks, dropping `.la` files and stripping each library in place.
+pub fn inventory(stage: &Path, libdir: &str, premium: &BTreeSet<String>, runner: &mut Runner) -> Result<Vec<StagedHook>> {
+    remove_la_files(stage)?;
+    let Some(dir) = staged_hooks_dir(stage, libdir) else {
+        bail!("the build installed no hooks directory under {}{libdir} (expected kea/hooks)", stage.display());
+    };
+    let mut hooks = Vec::new();
+    let mut entries: Vec<_> = fs::read_dir(&dir)?.collect::<Result<_, _>>()?;
+    entries.sort_by_key(|e| e.file_name());
+    for entry in entries {
+        let path = entry.path();
+        let Some(name) = path.file_name().and_then(|n| n.to_str()).map(str::to_string) else { continue };
+        if !name.ends_with(".so") || !entry.file_type()?.is_file() {
+            continue;
+        }
+        let machine = elf_machine(&path)?;
+        hooks.push(StagedHook { premium: premium.contains(&name), library: name, path, machine });
+    }
+    if !hooks.iter().any(|h| h.premium) {
+        bail!(
+            "the build installed no premium hook library into {} (found: {}); the overlay built: {}",
+            dir.display(),
+            hooks.iter().map(|h| h.library.as_str()).collect::<Vec<_>>().join(", "),
+            if premium.is_empty() { "nothing".to_string() } else { premium.iter().cloned().collect::<Vec<_>>().join(", ") }
+        );
+    }
+    for h in &hooks {
+        // Deterministic: strip removes debug sections and the compiler's .comment notes.
+        runner.run(
+            &format!("strip {}", h.library),
+            &format!("strip-{}", h.library.trim_end_matches(".so")),
+            Command::new("strip").args(["--strip-unneeded", "--remove-section=.comment", "--remove-section=.note"]).arg(&h.path),
+        )?;
+    }
+    Ok(hooks)
+}
+
+fn remove_la_files(dir: &Path) -> Result<()> {
+    for entry in fs::read_dir(dir).with_context(|| format!("cannot read {}", dir.display()))? {
+        let entry = entry?;
+        let path = entry.path();
+        if entry.file_type()?.is_dir() {
+            remove_la_files(&path)?;
+        } else if path.extension().is_some_and(|e| e == "la") {
+            fs::remove_file(&path).with_context(|| format!("cannot remove {}", path.display()))?;
+        }
+    }
+    Ok(())
+}
+
+/// The ELF machine of a shared object, from its header.
+pub fn elf_machine(path: &Path) -> Result<String> {
+    let mut head = [0u8; 20];
+    fs::File::open(path)
+        .and_then(|mut f| f.read_exact(&mut head))
+        .with_context(|| format!("cannot read {}", path.display()))?;
+    if &head[..4] != b"\x7fELF" {
+        bail!("{} is not an ELF shared object", path.display());
+    }
+    let machine = if head[5] == 2 { u16::from_be_bytes([head[18], head[19]]) } else { u16::from_le_bytes([head[18], head[19]]) };
+    Ok(match machine {
+        3 => "i386",
+        40 => "arm",
+        62 => "x86_64",
+        183 => "aarch64",
+        243 => "riscv64",
+        21 => "ppc64",
+        22 => "s390x",
+        _ => "unknown",
+    }
+    .to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_the_machine_of_a_real_library() {
+        // The test binary itself is an ELF object of the host's machine.
+        let me = std::env::current_exe().unwrap();
+        assert_eq!(elf_machine(&me).unwrap(), std::env::consts::ARCH);
+        let tmp = tempfile::NamedTempFile::new().unwrap();
+        fs::write(tmp.path(), b"not an elf object at all").unwrap();
+        assert!(elf_machine(tmp.path()).unwrap_err().to_string().contains("not an ELF"));
+    }
+}
