@@ -1,0 +1,427 @@
+//! The `.deb` emitter: one `PackageSpec` in, the bytes of a Debian binary package out.
+//!
+//! Layout: an ar archive of `debian-binary`, `control.tar[.ext]`, `data.tar[.ext]`, every member
+//! and every tar header stamped with `spec.mtime`, owner 0/0 `root`. The data tar is streamed
+//! through the compressor into a temporary file (its size must be known for the ar header), with
+//! file contents streamed from disk and MD5-summed on the way; the control tar is small and built
+//! in memory.
+
+use super::tarball::{Compressor, TarWriter, extension, gzip_best};
+use crate::spec::{FileEntry, Op, PackageSpec, Source};
+use anyhow::{Context, Result, bail, ensure};
+use md5::{Digest, Md5};
+use std::collections::BTreeSet;
+use std::io::{Read, Seek, Write};
+
+/// Write `spec` as a `.deb` to `out`.
+pub fn write(spec: &PackageSpec, out: &mut dyn Write) -> Result<()> {
+    let ext = extension(spec.compression);
+    let mut data = tempfile::tempfile().context("creating a temporary file for data.tar")?;
+    let summary = write_data_tar(spec, Compressor::new(spec.compression, &mut data)?)?;
+    let data_len = data.stream_position()?;
+    data.rewind()?;
+
+    let control = control_tar(spec, &summary)?;
+    let mut ar = ar::Builder::new(out);
+    let mut member = |name: String, size: u64, body: &mut dyn Read| -> Result<()> {
+        let mut h = ar::Header::new(name.into_bytes(), size);
+        h.set_mtime(spec.mtime);
+        h.set_uid(0);
+        h.set_gid(0);
+        h.set_mode(0o100644);
+        ar.append(&h, body)?;
+        Ok(())
+    };
+    member("debian-binary".into(), 4, &mut &b"2.0\n"[..])?;
+    member(format!("control.tar{ext}"), control.len() as u64, &mut &control[..])?;
+    member(format!("data.tar{ext}"), data_len, &mut data)?;
+    Ok(())
+}
+
+/// What writing the data tar learned: `md5sums` lines and the Installed-Size in KiB.
+struct DataSummary {
+    md5sums: String,
+    installed_kib: u64,
+}
+
+enum Item<'a> {
+    Dir,
+    File(&'a FileEntry),
+}
+
+/// Every entry of the data tar, keyed by its path components (so a directory sorts before its
+/// contents and siblings sort by name): each file, every parent of every file, every owned dir.
+fn data_items(spec: &PackageSpec) -> Result<Vec<(Vec<&str>, Item<'_>)>> {
+    let mut dirs = BTreeSet::new();
+    let mut items = Vec::new();
+    for f in &spec.files {
+        let parts = components(&f.path)?;
+        add_parents(&parts, &mut dirs);
+        items.push((parts, Item::File(f)));
+    }
+    for d in &spec.owned_dirs {
+        let parts = components(d)?;
+        add_parents(&parts, &mut dirs);
+        dirs.insert(parts);
+    }
+    items.extend(dirs.into_iter().map(|d| (d, Item::Dir)));
+    items.sort_by(|a, b| a.0.cmp(&b.0));
+    for pair in items.windows(2) {
+        ensure!(pair[0].0 != pair[1].0, "/{} is in the package twice (or is both a file and a directory)", pair[0].0.join("/"));
+    }
+    Ok(items)
+}
+
+/// Insert every proper prefix of `parts` (the root `[]` included) into `dirs`.
+fn add_parents<'a>(parts: &[&'a str], dirs: &mut BTreeSet<Vec<&'a str>>) {
+    for i in 0..parts.len() {
+        dirs.insert(parts[..i].to_vec());
+    }
+}
+
+/// `/usr/lib/x` → `["usr", "lib", "x"]`, rejecting relative, `.`/`..` and empty components.
+fn components(path: &str) -> Result<Vec<&str>> {
+    let Some(rest) = path.strip_prefix('/') else { bail!("package path {path:?} is not absolute") };
+    let parts: Vec<&str> = rest.trim_end_matches('/').split('/').collect();
+    if parts.iter().any(|p| p.is_empty() || *p == "." || *p == ".." || p.contains(['\n', '\0'])) {
+        bail!("package path {path:?} is not normalized");
+    }
+    Ok(parts)
+}
+
+/// Stream the data tar into `out`; returns md5sums and Installed-Size.
+///
+/// Installed-Size follows dpkg-gencontrol: each regular file counts ceil(size / 1024) KiB and
+/// every other object (here: each directory entry, including `./`) counts 1 KiB.
+fn write_data_tar<W: Write>(spec: &PackageSpec, out: Compressor<W>) -> Result<DataSummary> {
+    let mut tar = TarWriter::new(out, spec.mtime);
+    let (mut md5sums, mut installed_kib) = (String::new(), 0);
+    for (parts, item) in data_items(spec)? {
+        let rel = parts.join("/");
+        match item {
+            Item::Dir => {
+                tar.dir(&if rel.is_empty() { "./".into() } else { format!("./{rel}/") }, 0o755)?;
+                installed_kib += 1;
+            }
+            Item::File(f) => {
+                let (inner, size) = open(&f.source)?;
+                let mut hasher = Hashing { inner, md5: Md5::new() };
+                tar.file(&format!("./{rel}"), f.mode, size, &mut hasher)
+                    .with_context(|| format!("adding {} to data.tar", f.path))?;
+                md5sums.push_str(&format!("{}  {rel}\n", hex(&hasher.md5.finalize())));
+                installed_kib += size.div_ceil(1024);
+            }
+        }
+    }
+    tar.finish()?.finish()?.flush()?;
+    Ok(DataSummary { md5sums, installed_kib })
+}
+
+/// A reader over a file's bytes, and their length.
+fn open(source: &Source) -> Result<(Box<dyn Read + '_>, u64)> {
+    Ok(match source {
+        Source::Bytes(b) => (Box::new(&b[..]), b.len() as u64),
+        Source::Path(p) => {
+            let file = std::fs::File::open(p).with_context(|| format!("opening {}", p.display()))?;
+            let len = file.metadata()?.len();
+            (Box::new(file), len)
+        }
+    })
+}
+
+/// A reader that MD5-sums what passes through it.
+struct Hashing<R> {
+    inner: R,
+    md5: Md5,
+}
+
+impl<R: Read> Read for Hashing<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.md5.update(&buf[..n]);
+        Ok(n)
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The compressed control tar: `./`, `./control`, `./md5sums`, and `./postinst` if any.
+fn control_tar(spec: &PackageSpec, data: &DataSummary) -> Result<Vec<u8>> {
+    let control = control_file(spec, data.installed_kib)?;
+    let mut tar = TarWriter::new(Compressor::new(spec.compression, Vec::new())?, spec.mtime);
+    tar.dir("./", 0o755)?;
+    tar.file("./control", 0o644, control.len() as u64, &mut control.as_bytes())?;
+    tar.file("./md5sums", 0o644, data.md5sums.len() as u64, &mut data.md5sums.as_bytes())?;
+    if let Some(script) = &spec.post_install {
+        let script = if script.ends_with('\n') { script.clone() } else { format!("{script}\n") };
+        ensure!(script.starts_with("#!"), "postinst must start with a #! line");
+        tar.file("./postinst", 0o755, script.len() as u64, &mut script.as_bytes())?;
+    }
+    Ok(tar.finish()?.finish()?)
+}
+
+/// The `control` file, fields in the order dpkg-gencontrol writes them.
+fn control_file(spec: &PackageSpec, installed_kib: u64) -> Result<String> {
+    let version = if spec.revision.is_empty() { spec.version.clone() } else { format!("{}-{}", spec.version, spec.revision) };
+    let depends = spec.depends.iter().map(|r| match &r.constraint {
+        None => r.name.clone(),
+        Some((op, v)) => format!("{} ({} {v})", r.name, match op { Op::Eq => "=", Op::Ge => ">=", Op::Lt => "<<" }),
+    });
+    let fields = [
+        ("Package", spec.name.clone()),
+        ("Version", version),
+        ("Architecture", spec.arch.clone()),
+        ("Maintainer", spec.maintainer.clone()),
+        ("Installed-Size", installed_kib.to_string()),
+        ("Depends", depends.collect::<Vec<_>>().join(", ")),
+        ("Section", spec.section.clone()),
+        ("Priority", "optional".into()),
+        ("Homepage", spec.homepage.clone()),
+        ("Description", spec.summary.clone()),
+    ];
+    let mut out = String::new();
+    for (name, value) in fields {
+        ensure!(!value.contains('\n'), "control field {name} must be one line: {value:?}");
+        if !value.is_empty() {
+            out.push_str(&format!("{name}: {}\n", value.trim()));
+        } else {
+            ensure!(!matches!(name, "Package" | "Version" | "Architecture" | "Maintainer" | "Description"), "control field {name} is empty");
+        }
+    }
+    // Long description: one leading space per line, blank lines as ` .`.
+    let long = spec.description.trim_matches('\n');
+    if !long.trim().is_empty() {
+        for line in long.lines().map(str::trim_end) {
+            out.push_str(&if line.is_empty() { " .\n".to_string() } else { format!(" {line}\n") });
+        }
+    }
+    Ok(out)
+}
+
+/// `changelog.Debian.gz` content: `spec.changelog` in Debian changelog format, gzipped like
+/// `gzip -9n`. An entry whose version is the bare upstream version gets `-revision` appended;
+/// otherwise the entry's version is used as written.
+pub fn changelog_debian_gz(spec: &PackageSpec) -> Vec<u8> {
+    gzip_best(changelog_text(spec).as_bytes())
+}
+
+fn changelog_text(spec: &PackageSpec) -> String {
+    let mut out = String::new();
+    for (i, e) in spec.changelog.iter().enumerate() {
+        let version = if e.version == spec.version && !spec.revision.is_empty() {
+            format!("{}-{}", e.version, spec.revision)
+        } else {
+            e.version.clone()
+        };
+        if i > 0 {
+            out.push('\n');
+        }
+        out.push_str(&format!("{} ({version}) unstable; urgency=medium\n\n", spec.name));
+        for (j, line) in e.text.lines().map(str::trim_end).filter(|l| !l.trim().is_empty()).enumerate() {
+            let bullet = line.trim_start().strip_prefix("* ").or_else(|| line.trim_start().strip_prefix("- "));
+            match bullet {
+                Some(b) => out.push_str(&format!("  * {b}\n")),
+                None if j == 0 => out.push_str(&format!("  * {}\n", line.trim_start())),
+                None => out.push_str(&format!("    {}\n", line.trim_start())),
+            }
+        }
+        out.push_str(&format!("\n -- {}  {}\n", e.author, rfc2822(e.time)));
+    }
+    out
+}
+
+/// RFC 2822 date in UTC (`Fri, 01 Mar 2024 00:00:00 +0000`), via the days-to-civil algorithm
+/// (H. Hinnant), which is exact for the whole proleptic Gregorian calendar; no date crate needed.
+fn rfc2822(t: u64) -> String {
+    let (days, secs) = (t / 86_400, t % 86_400);
+    let z = days as i64 + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    const WEEKDAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
+    const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+    format!(
+        "{}, {day:02} {} {year} {:02}:{:02}:{:02} +0000",
+        WEEKDAYS[(days % 7) as usize],
+        MONTHS[month as usize - 1],
+        secs / 3600,
+        secs / 60 % 60,
+        secs % 60
+    )
+}
+
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::emit::tarball::fixture::{MTIME, assert_reproducible, realistic_spec, run, run_status, sample_spec, write_file};
+    use crate::spec::{Compression, FileEntry, FileRole, Format};
+
+    const ALL: [Compression; 4] = [Compression::Xz, Compression::Gzip, Compression::Zstd, Compression::None];
+
+    #[test]
+    fn dpkg_deb_reads_every_compression() {
+        for c in ALL {
+            let (tmp, mut spec) = sample_spec(Format::Deb, c);
+            let long = format!("/usr/share/kea-hook-test/{}/long-name.json", "x".repeat(110));
+            spec.files.push(FileEntry { path: long.clone(), source: Source::Bytes(b"{}\n".to_vec()), mode: 0o644, role: FileRole::Plain });
+            let deb = write_file(&spec, tmp.path());
+
+            let info = run("dpkg-deb", "dpkg", &["-I", &deb]);
+            for want in ["Package: kea-hook-test\n", "Version: 2.6.5-1\n", "Architecture: amd64\n", "Priority: optional\n",
+                "Maintainer: Test Packager <packager@example.org>\n", "Description: Test hook library for Kea\n", " .\n", " postinst "] {
+                assert!(info.contains(want), "{c:?}: {want:?} missing from\n{info}");
+            }
+            let depends = run("dpkg-deb", "dpkg", &["-f", &deb, "Depends"]);
+            assert_eq!(depends, "kea-common (>= 2.6.5), kea-common (<< 2.6.6), kea-libs (= 2.6.5), adduser\n");
+
+            let listing = run("dpkg-deb", "dpkg", &["-c", &deb]);
+            let rows: Vec<(&str, &str)> = listing.lines().map(|l| {
+                let f: Vec<&str> = l.split_whitespace().collect();
+                assert_eq!((f[1], f[3], f[4]), ("root/root", "2024-03-01", "00:00"), "{l}");
+                (f[0], f[5])
+            }).collect();
+            let dir = |p| ("drwxr-xr-x", p);
+            let long_rel = format!(".{long}");
+            assert_eq!(rows, vec![
+                dir("./"), dir("./usr/"), dir("./usr/lib/"), dir("./usr/lib/kea/"), dir("./usr/lib/kea/hooks/"),
+                ("-rwxr-xr-x", "./usr/lib/kea/hooks/libdhcp_test.so"),
+                dir("./usr/share/"), dir("./usr/share/doc/"), dir("./usr/share/doc/kea-hook-test/"),
+                ("-rw-r--r--", "./usr/share/doc/kea-hook-test/README"),
+                dir("./usr/share/kea-hook-test/"), dir(&long_rel[..long_rel.len() - "long-name.json".len()]),
+                ("-rw-r--r--", &long_rel),
+                dir("./usr/share/licenses/"), dir("./usr/share/licenses/kea-hook-test/"),
+                ("-rw-r--r--", "./usr/share/licenses/kea-hook-test/LICENSE"),
+                dir("./var/"), dir("./var/lib/"), dir("./var/lib/kea-hook-test/"),
+            ]);
+
+            // The md5sums must verify against what dpkg-deb extracts.
+            let root = tmp.path().join("root");
+            run("dpkg-deb", "dpkg", &["-R", &deb, root.to_str().unwrap()]);
+            let ok = run("sh", "dash", &["-c", &format!("cd '{}' && md5sum -c DEBIAN/md5sums", root.display())]);
+            assert_eq!(ok.matches(": OK").count(), 4, "{ok}");
+            let postinst = std::fs::read_to_string(root.join("DEBIAN/postinst")).unwrap();
+            assert_eq!(postinst, "#!/bin/sh\nset -e\necho configured kea-hook-test\n");
+        }
+    }
+
+    #[test]
+    fn same_spec_same_bytes_whatever_the_disk_says() {
+        ALL.into_iter().for_each(|c| assert_reproducible(Format::Deb, c));
+    }
+
+    /// (name, mode, mtime, uid, gid, uname) of every entry of a gzipped tar.
+    fn tar_headers(gz: &[u8]) -> Vec<(String, u32, u64, u64, u64, String)> {
+        let mut t = tar::Archive::new(flate2::read::GzDecoder::new(gz));
+        t.entries().unwrap().map(|e| {
+            let e = e.unwrap();
+            let h = e.header();
+            let name = String::from_utf8(e.path_bytes().to_vec()).unwrap();
+            (name, h.mode().unwrap(), h.mtime().unwrap(), h.uid().unwrap(), h.gid().unwrap(), h.username().unwrap().unwrap().into())
+        }).collect()
+    }
+
+    #[test]
+    fn ar_and_tar_headers_are_fixed() {
+        let (_tmp, spec) = sample_spec(Format::Deb, Compression::Gzip);
+        let mut deb = Vec::new();
+        write(&spec, &mut deb).unwrap();
+        assert!(deb.starts_with(b"!<arch>\n"));
+        let mut ar = ar::Archive::new(&deb[..]);
+        let mut m = Vec::new();
+        while let Some(e) = ar.next_entry() {
+            let mut e = e.unwrap();
+            let h = e.header().clone();
+            assert_eq!((h.mtime(), h.uid(), h.gid(), h.mode()), (MTIME, 0, 0, 0o100644));
+            let mut body = Vec::new();
+            e.read_to_end(&mut body).unwrap();
+            m.push((String::from_utf8(h.identifier().to_vec()).unwrap(), body));
+        }
+        let names: Vec<&str> = m.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(names, ["debian-binary", "control.tar.gz", "data.tar.gz"]);
+        assert_eq!(m[0].1, b"2.0\n");
+        let fixed = |n: &str, mode| (n.to_string(), mode, MTIME, 0, 0, "root".to_string());
+        let control = tar_headers(&m[1].1);
+        assert_eq!(control, vec![fixed("./", 0o755), fixed("./control", 0o644), fixed("./md5sums", 0o644), fixed("./postinst", 0o755)]);
+        let data = tar_headers(&m[2].1);
+        assert_eq!(data.len(), 16);
+        assert!(data.iter().all(|(_, _, t, u, g, n)| (*t, *u, *g, n.as_str()) == (MTIME, 0, 0, "root")));
+        assert!(data.contains(&fixed("./usr/lib/kea/hooks/libdhcp_test.so", 0o755)));
+        assert!(data.contains(&fixed("./var/lib/kea-hook-test/", 0o755)));
+    }
+
+    #[test]
+    fn control_md5sums_and_installed_size() {
+        let (_tmp, spec) = sample_spec(Format::Deb, Compression::None);
+        let summary = write_data_tar(&spec, Compressor::new(Compression::None, Vec::new()).unwrap()).unwrap();
+        // Files: 3000 B → 3 KiB, 8 B → 1, 8 B → 1; 13 directories (including ./) → 13.
+        assert_eq!(summary.installed_kib, 18);
+        let lines: Vec<&str> = summary.md5sums.lines().collect();
+        assert_eq!(lines.len(), 3);
+        assert!(lines[0].ends_with("  usr/lib/kea/hooks/libdhcp_test.so"));
+        assert_eq!(lines[1], format!("{}  usr/share/doc/kea-hook-test/README", hex(&Md5::digest(b"read me\n"))));
+        assert_eq!(control_file(&spec, 18).unwrap(), concat!(
+            "Package: kea-hook-test\nVersion: 2.6.5-1\nArchitecture: amd64\n",
+            "Maintainer: Test Packager <packager@example.org>\nInstalled-Size: 18\n",
+            "Depends: kea-common (>= 2.6.5), kea-common (<< 2.6.6), kea-libs (= 2.6.5), adduser\n",
+            "Section: net\nPriority: optional\nHomepage: https://www.isc.org/kea/\n",
+            "Description: Test hook library for Kea\n A hook library used by the emitter tests.\n .\n It does nothing.\n"));
+        let mut bad = spec.clone();
+        bad.files.push(bad.files[0].clone());
+        assert!(write(&bad, &mut Vec::new()).is_err(), "duplicate paths must be refused");
+        for path in ["usr/relative", "/usr/../etc/x", "/usr//x", "/usr/new\nline"] {
+            bad.files[3].path = path.into();
+            assert!(write(&bad, &mut Vec::new()).is_err(), "{path:?} must be refused");
+        }
+    }
+
+    #[test]
+    fn changelog_is_debian_format_and_gzip_9n() {
+        let (tmp, mut spec) = sample_spec(Format::Deb, Compression::Xz);
+        spec.changelog.push(crate::spec::ChangelogEntry {
+            version: "2.6.4".into(), author: "A <a@example.org>".into(), time: 0, text: "- one\n- two\n  more".into(),
+        });
+        spec.changelog[0].version = "2.6.5".into(); // bare upstream version gets the revision
+        let gz = changelog_debian_gz(&spec);
+        assert_eq!(&gz[..10], &[0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 2, 3]);
+        let mut text = String::new();
+        flate2::read::GzDecoder::new(&gz[..]).read_to_string(&mut text).unwrap();
+        assert_eq!(text, concat!(
+            "kea-hook-test (2.6.5-1) unstable; urgency=medium\n\n  * Package the test hook.\n\n",
+            " -- Test Packager <packager@example.org>  Fri, 01 Mar 2024 00:00:00 +0000\n\n",
+            "kea-hook-test (2.6.4) unstable; urgency=medium\n\n  * one\n  * two\n    more\n\n",
+            " -- A <a@example.org>  Thu, 01 Jan 1970 00:00:00 +0000\n"));
+        assert_eq!(changelog_debian_gz(&spec), gz);
+        let path = tmp.path().join("changelog");
+        std::fs::write(&path, &text).unwrap();
+        let parsed = run("dpkg-parsechangelog", "dpkg-dev", &["-l", path.to_str().unwrap(), "--all", "--format", "rfc822"]);
+        let fields: Vec<&str> = parsed.lines().filter(|l| l.starts_with("Version:") || l.starts_with("Timestamp:")).collect();
+        assert_eq!(fields, ["Version: 2.6.5-1", "Timestamp: 1709251200", "Version: 2.6.4", "Timestamp: 0"]);
+    }
+
+    #[test]
+    fn rfc2822_dates_in_utc() {
+        assert_eq!(rfc2822(0), "Thu, 01 Jan 1970 00:00:00 +0000");
+        assert_eq!(rfc2822(951_782_400), "Tue, 29 Feb 2000 00:00:00 +0000");
+        assert_eq!(rfc2822(1_709_251_199), "Thu, 29 Feb 2024 23:59:59 +0000");
+        assert_eq!(rfc2822(4_102_444_800), "Fri, 01 Jan 2100 00:00:00 +0000");
+    }
+
+    /// A realistic package (real ELF, copyright, changelog.Debian.gz) draws no lintian error or
+    /// warning: nothing about the archive, control file, md5sums or sizes is off.
+    #[test]
+    fn lintian_is_quiet_on_a_realistic_deb() {
+        let (tmp, spec) = realistic_spec(Format::Deb);
+        let deb = write_file(&spec, tmp.path());
+        let (_, out) = run_status("lintian", "lintian", &["--tag-display-limit", "0", "-EIL", "+pedantic", &deb]);
+        let bad: Vec<&str> = out.lines().filter(|l| l.starts_with("E:") || l.starts_with("W:")).collect();
+        assert!(bad.is_empty(), "lintian:\n{out}");
+    }
+}

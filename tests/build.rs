@@ -1,0 +1,147 @@
+//! The real binary on the bundled example: autoreconf, configure, make, then real dpkg-deb and
+//! rpm read the packages it wrote.
+
+mod common;
+use common::*;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+struct Built {
+    _tmp: tempfile::TempDir,
+    out: PathBuf,
+    deb: PathBuf,
+    rpm: PathBuf,
+}
+
+/// One build of the example from tarballs (Kea .tar.gz with a top directory, overlay .tar.xz),
+/// shared by the tests of this file.
+fn built() -> &'static Built {
+    static B: OnceLock<Built> = OnceLock::new();
+    B.get_or_init(|| {
+        require_build_tools();
+        let tmp = tempfile::tempdir().unwrap();
+        let kea = tmp.path().join("kea-2.2.0.tar.gz");
+        let premium = tmp.path().join("kea-premium-2.2.0.tar.xz");
+        tarball(&examples().join("kea-2.2.0"), "kea-2.2.0", &kea);
+        tarball(&examples().join("kea-premium-2.2.0"), "", &premium);
+        let out = tmp.path().join("dist");
+        let res = run(keapack()
+            .args(["build", "--quiet", "--target", "debian-12-amd64", "--target", "rhel-9-x86_64"])
+            .arg("--kea").arg(&kea)
+            .arg("--premium").arg(&premium)
+            .arg("--out").arg(&out)
+            .arg("--work").arg(tmp.path().join("work"))
+            .env("SOURCE_DATE_EPOCH", "1700000000"));
+        let stdout = String::from_utf8_lossy(&res.stdout).into_owned();
+        assert!(res.status.success(), "build failed:\n{}\n{}", stdout, String::from_utf8_lossy(&res.stderr));
+        let deb = out.join("kea-premium-hooks_2.2.0-1_amd64.deb");
+        let rpm = out.join("kea-premium-hooks-2.2.0-1.el9.x86_64.rpm");
+        assert!(stdout.contains(&deb.display().to_string()) && stdout.contains(&rpm.display().to_string()), "{stdout}");
+        Built { _tmp: tmp, out, deb, rpm }
+    })
+}
+
+fn deb_field(deb: &Path, field: &str) -> String {
+    require("dpkg-deb", "dpkg");
+    stdout(std::process::Command::new("dpkg-deb").arg("-f").arg(deb).arg(field)).trim().to_string()
+}
+
+#[test]
+fn deb_control_names_version_relations() {
+    let b = built();
+    assert_eq!(deb_field(&b.deb, "Package"), "kea-premium-hooks");
+    assert_eq!(deb_field(&b.deb, "Version"), "2.2.0-1");
+    assert_eq!(deb_field(&b.deb, "Architecture"), "amd64");
+    assert_eq!(deb_field(&b.deb, "Depends"), "kea-common (>= 2.2.0), kea-common (<< 2.2.1~)");
+    assert_eq!(deb_field(&b.deb, "Section"), "net");
+}
+
+#[test]
+fn deb_holds_premium_hooks_only_at_the_debian_path_as_root_0644() {
+    let b = built();
+    let list = stdout(std::process::Command::new("dpkg-deb").arg("-c").arg(&b.deb));
+    let dir = "./usr/lib/x86_64-linux-gnu/kea/hooks/";
+    for hook in ["libdhcp_host_cmds.so", "libdhcp_flex_id.so"] {
+        let line = list.lines().find(|l| l.ends_with(&format!("{dir}{hook}"))).unwrap_or_else(|| panic!("{hook} missing:\n{list}"));
+        assert!(line.starts_with("-rw-r--r-- root/root"), "{line}");
+        assert!(line.contains("2023-11-14 22:13"), "mtime is SOURCE_DATE_EPOCH: {line}");
+    }
+    assert!(list.lines().any(|l| l.starts_with("drwxr-xr-x root/root") && l.ends_with(dir)), "{list}");
+    assert!(!list.contains("lease_cmds"), "the open-source hook stays out:\n{list}");
+    assert!(!list.contains(".la"), "{list}");
+    for doc in ["GUIDANCE.txt", "kea-dhcp4-hooks.json", "kea-dhcp6-hooks.json", "copyright", "changelog.Debian.gz"] {
+        assert!(list.contains(&format!("./usr/share/doc/kea-premium-hooks/{doc}")), "{doc} missing:\n{list}");
+    }
+}
+
+#[test]
+fn deb_postinst_prints_guidance_under_dash_and_honours_dpkg_root() {
+    let b = built();
+    let tmp = tempfile::tempdir().unwrap();
+    let ctrl = tmp.path().join("control");
+    assert!(std::process::Command::new("dpkg-deb").arg("-e").arg(&b.deb).arg(&ctrl).status().unwrap().success());
+    let post = ctrl.join("postinst");
+    require("dash", "dash");
+    // DPKG_ROOT without the hooks: guidance printed, a warning, and still exit 0.
+    let root = tmp.path().join("root");
+    std::fs::create_dir_all(&root).unwrap();
+    let out = run(std::process::Command::new("dash").arg(&post).arg("configure").env("DPKG_ROOT", &root));
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("/etc/kea/kea-dhcp4.conf") && text.contains("HOST_CMDS_INIT_OK"), "{text}");
+    let blocks = json_blocks(&text);
+    assert_eq!(blocks.len(), 2, "one snippet per daemon");
+    assert_eq!(blocks[0]["Dhcp4"]["hooks-libraries"][0]["library"], "/usr/lib/x86_64-linux-gnu/kea/hooks/libdhcp_flex_id.so");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("warning: not found under"), "missing hooks are reported");
+    // With the hooks present under DPKG_ROOT: no warning.
+    let hooks = root.join("usr/lib/x86_64-linux-gnu/kea/hooks");
+    std::fs::create_dir_all(&hooks).unwrap();
+    for h in ["libdhcp_flex_id.so", "libdhcp_host_cmds.so"] {
+        std::fs::write(hooks.join(h), b"").unwrap();
+    }
+    let out = run(std::process::Command::new("dash").arg(&post).arg("configure").env("DPKG_ROOT", &root));
+    assert!(out.status.success());
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("warning"), "{}", String::from_utf8_lossy(&out.stderr));
+    // Other maintainer actions print nothing; stdout closed still exits 0.
+    let out = run(std::process::Command::new("dash").arg(&post).arg("abort-upgrade"));
+    assert!(out.status.success() && out.stdout.is_empty());
+    let st = std::process::Command::new("dash").arg(&post).arg("configure").stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null()).status().unwrap();
+    assert!(st.success());
+}
+
+#[test]
+fn rpm_header_files_relations_and_scripts() {
+    let b = built();
+    require("rpm", "rpm");
+    let q = |args: &[&str]| stdout(std::process::Command::new("rpm").arg("-qp").args(args).arg(&b.rpm));
+    assert_eq!(q(&["--qf", "%{NAME} %{VERSION} %{RELEASE} %{ARCH} %{BUILDTIME}"]), "kea-premium-hooks 2.2.0 1.el9 x86_64 1700000000");
+    let reqs = q(&["--requires"]);
+    assert!(reqs.lines().any(|l| l == "kea-libs = 2.2.0"), "{reqs}");
+    let dump = q(&["--dump"]);
+    for hook in ["libdhcp_host_cmds.so", "libdhcp_flex_id.so"] {
+        let line = dump.lines().find(|l| l.starts_with(&format!("/usr/lib64/kea/hooks/{hook} "))).unwrap_or_else(|| panic!("{hook}:\n{dump}"));
+        let f: Vec<&str> = line.split(' ').collect();
+        // path size mtime digest mode owner group …
+        assert_eq!(f[2], "1700000000", "{line}");
+        assert_eq!(f[4], "0100644", "{line}");
+        assert_eq!((f[5], f[6]), ("root", "root"), "{line}");
+    }
+    assert!(!dump.contains("lease_cmds"));
+    let scripts = q(&["--scripts"]);
+    assert!(scripts.contains("postinstall scriptlet") && scripts.contains("/usr/lib64/kea/hooks/libdhcp_host_cmds.so"), "{scripts}");
+    assert!(scripts.contains("/etc/kea/kea-dhcp6.conf") && scripts.contains("systemctl restart kea-dhcp4"), "{scripts}");
+    let blocks = json_blocks(&scripts);
+    assert_eq!(blocks[1]["Dhcp6"]["hooks-libraries"][1]["library"], "/usr/lib64/kea/hooks/libdhcp_host_cmds.so");
+}
+
+#[test]
+fn sha256sums_cover_every_package() {
+    let b = built();
+    require("sha256sum", "coreutils");
+    let sums = std::fs::read_to_string(b.out.join("SHA256SUMS")).unwrap();
+    assert_eq!(sums.lines().count(), 2, "{sums}");
+    let out = run(std::process::Command::new("sha256sum").arg("-c").arg("SHA256SUMS").current_dir(&b.out));
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
+    let leftovers: Vec<_> = std::fs::read_dir(&b.out).unwrap().map(|e| e.unwrap().file_name()).filter(|n| n.to_string_lossy().starts_with('.')).collect();
+    assert!(leftovers.is_empty(), "no temporary files stay in the output: {leftovers:?}");
+}

@@ -1,0 +1,87 @@
+//! Shared helpers for the integration tests: the real binary, the bundled example, real tools.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// The keapack binary cargo built for these tests.
+pub fn keapack() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_keapack"))
+}
+
+/// Fail (never skip) when a tool the test needs is missing, naming its Debian package.
+pub fn require(tool: &str, package: &str) {
+    let found = std::env::var_os("PATH").is_some_and(|p| std::env::split_paths(&p).any(|d| d.join(tool).is_file()));
+    assert!(found, "this test needs `{tool}`: apt-get install {package} (tests/run installs it)");
+}
+
+/// Everything the example build needs.
+pub fn require_build_tools() {
+    for (tool, pkg) in [("autoreconf", "autoconf"), ("aclocal", "automake"), ("libtoolize", "libtool"), ("make", "make"), ("g++", "g++"), ("strip", "binutils")] {
+        require(tool, pkg);
+    }
+    assert!(Path::new("/usr/include/kea/hooks/hooks.h").is_file(), "the example builds against Kea's headers: apt-get install kea-dev");
+}
+
+/// The bundled example in the source tree.
+pub fn examples() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("examples")
+}
+
+/// Copy a directory tree.
+pub fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let dst = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_tree(&e.path(), &dst);
+        } else {
+            std::fs::copy(e.path(), &dst).unwrap();
+        }
+    }
+}
+
+/// Pack `dir`'s contents into a tarball at `out` under `prefix/` (empty: at the top), with
+/// `tar` itself, compressed by the file name (`.tar.gz`, `.tar.xz`).
+pub fn tarball(dir: &Path, prefix: &str, out: &Path) {
+    let flag = if out.to_string_lossy().ends_with(".xz") { "-J" } else { "-z" };
+    let mut cmd = Command::new("tar");
+    cmd.arg(flag).arg("-cf").arg(out).arg("-C").arg(dir);
+    if !prefix.is_empty() {
+        cmd.arg(format!("--transform=s,^\\.,{prefix},"));
+    }
+    let st = cmd.arg(".").status().unwrap();
+    assert!(st.success(), "tar failed");
+}
+
+/// Run a command; return its output, asserting it ran.
+pub fn run(cmd: &mut Command) -> Output {
+    cmd.output().unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"))
+}
+
+pub fn stdout(cmd: &mut Command) -> String {
+    let out = run(cmd);
+    assert!(out.status.success(), "{cmd:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// Cut the JSON documents out of guidance text: blocks from a line `{` to a line `}`.
+pub fn json_blocks(text: &str) -> Vec<serde_json::Value> {
+    let mut blocks = Vec::new();
+    let mut cur: Option<String> = None;
+    for line in text.lines() {
+        if line == "{" {
+            cur = Some(String::new());
+        }
+        if let Some(c) = cur.as_mut() {
+            c.push_str(line);
+            c.push('\n');
+        }
+        if line == "}" {
+            let c = cur.take().expect("a closing brace follows an opening one");
+            blocks.push(serde_json::from_str(&c).unwrap_or_else(|e| panic!("invalid JSON in guidance: {e}\n{c}")));
+        }
+    }
+    blocks
+}
