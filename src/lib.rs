@@ -3,6 +3,7 @@
 //! The flow runs one way: `source` → `build` → `stage` → `plan` → `emit` → `publish`.
 
 pub mod emit;
+pub mod extract;
 pub mod spec;
 pub mod catalog;
 pub mod guidance;

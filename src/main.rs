@@ -70,6 +70,12 @@ struct BuildArgs {
     /// Build even when the overlay's version differs from Kea's (warns).
     #[arg(long)]
     allow_version_mismatch: bool,
+    /// Refuse an input archive that unpacks to more than this many bytes.
+    #[arg(long, default_value_t = keapack::extract::Limits::default().max_bytes)]
+    max_unpacked_size: u64,
+    /// Refuse an input archive with more than this many entries.
+    #[arg(long, default_value_t = keapack::extract::Limits::default().max_entries)]
+    max_entries: u64,
     #[command(flatten)]
     common: Common,
     /// Extra configure options, after `--` (the same options as the Kea you run).
@@ -159,6 +165,7 @@ fn run_build(a: BuildArgs) -> Result<()> {
     };
     req.extra_configure = a.configure;
     req.allow_version_mismatch = a.allow_version_mismatch;
+    req.limits = keapack::extract::Limits { max_bytes: a.max_unpacked_size, max_entries: a.max_entries };
     install_deps(&a.common, &req.work, deps::DepSet::Kea)?;
     report(&pipeline::build(&req)?);
     Ok(())

@@ -31,6 +31,8 @@ pub struct BuildRequest {
     /// The timestamp for every output; `None` means SOURCE_DATE_EPOCH, else the inputs' newest time.
     pub epoch: Option<u64>,
     pub quiet: bool,
+    /// Size and count limits for unpacking the inputs.
+    pub limits: crate::extract::Limits,
 }
 
 /// What a run produced.
@@ -89,7 +91,7 @@ pub fn build(req: &BuildRequest) -> Result<BuildOutcome> {
     unsafe { libc::umask(0o022) };
     let mut runner = Runner::new(&req.work.join("logs"), Vec::new(), req.quiet)?;
     let tree = runner.in_process("prepare the source tree", || {
-        source::prepare(&req.kea, &req.premium, &req.work.join("source"), req.allow_version_mismatch)
+        source::prepare(&req.kea, &req.premium, &req.work.join("source"), req.allow_version_mismatch, req.limits)
     })?;
     runner.note(&format!("Kea {} ({:?}) with the premium overlay at {}", tree.version, tree.build_system, tree.root.display()));
     build::check_tools(tree.build_system)?;

@@ -107,3 +107,72 @@ fn guidance_command_prints_valid_json_for_the_target() {
     assert!(text.contains("identifier-expression") && text.contains("FLEX_ID_EXPRESSION_NOT_DEFINED"));
     assert!(text.contains("echo '{ \"command\": \"list-commands\" }' | socat - UNIX:/run/kea/kea4-ctrl-socket"));
 }
+
+#[test]
+fn an_empty_premium_directory_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (ok, err) = build_example(tmp.path(), "kea-premium-2.2.0", |_, premium| {
+        std::fs::remove_dir_all(premium.join("premium")).unwrap();
+        std::fs::create_dir(premium.join("premium")).unwrap();
+    });
+    assert!(!ok);
+    assert!(err.contains("empty premium/ directory"), "{err}");
+}
+
+#[test]
+fn a_wrapped_overlay_is_unwrapped_and_a_flat_one_explained() {
+    let tmp = tempfile::tempdir().unwrap();
+    // kea-premium-2.2.0/premium/… inside the archive: unwrapped; the run goes on to the tool check and beyond.
+    let wrapped = tmp.path().join("kea-premium-2.2.0.tar.gz");
+    tarball(&examples().join("kea-premium-2.2.0"), "kea-premium-2.2.0", &wrapped);
+    let flat = tmp.path().join("flat/kea-premium-2.2.0.tar.gz");
+    std::fs::create_dir_all(flat.parent().unwrap()).unwrap();
+    tarball(&examples().join("kea-premium-2.2.0/premium"), "", &flat);
+    let run_with = |premium: &std::path::Path, work: &str| {
+        run(keapack()
+            .args(["build", "--target", "debian-12-amd64", "--jobs", "1", "--kea"])
+            .arg(examples().join("kea-2.2.0"))
+            .arg("--premium").arg(premium)
+            .arg("--out").arg(tmp.path().join("dist"))
+            .arg("--work").arg(tmp.path().join(work))
+            .env("SOURCE_DATE_EPOCH", "1700000000")
+            .env("PATH", "/nonexistent"))
+    };
+    // With no tools on PATH the run stops at the tool check, after the overlay was placed.
+    let out = run_with(&wrapped, "w1");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("missing build tools") && err.contains("apt-get install") && err.contains("dnf install"), "{err}");
+    assert!(tmp.path().join("w1/source/kea/premium/config.m4").is_file(), "the wrapper was unwrapped");
+    let out = run_with(&flat, "w2");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && err.contains("has no premium/ directory at its top") && err.contains("premium/config.m4"), "{err}");
+}
+
+#[test]
+fn hostile_overlay_archive_is_refused_by_the_cli_without_writing_outside() {
+    let tmp = tempfile::tempdir().unwrap();
+    // A tar whose entry climbs out of the destination, written with raw headers.
+    let mut h = tar::Header::new_old();
+    let name = b"premium/../../../../keapack-escape";
+    h.as_old_mut().name[..name.len()].copy_from_slice(name);
+    h.set_size(1);
+    h.set_mode(0o644);
+    h.set_cksum();
+    let mut bytes = h.as_bytes().to_vec();
+    bytes.push(b'x');
+    bytes.resize(512 * 4, 0);
+    let arc = tmp.path().join("inner/deeper/kea-premium-2.2.0.tar");
+    std::fs::create_dir_all(arc.parent().unwrap()).unwrap();
+    std::fs::write(&arc, bytes).unwrap();
+    let out = run(keapack()
+        .args(["build", "--target", "debian-12-amd64", "--kea"])
+        .arg(examples().join("kea-2.2.0"))
+        .arg("--premium").arg(&arc)
+        .arg("--out").arg(tmp.path().join("inner/dist"))
+        .arg("--work").arg(tmp.path().join("inner/work")));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && err.contains("refusing") && err.contains("keapack-escape"), "{err}");
+    for p in [tmp.path().join("keapack-escape"), tmp.path().join("inner/keapack-escape"), tmp.path().join("inner/work/keapack-escape")] {
+        assert!(!p.exists(), "{} was written", p.display());
+    }
+}
