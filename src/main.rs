@@ -109,6 +109,9 @@ struct GuidanceArgs {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Err(e) = keapack::interrupt::install() {
+        eprintln!("keapack: warning: cannot watch for SIGINT/SIGTERM: {e}");
+    }
     let result = match cli.command {
         Cmd::Build(a) => run_build(a),
         Cmd::Demo(a) => run_demo(a),
@@ -121,7 +124,10 @@ fn main() -> ExitCode {
             for cause in e.chain().skip(1) {
                 eprintln!("  caused by: {cause}");
             }
-            ExitCode::FAILURE
+            match keapack::interrupt::interrupted() {
+                Some(sig) => ExitCode::from(128 + sig as u8),
+                None => ExitCode::FAILURE,
+            }
         }
     }
 }
@@ -173,13 +179,14 @@ fn run_build(a: BuildArgs) -> Result<()> {
 
 fn run_demo(a: DemoArgs) -> Result<()> {
     let mut req = request(&a.common, "demo");
+    let lock = keapack::worklock::lock(&req.work)?;
     install_deps(&a.common, &req.work, deps::DepSet::Example)?;
     let (kea, premium) = demo::write_example(&req.work.join("example"))?;
     req.kea = kea;
     req.premium = premium;
     req.manifest = Manifest::parse(keapack::manifest::EXAMPLE, "packaging/example-manifest.toml")?;
     req.epoch = Some(pipeline::env_epoch()?.unwrap_or(demo::DEMO_EPOCH));
-    report(&pipeline::build(&req)?);
+    report(&pipeline::build_locked(&req, &lock)?);
     Ok(())
 }
 

@@ -74,8 +74,14 @@ pub fn resolve_targets(profiles: &Profiles, cli: &[String], manifest: &Manifest)
     names.iter().map(|n| profiles.target(n)).collect()
 }
 
-/// Run the whole flow.
+/// Run the whole flow, holding the work directory's lock.
 pub fn build(req: &BuildRequest) -> Result<BuildOutcome> {
+    let lock = crate::worklock::lock(&req.work)?;
+    build_locked(req, &lock)
+}
+
+/// Run the whole flow in a work directory the caller has locked.
+pub fn build_locked(req: &BuildRequest, _lock: &crate::worklock::WorkLock) -> Result<BuildOutcome> {
     let profiles = Profiles::builtin();
     let targets = resolve_targets(&profiles, &req.targets, &req.manifest)?;
     let templates = Templates::with_overrides(req.templates_dir.as_deref())?;

@@ -25,6 +25,8 @@ pub fn publish(out: &Path, name: &str, write: impl FnOnce(&mut dyn Write) -> Res
         w.flush().with_context(|| format!("cannot write {}", dest.display()))?;
     }
     tmp.as_file().sync_all().with_context(|| format!("cannot write {}", dest.display()))?;
+    // An interrupted run publishes nothing: the temporary file goes away with `tmp`.
+    crate::interrupt::check()?;
     use std::os::unix::fs::PermissionsExt;
     fs::set_permissions(tmp.path(), fs::Permissions::from_mode(0o644))?;
     tmp.persist(&dest).with_context(|| format!("cannot move the finished file to {}", dest.display()))?;

@@ -1,0 +1,77 @@
+//! SIGINT and SIGTERM: stop the running child processes, then let the run fail cleanly so no
+//! partial file is published and the work directory stays consistent for a rerun.
+
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicI32, Ordering};
+
+/// The signal that interrupted the run, or 0.
+static SIGNAL: AtomicI32 = AtomicI32::new(0);
+/// Process groups of the children running now.
+static CHILDREN: Mutex<Vec<i32>> = Mutex::new(Vec::new());
+
+/// Start watching for SIGINT and SIGTERM (once per process).
+pub fn install() -> std::io::Result<()> {
+    use signal_hook::consts::{SIGINT, SIGTERM};
+    let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM])?;
+    std::thread::Builder::new().name("keapack-signals".into()).spawn(move || {
+        for sig in signals.forever() {
+            SIGNAL.store(sig, Ordering::SeqCst);
+            for pgid in CHILDREN.lock().unwrap_or_else(|e| e.into_inner()).iter() {
+                // SAFETY: kill has no memory-safety preconditions; a negative pid names a group.
+                unsafe { libc::kill(-pgid, libc::SIGTERM) };
+            }
+        }
+    })?;
+    Ok(())
+}
+
+/// The signal that interrupted the run, if one did.
+pub fn interrupted() -> Option<i32> {
+    match SIGNAL.load(Ordering::SeqCst) {
+        0 => None,
+        s => Some(s),
+    }
+}
+
+/// Fail with a clear message when the run was interrupted.
+pub fn check() -> anyhow::Result<()> {
+    match interrupted() {
+        Some(sig) => Err(Interrupted(sig).into()),
+        None => Ok(()),
+    }
+}
+
+/// The error a run ends with after SIGINT/SIGTERM.
+#[derive(Debug)]
+pub struct Interrupted(pub i32);
+
+impl std::fmt::Display for Interrupted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let name = if self.0 == libc::SIGINT { "SIGINT" } else { "SIGTERM" };
+        write!(f, "interrupted by {name}: child processes stopped, nothing was published; run the same command again to finish")
+    }
+}
+
+impl std::error::Error for Interrupted {}
+
+/// Registers a child's process group for the signal watcher while it runs.
+pub struct ChildGuard(i32);
+
+impl ChildGuard {
+    pub fn new(pgid: u32) -> ChildGuard {
+        let pgid = pgid as i32;
+        CHILDREN.lock().unwrap_or_else(|e| e.into_inner()).push(pgid);
+        // A signal that arrived just before registration still stops this child.
+        if interrupted().is_some() {
+            // SAFETY: as above.
+            unsafe { libc::kill(-pgid, libc::SIGTERM) };
+        }
+        ChildGuard(pgid)
+    }
+}
+
+impl Drop for ChildGuard {
+    fn drop(&mut self) {
+        CHILDREN.lock().unwrap_or_else(|e| e.into_inner()).retain(|p| *p != self.0);
+    }
+}

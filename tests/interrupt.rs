@@ -1,0 +1,106 @@
+//! Interrupted and concurrent runs: SIGINT/SIGTERM stop the build's children, publish nothing,
+//! and a rerun succeeds; a second run on the same work directory is refused.
+
+mod common;
+use common::*;
+use std::path::Path;
+use std::process::{Child, Stdio};
+use std::time::{Duration, Instant};
+
+fn start_build(work: &Path, out: &Path) -> Child {
+    keapack()
+        .args(["build", "--quiet", "--target", "debian-12-amd64", "--target", "rhel-9-x86_64", "--kea"])
+        .arg(examples().join("kea-2.2.0"))
+        .arg("--premium")
+        .arg(examples().join("kea-premium-2.2.0"))
+        .arg("--out")
+        .arg(out)
+        .arg("--work")
+        .arg(work)
+        .env("SOURCE_DATE_EPOCH", "1700000000")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+/// Wait (bounded) until the run has started the step whose log name contains `slug`.
+fn wait_for_step(work: &Path, slug: &str) {
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let logs = work.join("logs");
+        if std::fs::read_dir(&logs).into_iter().flatten().flatten().any(|e| e.file_name().to_string_lossy().contains(slug)) {
+            return;
+        }
+        assert!(Instant::now() < deadline, "step {slug} never started");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// Send `sig`, wait (bounded) for the exit, and return (exit code, stderr).
+fn interrupt(mut child: Child, sig: i32) -> (Option<i32>, String) {
+    // SAFETY: signalling our own child by its pid.
+    unsafe { libc::kill(child.id() as i32, sig) };
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while child.try_wait().unwrap().is_none() {
+        assert!(Instant::now() < deadline, "keapack did not stop after the signal");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let out = child.wait_with_output().unwrap();
+    (out.status.code(), String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+/// Processes whose command line mentions `dir` (the build's children run inside it).
+fn processes_in(dir: &Path) -> Vec<String> {
+    let needle = dir.to_string_lossy().into_owned();
+    let mut found = Vec::new();
+    for e in std::fs::read_dir("/proc").unwrap().flatten() {
+        if let Ok(cwd) = std::fs::read_link(e.path().join("cwd"))
+            && cwd.starts_with(dir)
+        {
+            found.push(format!("{} {}", e.file_name().to_string_lossy(), needle));
+        }
+    }
+    found
+}
+
+fn assert_nothing_published(out: &Path) {
+    let files: Vec<_> = std::fs::read_dir(out).into_iter().flatten().flatten().map(|e| e.file_name()).collect();
+    assert!(files.is_empty(), "the output directory must stay empty: {files:?}");
+}
+
+#[test]
+fn signals_stop_the_build_and_a_rerun_succeeds() {
+    require_build_tools();
+    let tmp = tempfile::tempdir().unwrap();
+    let (work, out) = (tmp.path().join("work"), tmp.path().join("dist"));
+
+    // SIGINT during configure; meanwhile a second run on the same work directory is refused.
+    let child = start_build(&work, &out);
+    let pid = child.id();
+    wait_for_step(&work, "configure");
+    let second = run(keapack().args(["build", "--target", "debian-12-amd64", "--kea"]).arg(examples().join("kea-2.2.0"))
+        .arg("--premium").arg(examples().join("kea-premium-2.2.0")).arg("--work").arg(&work).arg("--out").arg(&out));
+    let err = String::from_utf8_lossy(&second.stderr);
+    assert!(!second.status.success() && err.contains(&format!("another keapack run (pid {pid})")), "{err}");
+    let (code, err) = interrupt(child, libc::SIGINT);
+    assert_eq!(code, Some(130), "{err}");
+    assert!(err.contains("interrupted by SIGINT") && err.contains("nothing was published"), "{err}");
+    assert!(processes_in(&work).is_empty(), "children left running: {:?}", processes_in(&work));
+    assert_nothing_published(&out);
+
+    // SIGTERM during make.
+    let child = start_build(&work, &out);
+    wait_for_step(&work, "make");
+    let (code, err) = interrupt(child, libc::SIGTERM);
+    assert_eq!(code, Some(143), "{err}");
+    assert!(processes_in(&work).is_empty(), "children left running: {:?}", processes_in(&work));
+    assert_nothing_published(&out);
+
+    // The same command again finishes.
+    let child = start_build(&work, &out);
+    let res = child.wait_with_output().unwrap();
+    assert!(res.status.success(), "{}", String::from_utf8_lossy(&res.stderr));
+    assert!(out.join("kea-premium-hooks_2.2.0-1_amd64.deb").is_file());
+    assert!(out.join("SHA256SUMS").is_file());
+}
