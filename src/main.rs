@@ -45,6 +45,9 @@ struct Common {
     /// Package revision (Debian revision / rpm release before the dist tag).
     #[arg(long)]
     revision: Option<String>,
+    /// One package for all hooks (bundle) or one per hook (per-hook, named like ISC's).
+    #[arg(long)]
+    split: Option<keapack::manifest::Split>,
     /// Directory of templates overriding the built-in ones, file by file.
     #[arg(long)]
     templates: Option<PathBuf>,
@@ -139,6 +142,7 @@ fn request(common: &Common, work_name: &str) -> BuildRequest {
         work: pipeline::absolute(&common.work.clone().unwrap_or_else(|| pipeline::default_work_dir(work_name))),
         jobs: common.jobs,
         revision: common.revision.clone(),
+        split: common.split,
         templates_dir: common.templates.clone(),
         quiet: common.quiet,
         ..BuildRequest::default()

@@ -39,6 +39,31 @@ pub struct PackageSection {
     pub include_open_hooks: bool,
     /// Override the profile's payload compression.
     pub compression: Option<Compression>,
+    /// One package for all hooks (`bundle`) or one per hook (`per-hook`).
+    pub split: Split,
+    /// Name prefix of per-hook packages; default ISC's: `isc-kea-premium` (Kea 2.x),
+    /// `isc-kea-subscriber` (Kea 3.x).
+    pub per_hook_prefix: Option<String>,
+}
+
+/// How the hooks are divided into packages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Split {
+    #[default]
+    Bundle,
+    PerHook,
+}
+
+impl std::str::FromStr for Split {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "bundle" => Ok(Split::Bundle),
+            "per-hook" => Ok(Split::PerHook),
+            _ => Err(format!("'{s}' is not a split: use bundle or per-hook")),
+        }
+    }
 }
 
 impl Default for PackageSection {
@@ -54,6 +79,8 @@ impl Default for PackageSection {
             runtime: RuntimeStyle::Distribution,
             include_open_hooks: false,
             compression: None,
+            split: Split::Bundle,
+            per_hook_prefix: None,
         }
     }
 }

@@ -31,6 +31,8 @@ pub struct BuildRequest {
     /// The timestamp for every output; `None` means SOURCE_DATE_EPOCH, else the inputs' newest time.
     pub epoch: Option<u64>,
     pub quiet: bool,
+    /// Override the manifest's package split.
+    pub split: Option<crate::manifest::Split>,
     /// Size and count limits for unpacking the inputs.
     pub limits: crate::extract::Limits,
 }
@@ -90,6 +92,9 @@ pub fn build_locked(req: &BuildRequest, _lock: &crate::worklock::WorkLock) -> Re
     if let Some(r) = &req.revision {
         package.revision = r.clone();
     }
+    if let Some(split) = req.split {
+        package.split = split;
+    }
     // Validate the edited manifest the same way a file is validated.
     anyhow::ensure!(crate::manifest::valid_name(&package.name), "'{}' is not a valid package name", package.name);
 
@@ -137,7 +142,7 @@ pub fn build_locked(req: &BuildRequest, _lock: &crate::worklock::WorkLock) -> Re
 
     let mut packages = Vec::new();
     for target in &targets {
-        let spec = plan::plan(&PlanInput {
+        let specs = plan::plan_all(&PlanInput {
             package: &package,
             kea_version: &tree.version,
             hooks: &hooks,
@@ -146,9 +151,11 @@ pub fn build_locked(req: &BuildRequest, _lock: &crate::worklock::WorkLock) -> Re
             catalog: &catalog,
             templates: &templates,
         })?;
-        let name = spec.file_name();
-        let path = runner.in_process(&format!("write {name}"), || publish::publish(&req.out, &name, |w| crate::emit::write_package(&spec, w)))?;
-        packages.push(path);
+        for spec in specs {
+            let name = spec.file_name();
+            let path = runner.in_process(&format!("write {name}"), || publish::publish(&req.out, &name, |w| crate::emit::write_package(&spec, w)))?;
+            packages.push(path);
+        }
     }
     let sums = publish::update_sums(&req.out, &packages)?;
     Ok(BuildOutcome { packages, sums, epoch })

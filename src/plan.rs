@@ -3,7 +3,7 @@
 use crate::catalog::{Catalog, HookInfo};
 use crate::emit::deb::changelog_debian_gz;
 use crate::guidance::{self, GuidanceInput, Templates};
-use crate::manifest::PackageSection;
+use crate::manifest::{PackageSection, Split};
 use crate::profile::Target;
 use crate::spec::{ChangelogEntry, FileEntry, FileRole, Format, Op, PackageSpec, Relation, Source};
 use crate::stage::StagedHook;
@@ -30,6 +30,39 @@ pub fn select_hooks<'a>(input: &'a PlanInput) -> Vec<(&'a StagedHook, HookInfo)>
         .filter(|h| h.premium || input.package.include_open_hooks)
         .map(|h| (h, input.catalog.by_library(&h.library).cloned().unwrap_or_else(|| HookInfo::unknown(&h.library))))
         .collect()
+}
+
+/// The package name ISC gives a hook: `isc-kea-premium-host-cmds`, `…-forensic-log` for legal_log.
+pub fn per_hook_name(prefix: &str, hook: &HookInfo) -> String {
+    let base = if hook.library == "libdhcp_legal_log.so" { "forensic_log" } else { hook.name.as_str() };
+    format!("{prefix}-{}", base.replace('_', "-"))
+}
+
+/// ISC's per-hook prefix for a Kea release: premium in 2.x, subscriber from 3.0.
+pub fn default_prefix(kea: &KeaVersion) -> &'static str {
+    if kea.major >= 3 { "isc-kea-subscriber" } else { "isc-kea-premium" }
+}
+
+/// Plan every package of a target: one bundle, or one package per hook.
+pub fn plan_all(input: &PlanInput) -> Result<Vec<PackageSpec>> {
+    match input.package.split {
+        Split::Bundle => Ok(vec![plan(input)?]),
+        Split::PerHook => {
+            let prefix = input.package.per_hook_prefix.clone().unwrap_or_else(|| default_prefix(input.kea_version).to_string());
+            let mut specs = Vec::new();
+            for (hook, info) in select_hooks(input) {
+                let mut package = input.package.clone();
+                package.name = per_hook_name(&prefix, &info);
+                anyhow::ensure!(crate::manifest::valid_name(&package.name), "per-hook package name '{}' is not valid; set package.per-hook-prefix", package.name);
+                let one = [hook.clone()];
+                specs.push(plan(&PlanInput { package: &package, hooks: &one, ..*input })?);
+            }
+            if specs.is_empty() {
+                bail!("no hook libraries to package for {}", input.target.id());
+            }
+            Ok(specs)
+        }
+    }
 }
 
 /// Package version and revision in the family's syntax.
@@ -167,6 +200,16 @@ pub fn plan(input: &PlanInput) -> Result<PackageSpec> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn per_hook_names_follow_isc() {
+        let c = Catalog::builtin();
+        assert_eq!(per_hook_name("isc-kea-premium", c.by_name("host_cmds").unwrap()), "isc-kea-premium-host-cmds");
+        assert_eq!(per_hook_name("isc-kea-premium", c.by_library("libdhcp_legal_log.so").unwrap()), "isc-kea-premium-forensic-log");
+        assert_eq!(per_hook_name("isc-kea-subscriber", c.by_name("ping_check").unwrap()), "isc-kea-subscriber-ping-check");
+        assert_eq!(default_prefix(&KeaVersion::new(2, 6, 5)), "isc-kea-premium");
+        assert_eq!(default_prefix(&KeaVersion::new(3, 0, 1)), "isc-kea-subscriber");
+    }
 
     #[test]
     fn deb_pin_admits_every_revision_of_the_release_only() {
