@@ -19,6 +19,9 @@ pub struct Manifest {
     pub package: PackageSection,
     #[serde(default)]
     pub build: BuildSection,
+    /// Extra distribution profiles, same keys as `packaging/profiles/*.toml`, by id.
+    #[serde(default)]
+    pub profile: std::collections::BTreeMap<String, crate::profile::Profile>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -114,6 +117,17 @@ impl Manifest {
     }
 }
 
+impl Manifest {
+    /// Add the manifest's own profiles to `profiles` (replacing built-in ones of the same id).
+    pub fn add_profiles(&self, profiles: &mut crate::profile::Profiles) {
+        for (id, p) in &self.profile {
+            let mut p = p.clone();
+            p.id = id.clone();
+            profiles.insert(p);
+        }
+    }
+}
+
 /// Debian's package name rule, which rpm accepts too.
 pub fn valid_name(name: &str) -> bool {
     name.len() >= 2
@@ -136,6 +150,35 @@ mod tests {
     fn unknown_keys_are_rejected_with_line_and_key() {
         let err = Manifest::parse("[package]\nname = \"x-hooks\"\nrevison = \"2\"\n", "keapack.toml").unwrap_err().to_string();
         assert!(err.contains("keapack.toml") && err.contains("revison") && err.contains("line 3"), "{err}");
+    }
+
+    #[test]
+    fn a_manifest_can_add_a_profile() {
+        let m = Manifest::parse(
+            r#"targets = ["acme-linux-5-amd64"]
+[profile.acme-linux-5]
+name = "Acme Linux 5"
+family = "deb"
+compression = "gzip"
+[profile.acme-linux-5.runtime.distribution]
+common = "acme-kea-libs"
+dhcp4 = "acme-kea"
+dhcp6 = "acme-kea"
+ctrl-agent = "acme-kea"
+ddns = "acme-kea"
+services = { dhcp4 = "acme-kea-dhcp4" }
+[profile.acme-linux-5.arch.amd64]
+elf-machine = "x86_64"
+libdir = "/usr/lib/acme64"
+"#,
+            "m.toml",
+        )
+        .unwrap();
+        let mut profiles = crate::profile::Profiles::builtin();
+        m.add_profiles(&mut profiles);
+        let t = profiles.target("acme-linux-5-amd64").unwrap();
+        assert_eq!(t.hooks_dir(), "/usr/lib/acme64/kea/hooks");
+        assert_eq!(t.runtime(crate::profile::RuntimeStyle::Distribution).unwrap().common, "acme-kea-libs");
     }
 
     #[test]

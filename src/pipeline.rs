@@ -84,7 +84,8 @@ pub fn build(req: &BuildRequest) -> Result<BuildOutcome> {
 
 /// Run the whole flow in a work directory the caller has locked.
 pub fn build_locked(req: &BuildRequest, _lock: &crate::worklock::WorkLock) -> Result<BuildOutcome> {
-    let profiles = Profiles::builtin();
+    let mut profiles = Profiles::builtin();
+    req.manifest.add_profiles(&mut profiles);
     let targets = resolve_targets(&profiles, &req.targets, &req.manifest)?;
     let templates = Templates::with_overrides(req.templates_dir.as_deref())?;
     let catalog = Catalog::builtin();
