@@ -96,10 +96,10 @@ fn check_overlay_files(premium: &Path, system: BuildSystem, input: &Path) -> Res
 
 fn check_versions(kea: &Path, premium: &Path, tree: &KeaVersion, allow: bool) -> Result<()> {
     let mut problems = Vec::new();
-    if let Some(named) = KeaVersion::from_file_name(kea) {
-        if named != *tree {
-            problems.push(format!("the Kea input is named {named} but its source says {tree}"));
-        }
+    if let Some(named) = KeaVersion::from_file_name(kea)
+        && named != *tree
+    {
+        problems.push(format!("the Kea input is named {named} but its source says {tree}"));
     }
     match KeaVersion::from_file_name(premium) {
         Some(p) if p != *tree => problems.push(format!(
