@@ -1,9 +1,10 @@
 //! The manifest (`keapack.toml`): what a release engineer decides once and keeps in version control.
 
 use crate::profile::RuntimeStyle;
-use crate::spec::Compression;
+use crate::relation;
+use crate::spec::{Compression, Format, Relation};
 use anyhow::{Context, Result};
-use serde::Deserialize;
+use serde::{Deserialize, Deserializer};
 use std::path::Path;
 
 /// The example manifest shipped in `packaging/`, used by `keapack demo`.
@@ -39,6 +40,37 @@ pub struct PackageSection {
     pub include_open_hooks: bool,
     /// Override the profile's payload compression.
     pub compression: Option<Compression>,
+    /// Relations declared by hand, per package family, added to those read from the binaries.
+    pub depends: DeclaredDepends,
+}
+
+/// `[package.depends]`: `deb = ["libssl3 (>= 3.0.0)"]`, `rpm = ["openssl-libs >= 3.0"]`. Each
+/// entry is parsed when the manifest is read. They are what a `.deb` built on a host that is not
+/// Debian-family depends on besides the Kea pin (keapack cannot read Debian shlibs there).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeclaredDepends {
+    #[serde(default, deserialize_with = "deb_relations")]
+    pub deb: Vec<Relation>,
+    #[serde(default, deserialize_with = "rpm_relations")]
+    pub rpm: Vec<Relation>,
+}
+
+impl DeclaredDepends {
+    pub fn for_format(&self, format: Format) -> &[Relation] {
+        match format {
+            Format::Deb => &self.deb,
+            Format::Rpm => &self.rpm,
+        }
+    }
+}
+
+fn deb_relations<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Relation>, D::Error> {
+    Vec::<String>::deserialize(d)?.iter().map(|s| relation::parse_deb(s).map_err(serde::de::Error::custom)).collect()
+}
+
+fn rpm_relations<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Relation>, D::Error> {
+    Vec::<String>::deserialize(d)?.iter().map(|s| relation::parse_rpm(s).map_err(serde::de::Error::custom)).collect()
 }
 
 impl Default for PackageSection {
@@ -54,6 +86,7 @@ impl Default for PackageSection {
             runtime: RuntimeStyle::Distribution,
             include_open_hooks: false,
             compression: None,
+            depends: DeclaredDepends::default(),
         }
     }
 }
@@ -109,6 +142,15 @@ mod tests {
     fn unknown_keys_are_rejected_with_line_and_key() {
         let err = Manifest::parse("[package]\nname = \"x-hooks\"\nrevison = \"2\"\n", "keapack.toml").unwrap_err().to_string();
         assert!(err.contains("keapack.toml") && err.contains("revison") && err.contains("line 3"), "{err}");
+    }
+
+    #[test]
+    fn declared_relations_are_parsed_per_family() {
+        let m = Manifest::parse("[package.depends]\ndeb = [\"libssl3 (>= 3.0.0)\"]\nrpm = [\"openssl-libs >= 3.0\"]\n", "m.toml").unwrap();
+        assert_eq!(relation::deb_string(&m.package.depends.for_format(Format::Deb)[0]), "libssl3 (>= 3.0.0)");
+        assert_eq!(m.package.depends.for_format(Format::Rpm)[0].name, "openssl-libs");
+        let err = Manifest::parse("[package.depends]\ndeb = [\"libssl3 | libssl1.1\"]\n", "m.toml").unwrap_err().to_string();
+        assert!(err.contains("m.toml") && err.contains("no | alternatives") && err.contains("line 2"), "{err}");
     }
 
     #[test]

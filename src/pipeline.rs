@@ -129,6 +129,10 @@ pub fn build(req: &BuildRequest) -> Result<BuildOutcome> {
 
     let mut packages = Vec::new();
     for target in &targets {
+        let needs = crate::shlibdeps::discover(&hooks, target, host)?;
+        for w in &needs.warnings {
+            eprintln!("warning: {w}");
+        }
         let spec = plan::plan(&PlanInput {
             package: &package,
             kea_version: &tree.version,
@@ -137,6 +141,7 @@ pub fn build(req: &BuildRequest) -> Result<BuildOutcome> {
             epoch,
             catalog: &catalog,
             templates: &templates,
+            library_depends: &needs.by_library,
         })?;
         let name = spec.file_name();
         let path = runner.in_process(&format!("write {name}"), || publish::publish(&req.out, &name, |w| crate::emit::write_package(&spec, w)))?;

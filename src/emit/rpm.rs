@@ -30,15 +30,17 @@ pub fn write(spec: &PackageSpec, mut out: &mut dyn Write) -> Result<()> {
     if !spec.homepage.is_empty() {
         b.url(&spec.homepage);
     }
-    if !spec.section.is_empty() {
-        b.group(&spec.section);
-    }
+    // rpmbuild writes `Unspecified` when a spec has no Group (deprecated since Fedora 28 /
+    // RHEL 8); rpmlint reports a missing Group tag as an error.
+    b.group(if spec.section.is_empty() { "Unspecified" } else { &spec.section });
     for r in &spec.depends {
         b.requires(match &r.constraint {
             None => Dependency::any(&r.name),
             Some((Op::Eq, v)) => Dependency::eq(&r.name, v),
             Some((Op::Ge, v)) => Dependency::greater_eq(&r.name, v),
             Some((Op::Lt, v)) => Dependency::less(&r.name, v),
+            Some((Op::Gt, v)) => Dependency::greater(&r.name, v),
+            Some((Op::Le, v)) => Dependency::less_eq(&r.name, v),
         });
     }
     let at = Timestamp::from(mtime);
