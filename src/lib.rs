@@ -23,3 +23,4 @@ pub mod elf;
 pub mod relation;
 pub mod shlibdeps;
 pub mod overrides;
+pub mod lint;
