@@ -135,10 +135,10 @@ pub fn lint_file(path: &Path, opts: LintOptions) -> Result<Report> {
     let stderr = String::from_utf8_lossy(&out.stderr);
     let findings: Vec<Finding> = stdout.lines().chain(stderr.lines()).filter_map(|l| parse_line(checker, l)).collect();
     let code = out.status.code();
-    // lintian: 0 or 1 (tags found); rpmlint: 0, or 64/65/66 (errors, badness). Anything else,
-    // or a lintian failure without a tag ("Skipping …"), means the file was not checked.
+    // lintian: 0, or 2 (an error tag, its default --fail-on); 1 is its own run-time error.
+    // rpmlint: 0, or 64/65/66 (errors, badness). Anything else means the file was not checked.
     let ran = match checker {
-        Checker::Lintian => code == Some(0) || (code == Some(1) && findings.iter().any(|f| "EW".contains(f.level))),
+        Checker::Lintian => code == Some(0) || (code == Some(2) && findings.iter().any(|f| f.level == 'E')),
         Checker::Rpmlint => matches!(code, Some(0 | 64 | 65 | 66)),
     };
     if !ran {

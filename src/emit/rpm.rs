@@ -189,7 +189,8 @@ mod tests {
     }
 
     /// rpmlint on a realistic package reports only what no emitter can fix: the package is not
-    /// signed, and rpmlint's license list (Fedora's old short names) lacks SPDX `MPL-2.0`.
+    /// signed, and Debian's rpmlint has an empty license list (`ValidLicenses = []`), so every
+    /// License value draws `invalid-license`.
     #[test]
     fn rpmlint_only_reports_signature_and_license_list() {
         let (tmp, spec) = realistic_spec(Format::Rpm);
