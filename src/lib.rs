@@ -22,3 +22,8 @@ pub mod pipeline;
 pub mod plan;
 pub mod publish;
 pub mod stage;
+pub mod elf;
+pub mod relation;
+pub mod shlibdeps;
+pub mod overrides;
+pub mod lint;

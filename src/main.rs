@@ -26,6 +26,8 @@ enum Cmd {
     Demo(DemoArgs),
     /// Print the configuration guidance a package would print, without building.
     Guidance(GuidanceArgs),
+    /// Check packages with lintian (.deb) and rpmlint (.rpm); exit 1 on findings, 2 when unchecked.
+    Lint(LintArgs),
 }
 
 #[derive(Args)]
@@ -57,6 +59,22 @@ struct Common {
     /// Print only warnings and errors.
     #[arg(long, short = 'q')]
     quiet: bool,
+    /// Check the written packages with lintian and rpmlint (as `keapack lint`); fail on findings.
+    #[arg(long)]
+    lint: bool,
+}
+
+#[derive(Args)]
+struct LintArgs {
+    /// The .deb and .rpm files to check.
+    #[arg(required = true)]
+    packages: Vec<PathBuf>,
+    /// The .rpm files are signed: count rpmlint's no-signature error.
+    #[arg(long)]
+    signed: bool,
+    /// Explain each tag (the checkers' --info).
+    #[arg(long)]
+    info: bool,
 }
 
 #[derive(Args)]
@@ -119,6 +137,7 @@ fn main() -> ExitCode {
         Cmd::Build(a) => run_build(a),
         Cmd::Demo(a) => run_demo(a),
         Cmd::Guidance(a) => run_guidance(a),
+        Cmd::Lint(a) => return run_lint(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -157,11 +176,27 @@ fn install_deps(common: &Common, work: &std::path::Path, set: deps::DepSet) -> R
     Ok(())
 }
 
-fn report(outcome: &pipeline::BuildOutcome) {
+fn report(outcome: &pipeline::BuildOutcome, common: &Common) -> Result<()> {
     for p in &outcome.packages {
         println!("{}", p.display());
     }
     println!("{}", outcome.sums.display());
+    if common.lint {
+        let code = keapack::lint::lint_all(&outcome.packages, keapack::lint::LintOptions::default(), &mut std::io::stdout())?;
+        anyhow::ensure!(code == 0, "lint: the packages were written, but {}", if code == 1 { "lintian or rpmlint found problems (above)" } else { "some could not be checked (above)" });
+    }
+    Ok(())
+}
+
+fn run_lint(a: LintArgs) -> ExitCode {
+    let opts = keapack::lint::LintOptions { signed: a.signed, explain: a.info };
+    match keapack::lint::lint_all(&a.packages, opts, &mut std::io::stdout()) {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            eprintln!("keapack: error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
 }
 
 fn run_build(a: BuildArgs) -> Result<()> {
@@ -177,8 +212,7 @@ fn run_build(a: BuildArgs) -> Result<()> {
     req.allow_version_mismatch = a.allow_version_mismatch;
     req.limits = keapack::extract::Limits { max_bytes: a.max_unpacked_size, max_entries: a.max_entries };
     install_deps(&a.common, &req.work, deps::DepSet::Kea)?;
-    report(&pipeline::build(&req)?);
-    Ok(())
+    report(&pipeline::build(&req)?, &a.common)
 }
 
 fn run_demo(a: DemoArgs) -> Result<()> {
@@ -190,8 +224,7 @@ fn run_demo(a: DemoArgs) -> Result<()> {
     req.premium = premium;
     req.manifest = Manifest::parse(keapack::manifest::EXAMPLE, "packaging/example-manifest.toml")?;
     req.epoch = Some(pipeline::env_epoch()?.unwrap_or(demo::DEMO_EPOCH));
-    report(&pipeline::build_locked(&req, &lock)?);
-    Ok(())
+    report(&pipeline::build_locked(&req, &lock)?, &a.common)
 }
 
 fn run_guidance(a: GuidanceArgs) -> Result<()> {

@@ -1,9 +1,10 @@
 //! The manifest (`keapack.toml`): what a release engineer decides once and keeps in version control.
 
 use crate::profile::RuntimeStyle;
-use crate::spec::Compression;
+use crate::relation;
+use crate::spec::{Compression, Format, Relation};
 use anyhow::{Context, Result};
-use serde::Deserialize;
+use serde::{Deserialize, Deserializer};
 use std::path::Path;
 
 /// The example manifest shipped in `packaging/`, used by `keapack demo`.
@@ -47,6 +48,8 @@ pub struct PackageSection {
     /// Name prefix of per-hook packages; default ISC's: `isc-kea-premium` (Kea 2.x),
     /// `isc-kea-subscriber` (Kea 3.x).
     pub per_hook_prefix: Option<String>,
+    /// Relations declared by hand, per package family, added to those read from the binaries.
+    pub depends: DeclaredDepends,
 }
 
 /// How the hooks are divided into packages.
@@ -69,6 +72,35 @@ impl std::str::FromStr for Split {
     }
 }
 
+/// `[package.depends]`: `deb = ["libssl3 (>= 3.0.0)"]`, `rpm = ["openssl-libs >= 3.0"]`. Each
+/// entry is parsed when the manifest is read. They are what a `.deb` built on a host that is not
+/// Debian-family depends on besides the Kea pin (keapack cannot read Debian shlibs there).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeclaredDepends {
+    #[serde(default, deserialize_with = "deb_relations")]
+    pub deb: Vec<Relation>,
+    #[serde(default, deserialize_with = "rpm_relations")]
+    pub rpm: Vec<Relation>,
+}
+
+impl DeclaredDepends {
+    pub fn for_format(&self, format: Format) -> &[Relation] {
+        match format {
+            Format::Deb => &self.deb,
+            Format::Rpm => &self.rpm,
+        }
+    }
+}
+
+fn deb_relations<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Relation>, D::Error> {
+    Vec::<String>::deserialize(d)?.iter().map(|s| relation::parse_deb(s).map_err(serde::de::Error::custom)).collect()
+}
+
+fn rpm_relations<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Relation>, D::Error> {
+    Vec::<String>::deserialize(d)?.iter().map(|s| relation::parse_rpm(s).map_err(serde::de::Error::custom)).collect()
+}
+
 impl Default for PackageSection {
     fn default() -> Self {
         PackageSection {
@@ -84,6 +116,7 @@ impl Default for PackageSection {
             compression: None,
             split: Split::Bundle,
             per_hook_prefix: None,
+            depends: DeclaredDepends::default(),
         }
     }
 }
@@ -179,6 +212,15 @@ libdir = "/usr/lib/acme64"
         let t = profiles.target("acme-linux-5-amd64").unwrap();
         assert_eq!(t.hooks_dir(), "/usr/lib/acme64/kea/hooks");
         assert_eq!(t.runtime(crate::profile::RuntimeStyle::Distribution).unwrap().common, "acme-kea-libs");
+    }
+
+    #[test]
+    fn declared_relations_are_parsed_per_family() {
+        let m = Manifest::parse("[package.depends]\ndeb = [\"libssl3 (>= 3.0.0)\"]\nrpm = [\"openssl-libs >= 3.0\"]\n", "m.toml").unwrap();
+        assert_eq!(relation::deb_string(&m.package.depends.for_format(Format::Deb)[0]), "libssl3 (>= 3.0.0)");
+        assert_eq!(m.package.depends.for_format(Format::Rpm)[0].name, "openssl-libs");
+        let err = Manifest::parse("[package.depends]\ndeb = [\"libssl3 | libssl1.1\"]\n", "m.toml").unwrap_err().to_string();
+        assert!(err.contains("m.toml") && err.contains("no | alternatives") && err.contains("line 2"), "{err}");
     }
 
     #[test]

@@ -143,6 +143,10 @@ pub fn build_locked(req: &BuildRequest, _lock: &crate::worklock::WorkLock) -> Re
 
     let mut packages = Vec::new();
     for target in &targets {
+        let needs = crate::shlibdeps::discover(&hooks, target, host)?;
+        for w in &needs.warnings {
+            eprintln!("warning: {w}");
+        }
         let specs = plan::plan_all(&PlanInput {
             package: &package,
             kea_version: &tree.version,
@@ -151,6 +155,7 @@ pub fn build_locked(req: &BuildRequest, _lock: &crate::worklock::WorkLock) -> Re
             epoch,
             catalog: &catalog,
             templates: &templates,
+            library_depends: &needs.by_library,
         })?;
         for spec in specs {
             let name = spec.file_name();

@@ -1,14 +1,28 @@
 //! Inventory + manifest + profile → `PackageSpec`. All Kea and distribution knowledge ends here.
 
 use crate::catalog::{Catalog, HookInfo};
-use crate::emit::deb::changelog_debian_gz;
+use crate::emit::deb::{changelog_debian_gz, utc_year};
 use crate::guidance::{self, GuidanceInput, Templates};
 use crate::manifest::{PackageSection, Split};
 use crate::profile::Target;
 use crate::spec::{ChangelogEntry, FileEntry, FileRole, Format, Op, PackageSpec, Relation, Source};
 use crate::stage::StagedHook;
 use crate::version::KeaVersion;
+use crate::{overrides, relation};
 use anyhow::{Result, bail};
+use std::collections::BTreeMap;
+
+/// Kea's first copyright year (BIND 10, where Kea began): copyright notices read
+/// `2009-<year of the package's timestamp>`.
+pub const ISC_FIRST_YEAR: i64 = 2009;
+
+/// The rpm Group. Fedora and RHEL 8+ deprecate the tag and a Debian section means nothing
+/// there, but rpmlint 2.4 reports a missing Group (and rpmbuild's `Unspecified`) as the error
+/// `no-group-tag`: keapack writes the historical Red Hat group of DHCP server packages.
+pub const RPM_GROUP: &str = "System Environment/Daemons";
+
+/// Description lines stay within this width (lintian and rpmlint want them under 80).
+const WRAP: usize = 76;
 
 /// Everything a package plan is made from.
 pub struct PlanInput<'a> {
@@ -19,6 +33,9 @@ pub struct PlanInput<'a> {
     pub epoch: u64,
     pub catalog: &'a Catalog,
     pub templates: &'a Templates,
+    /// Relations each staged library needs on this target, keyed by file name (see
+    /// `shlibdeps::discover`); a library missing from the map adds none.
+    pub library_depends: &'a BTreeMap<String, Vec<Relation>>,
 }
 
 /// The hooks that go into the package: the premium ones (and open ones when asked), each with
@@ -140,9 +157,11 @@ pub fn plan(input: &PlanInput) -> Result<PackageSpec> {
     for (name, json) in &g.snippets {
         files.push(doc(name, json.clone().into_bytes()));
     }
+    let year = utc_year(input.epoch);
     let copyright = input.templates.render(
         "copyright.j2",
         serde_json::json!({
+            "copyright_years": if year > ISC_FIRST_YEAR { format!("{ISC_FIRST_YEAR}-{year}") } else { ISC_FIRST_YEAR.to_string() },
             "homepage": pkg.homepage,
             "kea_version": input.kea_version.to_string(),
             "license": pkg.license,
@@ -151,6 +170,12 @@ pub fn plan(input: &PlanInput) -> Result<PackageSpec> {
     )?;
     let kea_runtime = target.runtime(pkg.runtime)?;
     let hook_names: Vec<&str> = infos.iter().map(|h| h.name.as_str()).collect();
+    // The exact Kea pin, what the libraries need, and what the manifest declares: merged.
+    let mut depends = runtime_relations(format, &kea_runtime.common, input.kea_version);
+    for (h, _) in &selected {
+        depends.extend(input.library_depends.get(&h.library).into_iter().flatten().cloned());
+    }
+    depends.extend(pkg.depends.for_format(format).iter().cloned());
     let mut spec = PackageSpec {
         format,
         name: pkg.name.clone(),
@@ -158,16 +183,19 @@ pub fn plan(input: &PlanInput) -> Result<PackageSpec> {
         revision,
         arch: target.arch.clone(),
         summary: format!("Kea {} premium hook libraries", input.kea_version),
-        description: format!(
-            "Premium hook libraries for the Kea DHCP server {}: {}.\n\nBuilt from the Kea sources with ISC's premium overlay. The hooks install into\n{hooks_dir}; the post-install script prints how to enable them.",
-            input.kea_version,
-            hook_names.join(", ")
+        description: wrap(
+            &format!(
+                "Premium hook libraries for the Kea DHCP server {}: {}.\n\nBuilt from the Kea sources with ISC's premium overlay. The hooks install into {hooks_dir}; the post-install script prints how to enable them.",
+                input.kea_version,
+                hook_names.join(", ")
+            ),
+            WRAP,
         ),
         maintainer: pkg.maintainer.clone(),
         homepage: pkg.homepage.clone(),
         license: pkg.license.clone(),
-        section: pkg.section.clone(),
-        depends: runtime_relations(format, &kea_runtime.common, input.kea_version),
+        section: if format == Format::Deb { pkg.section.clone() } else { RPM_GROUP.to_string() },
+        depends: relation::merge(format, depends),
         files,
         owned_dirs: vec![doc_dir.clone()],
         post_install: Some(post),
@@ -185,6 +213,9 @@ pub fn plan(input: &PlanInput) -> Result<PackageSpec> {
             spec.files.push(FileEntry { path: format!("{doc_dir}/copyright"), source: Source::Bytes(copyright.into_bytes()), mode: 0o644, role: FileRole::Plain });
             let changelog = changelog_debian_gz(&spec);
             spec.files.push(FileEntry { path: format!("{doc_dir}/changelog.Debian.gz"), source: Source::Bytes(changelog), mode: 0o644, role: FileRole::Plain });
+            if let Some(text) = overrides::lintian_overrides(&spec) {
+                spec.files.push(FileEntry { path: overrides::path(&pkg.name), source: Source::Bytes(text.into_bytes()), mode: 0o644, role: FileRole::Plain });
+            }
         }
         Format::Rpm => {
             let lic_dir = format!("/usr/share/licenses/{}", pkg.name);
@@ -195,6 +226,28 @@ pub fn plan(input: &PlanInput) -> Result<PackageSpec> {
     spec.files.sort_by(|a, b| a.path.cmp(&b.path));
     spec.owned_dirs.sort();
     Ok(spec)
+}
+
+/// Re-flow each paragraph (separated by a blank line) to lines of at most `width` characters;
+/// a word longer than `width` stays whole on its own line.
+pub fn wrap(text: &str, width: usize) -> String {
+    let paragraphs: Vec<String> = text
+        .split("\n\n")
+        .map(|para| {
+            let mut lines: Vec<String> = Vec::new();
+            for word in para.split_whitespace() {
+                match lines.last_mut() {
+                    Some(line) if line.len() + 1 + word.len() <= width => {
+                        line.push(' ');
+                        line.push_str(word);
+                    }
+                    _ => lines.push(word.to_string()),
+                }
+            }
+            lines.join("\n")
+        })
+        .collect();
+    paragraphs.join("\n\n")
 }
 
 #[cfg(test)]
@@ -209,6 +262,16 @@ mod tests {
         assert_eq!(per_hook_name("isc-kea-subscriber", c.by_name("ping_check").unwrap()), "isc-kea-subscriber-ping-check");
         assert_eq!(default_prefix(&KeaVersion::new(2, 6, 5)), "isc-kea-premium");
         assert_eq!(default_prefix(&KeaVersion::new(3, 0, 1)), "isc-kea-subscriber");
+    }
+
+    #[test]
+    fn descriptions_wrap_within_the_width() {
+        let long = format!("Hooks: {}.\n\nThey install into /usr/lib/x86_64-linux-gnu/kea/hooks; read on.", ["host_cmds"; 20].join(", "));
+        let w = wrap(&long, WRAP);
+        assert!(w.lines().all(|l| l.len() <= WRAP), "{w}");
+        assert_eq!(w.split("\n\n").count(), 2);
+        assert_eq!(w.split_whitespace().collect::<Vec<_>>(), long.split_whitespace().collect::<Vec<_>>());
+        assert_eq!(wrap(&"x".repeat(90), 10), "x".repeat(90));
     }
 
     #[test]

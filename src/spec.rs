@@ -33,6 +33,23 @@ pub enum Op {
     Ge,
     /// deb `<<`, rpm `<`
     Lt,
+    /// deb `>>`, rpm `>`
+    Gt,
+    /// deb `<=`, rpm `<=`
+    Le,
+}
+
+impl Op {
+    /// The operator as a Debian relation writes it.
+    pub fn deb(self) -> &'static str {
+        match self {
+            Op::Eq => "=",
+            Op::Ge => ">=",
+            Op::Lt => "<<",
+            Op::Gt => ">>",
+            Op::Le => "<=",
+        }
+    }
 }
 
 /// One dependency clause: a package name and optional version constraint.
@@ -88,7 +105,7 @@ pub struct PackageSpec {
     pub maintainer: String,
     pub homepage: String,
     pub license: String,
-    /// deb `Section`, rpm `Group`.
+    /// deb `Section`; rpm `Group`, written `Unspecified` (as rpmbuild does) when empty.
     pub section: String,
     pub depends: Vec<Relation>,
     /// Regular files, sorted by path.

@@ -52,7 +52,13 @@ fn deb_control_names_version_relations() {
     assert_eq!(deb_field(&b.deb, "Package"), "kea-premium-hooks");
     assert_eq!(deb_field(&b.deb, "Version"), "2.2.0-1");
     assert_eq!(deb_field(&b.deb, "Architecture"), "amd64");
-    assert_eq!(deb_field(&b.deb, "Depends"), "kea-common (>= 2.2.0), kea-common (<< 2.2.1~)");
+    // The exact Kea pin, then what the hooks' NEEDED libraries map to through this host's
+    // shlibs files (libkea-* is the pin's job), merged and sorted.
+    let depends = deb_field(&b.deb, "Depends");
+    let libs = depends.strip_prefix("kea-common (>= 2.2.0), kea-common (<< 2.2.1~), ").unwrap_or_else(|| panic!("{depends}"));
+    let names: Vec<&str> = libs.split(", ").map(|r| r.split(' ').next().unwrap()).collect();
+    assert_eq!(names, ["libc6", "libgcc-s1", "libstdc++6"], "{depends}");
+    assert!(libs.starts_with("libc6 (>= 2."), "{depends}");
     assert_eq!(deb_field(&b.deb, "Section"), "net");
 }
 
@@ -117,6 +123,11 @@ fn rpm_header_files_relations_and_scripts() {
     assert_eq!(q(&["--qf", "%{NAME} %{VERSION} %{RELEASE} %{ARCH} %{BUILDTIME}"]), "kea-premium-hooks 2.2.0 1.el9 x86_64 1700000000");
     let reqs = q(&["--requires"]);
     assert!(reqs.lines().any(|l| l == "kea-libs = 2.2.0"), "{reqs}");
+    // rpm's SONAME capabilities for what the hooks link, none for libkea-* (the pin covers it).
+    for cap in ["libc.so.6()(64bit)", "libstdc++.so.6()(64bit)", "libgcc_s.so.1()(64bit)"] {
+        assert!(reqs.lines().any(|l| l == cap), "{cap} missing:\n{reqs}");
+    }
+    assert!(reqs.lines().any(|l| l.starts_with("libc.so.6(GLIBC_2.")) && !reqs.contains("libkea"), "{reqs}");
     let dump = q(&["--dump"]);
     for hook in ["libdhcp_host_cmds.so", "libdhcp_flex_id.so"] {
         let line = dump.lines().find(|l| l.starts_with(&format!("/usr/lib64/kea/hooks/{hook} "))).unwrap_or_else(|| panic!("{hook}:\n{dump}"));

@@ -7,7 +7,7 @@
 //! in memory.
 
 use super::tarball::{Compressor, TarWriter, extension, gzip_best};
-use crate::spec::{FileEntry, Op, PackageSpec, Source};
+use crate::spec::{FileEntry, PackageSpec, Source};
 use anyhow::{Context, Result, bail, ensure};
 use md5::{Digest, Md5};
 use std::collections::BTreeSet;
@@ -167,7 +167,7 @@ fn control_file(spec: &PackageSpec, installed_kib: u64) -> Result<String> {
     let version = if spec.revision.is_empty() { spec.version.clone() } else { format!("{}-{}", spec.version, spec.revision) };
     let depends = spec.depends.iter().map(|r| match &r.constraint {
         None => r.name.clone(),
-        Some((op, v)) => format!("{} ({} {v})", r.name, match op { Op::Eq => "=", Op::Ge => ">=", Op::Lt => "<<" }),
+        Some((op, v)) => format!("{} ({} {v})", r.name, op.deb()),
     });
     let fields = [
         ("Package", spec.name.clone()),
@@ -236,15 +236,7 @@ fn changelog_text(spec: &PackageSpec) -> String {
 /// (H. Hinnant), which is exact for the whole proleptic Gregorian calendar; no date crate needed.
 fn rfc2822(t: u64) -> String {
     let (days, secs) = (t / 86_400, t % 86_400);
-    let z = days as i64 + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
+    let (year, month, day) = civil(days);
     const WEEKDAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
     const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
     format!(
@@ -255,6 +247,25 @@ fn rfc2822(t: u64) -> String {
         secs / 60 % 60,
         secs % 60
     )
+}
+
+/// The UTC calendar year of a timestamp (for copyright notices).
+pub fn utc_year(t: u64) -> i64 {
+    civil(t / 86_400).0
+}
+
+/// (year, month, day) of a day count since 1970-01-01.
+fn civil(days: u64) -> (i64, i64, i64) {
+    let z = days as i64 + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    (year, month, day)
 }
 
 
@@ -412,6 +423,7 @@ mod tests {
         assert_eq!(rfc2822(951_782_400), "Tue, 29 Feb 2000 00:00:00 +0000");
         assert_eq!(rfc2822(1_709_251_199), "Thu, 29 Feb 2024 23:59:59 +0000");
         assert_eq!(rfc2822(4_102_444_800), "Fri, 01 Jan 2100 00:00:00 +0000");
+        assert_eq!((utc_year(1_767_225_599), utc_year(1_767_225_600)), (2025, 2026));
     }
 
     /// A realistic package (real ELF, copyright, changelog.Debian.gz) draws no lintian error or

@@ -1,0 +1,344 @@
+//! Relations read from the binaries: what each packaged hook library needs at run time, from
+//! its ELF `NEEDED` entries, in the target family's terms.
+//!
+//! - `libkea-*`: Kea's own libraries. They are covered by the exact pin on the profile's Kea
+//!   runtime package that `plan` always adds, so they produce no relation here (looking them up
+//!   on the build host would be wrong: a real Kea build's `libkea-*.so.N` are in the stage, not
+//!   on the host).
+//! - `.deb` target on a Debian-family host: as dpkg-shlibdeps' shlibs mechanism does — find the
+//!   library file (ldconfig's cache, then the standard library directories; the one of the
+//!   hook's ELF machine and class), ask dpkg which package owns it (trying the merged-/usr
+//!   alias too), and read that package's `shlibs` file for the SONAME's dependency
+//!   (`libc6 (>= 2.36)`); `/etc/dpkg/shlibs.override` wins, `/etc/dpkg/shlibs.default` is the
+//!   last resort. keapack reads `shlibs`, not `symbols`, files: the lower bounds can be higher
+//!   than dpkg-shlibdeps' symbol-precise ones, never lower.
+//! - `.deb` target on any other host: nothing is invented from the host's packages; the
+//!   manifest's declared relations (`[package.depends] deb`) stand in, and a warning names the
+//!   libraries left uncovered.
+//! - `.rpm` target, on any host: the SONAME capabilities rpm's own dependency generator
+//!   (elfdeps) writes: `libc.so.6()(64bit)` and one `libc.so.6(GLIBC_2.34)(64bit)` per symbol
+//!   version needed. They name no package, so they hold whatever the build host's family, and
+//!   rpm refuses to install a hook that needs a newer glibc than the target has.
+//!
+//! A library keapack cannot resolve is a warning, not an error: the build goes on and the user
+//! declares the relation in the manifest.
+
+use crate::elf::{self, ElfInfo};
+use crate::profile::Target;
+use crate::relation;
+use crate::spec::{Format, Relation};
+use crate::stage::StagedHook;
+use anyhow::Result;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// The relations each staged hook library needs on one target.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Discovery {
+    /// Keyed by the hook's file name (`libdhcp_host_cmds.so`), merged and sorted.
+    pub by_library: BTreeMap<String, Vec<Relation>>,
+    /// Needed libraries no relation covers, each as a sentence.
+    pub warnings: Vec<String>,
+}
+
+/// Is this SONAME one of Kea's own libraries?
+pub fn is_kea_library(soname: &str) -> bool {
+    soname.starts_with("libkea-")
+}
+
+/// Read the NEEDED entries of every hook and turn them into relations for `target`.
+/// `host` is the build host's family (`profile::host_family()`).
+pub fn discover(hooks: &[StagedHook], target: &Target, host: Option<Format>) -> Result<Discovery> {
+    let family = target.profile.family;
+    let mut out = Discovery::default();
+    let mut debian = (family == Format::Deb && host == Some(Format::Deb)).then(|| DebianHost::new(&target.arch, &target.arch_info.libdir));
+    let mut uncovered: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for hook in hooks {
+        let info = elf::read(&hook.path)?;
+        let mut rels = Vec::new();
+        for soname in info.needed.iter().filter(|s| !is_kea_library(s)) {
+            match (family, debian.as_mut()) {
+                (Format::Rpm, _) => rels.extend(rpm_capabilities(&info, soname)),
+                (Format::Deb, Some(host)) => match host.resolve(soname, &info) {
+                    Ok(r) => rels.extend(r),
+                    Err(why) => out.warnings.push(format!("{}: {why}", hook.library)),
+                },
+                (Format::Deb, None) => uncovered.entry(soname.clone()).or_default().push(hook.library.clone()),
+            }
+        }
+        out.by_library.insert(hook.library.clone(), relation::merge(family, rels));
+    }
+    if !uncovered.is_empty() {
+        let libs: Vec<String> = uncovered.iter().map(|(so, by)| format!("{so} (needed by {})", by.join(", "))).collect();
+        out.warnings.push(format!(
+            "target {}: this build host is not Debian-family, so keapack cannot read Debian shlibs files; Depends covers only the Kea pin and the manifest's [package.depends] deb list, not: {}",
+            target.id(),
+            libs.join(", ")
+        ));
+    }
+    Ok(out)
+}
+
+/// rpm's automatic requirements for one needed library: `soname()(64bit)` and one
+/// `soname(VERSION)(64bit)` per symbol version (no `(64bit)` suffix for 32-bit objects).
+pub fn rpm_capabilities(info: &ElfInfo, soname: &str) -> Vec<Relation> {
+    let mark = if info.class64 { "(64bit)" } else { "" };
+    let cap = |v: &str| Relation { name: format!("{soname}({v}){mark}"), constraint: None };
+    let mut caps = vec![cap("")];
+    caps.extend(info.version_needs.get(soname).into_iter().flatten().map(|v| cap(v)));
+    caps
+}
+
+/// `libstdc++.so.6` → (`libstdc++`, `6`); `libfoo-1.2.so` → (`libfoo`, `1.2`): the library
+/// name and version a shlibs line is keyed by.
+pub fn soname_key(soname: &str) -> Option<(&str, &str)> {
+    if let Some(i) = soname.find(".so.") {
+        return Some((&soname[..i], &soname[i + 4..]));
+    }
+    let stem = soname.strip_suffix(".so")?;
+    let i = stem.rfind('-')?;
+    stem[i + 1..].starts_with(|c: char| c.is_ascii_digit()).then(|| (&stem[..i], &stem[i + 1..]))
+}
+
+/// The dependency a shlibs file gives for `soname` (lines `[type:] name version dependency`;
+/// typed lines such as `udeb:` are for other package types and are skipped).
+pub fn shlibs_lookup(text: &str, soname: &str) -> Option<String> {
+    let (name, version) = soname_key(soname)?;
+    text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')).find_map(|line| {
+        let mut words = line.splitn(3, char::is_whitespace);
+        let (n, v) = (words.next()?, words.next()?.trim());
+        if n.ends_with(':') {
+            return None;
+        }
+        (n == name && v == version).then(|| words.next().unwrap_or("").trim().to_string())
+    })
+}
+
+/// Turn a shlibs dependency string into relations. An OR-group (`libglu1-mesa | libglu1`)
+/// becomes its first alternative, the package that provided the library on the build host.
+pub fn shlibs_relations(dependency: &str) -> Result<Vec<Relation>> {
+    Ok(relation::parse_deb_field(dependency)?.into_iter().filter_map(|group| group.into_iter().next()).collect())
+}
+
+/// Debian's view of the build host: ldconfig's cache, dpkg's database, the shlibs files.
+struct DebianHost {
+    arch: String,
+    libdir: String,
+    admindir: PathBuf,
+    ldcache: Vec<(String, PathBuf)>,
+    cache: BTreeMap<(String, u16, bool), Result<Vec<Relation>, String>>,
+}
+
+impl DebianHost {
+    fn new(arch: &str, libdir: &str) -> DebianHost {
+        let admindir = std::env::var_os("DPKG_ADMINDIR").map_or_else(|| PathBuf::from("/var/lib/dpkg"), PathBuf::from);
+        DebianHost { arch: arch.into(), libdir: libdir.into(), admindir, ldcache: ldconfig_cache(), cache: BTreeMap::new() }
+    }
+
+    /// The relations for one needed SONAME, or why there are none.
+    fn resolve(&mut self, soname: &str, needer: &ElfInfo) -> Result<Vec<Relation>, String> {
+        let key = (soname.to_string(), needer.machine, needer.class64);
+        if let Some(hit) = self.cache.get(&key) {
+            return hit.clone();
+        }
+        let result = self.lookup(soname, needer);
+        self.cache.insert(key, result.clone());
+        result
+    }
+
+    fn lookup(&self, soname: &str, needer: &ElfInfo) -> Result<Vec<Relation>, String> {
+        let override_file = Path::new("/etc/dpkg/shlibs.override");
+        if let Some(dep) = read(override_file).and_then(|t| shlibs_lookup(&t, soname)) {
+            return shlibs_relations(&dep).map_err(|e| format!("{}: {e}", override_file.display()));
+        }
+        let candidates = library_candidates(soname, &self.libdir, &self.ldcache);
+        let Some(file) = candidates.iter().find(|p| elf::read(p).is_ok_and(|i| i.machine == needer.machine && i.class64 == needer.class64)) else {
+            return Err(format!(
+                "{soname} is not installed on this build host for this architecture (looked in ldconfig's cache and {}); Depends does not cover it: install it, or declare the relation in [package.depends] deb",
+                standard_dirs(&self.libdir).join(", ")
+            ));
+        };
+        let Some(packages) = dpkg_owner(file) else {
+            return Err(format!(
+                "{soname} is {}, which no Debian package owns; Depends does not cover it: declare the relation in [package.depends] deb",
+                file.display()
+            ));
+        };
+        for pkg in &packages {
+            let mut names = vec![format!("{pkg}.shlibs")];
+            if !pkg.contains(':') {
+                names.push(format!("{pkg}:{}.shlibs", self.arch));
+            }
+            for name in names {
+                let path = self.admindir.join("info").join(&name);
+                if let Some(dep) = read(&path).and_then(|t| shlibs_lookup(&t, soname)) {
+                    return shlibs_relations(&dep).map_err(|e| format!("{}: {e}", path.display()));
+                }
+            }
+        }
+        if let Some(dep) = read(Path::new("/etc/dpkg/shlibs.default")).and_then(|t| shlibs_lookup(&t, soname)) {
+            return shlibs_relations(&dep).map_err(|e| format!("/etc/dpkg/shlibs.default: {e}"));
+        }
+        Err(format!(
+            "{soname} comes from {}, whose shlibs file has no entry for it; Depends does not cover it: declare the relation in [package.depends] deb",
+            packages.join(", ")
+        ))
+    }
+}
+
+fn read(path: &Path) -> Option<String> {
+    std::fs::read_to_string(path).ok()
+}
+
+/// `ldconfig -p`: (SONAME, path) pairs, in the cache's order. Empty when ldconfig is missing.
+fn ldconfig_cache() -> Vec<(String, PathBuf)> {
+    let ldconfig = ["/sbin/ldconfig", "/usr/sbin/ldconfig"].into_iter().find(|p| Path::new(p).is_file()).unwrap_or("ldconfig");
+    let Ok(out) = Command::new(ldconfig).arg("-p").env("LC_ALL", "C").output() else { return Vec::new() };
+    parse_ldconfig(&String::from_utf8_lossy(&out.stdout))
+}
+
+/// Lines `\tlibc.so.6 (libc6,x86-64) => /lib/x86_64-linux-gnu/libc.so.6`.
+fn parse_ldconfig(text: &str) -> Vec<(String, PathBuf)> {
+    text.lines()
+        .filter_map(|l| {
+            let (left, path) = l.split_once(" => ")?;
+            Some((left.split_whitespace().next()?.to_string(), PathBuf::from(path.trim())))
+        })
+        .collect()
+}
+
+/// The standard directories, the target's multiarch directory first.
+fn standard_dirs(libdir: &str) -> Vec<String> {
+    let mut dirs = vec![libdir.to_string()];
+    if let Some(rest) = libdir.strip_prefix("/usr") {
+        dirs.push(rest.to_string());
+    }
+    for d in ["/usr/lib64", "/lib64", "/usr/lib", "/lib"] {
+        if !dirs.iter().any(|x| x == d) {
+            dirs.push(d.to_string());
+        }
+    }
+    dirs
+}
+
+/// Existing files named `soname`: ldconfig's entries first, then the standard directories.
+fn library_candidates(soname: &str, libdir: &str, ldcache: &[(String, PathBuf)]) -> Vec<PathBuf> {
+    let mut out: Vec<PathBuf> = Vec::new();
+    let from_cache = ldcache.iter().filter(|(s, _)| s == soname).map(|(_, p)| p.clone());
+    let from_dirs = standard_dirs(libdir).into_iter().map(|d| Path::new(&d).join(soname));
+    for p in from_cache.chain(from_dirs) {
+        if p.is_file() && !out.contains(&p) {
+            out.push(p);
+        }
+    }
+    out
+}
+
+/// The path, its merged-/usr alias, and the same for the resolved path: dpkg's database knows
+/// each file under one of them only (`/lib/x86_64-linux-gnu/libc.so.6`, but
+/// `/usr/lib/x86_64-linux-gnu/libstdc++.so.6`).
+fn aliases(path: &Path) -> Vec<PathBuf> {
+    let toggle = |p: &Path| match p.strip_prefix("/usr") {
+        Ok(rest) => Path::new("/").join(rest),
+        Err(_) => Path::new("/usr").join(p.strip_prefix("/").unwrap_or(p)),
+    };
+    let mut out = vec![path.to_path_buf(), toggle(path)];
+    if let Ok(real) = std::fs::canonicalize(path) {
+        out.push(toggle(&real));
+        out.push(real);
+    }
+    out.dedup();
+    out
+}
+
+/// Which packages own the file, by `dpkg-query -S` (`libc6:amd64: /lib/…/libc.so.6`).
+fn dpkg_owner(path: &Path) -> Option<Vec<String>> {
+    aliases(path).into_iter().find_map(|alias| {
+        let out = Command::new("dpkg-query").arg("-S").arg(&alias).env("LC_ALL", "C").output().ok()?;
+        if !out.status.success() {
+            return None;
+        }
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        let wanted = format!(": {}", alias.display());
+        let line = text.lines().find(|l| !l.starts_with("diversion by") && l.ends_with(&wanted))?;
+        let owners = &line[..line.len() - wanted.len()];
+        Some(owners.split(", ").map(|s| s.trim().to_string()).collect())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::profile::Profiles;
+    use crate::spec::Op;
+
+    #[test]
+    fn sonames_key_shlibs_lines() {
+        assert_eq!(soname_key("libc.so.6"), Some(("libc", "6")));
+        assert_eq!(soname_key("libstdc++.so.6"), Some(("libstdc++", "6")));
+        assert_eq!(soname_key("liblog4cplus-2.0.5.so.5"), Some(("liblog4cplus-2.0.5", "5")));
+        assert_eq!(soname_key("libfoo-1.2.so"), Some(("libfoo", "1.2")));
+        assert_eq!(soname_key("libfoo.so"), None);
+        let shlibs = "# comment\nlibc 6 libc6 (>= 2.36)\nudeb: libc 6 libc6-udeb (>= 2.36)\nlibm 6 libc6 (>= 2.36)\nlibfoo 1.2 libfoo1.2 (>> 1.2-3) | libfoo-alt\nlibgcc_s 1 libgcc-s1";
+        assert_eq!(shlibs_lookup(shlibs, "libc.so.6").as_deref(), Some("libc6 (>= 2.36)"));
+        assert_eq!(shlibs_lookup(shlibs, "libgcc_s.so.1").as_deref(), Some("libgcc-s1"));
+        assert_eq!(shlibs_lookup(shlibs, "libc.so.7"), None);
+        let alt = shlibs_relations(&shlibs_lookup(shlibs, "libfoo-1.2.so").unwrap()).unwrap();
+        assert_eq!(alt, vec![Relation { name: "libfoo1.2".into(), constraint: Some((Op::Gt, "1.2-3".into())) }]);
+        let ld = parse_ldconfig("591 libs found in cache `/etc/ld.so.cache'\n\tlibc.so.6 (libc6,x86-64) => /lib/x86_64-linux-gnu/libc.so.6\n");
+        assert_eq!(ld, vec![("libc.so.6".to_string(), PathBuf::from("/lib/x86_64-linux-gnu/libc.so.6"))]);
+    }
+
+    /// The real shlibs file of libc6 on this machine, read the way keapack reads it.
+    #[test]
+    fn libc_resolves_through_dpkg_and_its_shlibs_file() {
+        let target = Profiles::builtin().target(&format!("debian-12-{}", crate::profile::host_arch(Format::Deb))).unwrap();
+        let me = elf::read(&std::env::current_exe().unwrap()).unwrap();
+        let mut host = DebianHost::new(&target.arch, &target.arch_info.libdir);
+        let libc = host.resolve("libc.so.6", &me).unwrap();
+        assert_eq!(libc.len(), 1);
+        assert_eq!(libc[0].name, "libc6");
+        let (op, version) = libc[0].constraint.clone().expect("libc6's shlibs entry is versioned");
+        assert_eq!(op, Op::Ge);
+        let shlibs = std::fs::read_to_string(format!("/var/lib/dpkg/info/libc6:{}.shlibs", target.arch)).unwrap();
+        assert!(shlibs.lines().any(|l| l == format!("libc 6 libc6 (>= {version})")), "{shlibs}");
+        let missing = host.resolve("libkeapack-none.so.9", &me).unwrap_err();
+        assert!(missing.contains("not installed on this build host") && missing.contains("[package.depends] deb"), "{missing}");
+        // libstdc++ is known to dpkg under /usr/lib only, though ldconfig lists it under /lib.
+        assert_eq!(host.resolve("libstdc++.so.6", &me).unwrap()[0].name, "libstdc++6");
+    }
+
+    #[test]
+    fn hooks_get_debian_packages_or_rpm_capabilities_never_kea_libraries() {
+        // A library linked like a hook: against libkea-* and the C++ runtime.
+        let deb = Profiles::builtin().target(&format!("debian-12-{}", crate::profile::host_arch(Format::Deb))).unwrap();
+        let path = Path::new(&deb.arch_info.libdir).join("libkea-hooks.so");
+        assert!(path.exists(), "this test reads Kea's libkea-hooks.so: apt-get install kea-dev");
+        let info = elf::read(&path).unwrap();
+        assert!(info.needed.iter().any(|n| is_kea_library(n)) && info.needed.iter().any(|n| n == "libstdc++.so.6"), "{info:?}");
+        let machine = crate::stage::elf_machine(&path).unwrap();
+        let hooks = vec![StagedHook { library: "libdhcp_x.so".into(), path, premium: true, machine }];
+        let profiles = Profiles::builtin();
+        let d = discover(&hooks, &deb, Some(Format::Deb)).unwrap();
+        assert!(d.warnings.is_empty(), "{:?}", d.warnings);
+        let names: Vec<&str> = d.by_library["libdhcp_x.so"].iter().map(|r| r.name.as_str()).collect();
+        assert!(names.contains(&"libc6") && names.contains(&"libstdc++6"), "{names:?}");
+        assert!(!names.iter().any(|n| n.contains("kea")), "libkea-* is the runtime pin's job: {names:?}");
+        assert!(names.windows(2).all(|w| w[0] < w[1]), "merged: one relation per package, sorted: {names:?}");
+
+        let cross = discover(&hooks, &deb, Some(Format::Rpm)).unwrap();
+        assert!(cross.by_library["libdhcp_x.so"].is_empty());
+        assert!(cross.warnings[0].contains("not Debian-family") && cross.warnings[0].contains("libc.so.6 (needed by libdhcp_x.so)"), "{:?}", cross.warnings);
+
+        let rpm = profiles.target(&format!("rhel-9-{}", crate::profile::host_arch(Format::Rpm))).unwrap();
+        for host in [Some(Format::Deb), Some(Format::Rpm), None] {
+            let r = discover(&hooks, &rpm, host).unwrap();
+            let caps: Vec<&str> = r.by_library["libdhcp_x.so"].iter().map(|r| r.name.as_str()).collect();
+            assert!(caps.contains(&"libc.so.6()(64bit)") && caps.iter().any(|c| c.starts_with("libc.so.6(GLIBC_2.")), "{caps:?}");
+            assert!(caps.contains(&"libstdc++.so.6()(64bit)") && !caps.iter().any(|c| c.contains("kea")), "{caps:?}");
+            assert!(r.warnings.is_empty());
+        }
+        assert!(is_kea_library("libkea-hooks.so.57") && !is_kea_library("libkeak.so.1"));
+    }
+}
