@@ -27,6 +27,8 @@ pub struct ElfInfo {
     pub version_needs: BTreeMap<String, BTreeSet<String>>,
     /// `DT_RPATH` and `DT_RUNPATH` values.
     pub rpath: Vec<String>,
+    /// Functions the object defines and exports (`.dynsym`, global or weak, defined).
+    pub exports: BTreeSet<String>,
 }
 
 /// Read the dynamic facts of the ELF object at `path`.
@@ -82,7 +84,16 @@ where
             }
         }
     }
-    Ok(ElfInfo { machine: header.e_machine(endian).0, class64: header.is_class_64(), soname, needed, version_needs, rpath })
+    let mut exports = BTreeSet::new();
+    let dynsym = sections.symbols(endian, data, elf::SHT_DYNSYM)?;
+    for sym in dynsym.iter() {
+        use object::read::elf::Sym;
+        let bind = sym.st_bind();
+        if sym.st_type() == elf::STT_FUNC && sym.st_shndx(endian) != elf::SHN_UNDEF && (bind == elf::STB_GLOBAL || bind == elf::STB_WEAK) {
+            exports.insert(text(sym.name(endian, dynsym.strings())?));
+        }
+    }
+    Ok(ElfInfo { machine: header.e_machine(endian).0, class64: header.is_class_64(), soname, needed, version_needs, rpath, exports })
 }
 
 #[cfg(test)]
@@ -105,6 +116,8 @@ mod tests {
         let libc = &info.version_needs["libc.so.6"];
         assert!(libc.iter().any(|v| v.starts_with("GLIBC_2.")), "{libc:?}");
         assert!(info.rpath.is_empty());
+        assert!(info.exports.iter().any(|e| e.starts_with("_ZNSt")), "libstdc++ exports its functions");
+        assert!(!info.exports.contains("malloc"), "imports are not exports");
         assert_eq!(info.class64, cfg!(target_pointer_width = "64"));
         let machine = crate::stage::elf_machine(&libstdcxx()).unwrap();
         assert_eq!(machine, std::env::consts::ARCH);

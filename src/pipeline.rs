@@ -135,7 +135,7 @@ pub fn build_locked(req: &BuildRequest, _lock: &crate::worklock::WorkLock) -> Re
     let opts = BuildOptions { libdir: build_target.arch_info.libdir.clone(), user_args, jobs, epoch };
     runner.set_env(build::build_env(&tree.root, epoch));
     let built = build::build(&tree, &req.work, &opts, &mut runner)?;
-    let hooks = crate::stage::inventory(&built.stage, &opts.libdir, &built.premium_libraries, &mut runner)?;
+    let hooks = crate::stage::inventory(&built.stage, &opts.libdir, &built.premium_libraries, &tree.version, package.include_open_hooks, &mut runner)?;
     runner.note(&format!(
         "staged hooks: {}",
         hooks.iter().map(|h| format!("{}{}", h.library, if h.premium { " (premium)" } else { "" })).collect::<Vec<_>>().join(", ")

@@ -2,6 +2,7 @@
 //! overlay, and what their ELF headers say. Drops libtool `.la` files and strips the hooks.
 
 use crate::runner::Runner;
+use crate::version::KeaVersion;
 use anyhow::{Context, Result, bail};
 use std::collections::BTreeSet;
 use std::fs;
@@ -29,7 +30,14 @@ pub fn staged_hooks_dir(stage: &Path, libdir: &str) -> Option<PathBuf> {
 }
 
 /// Inventory the staged hooks, dropping `.la` files and stripping each library in place.
-pub fn inventory(stage: &Path, libdir: &str, premium: &BTreeSet<String>, runner: &mut Runner) -> Result<Vec<StagedHook>> {
+pub fn inventory(
+    stage: &Path,
+    libdir: &str,
+    premium: &BTreeSet<String>,
+    kea: &KeaVersion,
+    include_open: bool,
+    runner: &mut Runner,
+) -> Result<Vec<StagedHook>> {
     remove_la_files(stage)?;
     let Some(dir) = staged_hooks_dir(stage, libdir) else {
         bail!("the build installed no hooks directory under {}{libdir} (expected kea/hooks)", stage.display());
@@ -61,8 +69,37 @@ pub fn inventory(stage: &Path, libdir: &str, premium: &BTreeSet<String>, runner:
             &format!("strip-{}", h.library.trim_end_matches(".so")),
             Command::new("strip").args(["--strip-unneeded", "--remove-section=.comment", "--remove-section=.note"]).arg(&h.path),
         )?;
+        if h.premium || include_open {
+            check_hook(&h.path, kea)?;
+        }
     }
     Ok(hooks)
+}
+
+/// A packaged hook must load in Kea: no RPATH/RUNPATH (the distribution's loader paths rule),
+/// and the entry points Kea calls (`version()`, and `multi_threading_compatible()` from 1.8).
+pub fn check_hook(path: &Path, kea: &KeaVersion) -> Result<()> {
+    let info = crate::elf::read(path)?;
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    if !info.rpath.is_empty() {
+        bail!(
+            "{name} carries an RPATH/RUNPATH ({}); distribution packages must not. Build with --disable-rpath \
+             (autotools) or with KEA_PKG_TYPE_IN_CONFIGURE set (meson), as keapack does; check the configure options you added",
+            info.rpath.join(":")
+        );
+    }
+    let mut required = vec!["version"];
+    if kea.at_least(1, 8, 0) {
+        required.push("multi_threading_compatible");
+    }
+    let missing: Vec<&str> = required.into_iter().filter(|f| !info.exports.contains(*f)).collect();
+    if !missing.is_empty() {
+        bail!(
+            "{name} does not export {}(), which Kea {kea} calls in every hook library; it is not a loadable hook",
+            missing.join("() or ")
+        );
+    }
+    Ok(())
 }
 
 fn remove_la_files(dir: &Path) -> Result<()> {
@@ -104,6 +141,41 @@ pub fn elf_machine(path: &Path) -> Result<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Compile a small shared object with gcc; `flags` go to the link.
+    fn shared_object(dir: &Path, c: &str, flags: &[&str]) -> PathBuf {
+        let src = dir.join("hook.c");
+        let so = dir.join("libdhcp_test.so");
+        fs::write(&src, c).unwrap();
+        let st = Command::new("gcc").args(["-shared", "-fPIC", "-o"]).arg(&so).arg(&src).args(flags).status().expect("this test needs gcc: apt-get install gcc");
+        assert!(st.success());
+        so
+    }
+
+    const HOOK: &str = "int version(void) { return 20200; }\nint multi_threading_compatible(void) { return 1; }\n";
+
+    #[test]
+    fn a_proper_hook_passes_and_an_rpath_is_caught() {
+        let tmp = tempfile::tempdir().unwrap();
+        let kea = KeaVersion::new(2, 2, 0);
+        let so = shared_object(tmp.path(), HOOK, &[]);
+        check_hook(&so, &kea).unwrap();
+        let so = shared_object(tmp.path(), HOOK, &["-Wl,-rpath,/opt/kea/lib"]);
+        let err = check_hook(&so, &kea).unwrap_err().to_string();
+        assert!(err.contains("libdhcp_test.so carries an RPATH/RUNPATH (/opt/kea/lib)") && err.contains("--disable-rpath"), "{err}");
+    }
+
+    #[test]
+    fn missing_entry_points_are_caught_per_version() {
+        let tmp = tempfile::tempdir().unwrap();
+        let so = shared_object(tmp.path(), "int version(void) { return 10700; }\n", &[]);
+        check_hook(&so, &KeaVersion::new(1, 7, 0)).unwrap();
+        let err = check_hook(&so, &KeaVersion::new(2, 6, 5)).unwrap_err().to_string();
+        assert!(err.contains("does not export multi_threading_compatible()") && err.contains("Kea 2.6.5"), "{err}");
+        let so = shared_object(tmp.path(), "int something(void) { return 1; }\n", &[]);
+        let err = check_hook(&so, &KeaVersion::new(2, 6, 5)).unwrap_err().to_string();
+        assert!(err.contains("version() or multi_threading_compatible()"), "{err}");
+    }
 
     #[test]
     fn reads_the_machine_of_a_real_library() {

@@ -176,3 +176,16 @@ fn hostile_overlay_archive_is_refused_by_the_cli_without_writing_outside() {
         assert!(!p.exists(), "{} was written", p.display());
     }
 }
+
+#[test]
+fn an_rpath_planted_in_a_hook_is_caught() {
+    require_build_tools();
+    let tmp = tempfile::tempdir().unwrap();
+    let (ok, err) = build_example(tmp.path(), "kea-premium-2.2.0", |_, premium| {
+        let am = premium.join("premium/src/hooks/dhcp/host_cmds/Makefile.am");
+        edit_file(&am, "-avoid-version -export-dynamic -module", "-avoid-version -export-dynamic -module -Wl,-rpath,/opt/kea/lib");
+    });
+    assert!(!ok, "a hook with an RPATH must not be packaged");
+    assert!(err.contains("libdhcp_host_cmds.so carries an RPATH/RUNPATH (/opt/kea/lib)"), "{err}");
+    assert!(!tmp.path().join("dist").exists() || std::fs::read_dir(tmp.path().join("dist")).unwrap().count() == 0);
+}
