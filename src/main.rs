@@ -50,6 +50,9 @@ struct Common {
     /// One package for all hooks (bundle) or one per hook (per-hook, named like ISC's).
     #[arg(long)]
     split: Option<keapack::manifest::Split>,
+    /// With --split per-hook: also write a meta package depending on every hook package.
+    #[arg(long)]
+    meta: bool,
     /// Directory of templates overriding the built-in ones, file by file.
     #[arg(long)]
     templates: Option<PathBuf>,
@@ -162,6 +165,7 @@ fn request(common: &Common, work_name: &str) -> BuildRequest {
         jobs: common.jobs,
         revision: common.revision.clone(),
         split: common.split,
+        meta: common.meta,
         templates_dir: common.templates.clone(),
         quiet: common.quiet,
         ..BuildRequest::default()

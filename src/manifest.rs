@@ -48,6 +48,8 @@ pub struct PackageSection {
     /// Name prefix of per-hook packages; default ISC's: `isc-kea-premium` (Kea 2.x),
     /// `isc-kea-subscriber` (Kea 3.x).
     pub per_hook_prefix: Option<String>,
+    /// With `per-hook`: also write a meta package, named `name`, depending on all of them.
+    pub meta: bool,
     /// Relations declared by hand, per package family, added to those read from the binaries.
     pub depends: DeclaredDepends,
 }
@@ -116,6 +118,7 @@ impl Default for PackageSection {
             compression: None,
             split: Split::Bundle,
             per_hook_prefix: None,
+            meta: false,
             depends: DeclaredDepends::default(),
         }
     }

@@ -33,6 +33,8 @@ pub struct BuildRequest {
     pub quiet: bool,
     /// Override the manifest's package split.
     pub split: Option<crate::manifest::Split>,
+    /// Also write the meta package of a per-hook split.
+    pub meta: bool,
     /// Size and count limits for unpacking the inputs.
     pub limits: crate::extract::Limits,
 }
@@ -96,6 +98,7 @@ pub fn build_locked(req: &BuildRequest, _lock: &crate::worklock::WorkLock) -> Re
     if let Some(split) = req.split {
         package.split = split;
     }
+    package.meta |= req.meta;
     // Validate the edited manifest the same way a file is validated.
     anyhow::ensure!(crate::manifest::valid_name(&package.name), "'{}' is not a valid package name", package.name);
 

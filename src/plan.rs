@@ -9,7 +9,7 @@ use crate::spec::{ChangelogEntry, FileEntry, FileRole, Format, Op, PackageSpec, 
 use crate::stage::StagedHook;
 use crate::version::KeaVersion;
 use crate::{overrides, relation};
-use anyhow::{Result, bail};
+use anyhow::{Context, Result, bail};
 use std::collections::BTreeMap;
 
 /// Kea's first copyright year (BIND 10, where Kea began): copyright notices read
@@ -76,6 +76,10 @@ pub fn plan_all(input: &PlanInput) -> Result<Vec<PackageSpec>> {
             }
             if specs.is_empty() {
                 bail!("no hook libraries to package for {}", input.target.id());
+            }
+            if input.package.meta {
+                let meta = plan_meta(input, &specs)?;
+                specs.push(meta);
             }
             Ok(specs)
         }
@@ -157,17 +161,6 @@ pub fn plan(input: &PlanInput) -> Result<PackageSpec> {
     for (name, json) in &g.snippets {
         files.push(doc(name, json.clone().into_bytes()));
     }
-    let year = utc_year(input.epoch);
-    let copyright = input.templates.render(
-        "copyright.j2",
-        serde_json::json!({
-            "copyright_years": if year > ISC_FIRST_YEAR { format!("{ISC_FIRST_YEAR}-{year}") } else { ISC_FIRST_YEAR.to_string() },
-            "homepage": pkg.homepage,
-            "kea_version": input.kea_version.to_string(),
-            "license": pkg.license,
-            "license_text": pkg.license_text.trim_end(),
-        }),
-    )?;
     let kea_runtime = target.runtime(pkg.runtime)?;
     let hook_names: Vec<&str> = infos.iter().map(|h| h.name.as_str()).collect();
     // The exact Kea pin, what the libraries need, and what the manifest declares: merged.
@@ -203,28 +196,88 @@ pub fn plan(input: &PlanInput) -> Result<PackageSpec> {
             version: full_version.clone(),
             author: pkg.maintainer.clone(),
             time: input.epoch,
-            text: format!("Kea {} premium hooks ({}), packaged by keapack.", input.kea_version, hook_names.join(", ")),
+            text: wrap(&format!("Kea {} premium hooks ({}), packaged by keapack.", input.kea_version, hook_names.join(", ")), 72),
         }],
         mtime: input.epoch,
         compression: pkg.compression.unwrap_or(target.profile.compression),
     };
-    match format {
+    add_required_docs(&mut spec, input)?;
+    Ok(spec)
+}
+
+/// The files every package carries whatever it holds: the copyright (deb) or license (rpm), the
+/// Debian changelog, and lintian overrides where a tag is unavoidable. Sorts the file list.
+fn add_required_docs(spec: &mut PackageSpec, input: &PlanInput) -> Result<()> {
+    let pkg = input.package;
+    let year = utc_year(input.epoch);
+    let copyright = input.templates.render(
+        "copyright.j2",
+        serde_json::json!({
+            "copyright_years": if year > ISC_FIRST_YEAR { format!("{ISC_FIRST_YEAR}-{year}") } else { ISC_FIRST_YEAR.to_string() },
+            "homepage": pkg.homepage,
+            "kea_version": input.kea_version.to_string(),
+            "license": pkg.license,
+            "license_text": pkg.license_text.trim_end(),
+        }),
+    )?;
+    let doc_dir = format!("/usr/share/doc/{}", spec.name);
+    let file = |path: String, bytes: Vec<u8>, role| FileEntry { path, source: Source::Bytes(bytes), mode: 0o644, role };
+    match spec.format {
         Format::Deb => {
-            spec.files.push(FileEntry { path: format!("{doc_dir}/copyright"), source: Source::Bytes(copyright.into_bytes()), mode: 0o644, role: FileRole::Plain });
-            let changelog = changelog_debian_gz(&spec);
-            spec.files.push(FileEntry { path: format!("{doc_dir}/changelog.Debian.gz"), source: Source::Bytes(changelog), mode: 0o644, role: FileRole::Plain });
-            if let Some(text) = overrides::lintian_overrides(&spec) {
-                spec.files.push(FileEntry { path: overrides::path(&pkg.name), source: Source::Bytes(text.into_bytes()), mode: 0o644, role: FileRole::Plain });
+            spec.files.push(file(format!("{doc_dir}/copyright"), copyright.into_bytes(), FileRole::Plain));
+            let changelog = changelog_debian_gz(spec);
+            spec.files.push(file(format!("{doc_dir}/changelog.Debian.gz"), changelog, FileRole::Plain));
+            if let Some(text) = overrides::lintian_overrides(spec) {
+                spec.files.push(file(overrides::path(&spec.name), text.into_bytes(), FileRole::Plain));
             }
         }
         Format::Rpm => {
-            let lic_dir = format!("/usr/share/licenses/{}", pkg.name);
-            spec.files.push(FileEntry { path: format!("{lic_dir}/copyright"), source: Source::Bytes(copyright.into_bytes()), mode: 0o644, role: FileRole::License });
+            let lic_dir = format!("/usr/share/licenses/{}", spec.name);
+            spec.files.push(file(format!("{lic_dir}/copyright"), copyright.into_bytes(), FileRole::License));
             spec.owned_dirs.push(lic_dir);
         }
     }
+    if !spec.owned_dirs.contains(&doc_dir) && spec.format == Format::Deb {
+        spec.owned_dirs.push(doc_dir);
+    }
     spec.files.sort_by(|a, b| a.path.cmp(&b.path));
     spec.owned_dirs.sort();
+    spec.owned_dirs.dedup();
+    Ok(())
+}
+
+/// The optional meta package of a per-hook split: no files of its own, an exact dependency on
+/// every per-hook package of the same build.
+pub fn plan_meta(input: &PlanInput, parts: &[PackageSpec]) -> Result<PackageSpec> {
+    let first = parts.first().context("a meta package needs per-hook packages")?;
+    let pkg = input.package;
+    let full = format!("{}-{}", first.version, first.revision);
+    let names: Vec<&str> = parts.iter().map(|p| p.name.as_str()).collect();
+    let mut spec = PackageSpec {
+        name: pkg.name.clone(),
+        summary: format!("Kea {} premium hook libraries (all of them)", input.kea_version),
+        description: wrap(&format!("Depends on every premium hook package of this build: {}.", names.join(", ")), WRAP),
+        section: if first.format == Format::Deb { "metapackages".into() } else { first.section.clone() },
+        depends: parts.iter().map(|p| Relation { name: p.name.clone(), constraint: Some((Op::Eq, full.clone())) }).collect(),
+        // No binaries of its own: architecture-independent.
+        arch: if first.format == Format::Deb { "all".into() } else { "noarch".into() },
+        files: vec![FileEntry {
+            path: format!("/usr/share/doc/{}/README", pkg.name),
+            source: Source::Bytes(format!("{}\n\nEach package prints its hook's configuration guidance when installed.\n", wrap(&format!("This package installs the Kea {} premium hook packages: {}.", input.kea_version, names.join(", ")), 72)).into_bytes()),
+            mode: 0o644,
+            role: FileRole::Doc,
+        }],
+        owned_dirs: vec![format!("/usr/share/doc/{}", pkg.name)],
+        post_install: None,
+        changelog: vec![ChangelogEntry {
+            version: full.clone(),
+            author: pkg.maintainer.clone(),
+            time: input.epoch,
+            text: wrap(&format!("Meta package for the Kea {} premium hook packages, packaged by keapack.", input.kea_version), 72),
+        }],
+        ..first.clone()
+    };
+    add_required_docs(&mut spec, input)?;
     Ok(spec)
 }
 

@@ -11,7 +11,7 @@ fn per_hook_split_writes_one_package_per_hook_with_its_own_guidance() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("dist");
     let res = run(keapack()
-        .args(["demo", "--quiet", "--split", "per-hook", "--target", "debian-12-amd64", "--target", "rhel-9-x86_64", "--out"])
+        .args(["demo", "--quiet", "--split", "per-hook", "--meta", "--lint", "--target", "debian-12-amd64", "--target", "rhel-9-x86_64", "--out"])
         .arg(&out)
         .arg("--work")
         .arg(tmp.path().join("work")));
@@ -26,6 +26,8 @@ fn per_hook_split_writes_one_package_per_hook_with_its_own_guidance() {
             "isc-kea-premium-flex-id_2.2.0-1_amd64.deb",
             "isc-kea-premium-host-cmds-2.2.0-1.el9.x86_64.rpm",
             "isc-kea-premium-host-cmds_2.2.0-1_amd64.deb",
+            "kea-premium-hooks-2.2.0-1.el9.noarch.rpm",
+            "kea-premium-hooks_2.2.0-1_all.deb",
         ]
     );
     let deb = out.join("isc-kea-premium-host-cmds_2.2.0-1_amd64.deb");
@@ -35,6 +37,14 @@ fn per_hook_split_writes_one_package_per_hook_with_its_own_guidance() {
     assert!(list.contains("./usr/share/doc/isc-kea-premium-host-cmds/GUIDANCE.txt"), "{list}");
     let depends = stdout(std::process::Command::new("dpkg-deb").arg("-f").arg(&deb).arg("Depends"));
     assert!(depends.contains("kea-common (>= 2.2.0), kea-common (<< 2.2.1~)"), "{depends}");
+
+    // The meta package: no hooks, an exact dependency on each per-hook package.
+    let meta = out.join("kea-premium-hooks_2.2.0-1_all.deb");
+    let depends = stdout(std::process::Command::new("dpkg-deb").arg("-f").arg(&meta).arg("Depends"));
+    assert_eq!(depends.trim(), "isc-kea-premium-flex-id (= 2.2.0-1), isc-kea-premium-host-cmds (= 2.2.0-1)");
+    assert!(!stdout(std::process::Command::new("dpkg-deb").arg("-c").arg(&meta)).contains(".so"));
+    let reqs = stdout(std::process::Command::new("rpm").args(["-qp", "--requires"]).arg(out.join("kea-premium-hooks-2.2.0-1.el9.noarch.rpm")));
+    assert!(reqs.lines().any(|l| l == "isc-kea-premium-host-cmds = 2.2.0-1.el9"), "{reqs}");
 
     let rpm = out.join("isc-kea-premium-flex-id-2.2.0-1.el9.x86_64.rpm");
     let files = stdout(std::process::Command::new("rpm").args(["-qpl"]).arg(&rpm));
