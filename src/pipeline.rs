@@ -102,7 +102,7 @@ pub fn build_locked(req: &BuildRequest, _lock: &crate::worklock::WorkLock) -> Re
         let choice = req.build_system.or(req.manifest.build.build_system);
         source::prepare(&req.kea, &req.premium, &req.work.join("source"), req.allow_version_mismatch, req.limits, choice)
     })?;
-    runner.note(&format!("Kea {} ({:?}) with the premium overlay at {}", tree.version, tree.build_system, tree.root.display()));
+    runner.note(&format!("Kea {} ({}) with the premium overlay at {}", tree.version, tree.build_system.name(), tree.root.display()));
     build::check_tools(tree.build_system)?;
 
     let epoch = match req.epoch {
