@@ -1,9 +1,11 @@
 //! Runs Kea's own build system with the overlay in place, proves the overlay was detected, and
-//! installs into `<work>/stage` with `DESTDIR`.
+//! installs into `<work>/stage` with `DESTDIR`. Autotools trees are built here; meson trees in
+//! [`crate::meson`].
 
 use crate::report::{self, PremiumReport};
 use crate::runner::{Runner, StepFailed, have};
 use crate::source::{BuildSystem, PreparedTree};
+use crate::spec::Format;
 use anyhow::{Context, Result, bail};
 use std::collections::BTreeSet;
 use std::ffi::OsString;
@@ -21,6 +23,10 @@ pub struct BuildOptions {
     pub jobs: usize,
     /// `SOURCE_DATE_EPOCH` for the build.
     pub epoch: u64,
+    /// The package family the build is for (`KEA_PKG_TYPE_IN_CONFIGURE`: `deb` or `rpm`).
+    pub package_format: Format,
+    /// The package version (`KEA_PKG_VERSION_IN_CONFIGURE`, e.g. `2.6.5-1`).
+    pub package_version: String,
 }
 
 /// What the build left behind.
@@ -31,7 +37,7 @@ pub struct BuildOutput {
     pub report: PremiumReport,
     /// File names of the hook libraries the overlay built (`libdhcp_host_cmds.so`).
     pub premium_libraries: BTreeSet<String>,
-    /// The configure command line, as run.
+    /// The configure (or `meson setup`) command line, as run.
     pub configure_args: Vec<String>,
 }
 
@@ -102,14 +108,25 @@ pub fn build_env(tree: &Path, epoch: u64) -> Vec<(String, OsString)> {
     env
 }
 
+/// The variables ISC's own packaging sets for Kea's configure and meson setup: the package type
+/// and version. Kea names the build with them in its extended version, and its meson.build
+/// leaves out the install RPATH when the type is set.
+pub fn package_env(opts: &BuildOptions) -> Vec<(String, String)> {
+    let kind = match opts.package_format {
+        Format::Deb => "deb",
+        Format::Rpm => "rpm",
+    };
+    vec![
+        ("KEA_PKG_TYPE_IN_CONFIGURE".into(), kind.into()),
+        ("KEA_PKG_VERSION_IN_CONFIGURE".into(), opts.package_version.clone()),
+    ]
+}
+
 /// Build the prepared tree and install it into `<work>/stage`.
 pub fn build(tree: &PreparedTree, work: &Path, opts: &BuildOptions, runner: &mut Runner) -> Result<BuildOutput> {
     match tree.build_system {
         BuildSystem::Autotools => autotools(tree, work, opts, runner),
-        BuildSystem::Meson => bail!(
-            "Kea {} builds with meson; this keapack builds autotools Kea trees only (Kea 1.4 to 2.7.9). Meson support is planned.",
-            tree.version
-        ),
+        BuildSystem::Meson => crate::meson::build(tree, work, opts, runner),
     }
 }
 
@@ -127,7 +144,7 @@ fn autotools(tree: &PreparedTree, work: &Path, opts: &BuildOptions, runner: &mut
     ]
     .into();
     args.extend(opts.user_args.iter().cloned());
-    let configured = runner.run("configure", "configure", Command::new("./configure").args(&args).current_dir(root));
+    let configured = runner.run("configure", "configure", Command::new("./configure").args(&args).envs(package_env(opts)).current_dir(root));
     if let Err(e) = configured {
         if let Some(failed) = e.downcast_ref::<StepFailed>() {
             let log = fs::read_to_string(&failed.log).unwrap_or_default();
@@ -174,7 +191,7 @@ fn autotools(tree: &PreparedTree, work: &Path, opts: &BuildOptions, runner: &mut
     Ok(BuildOutput { stage, report, premium_libraries, configure_args })
 }
 
-/// The shared objects libtool built under a directory (`.libs/*.so`), by file name.
+/// The shared objects built under a directory (libtool's `.libs/*.so`, meson's outputs), by file name.
 pub fn built_libraries(dir: &Path) -> Result<BTreeSet<String>> {
     let mut found = BTreeSet::new();
     let mut stack = vec![dir.to_path_buf()];

@@ -18,6 +18,7 @@ pub mod build;
 pub mod demo;
 pub mod deps;
 pub mod manifest;
+pub mod meson;
 pub mod pipeline;
 pub mod plan;
 pub mod publish;

@@ -1,12 +1,13 @@
 //! keapack's command line: parse arguments, call the library, print errors as sentences.
 
 use anyhow::{Context, Result};
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 use keapack::catalog::{Catalog, HookInfo};
 use keapack::guidance::{self, GuidanceInput, Templates};
 use keapack::manifest::Manifest;
 use keapack::pipeline::{self, BuildRequest};
 use keapack::profile::{Profiles, RuntimeStyle};
+use keapack::source::BuildSystem;
 use keapack::{demo, deps};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -80,6 +81,22 @@ struct LintArgs {
     info: bool,
 }
 
+/// `--build-system`: which of Kea's build systems to run.
+#[derive(Clone, Copy, ValueEnum)]
+enum BuildSystemArg {
+    Autotools,
+    Meson,
+}
+
+impl From<BuildSystemArg> for BuildSystem {
+    fn from(a: BuildSystemArg) -> Self {
+        match a {
+            BuildSystemArg::Autotools => BuildSystem::Autotools,
+            BuildSystemArg::Meson => BuildSystem::Meson,
+        }
+    }
+}
+
 #[derive(Args)]
 struct BuildArgs {
     /// Kea source: kea-X.Y.Z.tar.gz, .tar.xz, or an unpacked directory.
@@ -94,6 +111,10 @@ struct BuildArgs {
     /// Build even when the overlay's version differs from Kea's (warns).
     #[arg(long)]
     allow_version_mismatch: bool,
+    /// Build system for a Kea tree that has both configure.ac and meson.build (2.7.7–2.7.9;
+    /// default: meson, or the manifest's build-system).
+    #[arg(long, value_enum)]
+    build_system: Option<BuildSystemArg>,
     /// Refuse an input archive that unpacks to more than this many bytes.
     #[arg(long, default_value_t = keapack::extract::Limits::default().max_bytes)]
     max_unpacked_size: u64,
@@ -102,13 +123,16 @@ struct BuildArgs {
     max_entries: u64,
     #[command(flatten)]
     common: Common,
-    /// Extra configure options, after `--` (the same options as the Kea you run).
+    /// Extra configure (or `meson setup`) options, after `--` (the same options as the Kea you run).
     #[arg(last = true)]
     configure: Vec<String>,
 }
 
 #[derive(Args)]
 struct DemoArgs {
+    /// Which bundled example to build: the autotools tree (kea-2.2.0) or the meson tree (kea-meson-2.2.0).
+    #[arg(long, value_enum, default_value = "autotools")]
+    build_system: BuildSystemArg,
     #[command(flatten)]
     common: Common,
 }
@@ -213,6 +237,7 @@ fn run_build(a: BuildArgs) -> Result<()> {
         None => Manifest::default(),
     };
     req.extra_configure = a.configure;
+    req.build_system = a.build_system.map(BuildSystem::from);
     req.allow_version_mismatch = a.allow_version_mismatch;
     req.limits = keapack::extract::Limits { max_bytes: a.max_unpacked_size, max_entries: a.max_entries };
     install_deps(&a.common, &req.work, deps::DepSet::Kea)?;
@@ -223,9 +248,11 @@ fn run_demo(a: DemoArgs) -> Result<()> {
     let mut req = request(&a.common, "demo");
     let lock = keapack::worklock::lock(&req.work)?;
     install_deps(&a.common, &req.work, deps::DepSet::Example)?;
-    let (kea, premium) = demo::write_example(&req.work.join("example"))?;
+    let system = BuildSystem::from(a.build_system);
+    let (kea, premium) = demo::write_example(&req.work.join("example"), system)?;
     req.kea = kea;
     req.premium = premium;
+    req.build_system = Some(system);
     req.manifest = Manifest::parse(keapack::manifest::EXAMPLE, "packaging/example-manifest.toml")?;
     req.epoch = Some(pipeline::env_epoch()?.unwrap_or(demo::DEMO_EPOCH));
     report(&pipeline::build_locked(&req, &lock)?, &a.common)

@@ -127,9 +127,14 @@ impl Default for PackageSection {
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct BuildSection {
-    /// Extra configure options, the same as the Kea in production was built with.
+    /// Extra configure options for an autotools Kea, the same as the Kea in production was built with.
     #[serde(default)]
     pub configure_options: Vec<String>,
+    /// Extra `meson setup` options for a meson Kea (`-Dmysql=enabled`), likewise.
+    #[serde(default)]
+    pub meson_options: Vec<String>,
+    /// The build system for a Kea tree that has both (2.7.7–2.7.9); default meson.
+    pub build_system: Option<crate::source::BuildSystem>,
     /// Parallel make jobs (default: the number of CPUs).
     pub jobs: Option<usize>,
 }
@@ -224,6 +229,16 @@ libdir = "/usr/lib/acme64"
         assert_eq!(m.package.depends.for_format(Format::Rpm)[0].name, "openssl-libs");
         let err = Manifest::parse("[package.depends]\ndeb = [\"libssl3 | libssl1.1\"]\n", "m.toml").unwrap_err().to_string();
         assert!(err.contains("m.toml") && err.contains("no | alternatives") && err.contains("line 2"), "{err}");
+    }
+
+    #[test]
+    fn meson_options_and_build_system() {
+        let m = Manifest::parse("[build]\nmeson-options = [\"-Dmysql=enabled\"]\nbuild-system = \"autotools\"\n", "m.toml").unwrap();
+        assert_eq!(m.build.meson_options, ["-Dmysql=enabled"]);
+        assert_eq!(m.build.build_system, Some(crate::source::BuildSystem::Autotools));
+        assert_eq!(Manifest::parse("", "m.toml").unwrap().build.build_system, None);
+        let err = Manifest::parse("[build]\nbuild-system = \"cmake\"\n", "m.toml").unwrap_err().to_string();
+        assert!(err.contains("cmake") && err.contains("autotools") && err.contains("meson"), "{err}");
     }
 
     #[test]

@@ -24,8 +24,10 @@ pub struct BuildRequest {
     pub manifest: Manifest,
     pub jobs: Option<usize>,
     pub revision: Option<String>,
-    /// Configure options given after `--`, added to the manifest's.
+    /// Configure (or `meson setup`) options given after `--`, added to the manifest's.
     pub extra_configure: Vec<String>,
+    /// The build system for a tree that has both (`--build-system`); `None`: the manifest's, else meson.
+    pub build_system: Option<crate::source::BuildSystem>,
     pub templates_dir: Option<PathBuf>,
     pub allow_version_mismatch: bool,
     /// The timestamp for every output; `None` means SOURCE_DATE_EPOCH, else the inputs' newest time.
@@ -106,9 +108,10 @@ pub fn build_locked(req: &BuildRequest, _lock: &crate::worklock::WorkLock) -> Re
     unsafe { libc::umask(0o022) };
     let mut runner = Runner::new(&req.work.join("logs"), Vec::new(), req.quiet)?;
     let tree = runner.in_process("prepare the source tree", || {
-        source::prepare(&req.kea, &req.premium, &req.work.join("source"), req.allow_version_mismatch, req.limits)
+        let choice = req.build_system.or(req.manifest.build.build_system);
+        source::prepare(&req.kea, &req.premium, &req.work.join("source"), req.allow_version_mismatch, req.limits, choice)
     })?;
-    runner.note(&format!("Kea {} ({:?}) with the premium overlay at {}", tree.version, tree.build_system, tree.root.display()));
+    runner.note(&format!("Kea {} ({}) with the premium overlay at {}", tree.version, tree.build_system.name(), tree.root.display()));
     build::check_tools(tree.build_system)?;
 
     let epoch = match req.epoch {
@@ -132,10 +135,20 @@ pub fn build_locked(req: &BuildRequest, _lock: &crate::worklock::WorkLock) -> Re
             );
         }
     }
-    let mut user_args = req.manifest.build.configure_options.clone();
+    let mut user_args = match tree.build_system {
+        source::BuildSystem::Autotools => req.manifest.build.configure_options.clone(),
+        source::BuildSystem::Meson => req.manifest.build.meson_options.clone(),
+    };
     user_args.extend(req.extra_configure.iter().cloned());
     let jobs = req.jobs.or(req.manifest.build.jobs).unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-    let opts = BuildOptions { libdir: build_target.arch_info.libdir.clone(), user_args, jobs, epoch };
+    let opts = BuildOptions {
+        libdir: build_target.arch_info.libdir.clone(),
+        user_args,
+        jobs,
+        epoch,
+        package_format: build_target.profile.family,
+        package_version: format!("{}-{}", tree.version, package.revision),
+    };
     runner.set_env(build::build_env(&tree.root, epoch));
     let built = build::build(&tree, &req.work, &opts, &mut runner)?;
     let hooks = crate::stage::inventory(&built.stage, &opts.libdir, &built.premium_libraries, &tree.version, package.include_open_hooks, &mut runner)?;

@@ -91,6 +91,20 @@ mod tests {
     }
 
     #[test]
+    fn a_whole_meson_report_and_the_setup_log_that_prints_it() {
+        // build/config.report of a meson Kea 2.7.9+ (as the bundled meson example writes it).
+        let saved = "\n       Kea source configure results:\n    -=-=-=-=-=-=-=-=-=-=-=-=-=-=-=-=-=-\n\nPackage:\n  Name:               kea\n  Version:            3.0.2\n  Extended version:   3.0.2 (3.0.2-1 deb)\n\n  Prefix:             /usr\n  Hooks directory:    /usr/lib/x86_64-linux-gnu/kea/hooks\n  Premium hooks:      yes\n\nBuild Options:        -Dbuildtype=release -Dprefix=/usr\n";
+        let r = parse(saved);
+        assert!(r.detected());
+        assert_eq!(r.evidence, ["  Premium hooks:      yes"]);
+        assert!(r.included_hooks.is_empty(), "meson reports name no included hooks");
+        // The same report as meson's message() prints it into the setup log.
+        let log = format!("Configuring config.report using configuration\nMessage: {saved}\nBuild targets in project: 3\n");
+        assert!(parse(&log).detected());
+        assert!(!parse(&log.replace("Premium hooks:      yes", "Premium hooks:      no")).detected());
+    }
+
+    #[test]
     fn no_premium_line_is_not_detected() {
         let r = parse(&report(&[]));
         assert!(!r.detected());

@@ -7,17 +7,43 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 /// Which upstream build system a tree uses.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum BuildSystem {
     Autotools,
     Meson,
 }
 
+impl BuildSystem {
+    /// `autotools` or `meson`, as the command line and the manifest spell it.
+    pub fn name(self) -> &'static str {
+        match self {
+            BuildSystem::Autotools => "autotools",
+            BuildSystem::Meson => "meson",
+        }
+    }
+
+    /// The file at the tree's root that marks this build system.
+    pub fn top_file(self) -> &'static str {
+        match self {
+            BuildSystem::Autotools => "configure.ac",
+            BuildSystem::Meson => "meson.build",
+        }
+    }
+
+    /// The file the overlay must bring for this build system to include the premium hooks.
+    pub fn overlay_file(self) -> &'static str {
+        match self {
+            BuildSystem::Autotools => "config.m4",
+            BuildSystem::Meson => "meson.build",
+        }
+    }
+}
+
 /// A Kea source tree with the premium overlay in place, ready to build.
 #[derive(Debug, Clone)]
 pub struct PreparedTree {
-    /// The tree's root (holds `configure.ac` and `premium/`).
+    /// The tree's root (holds `configure.ac` and/or `meson.build`, and `premium/`).
     pub root: PathBuf,
     pub version: KeaVersion,
     pub build_system: BuildSystem,
@@ -26,7 +52,9 @@ pub struct PreparedTree {
 }
 
 /// Unpack (or copy) the Kea source and the premium overlay into `dest` and check they match.
-pub fn prepare(kea: &Path, premium: &Path, dest: &Path, allow_mismatch: bool, limits: Limits) -> Result<PreparedTree> {
+/// `choice` picks the build system of a tree that has both (Kea 2.7.7–2.7.9); `None` means the
+/// default (meson).
+pub fn prepare(kea: &Path, premium: &Path, dest: &Path, allow_mismatch: bool, limits: Limits, choice: Option<BuildSystem>) -> Result<PreparedTree> {
     if dest.exists() {
         fs::remove_dir_all(dest).with_context(|| format!("cannot clear the old source tree {}", dest.display()))?;
     }
@@ -35,11 +63,11 @@ pub fn prepare(kea: &Path, premium: &Path, dest: &Path, allow_mismatch: bool, li
     let kea_dir = dest.join("kea");
     let mut newest = unpack_input(kea, &kea_dir, limits)?;
     let root = single_top_dir(&kea_dir)?;
-    let (version, build_system) = identify_kea(&root, kea)?;
+    let (version, build_system) = identify_kea(&root, kea, choice)?;
 
     let overlay_dir = dest.join("overlay");
     newest = newest.max(unpack_input(premium, &overlay_dir, limits)?);
-    let premium_src = find_premium_dir(&overlay_dir, premium)?;
+    let premium_src = find_premium_dir(&overlay_dir, premium, build_system)?;
     let target = root.join("premium");
     if target.exists() {
         bail!(
@@ -55,40 +83,73 @@ pub fn prepare(kea: &Path, premium: &Path, dest: &Path, allow_mismatch: bool, li
 }
 
 /// Read the Kea version and build system from a tree; refuse a tree that is not Kea.
-pub fn identify_kea(root: &Path, input: &Path) -> Result<(KeaVersion, BuildSystem)> {
+///
+/// `configure.ac` alone → autotools; `meson.build` alone → meson; both (Kea 2.7.7–2.7.9 tarballs)
+/// → meson, unless `choice` says autotools. A `choice` the tree cannot build with is refused.
+pub fn identify_kea(root: &Path, input: &Path, choice: Option<BuildSystem>) -> Result<(KeaVersion, BuildSystem)> {
     let ac = fs::read_to_string(root.join("configure.ac")).ok();
     let meson = fs::read_to_string(root.join("meson.build")).ok();
     let from_ac = ac.as_deref().and_then(version::from_ac_init);
     let from_meson = meson.as_deref().and_then(version::from_meson_project);
-    let (found, system) = match (from_ac, from_meson) {
-        (Some(v), _) => (v, BuildSystem::Autotools),
-        (None, Some(v)) => (v, BuildSystem::Meson),
-        (None, None) => bail!(
+    let (found, system) = match (from_ac, from_meson, choice) {
+        (None, None, _) => bail!(
             "{} is not a Kea source tree: neither configure.ac (AC_INIT(kea, …)) nor meson.build (project('kea', …)) names kea",
             input.display()
         ),
+        (Some(v), None, None | Some(BuildSystem::Autotools)) => (v, BuildSystem::Autotools),
+        (None, Some(v), None | Some(BuildSystem::Meson)) => (v, BuildSystem::Meson),
+        (Some(_), None, Some(BuildSystem::Meson)) | (None, Some(_), Some(BuildSystem::Autotools)) => {
+            let asked = choice.expect("matched Some");
+            let has = if asked == BuildSystem::Meson { BuildSystem::Autotools } else { BuildSystem::Meson };
+            bail!(
+                "--build-system {} was asked for, but the Kea source {} has no {} naming kea: it builds with {} only (drop --build-system, or give a Kea release with both, 2.7.7 to 2.7.9)",
+                asked.name(),
+                input.display(),
+                asked.top_file(),
+                has.name()
+            )
+        }
+        (Some(a), Some(m), choice) => {
+            let system = choice.unwrap_or(BuildSystem::Meson);
+            if let (Ok(a), Ok(m)) = (&a, &m)
+                && a != m
+            {
+                eprintln!("warning: {}: configure.ac says Kea {a} but meson.build says {m}; using the {} version", input.display(), system.name());
+            }
+            (if system == BuildSystem::Meson { m } else { a }, system)
+        }
     };
     let version = found.with_context(|| format!("cannot read Kea's version in {}", input.display()))?;
     Ok((version, system))
 }
 
 fn check_overlay_files(premium: &Path, system: BuildSystem, input: &Path) -> Result<()> {
-    let needed = match system {
-        BuildSystem::Autotools => "config.m4",
-        BuildSystem::Meson => "meson.build",
-    };
+    let needed = system.overlay_file();
     let empty = fs::read_dir(premium).map(|mut d| d.next().is_none()).unwrap_or(true);
     if empty {
         bail!("the premium overlay {} has an empty premium/ directory: the overlay's files are missing", input.display());
     }
     if !premium.join(needed).is_file() {
+        // An overlay made for the other build system says so by the file it does bring.
+        let other = if system == BuildSystem::Meson { BuildSystem::Autotools } else { BuildSystem::Meson };
+        let hint = if premium.join(other.overlay_file()).is_file() {
+            format!(
+                " It has premium/{} instead: it is an overlay for {} builds of Kea; use the overlay made for this Kea release's {} build",
+                other.overlay_file(),
+                other.name(),
+                system.name()
+            )
+        } else {
+            String::new()
+        };
+        let why = match system {
+            BuildSystem::Autotools => "autoreconf includes premium/config.m4 through configure.ac's m4_sinclude",
+            BuildSystem::Meson => "Kea's meson.build runs subdir('premium') whenever premium/ exists, and meson stops when premium/meson.build is missing",
+        };
         bail!(
-            "the premium overlay {} has no premium/{needed}; a {} build of Kea needs it to include the premium hooks",
+            "the premium overlay {} has no premium/{needed}; a {} build of Kea needs it to include the premium hooks ({why}).{hint}",
             input.display(),
-            match system {
-                BuildSystem::Autotools => "autotools",
-                BuildSystem::Meson => "meson",
-            }
+            system.name(),
         );
     }
     Ok(())
@@ -137,7 +198,7 @@ fn single_top_dir(dir: &Path) -> Result<PathBuf> {
 }
 
 /// Find `premium/` in an unpacked overlay: at the top, or inside one wrapper directory.
-fn find_premium_dir(dir: &Path, input: &Path) -> Result<PathBuf> {
+fn find_premium_dir(dir: &Path, input: &Path, system: BuildSystem) -> Result<PathBuf> {
     let direct = dir.join("premium");
     if direct.is_dir() {
         return Ok(direct);
@@ -150,10 +211,63 @@ fn find_premium_dir(dir: &Path, input: &Path) -> Result<PathBuf> {
     match wrapped.as_slice() {
         [one] => Ok(one.clone()),
         [] => bail!(
-            "the premium overlay {} has no premium/ directory at its top; expected the layout of kea-premium-X.Y.Z.tar.gz: premium/config.m4, premium/src/hooks/…",
-            input.display()
+            "the premium overlay {} has no premium/ directory at its top; expected the layout of kea-premium-X.Y.Z.tar.gz: premium/{}, premium/src/hooks/…",
+            input.display(),
+            system.overlay_file()
         ),
         _ => bail!("the premium overlay {} holds several premium/ directories; keep exactly one", input.display()),
     }
 }
 
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A tree with the given top files; returns what identify_kea says for a choice.
+    fn identify(ac: bool, meson: bool, choice: Option<BuildSystem>) -> Result<(KeaVersion, BuildSystem)> {
+        let tmp = tempfile::tempdir().unwrap();
+        if ac {
+            fs::write(tmp.path().join("configure.ac"), "AC_INIT(kea, 2.7.8, kea-dev@lists.isc.org)\n").unwrap();
+        }
+        if meson {
+            fs::write(tmp.path().join("meson.build"), "project('kea', 'cpp', version: '2.7.8', meson_version: '>=1.1.0')\n").unwrap();
+        }
+        identify_kea(tmp.path(), Path::new("kea-2.7.8.tar.gz"), choice)
+    }
+
+    #[test]
+    fn the_top_files_decide_the_build_system() {
+        assert_eq!(identify(true, false, None).unwrap().1, BuildSystem::Autotools);
+        assert_eq!(identify(false, true, None).unwrap().1, BuildSystem::Meson);
+        assert_eq!(identify(true, false, Some(BuildSystem::Autotools)).unwrap().1, BuildSystem::Autotools);
+        assert_eq!(identify(false, true, Some(BuildSystem::Meson)).unwrap().1, BuildSystem::Meson);
+        assert!(identify(false, false, None).unwrap_err().to_string().contains("is not a Kea source tree"));
+    }
+
+    #[test]
+    fn a_tree_with_both_builds_with_meson_unless_told_otherwise() {
+        let (v, system) = identify(true, true, None).unwrap();
+        assert_eq!((v, system), (KeaVersion::new(2, 7, 8), BuildSystem::Meson));
+        assert_eq!(identify(true, true, Some(BuildSystem::Autotools)).unwrap().1, BuildSystem::Autotools);
+        assert_eq!(identify(true, true, Some(BuildSystem::Meson)).unwrap().1, BuildSystem::Meson);
+    }
+
+    #[test]
+    fn a_build_system_the_tree_lacks_is_refused() {
+        let err = identify(true, false, Some(BuildSystem::Meson)).unwrap_err().to_string();
+        assert!(err.contains("--build-system meson") && err.contains("has no meson.build") && err.contains("autotools only"), "{err}");
+        let err = identify(false, true, Some(BuildSystem::Autotools)).unwrap_err().to_string();
+        assert!(err.contains("--build-system autotools") && err.contains("has no configure.ac") && err.contains("meson only"), "{err}");
+    }
+
+    #[test]
+    fn an_overlay_for_the_other_build_system_is_named() {
+        let tmp = tempfile::tempdir().unwrap();
+        fs::write(tmp.path().join("config.m4"), "AC_DEFUN([AX_PREMIUM],[])\n").unwrap();
+        let err = check_overlay_files(tmp.path(), BuildSystem::Meson, Path::new("kea-premium-3.0.0.tar.gz")).unwrap_err().to_string();
+        assert!(err.contains("has no premium/meson.build") && err.contains("subdir('premium')"), "{err}");
+        assert!(err.contains("It has premium/config.m4 instead") && err.contains("autotools builds"), "{err}");
+        assert!(check_overlay_files(tmp.path(), BuildSystem::Autotools, Path::new("p")).is_ok());
+    }
+}

@@ -23,6 +23,18 @@ pub fn require_build_tools() {
     assert!(Path::new("/usr/include/kea/hooks/hooks.h").is_file(), "the example builds against Kea's headers: apt-get install kea-dev");
 }
 
+/// Everything the meson example build needs, with a meson new enough for it (1.1.0).
+pub fn require_meson_tools() {
+    for (tool, pkg) in [("meson", "meson >= 1.1 from PyPI (tests/run puts one in target/meson-venv)"), ("ninja", "ninja-build"), ("g++", "g++"), ("strip", "binutils")] {
+        require(tool, pkg);
+    }
+    let out = run(Command::new("meson").arg("--version"));
+    let text = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    let nums: Vec<u32> = text.split('.').take(2).filter_map(|n| n.parse().ok()).collect();
+    assert!(nums.len() == 2 && (nums[0], nums[1]) >= (1, 1), "meson {text} is too old for the meson example (needs 1.1.0): tests/run installs a newer one into target/meson-venv (python3 -m venv, pip install 'meson>=1.3')");
+    assert!(Path::new("/usr/include/kea/hooks/hooks.h").is_file(), "the example builds against Kea's headers: apt-get install kea-dev");
+}
+
 /// The bundled example in the source tree.
 pub fn examples() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("examples")

@@ -1,0 +1,328 @@
+//! Builds a meson Kea tree (Kea 2.7.7 and later; 3.x builds only with meson) with the overlay in
+//! place: checks meson's version against what that Kea needs before anything runs, then
+//! `meson setup`, reads `build/config.report` to prove the overlay was detected, `meson compile`
+//! and `meson install --destdir <work>/stage`.
+//!
+//! Kea's meson build adds `premium/` by itself (`fs.is_dir('premium')`, then `subdir('premium')`),
+//! so nothing is regenerated after the overlay is placed. Two things differ from autotools and
+//! are handled here or downstream: the install RPATH, which Kea's meson.build leaves out only
+//! when `KEA_PKG_TYPE_IN_CONFIGURE` is set (keapack sets it, as ISC's own packaging does), and
+//! the install umask 0027 of Kea 2.7.9–3.1.8, which the planner undoes by giving every packaged
+//! hook mode 0644.
+
+use crate::build::{BuildOptions, BuildOutput, built_libraries, package_env};
+use crate::report;
+use crate::runner::Runner;
+use crate::source::PreparedTree;
+use crate::version::KeaVersion;
+use anyhow::{Context, Result, bail};
+use std::collections::BTreeSet;
+use std::fmt;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// Kea's build directory inside the tree (the name Kea's own documentation uses).
+pub const BUILD_DIR: &str = "build";
+
+/// A meson version `X.Y.Z`, as `meson --version` prints it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct MesonVersion {
+    pub major: u32,
+    pub minor: u32,
+    pub patch: u32,
+}
+
+impl MesonVersion {
+    pub const fn new(major: u32, minor: u32, patch: u32) -> Self {
+        MesonVersion { major, minor, patch }
+    }
+
+    /// Parse `1.12.1`, `1.3.0.rc1`, `1.4` (patch 0), ignoring whitespace around it.
+    pub fn parse(text: &str) -> Option<Self> {
+        let mut parts = text.trim().split('.');
+        let num = |p: Option<&str>| -> Option<u32> {
+            let p = p?;
+            let digits: String = p.chars().take_while(|c| c.is_ascii_digit()).collect();
+            digits.parse().ok()
+        };
+        let major = num(parts.next())?;
+        let minor = num(parts.next())?;
+        let patch = num(parts.next()).unwrap_or(0);
+        Some(MesonVersion { major, minor, patch })
+    }
+}
+
+impl fmt::Display for MesonVersion {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{}.{}", self.major, self.minor, self.patch)
+    }
+}
+
+/// The oldest meson a tree builds with, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MesonRequirement {
+    pub version: MesonVersion,
+    pub reason: String,
+}
+
+/// The oldest meson a Kea release builds with: 1.1.0 (Kea 2.7.7 to 3.1.8), 1.3.0 from 3.1.9.
+pub fn kea_minimum(kea: &KeaVersion) -> MesonRequirement {
+    if kea.at_least(3, 1, 9) {
+        MesonRequirement { version: MesonVersion::new(1, 3, 0), reason: format!("Kea {kea} needs meson 1.3.0 or newer (Kea 3.1.9 and later)") }
+    } else {
+        MesonRequirement { version: MesonVersion::new(1, 1, 0), reason: format!("Kea {kea} needs meson 1.1.0 or newer (Kea 2.7.7 to 3.1.8)") }
+    }
+}
+
+/// The minimum a `meson.build` declares in `project(…, meson_version: '>= X.Y.Z', …)`.
+pub fn declared_minimum(meson_build: &str) -> Option<MesonVersion> {
+    let at = meson_build.find("meson_version")? + "meson_version".len();
+    let rest = meson_build[at..].trim_start().strip_prefix(':')?.trim_start();
+    let quote = rest.chars().next().filter(|c| *c == '\'' || *c == '"')?;
+    let value = &rest[1..];
+    let value = &value[..value.find(quote)?];
+    MesonVersion::parse(value.trim().strip_prefix(">=")?)
+}
+
+/// What the tree needs: Kea's minimum, or its meson.build's `meson_version` when that is higher.
+pub fn requirement(kea: &KeaVersion, meson_build: Option<&str>) -> MesonRequirement {
+    let base = kea_minimum(kea);
+    match meson_build.and_then(declared_minimum) {
+        Some(declared) if declared > base.version => {
+            MesonRequirement { version: declared, reason: format!("the tree's meson.build declares meson_version '>= {declared}'") }
+        }
+        _ => base,
+    }
+}
+
+/// Compare what `meson --version` printed (`found`, from `path`) with the requirement.
+pub fn check_version(found: &str, path: &str, need: &MesonRequirement) -> Result<MesonVersion> {
+    let Some(version) = MesonVersion::parse(found.lines().find(|l| !l.trim().is_empty()).unwrap_or("")) else {
+        bail!("`{path} --version` printed {:?}, not a meson version; is `meson` on PATH really meson?", found.trim());
+    };
+    if version < need.version {
+        bail!("{}", too_old_message(version, path, need));
+    }
+    Ok(version)
+}
+
+/// The sentence for a meson that is too old: what was found, what is needed, how to get it.
+pub fn too_old_message(found: MesonVersion, path: &str, need: &MesonRequirement) -> String {
+    let v = need.version;
+    format!(
+        "meson {found} ({path}) is too old: {}. Distributions often ship an older one (Debian 12 has 1.0.1); \
+         install a newer meson from PyPI: pip install 'meson>={v}' (with a system Python that refuses pip, \
+         use a virtual environment: python3 -m venv ~/.local/meson && ~/.local/meson/bin/pip install 'meson>={v}', \
+         or pipx install meson), put it first on PATH, check `meson --version`, and rerun keapack.",
+        need.reason
+    )
+}
+
+/// The `meson setup` options keapack passes, minus those the user gives themselves.
+pub fn setup_args(opts: &BuildOptions) -> Vec<String> {
+    let defaults = [
+        ("prefix", "/usr".to_string()),
+        ("libdir", opts.libdir.clone()),
+        ("sysconfdir", "/etc".into()),
+        ("localstatedir", "/var".into()),
+        ("buildtype", "release".into()),
+        ("wrap_mode", "nodownload".into()),
+    ];
+    let given: BTreeSet<String> = opts.user_args.iter().filter_map(|a| option_name(a)).collect();
+    let mut args = vec!["setup".to_string(), BUILD_DIR.to_string()];
+    for (name, value) in defaults {
+        if !given.contains(name) {
+            args.push(format!("--{}={value}", name.replace('_', "-")));
+        }
+    }
+    args.extend(opts.user_args.iter().cloned());
+    args
+}
+
+/// The option a `meson setup` argument sets (`--wrap-mode=x`, `-Dwrap_mode=x` → `wrap_mode`).
+fn option_name(arg: &str) -> Option<String> {
+    let body = arg.strip_prefix("-D").or_else(|| arg.strip_prefix("--"))?;
+    let name = body.split('=').next()?.trim();
+    (!name.is_empty()).then(|| name.replace('-', "_"))
+}
+
+/// Build the prepared meson tree and install it into `<work>/stage`.
+pub fn build(tree: &PreparedTree, work: &Path, opts: &BuildOptions, runner: &mut Runner) -> Result<BuildOutput> {
+    let root = &tree.root;
+    let meson_build = fs::read_to_string(root.join("meson.build")).ok();
+    let need = requirement(&tree.version, meson_build.as_deref());
+    let path = which("meson").unwrap_or_else(|| PathBuf::from("meson"));
+    let probe = runner.run("meson --version", "meson-version", Command::new(&path).arg("--version"))?;
+    let printed = command_output(&probe.log)?;
+    let found = check_version(&printed, &path.display().to_string(), &need)?;
+    runner.note(&format!("meson {found} ({}); {}", path.display(), need.reason));
+
+    let env = package_env(opts);
+    let build_dir = root.join(BUILD_DIR);
+    if build_dir.exists() {
+        fs::remove_dir_all(&build_dir).with_context(|| format!("cannot clear the old build directory {}", build_dir.display()))?;
+    }
+    let args = setup_args(opts);
+    let setup = runner.run("meson setup", "meson-setup", Command::new(&path).args(&args).envs(env.clone()).current_dir(root))?;
+
+    let report_path = build_dir.join("config.report");
+    // Kea saves the report; should a release not, its message() output in the setup log says the same.
+    let (text, source) = match fs::read_to_string(&report_path) {
+        Ok(t) => (t, report_path.clone()),
+        Err(_) => (fs::read_to_string(&setup.log).unwrap_or_default(), setup.log.clone()),
+    };
+    let report = report::parse(&text);
+    if !report.detected() {
+        let shown = if report.evidence.is_empty() {
+            "  (the report has no \"Premium hooks:\" line at all)".to_string()
+        } else {
+            report.evidence.iter().map(|l| format!("  {l}")).collect::<Vec<_>>().join("\n")
+        };
+        bail!(
+            "Kea's meson setup did not detect the premium overlay. {} says:\n{shown}\n\
+             Likely causes: premium/ is not at the Kea tree's root (it must sit next to meson.build, where meson.build's \
+             fs.is_dir('premium') looks), or premium/meson.build is missing or builds nothing. Setup log: {}",
+            source.display(),
+            setup.log.display()
+        );
+    }
+    runner.note(&format!("premium overlay detected: {}", report.evidence.join(" | ").trim()));
+
+    let jobs = format!("-j{}", opts.jobs);
+    runner.run(
+        &format!("meson compile {jobs}"),
+        "meson-compile",
+        Command::new(&path).args(["compile", "-C", BUILD_DIR, &jobs]).envs(env.clone()).current_dir(root),
+    )?;
+
+    let stage = work.join("stage");
+    if stage.exists() {
+        fs::remove_dir_all(&stage).with_context(|| format!("cannot clear {}", stage.display()))?;
+    }
+    runner.run(
+        "meson install",
+        "meson-install",
+        Command::new(&path).args(["install", "-C", BUILD_DIR, "--destdir"]).arg(&stage).envs(env).current_dir(root),
+    )?;
+
+    let premium_out = build_dir.join("premium");
+    let premium_libraries = if premium_out.is_dir() { built_libraries(&premium_out)? } else { BTreeSet::new() };
+    let mut configure_args = vec!["meson".to_string()];
+    configure_args.extend(args);
+    Ok(BuildOutput { stage, report, premium_libraries, configure_args })
+}
+
+/// What a command printed, from its step log (whose first line is `$ <command>`).
+fn command_output(log: &Path) -> Result<String> {
+    let text = fs::read_to_string(log).with_context(|| format!("cannot read {}", log.display()))?;
+    Ok(text.lines().skip_while(|l| l.starts_with("$ ")).collect::<Vec<_>>().join("\n"))
+}
+
+/// The first `program` on PATH.
+fn which(program: &str) -> Option<PathBuf> {
+    std::env::split_paths(&std::env::var_os("PATH")?).map(|d| d.join(program)).find(|p| p.is_file())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::spec::Format;
+
+    fn v(s: &str) -> KeaVersion {
+        KeaVersion::parse(s).unwrap()
+    }
+
+    #[test]
+    fn parses_what_meson_prints() {
+        assert_eq!(MesonVersion::parse("1.12.1\n"), Some(MesonVersion::new(1, 12, 1)));
+        assert_eq!(MesonVersion::parse("1.0.1"), Some(MesonVersion::new(1, 0, 1)));
+        assert_eq!(MesonVersion::parse("1.3.0.rc1"), Some(MesonVersion::new(1, 3, 0)));
+        assert_eq!(MesonVersion::parse("1.4"), Some(MesonVersion::new(1, 4, 0)));
+        assert_eq!(MesonVersion::parse("not meson"), None);
+        assert_eq!(MesonVersion::parse(""), None);
+    }
+
+    #[test]
+    fn versions_compare_numerically_not_as_text() {
+        assert!(MesonVersion::new(1, 10, 0) > MesonVersion::new(1, 3, 0));
+        assert!(MesonVersion::new(1, 0, 1) < MesonVersion::new(1, 1, 0));
+        assert!(MesonVersion::new(2, 0, 0) > MesonVersion::new(1, 99, 99));
+    }
+
+    #[test]
+    fn kea_minimum_is_1_1_then_1_3_from_3_1_9() {
+        assert_eq!(kea_minimum(&v("2.7.7")).version, MesonVersion::new(1, 1, 0));
+        assert_eq!(kea_minimum(&v("3.0.2")).version, MesonVersion::new(1, 1, 0));
+        assert_eq!(kea_minimum(&v("3.1.8")).version, MesonVersion::new(1, 1, 0));
+        assert_eq!(kea_minimum(&v("3.1.9")).version, MesonVersion::new(1, 3, 0));
+        assert_eq!(kea_minimum(&v("3.2.0")).version, MesonVersion::new(1, 3, 0));
+    }
+
+    #[test]
+    fn the_tree_can_raise_the_minimum_but_not_lower_it() {
+        let raised = "project('kea', 'cpp', version: '3.0.0', meson_version: '>= 1.5.0', license: 'MPL-2.0')";
+        let r = requirement(&v("3.0.0"), Some(raised));
+        assert_eq!(r.version, MesonVersion::new(1, 5, 0));
+        assert!(r.reason.contains("meson_version '>= 1.5.0'"), "{}", r.reason);
+        let lower = "project('kea', 'cpp', version: '3.2.0', meson_version: '>=1.1.0')";
+        assert_eq!(declared_minimum(lower), Some(MesonVersion::new(1, 1, 0)));
+        assert_eq!(requirement(&v("3.2.0"), Some(lower)).version, MesonVersion::new(1, 3, 0));
+        assert_eq!(declared_minimum("project('kea', 'cpp', version: '3.0.0')"), None);
+    }
+
+    #[test]
+    fn too_old_meson_is_refused_with_the_way_to_a_newer_one() {
+        let need = kea_minimum(&v("2.7.9"));
+        let err = check_version("1.0.1\n", "/usr/bin/meson", &need).unwrap_err().to_string();
+        assert!(err.contains("meson 1.0.1 (/usr/bin/meson) is too old"), "{err}");
+        assert!(err.contains("Kea 2.7.9 needs meson 1.1.0 or newer"), "{err}");
+        assert!(err.contains("pip install 'meson>=1.1.0'"), "{err}");
+        let need = kea_minimum(&v("3.1.9"));
+        let err = check_version("1.2.3", "meson", &need).unwrap_err().to_string();
+        assert!(err.contains("pip install 'meson>=1.3.0'") && err.contains("3.1.9"), "{err}");
+        assert_eq!(check_version("1.3.0", "meson", &need).unwrap(), MesonVersion::new(1, 3, 0));
+        assert_eq!(check_version("1.12.1\n", "meson", &need).unwrap(), MesonVersion::new(1, 12, 1));
+        let err = check_version("Usage: something else", "meson", &need).unwrap_err().to_string();
+        assert!(err.contains("not a meson version"), "{err}");
+    }
+
+    fn opts(user: &[&str]) -> BuildOptions {
+        BuildOptions {
+            libdir: "/usr/lib/x86_64-linux-gnu".into(),
+            user_args: user.iter().map(|s| s.to_string()).collect(),
+            jobs: 2,
+            epoch: 0,
+            package_format: Format::Deb,
+            package_version: "2.2.0-1".into(),
+        }
+    }
+
+    #[test]
+    fn setup_gets_the_distribution_layout_and_the_users_options_last() {
+        let args = setup_args(&opts(&["-Dmysql=enabled", "-Dpostgresql=disabled"]));
+        assert_eq!(
+            args,
+            [
+                "setup",
+                "build",
+                "--prefix=/usr",
+                "--libdir=/usr/lib/x86_64-linux-gnu",
+                "--sysconfdir=/etc",
+                "--localstatedir=/var",
+                "--buildtype=release",
+                "--wrap-mode=nodownload",
+                "-Dmysql=enabled",
+                "-Dpostgresql=disabled"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_users_own_setting_replaces_keapacks_default() {
+        // meson refuses `--buildtype=release -Dbuildtype=debug` ("Got argument buildtype as both…").
+        let args = setup_args(&opts(&["-Dbuildtype=debugoptimized", "--wrap-mode=forcefallback", "-D", "x=y"]));
+        assert!(!args.contains(&"--buildtype=release".to_string()) && !args.contains(&"--wrap-mode=nodownload".to_string()), "{args:?}");
+        assert!(args.contains(&"-Dbuildtype=debugoptimized".to_string()) && args.contains(&"--prefix=/usr".to_string()), "{args:?}");
+    }
+}
