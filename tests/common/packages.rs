@@ -9,7 +9,7 @@
 //! concurrent tests wait for one build instead of racing.
 
 use sha2::{Digest, Sha256};
-use std::fs::{self, File};
+use std::fs;
 use std::path::{Path, PathBuf};
 
 /// The `.deb` (debian-12-amd64) and `.rpm` (rhel-9-x86_64) of one build.
@@ -29,8 +29,7 @@ pub fn example_packages(revision: u32) -> Packages {
         rpm: dir.join(format!("kea-premium-hooks-2.2.0-{revision}.el9.x86_64.rpm")),
     };
     fs::create_dir_all(base.join(&key)).unwrap();
-    let lock = File::create(base.join(&key).join(format!("rev-{revision}.lock"))).unwrap();
-    lock.lock().unwrap();
+    let _lock = super::roots::lock_exclusive(&base.join(&key).join(format!("rev-{revision}.lock")));
     if dir.is_dir() {
         return pkgs;
     }

@@ -88,6 +88,18 @@ impl Drop for Root {
     }
 }
 
+/// Open `path` and hold an exclusive flock(2) on it until the file is dropped (std's
+/// `File::lock` would need a newer Rust than keapack's dependencies do).
+pub fn lock_exclusive(path: &Path) -> File {
+    use std::os::fd::AsRawFd;
+    let f = File::create(path).unwrap_or_else(|e| panic!("cannot create the lock file {}: {e}", path.display()));
+    while unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX) } != 0 {
+        let e = std::io::Error::last_os_error();
+        assert_eq!(e.kind(), std::io::ErrorKind::Interrupted, "cannot lock {}: {e}", path.display());
+    }
+    f
+}
+
 /// Remove the roots (`<kind>-root-<pid>-…`) of test processes that no longer run.
 fn remove_abandoned_roots(base: &Path) {
     for e in fs::read_dir(base).unwrap() {
@@ -116,8 +128,7 @@ fn kea_root_tarball() -> PathBuf {
     let cache = Path::new(env!("CARGO_TARGET_TMPDIR")).parent().unwrap().join("keapack-test-roots");
     fs::create_dir_all(&cache).unwrap();
     let tar = cache.join(format!("bookworm-kea_{kea}_r{RECIPE}.tar"));
-    let lock = File::create(cache.join(".lock")).unwrap();
-    lock.lock().unwrap(); // released when `lock` drops
+    let _lock = lock_exclusive(&cache.join(".lock"));
     if tar.is_file() {
         return tar;
     }
