@@ -1,6 +1,10 @@
 //! Shared helpers for the integration tests: the real binary, the bundled example, real tools.
 #![allow(dead_code)]
 
+pub mod kea;
+pub mod packages;
+pub mod roots;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 

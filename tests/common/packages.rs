@@ -1,0 +1,94 @@
+//! The bundled example packaged by the real keapack binary at a chosen revision (`--revision
+//! N`), for the tests that install, upgrade and load packages.
+//!
+//! A build takes about half a minute, and several test binaries need the same packages, so the
+//! results are kept under `target/keapack-test-packages/<key>/rev-N/`. The key is a digest of
+//! everything that decides the bytes: the keapack binary itself (its templates, profiles and
+//! catalog are compiled in), the example sources, and the host's kea-dev version. A changed
+//! binary or example therefore always gets a fresh build; a file lock per revision makes
+//! concurrent tests wait for one build instead of racing.
+
+use sha2::{Digest, Sha256};
+use std::fs;
+use std::path::{Path, PathBuf};
+
+/// The `.deb` (debian-12-amd64) and `.rpm` (rhel-9-x86_64) of one build.
+#[derive(Clone, Debug)]
+pub struct Packages {
+    pub deb: PathBuf,
+    pub rpm: PathBuf,
+}
+
+/// The example's packages at `revision`, built now unless an identical build is cached.
+pub fn example_packages(revision: u32) -> Packages {
+    let base = Path::new(env!("CARGO_TARGET_TMPDIR")).parent().unwrap().join("keapack-test-packages");
+    let key = build_key();
+    let dir = base.join(&key).join(format!("rev-{revision}"));
+    let pkgs = Packages {
+        deb: dir.join(format!("kea-premium-hooks_2.2.0-{revision}_amd64.deb")),
+        rpm: dir.join(format!("kea-premium-hooks-2.2.0-{revision}.el9.x86_64.rpm")),
+    };
+    fs::create_dir_all(base.join(&key)).unwrap();
+    let _lock = super::roots::lock_exclusive(&base.join(&key).join(format!("rev-{revision}.lock")));
+    if dir.is_dir() {
+        return pkgs;
+    }
+    // Builds for other binaries or examples are stale now.
+    for e in fs::read_dir(&base).unwrap() {
+        let p = e.unwrap().path();
+        if p.file_name().unwrap() != key.as_str() {
+            let _ = fs::remove_dir_all(&p);
+        }
+    }
+    super::require_build_tools();
+    let tmp = tempfile::Builder::new().prefix("build-").tempdir_in(base.join(&key)).unwrap();
+    let out = tmp.path().join("dist");
+    let res = super::run(super::keapack()
+        .args(["build", "--quiet", "--target", "debian-12-amd64", "--target", "rhel-9-x86_64"])
+        .arg("--revision").arg(revision.to_string())
+        .arg("--kea").arg(super::examples().join("kea-2.2.0"))
+        .arg("--premium").arg(super::examples().join("kea-premium-2.2.0"))
+        .arg("--out").arg(&out)
+        .arg("--work").arg(tmp.path().join("work"))
+        .env("SOURCE_DATE_EPOCH", "1700000000"));
+    assert!(res.status.success(), "keapack build --revision {revision} failed:\n{}\n{}", String::from_utf8_lossy(&res.stdout), String::from_utf8_lossy(&res.stderr));
+    for p in [&pkgs.deb, &pkgs.rpm] {
+        assert!(out.join(p.file_name().unwrap()).is_file(), "keapack did not write {}", p.display());
+    }
+    fs::rename(&out, &dir).unwrap();
+    pkgs
+}
+
+/// A digest of the keapack binary, the example sources and the host's kea-dev version.
+fn build_key() -> String {
+    static KEY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    KEY.get_or_init(compute_key).clone()
+}
+
+fn compute_key() -> String {
+    super::require("sha256sum", "coreutils");
+    let mut h = Sha256::new();
+    // The binary is large and this test crate is unoptimised: let sha256sum digest it.
+    h.update(super::stdout(std::process::Command::new("sha256sum").arg(env!("CARGO_BIN_EXE_keapack"))));
+    let kea_dev = super::run(std::process::Command::new("dpkg-query").args(["-W", "-f", "${Version}", "kea-dev"]));
+    h.update(&kea_dev.stdout);
+    let mut files = Vec::new();
+    list_files(&super::examples(), &mut files);
+    files.sort();
+    for f in files {
+        h.update(f.to_string_lossy().as_bytes());
+        h.update(fs::read(&f).unwrap());
+    }
+    h.finalize().iter().take(12).map(|b| format!("{b:02x}")).collect()
+}
+
+fn list_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    for e in fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            list_files(&p, out);
+        } else {
+            out.push(p);
+        }
+    }
+}

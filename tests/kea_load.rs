@@ -1,0 +1,185 @@
+//! A real Kea loads the packaged hooks: Debian 12's kea-dhcp4 and kea-dhcp6 (2.2), started in a
+//! throwaway root where dpkg installed the .deb, configured with the JSON snippet and the
+//! control socket that the package's own postinst printed, listening on the loopback interface
+//! only. And with flex_id's mandatory parameter left out, Kea refuses to start, as the guidance
+//! warns.
+
+mod common;
+use common::kea::{Kea, START_TIMEOUT, run_bounded};
+use common::packages::example_packages;
+use common::roots::Root;
+use common::*;
+use serde_json::{Value, json};
+use std::time::Duration;
+
+/// Where each Kea run keeps its pid file, lock file and (kea-dhcp6) server id, in the root.
+const RUN_DIR: &str = "/run/keapack-test";
+/// An open-source hook Debian's kea-common ships, already in the configuration before the
+/// snippet is merged in (the guidance says to keep such libraries).
+const LEASE_CMDS: &str = "/usr/lib/x86_64-linux-gnu/kea/hooks/libdhcp_lease_cmds.so";
+
+/// One of the two DHCP daemons.
+struct Daemon {
+    process: &'static str,
+    key: &'static str,
+    log_prefix: &'static str,
+    /// A real flex_id expression for this protocol, for the REPLACE-ME placeholder.
+    flex_expression: &'static str,
+}
+
+const DHCP4: Daemon = Daemon { process: "kea-dhcp4", key: "Dhcp4", log_prefix: "DHCP4", flex_expression: "pkt4.mac" };
+const DHCP6: Daemon = Daemon { process: "kea-dhcp6", key: "Dhcp6", log_prefix: "DHCP6", flex_expression: "relay6[0].option[18].hex" };
+
+/// A fresh Kea root with the revision-1 .deb installed: the root and what the postinst printed.
+fn installed() -> (Root, String) {
+    let pk = example_packages(1);
+    let root = Root::kea();
+    std::fs::copy(&pk.deb, root.join("/tmp/hooks.deb")).unwrap();
+    let out = run(root.chroot("dpkg").args(["-i", "/tmp/hooks.deb"]));
+    assert!(out.status.success(), "dpkg -i: {}", String::from_utf8_lossy(&out.stderr));
+    (root, String::from_utf8(out.stdout).unwrap())
+}
+
+/// The hook libraries the package installed, from dpkg's own file list.
+fn packaged_hooks(root: &Root) -> Vec<String> {
+    let list = stdout(root.chroot("dpkg").args(["-L", "kea-premium-hooks"]));
+    let hooks: Vec<String> = list.lines().filter(|l| l.contains("/kea/hooks/") && l.ends_with(".so")).map(str::to_string).collect();
+    assert_eq!(hooks.len(), 2, "{list}");
+    hooks
+}
+
+/// `"Dhcp4": "control-socket": { … }` as the guidance prints it, parsed.
+fn guidance_control_socket(guidance: &str, d: &Daemon) -> Value {
+    let prefix = format!("\"{}\": \"control-socket\": ", d.key);
+    let line = guidance.lines().map(str::trim).find(|l| l.starts_with(&prefix)).unwrap_or_else(|| panic!("no {prefix} line in:\n{guidance}"));
+    serde_json::from_str(&line[prefix.len()..]).unwrap()
+}
+
+/// The guidance's "Kea's log then shows, for each library:" lines (`HOST_CMDS_INIT_OK ...` cut
+/// before the dots).
+fn guidance_log_lines(guidance: &str) -> Vec<String> {
+    let start = guidance.find("Kea's log then shows, for each library:").expect("section 3 of the guidance");
+    let end = start + guidance[start..].find("If the log shows instead:").unwrap();
+    guidance[start..end].lines().skip(1).map(|l| l.trim().trim_end_matches(" ...").to_string()).filter(|l| !l.is_empty()).collect()
+}
+
+/// A configuration for `d` with the package's snippet merged into its "hooks-libraries", the
+/// REPLACE-ME placeholder filled with `flex` (or the parameter removed when `None`), the
+/// guidance's control socket, the loopback interface only, leases in memory, and INFO logging to
+/// stdout.
+fn config(guidance: &str, d: &Daemon, flex: Option<&str>) -> Value {
+    let snippet = json_blocks(guidance).into_iter().find(|b| b.get(d.key).is_some()).unwrap_or_else(|| panic!("no {} snippet", d.key));
+    let mut libs = vec![json!({ "library": LEASE_CMDS })];
+    libs.extend(snippet[d.key]["hooks-libraries"].as_array().unwrap().iter().cloned());
+    let mut placeholders = Vec::new();
+    for lib in &mut libs {
+        let Some(params) = lib.get_mut("parameters").and_then(Value::as_object_mut) else { continue };
+        let names: Vec<String> = params.iter().filter(|(_, v)| v.as_str().is_some_and(|s| s.starts_with("REPLACE-ME"))).map(|(k, _)| k.clone()).collect();
+        for name in names {
+            match flex {
+                Some(expr) => params[&name] = json!(expr),
+                None => drop(params.remove(&name)),
+            }
+            placeholders.push(name);
+        }
+    }
+    assert_eq!(placeholders, ["identifier-expression"], "the snippet marks flex_id's mandatory parameter, and only it");
+    let mut body = json!({
+        "interfaces-config": { "interfaces": ["lo"] },
+        "lease-database": { "type": "memfile", "persist": false },
+        "control-socket": guidance_control_socket(guidance, d),
+        "hooks-libraries": libs,
+        "loggers": [{ "name": d.process, "output_options": [{ "output": "stdout" }], "severity": "INFO" }]
+    });
+    if d.key == "Dhcp6" {
+        // kea-dhcp6 writes its server id there.
+        body["data-directory"] = json!(RUN_DIR);
+    }
+    json!({ d.key: body })
+}
+
+/// Write `cfg` where the guidance says the daemon's configuration lives; its path in the root.
+fn write_config(root: &Root, guidance: &str, d: &Daemon, cfg: &Value) -> String {
+    let path = format!("/etc/kea/{}.conf", d.process);
+    assert!(guidance.contains(&format!("In {path}, merge this")), "{guidance}");
+    std::fs::write(root.join(&path), serde_json::to_string_pretty(cfg).unwrap()).unwrap();
+    path
+}
+
+fn loads_the_hooks_and_lists_their_commands(d: &Daemon) {
+    let (root, guidance) = installed();
+    let hooks = packaged_hooks(&root);
+    let conf = write_config(&root, &guidance, d, &config(&guidance, d, Some(d.flex_expression)));
+    let mut kea = Kea::start(&root, d.process, &conf, RUN_DIR);
+
+    let mut expected: Vec<String> = hooks.iter().map(|h| format!("HOOKS_LIBRARY_LOADED hooks library {h} successfully loaded")).collect();
+    expected.push("HOST_CMDS_INIT_OK loading Host Commands hooks library successful".into());
+    expected.extend(guidance_log_lines(&guidance)); // what the package promised
+    expected.push(format!("{}_STARTED", d.log_prefix));
+    let needles: Vec<&str> = expected.iter().map(String::as_str).collect();
+    let log = kea.wait_for(&needles, START_TIMEOUT);
+    assert!(!log.contains("ERROR"), "{log}");
+
+    // The pid file Kea wrote in this run's own directory names the process we started.
+    let pids: Vec<_> = std::fs::read_dir(root.join(&format!("{RUN_DIR}/pid"))).unwrap().map(|e| e.unwrap().path()).collect();
+    assert_eq!(pids.len(), 1, "{pids:?}");
+    assert_eq!(std::fs::read_to_string(&pids[0]).unwrap().trim(), kea.pid().to_string());
+
+    // The guidance's own list-commands line, run in the root.
+    let socket = guidance_control_socket(&guidance, d)["socket-name"].as_str().unwrap().to_string();
+    let line = guidance.lines().map(str::trim).find(|l| l.ends_with(&format!("socat - UNIX:{socket}"))).expect("a list-commands line");
+    let out = run_bounded(root.chroot("sh").arg("-c").arg(line), Duration::from_secs(15));
+    assert!(out.status.success(), "{line}: {}", String::from_utf8_lossy(&out.stderr));
+    let answer: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stdout)));
+    assert_eq!(answer["result"], 0, "{answer}");
+    let commands: Vec<&str> = answer["arguments"].as_array().unwrap().iter().map(|c| c.as_str().unwrap()).collect();
+    for c in ["reservation-add", "reservation-get", "reservation-del", "lease4-add"] {
+        let c = if d.key == "Dhcp6" { c.replace("lease4", "lease6") } else { c.to_string() };
+        assert!(commands.contains(&c.as_str()), "{c} not in {commands:?}");
+    }
+
+    let (status, log) = kea.stop();
+    assert!(status.success(), "Kea exits cleanly on SIGTERM ({status}):\n{log}");
+    assert!(log.contains(&format!("{}_SHUTDOWN", d.log_prefix)) && log.contains("HOST_CMDS_DEINIT_OK"), "{log}");
+}
+
+fn refuses_flex_id_without_identifier_expression(d: &Daemon) {
+    let (root, guidance) = installed();
+    let flex = packaged_hooks(&root).into_iter().find(|h| h.ends_with("libdhcp_flex_id.so")).unwrap();
+    let conf = write_config(&root, &guidance, d, &config(&guidance, d, None));
+    let mut kea = Kea::start(&root, d.process, &conf, RUN_DIR);
+    let (status, log) = kea.wait_exit(START_TIMEOUT);
+    assert_eq!(status.code(), Some(1), "Kea must refuse to start:\n{log}");
+    let p = d.log_prefix;
+    for line in [
+        "FLEX_ID_EXPRESSION_NOT_DEFINED".to_string(),
+        format!("HOOKS_LOAD_ERROR 'load' function in hook library {flex} returned error 1"),
+        format!("{p}_PARSER_COMMIT_FAIL parser failed to commit changes: One or more hook libraries failed to load"),
+        format!("{p}_INIT_FAIL"),
+    ] {
+        assert!(log.contains(&line), "no {line:?} in:\n{log}");
+    }
+    assert!(!log.contains(&format!("{p}_STARTED")), "{log}");
+    // The guidance names this failure and its cause.
+    assert!(guidance.contains("(FLEX_ID_EXPRESSION_NOT_DEFINED: flex_id is missing a mandatory parameter)"), "{guidance}");
+}
+
+#[test]
+fn kea_dhcp4_loads_the_hooks_with_the_printed_snippet_and_lists_their_commands() {
+    loads_the_hooks_and_lists_their_commands(&DHCP4);
+}
+
+#[test]
+fn kea_dhcp4_refuses_to_start_with_flex_id_lacking_identifier_expression() {
+    refuses_flex_id_without_identifier_expression(&DHCP4);
+}
+
+#[test]
+fn kea_dhcp6_loads_the_hooks_with_the_printed_snippet_and_lists_their_commands() {
+    loads_the_hooks_and_lists_their_commands(&DHCP6);
+}
+
+#[test]
+fn kea_dhcp6_refuses_to_start_with_flex_id_lacking_identifier_expression() {
+    refuses_flex_id_without_identifier_expression(&DHCP6);
+}
