@@ -18,11 +18,13 @@ pub enum HookKind {
 
 /// A parameter a hook will not load without.
 #[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct Mandatory {
     pub name: String,
     /// The value to show in the snippet; strings carry `REPLACE-ME` where the operator must decide.
     pub placeholder: toml::Value,
+    /// A different placeholder for the DHCPv6 server, where the v4 example would mislead.
+    pub placeholder_v6: Option<toml::Value>,
     pub meaning: String,
 }
 
@@ -45,15 +47,21 @@ pub struct HookInfo {
 }
 
 impl HookInfo {
-    /// The `parameters` map for the snippet: every mandatory parameter with its placeholder.
-    pub fn parameters(&self) -> Option<serde_json::Value> {
+    /// The `parameters` map for one daemon's snippet: every mandatory parameter with its placeholder.
+    pub fn parameters(&self, daemon: &str) -> Option<serde_json::Value> {
         if self.mandatory.is_empty() {
             return None;
         }
         let map = self
             .mandatory
             .iter()
-            .map(|m| (m.name.clone(), serde_json::to_value(&m.placeholder).expect("TOML values convert to JSON")))
+            .map(|m| {
+                let value = match (&m.placeholder_v6, daemon) {
+                    (Some(v6), "dhcp6") => v6,
+                    _ => &m.placeholder,
+                };
+                (m.name.clone(), serde_json::to_value(value).expect("TOML values convert to JSON"))
+            })
             .collect::<serde_json::Map<_, _>>();
         Some(serde_json::Value::Object(map))
     }
@@ -145,9 +153,12 @@ mod tests {
     #[test]
     fn flex_id_parameters_carry_the_placeholder() {
         let c = Catalog::builtin();
-        let p = c.by_name("flex_id").unwrap().parameters().unwrap();
+        let p = c.by_name("flex_id").unwrap().parameters("dhcp4").unwrap();
         assert!(p["identifier-expression"].as_str().unwrap().starts_with("REPLACE-ME"));
-        assert!(c.by_name("host_cmds").unwrap().parameters().is_none());
+        assert!(p["identifier-expression"].as_str().unwrap().contains("relay4"));
+        let p6 = c.by_name("flex_id").unwrap().parameters("dhcp6").unwrap();
+        assert!(p6["identifier-expression"].as_str().unwrap().contains("relay6"), "a v6 example for the v6 server: {p6}");
+        assert!(c.by_name("host_cmds").unwrap().parameters("dhcp4").is_none());
     }
 
     #[test]

@@ -101,7 +101,7 @@ pub fn snippet(hooks: &[HookInfo], daemon: &str, daemon_key: &str, hooks_dir: &s
         .map(|h| {
             let mut entry = serde_json::Map::new();
             entry.insert("library".into(), format!("{hooks_dir}/{}", h.library).into());
-            if let Some(p) = h.parameters() {
+            if let Some(p) = h.parameters(daemon) {
                 entry.insert("parameters".into(), p);
             }
             serde_json::Value::Object(entry)

@@ -19,7 +19,7 @@ fn built() -> &'static Built {
     static B: OnceLock<Built> = OnceLock::new();
     B.get_or_init(|| {
         require_build_tools();
-        let tmp = tempfile::tempdir().unwrap();
+        let tmp = shared_dir("build-rs-");
         let kea = tmp.path().join("kea-2.2.0.tar.gz");
         let premium = tmp.path().join("kea-premium-2.2.0.tar.xz");
         tarball(&examples().join("kea-2.2.0"), "kea-2.2.0", &kea);

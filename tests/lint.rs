@@ -23,7 +23,7 @@ fn built() -> &'static Built {
         require_build_tools();
         require("lintian", "lintian");
         require("rpmlint", "rpmlint");
-        let tmp = tempfile::tempdir().unwrap();
+        let tmp = shared_dir("lint-rs-");
         let kea = tmp.path().join("kea-2.2.0.tar.gz");
         let premium = tmp.path().join("kea-premium-2.2.0.tar.gz");
         tarball(&examples().join("kea-2.2.0"), "kea-2.2.0", &kea);

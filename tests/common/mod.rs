@@ -101,3 +101,17 @@ pub fn json_blocks(text: &str) -> Vec<serde_json::Value> {
     }
     blocks
 }
+
+/// A directory for a build shared by one test binary through a `static` (statics never drop, so
+/// a `tempfile` there would stay behind in /tmp). It lives under cargo's target tmp directory,
+/// and the leftovers of earlier runs with the same prefix are removed first.
+pub fn shared_dir(prefix: &str) -> tempfile::TempDir {
+    let base = Path::new(env!("CARGO_TARGET_TMPDIR"));
+    std::fs::create_dir_all(base).unwrap();
+    for e in std::fs::read_dir(base).unwrap().flatten() {
+        if e.file_name().to_string_lossy().starts_with(prefix) {
+            let _ = std::fs::remove_dir_all(e.path());
+        }
+    }
+    tempfile::Builder::new().prefix(prefix).tempdir_in(base).unwrap()
+}
