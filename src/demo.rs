@@ -23,3 +23,9 @@ pub fn write_example(dir: &Path) -> Result<(std::path::PathBuf, std::path::PathB
     EXAMPLES.extract(dir).with_context(|| format!("cannot write the bundled example into {}", dir.display()))?;
     Ok((dir.join(KEA_DIR), dir.join(PREMIUM_DIR)))
 }
+
+/// The whole flow on the bundled example: write it into `<work>/example`, then build it.
+pub fn build(req: &crate::pipeline::BuildRequest) -> Result<crate::pipeline::BuildOutcome> {
+    let (kea, premium) = write_example(&req.work.join("example"))?;
+    crate::pipeline::build(&crate::pipeline::BuildRequest { kea, premium, ..req.clone() })
+}

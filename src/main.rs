@@ -54,6 +54,12 @@ struct Common {
     /// Print only warnings and errors.
     #[arg(long, short = 'q')]
     quiet: bool,
+    /// Also write each target's debug symbols as a -dbgsym (.deb) / -debuginfo (.rpm) package.
+    #[arg(long)]
+    debug_symbols: bool,
+    /// Build a second time (other work directory, TZ, LANG, umask) and fail if any output differs.
+    #[arg(long)]
+    check_reproducible: bool,
 }
 
 #[derive(Args)]
@@ -129,6 +135,7 @@ fn request(common: &Common, work_name: &str) -> BuildRequest {
         revision: common.revision.clone(),
         templates_dir: common.templates.clone(),
         quiet: common.quiet,
+        debug_symbols: common.debug_symbols,
         ..BuildRequest::default()
     }
 }
@@ -145,7 +152,13 @@ fn report(outcome: &pipeline::BuildOutcome) {
     for p in &outcome.packages {
         println!("{}", p.display());
     }
+    println!("{}", outcome.record.display());
     println!("{}", outcome.sums.display());
+}
+
+/// Build once, or twice and compare with `--check-reproducible`.
+fn checked(common: &Common, req: &BuildRequest, build: fn(&BuildRequest) -> Result<pipeline::BuildOutcome>) -> Result<pipeline::BuildOutcome> {
+    if common.check_reproducible { keapack::reproduce::check(req, build) } else { build(req) }
 }
 
 fn run_build(a: BuildArgs) -> Result<()> {
@@ -160,19 +173,16 @@ fn run_build(a: BuildArgs) -> Result<()> {
     req.extra_configure = a.configure;
     req.allow_version_mismatch = a.allow_version_mismatch;
     install_deps(&a.common, &req.work, deps::DepSet::Kea)?;
-    report(&pipeline::build(&req)?);
+    report(&checked(&a.common, &req, pipeline::build)?);
     Ok(())
 }
 
 fn run_demo(a: DemoArgs) -> Result<()> {
     let mut req = request(&a.common, "demo");
     install_deps(&a.common, &req.work, deps::DepSet::Example)?;
-    let (kea, premium) = demo::write_example(&req.work.join("example"))?;
-    req.kea = kea;
-    req.premium = premium;
     req.manifest = Manifest::parse(keapack::manifest::EXAMPLE, "packaging/example-manifest.toml")?;
     req.epoch = Some(pipeline::env_epoch()?.unwrap_or(demo::DEMO_EPOCH));
-    report(&pipeline::build(&req)?);
+    report(&checked(&a.common, &req, demo::build)?);
     Ok(())
 }
 

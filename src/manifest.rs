@@ -21,7 +21,7 @@ pub struct Manifest {
     pub build: BuildSection,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case", default)]
 pub struct PackageSection {
     pub name: String,

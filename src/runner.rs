@@ -21,6 +21,8 @@ const TAIL_LINES: usize = 25;
 pub struct Runner {
     log_dir: PathBuf,
     env: Vec<(String, OsString)>,
+    /// Start commands from an empty environment (plus `env`) instead of keapack's own.
+    clean: bool,
     step: usize,
     quiet: bool,
 }
@@ -36,12 +38,18 @@ impl Runner {
     /// A runner writing logs under `log_dir`, adding `env` to every command it starts.
     pub fn new(log_dir: &Path, env: Vec<(String, OsString)>, quiet: bool) -> Result<Self> {
         fs::create_dir_all(log_dir).with_context(|| format!("cannot create the log directory {}", log_dir.display()))?;
-        Ok(Runner { log_dir: log_dir.to_path_buf(), env, step: 0, quiet })
+        Ok(Runner { log_dir: log_dir.to_path_buf(), env, clean: false, step: 0, quiet })
     }
 
     /// Replace the environment added to every later command.
     pub fn set_env(&mut self, env: Vec<(String, OsString)>) {
         self.env = env;
+    }
+
+    /// Run every later command with exactly `env`: nothing of keapack's own environment leaks in.
+    pub fn set_clean_env(&mut self, env: Vec<(String, OsString)>) {
+        self.env = env;
+        self.clean = true;
     }
 
     /// Print a progress note (suppressed with `quiet`).
@@ -66,6 +74,9 @@ impl Runner {
         let log = self.log_dir.join(format!("{:02}-{slug}.log", self.step));
         let mut log_file = fs::File::create(&log).with_context(|| format!("cannot create the log {}", log.display()))?;
         writeln!(log_file, "$ {}", describe(cmd))?;
+        if self.clean {
+            cmd.env_clear();
+        }
         for (k, v) in &self.env {
             cmd.env(k, v);
         }
@@ -175,5 +186,16 @@ mod tests {
         let text = err.to_string();
         assert!(text.contains("step 'break things' failed"), "{text}");
         assert!(text.contains("| last") && text.contains("02-break.log"), "{text}");
+    }
+
+    #[test]
+    fn clean_env_passes_only_what_it_is_given() {
+        let tmp = tempfile::tempdir().unwrap();
+        let mut r = Runner::new(tmp.path(), Vec::new(), true).unwrap();
+        r.set_clean_env(vec![("KEAPACK_ONLY".into(), "yes".into())]);
+        let out = r.run("env", "env", &mut Command::new("/usr/bin/env")).unwrap();
+        let log = fs::read_to_string(&out.log).unwrap();
+        let vars: Vec<&str> = log.lines().skip(1).collect();
+        assert_eq!(vars, ["KEAPACK_ONLY=yes"], "{log}");
     }
 }
