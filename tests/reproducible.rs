@@ -136,6 +136,15 @@ fn packages_are_identical_across_directories_time_umask_tz_lang_host_and_user() 
     let (a, other) = (sums(&b.a), sums(&b.b));
     assert_eq!(a.keys().collect::<Vec<_>>(), ["SHA256SUMS", RPM, RECORD, DEB].iter().collect::<Vec<_>>(), "{a:?}");
     assert_eq!(a, other, "every output, the record and SHA256SUMS included, is byte-identical");
+    // Modes normalised, owners root in both formats (B ran with umask 077).
+    let listing = stdout(Command::new("dpkg-deb").arg("-c").arg(b.b.join(DEB)));
+    for l in listing.lines() {
+        assert!(l.starts_with("drwxr-xr-x root/root ") || l.starts_with("-rw-r--r-- root/root "), "{l}");
+    }
+    for l in rpm_q(&b.b.join(RPM), &["--dump"]).lines() {
+        let f: Vec<&str> = l.split(' ').collect();
+        assert!(["0100644", "040755"].contains(&f[4]) && f[5] == "root" && f[6] == "root", "{l}");
+    }
 }
 
 /// Every byte sequence an output could leak: the packages raw, their decompressed archives
@@ -394,6 +403,8 @@ fn check_reproducible_names_a_hook_that_embeds_its_build_directory() {
     };
     append("Makefile.am", "\nAM_CPPFLAGS += -DKEAPACK_BUILT_IN=\\\"$(abs_builddir)\\\"\n");
     append("flex_id.cc", "\nextern \"C\" const char keapack_built_in[] = KEAPACK_BUILT_IN;\n");
+    // __DATE__ and __TIME__ follow SOURCE_DATE_EPOCH, so they alone would not break the check.
+    append("flex_id.cc", "extern \"C\" const char keapack_built_on[] = \"built on \" __DATE__ \" \" __TIME__;\n");
     let out = run(keapack()
         .args(["build", "--quiet", "--check-reproducible", "--target", "debian-12-amd64"])
         .arg("--kea").arg(&kea)
@@ -408,4 +419,8 @@ fn check_reproducible_names_a_hook_that_embeds_its_build_directory() {
     let report = tmp.path().join(format!("work/rebuild/diffoscope-{DEB}.txt"));
     assert!(err.contains(&format!("diffoscope report: {}", std::fs::canonicalize(&report).unwrap().display())), "{err}");
     assert!(err.contains("  | "), "the report's first lines are quoted: {err}");
+    for work in ["work", "work/rebuild/second-work-directory"] {
+        let so = std::fs::read(tmp.path().join(work).join("stage/usr/lib/x86_64-linux-gnu/kea/hooks/libdhcp_flex_id.so")).unwrap();
+        assert!(contains(&so, "built on Nov 14 2023 22:13:20"), "__DATE__ __TIME__ are SOURCE_DATE_EPOCH's in {work}");
+    }
 }
