@@ -81,31 +81,9 @@ pub fn check_tools(system: BuildSystem) -> Result<()> {
     )
 }
 
-/// The normalised environment every build command runs in.
+/// The normalised environment every build command runs in (see `buildenv`).
 pub fn build_env(tree: &Path, epoch: u64) -> Vec<(String, OsString)> {
-    // Debian's dpkg-buildflags defaults, plus a prefix map so no build path reaches the binaries.
-    let map = format!("-ffile-prefix-map={}=.", tree.display());
-    let cflags = format!("-g -O2 {map} -fstack-protector-strong -Wformat -Werror=format-security");
-    let mut env: Vec<(String, OsString)> = vec![
-        ("LC_ALL".into(), "C".into()),
-        ("LANG".into(), "C".into()),
-        ("TZ".into(), "UTC".into()),
-        ("SOURCE_DATE_EPOCH".into(), epoch.to_string().into()),
-        ("CFLAGS".into(), cflags.clone().into()),
-        ("CXXFLAGS".into(), cflags.into()),
-        ("CPPFLAGS".into(), "-Wdate-time -D_FORTIFY_SOURCE=2".into()),
-        ("LDFLAGS".into(), "-Wl,-z,relro -Wl,-z,now".into()),
-    ];
-    // A user's own flags come after ours, so theirs win.
-    for (k, v) in env.iter_mut() {
-        if let Some(user) = std::env::var_os(k.as_str()).filter(|_| k.ends_with("FLAGS")) {
-            let mut joined = v.clone();
-            joined.push(" ");
-            joined.push(user);
-            *v = joined;
-        }
-    }
-    env
+    crate::buildenv::BuildEnv::new(tree, epoch).vars()
 }
 
 /// The variables ISC's own packaging sets for Kea's configure and meson setup: the package type

@@ -39,6 +39,11 @@ impl Templates {
         Ok(Templates { env })
     }
 
+    /// The names of the built-in template files (what `--templates DIR` can override).
+    pub fn builtin_names() -> Vec<String> {
+        BUILTIN.files().map(|f| f.path().to_string_lossy().into_owned()).collect()
+    }
+
     pub fn render(&self, name: &str, ctx: impl Serialize) -> Result<String> {
         let t = self.env.get_template(name).with_context(|| format!("no template {name}"))?;
         t.render(minijinja::Value::from(minijinja::value::Serde(ctx))).with_context(|| format!("cannot render template {name}"))

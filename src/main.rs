@@ -66,6 +66,12 @@ struct Common {
     /// Check the written packages with lintian and rpmlint (as `keapack lint`); fail on findings.
     #[arg(long)]
     lint: bool,
+    /// Also write each target's debug symbols as a -dbgsym (.deb) / -debuginfo (.rpm) package.
+    #[arg(long)]
+    debug_symbols: bool,
+    /// Build a second time (other work directory, TZ, LANG, umask) and fail if any output differs.
+    #[arg(long)]
+    check_reproducible: bool,
 }
 
 #[derive(Args)]
@@ -192,6 +198,7 @@ fn request(common: &Common, work_name: &str) -> BuildRequest {
         meta: common.meta,
         templates_dir: common.templates.clone(),
         quiet: common.quiet,
+        debug_symbols: common.debug_symbols,
         ..BuildRequest::default()
     }
 }
@@ -208,6 +215,7 @@ fn report(outcome: &pipeline::BuildOutcome, common: &Common) -> Result<()> {
     for p in &outcome.packages {
         println!("{}", p.display());
     }
+    println!("{}", outcome.record.display());
     println!("{}", outcome.sums.display());
     if common.lint {
         let code = keapack::lint::lint_all(&outcome.packages, keapack::lint::LintOptions::default(), &mut std::io::stdout())?;
@@ -227,6 +235,11 @@ fn run_lint(a: LintArgs) -> ExitCode {
     }
 }
 
+/// Build once, or twice and compare with `--check-reproducible`.
+fn checked(common: &Common, req: &BuildRequest, build: fn(&BuildRequest) -> Result<pipeline::BuildOutcome>) -> Result<pipeline::BuildOutcome> {
+    if common.check_reproducible { keapack::reproduce::check(req, build) } else { build(req) }
+}
+
 fn run_build(a: BuildArgs) -> Result<()> {
     let name = a.kea.file_name().and_then(|n| n.to_str()).map(keapack::version::strip_archive_ext).unwrap_or("kea").to_string();
     let mut req = request(&a.common, &name);
@@ -241,21 +254,16 @@ fn run_build(a: BuildArgs) -> Result<()> {
     req.allow_version_mismatch = a.allow_version_mismatch;
     req.limits = keapack::extract::Limits { max_bytes: a.max_unpacked_size, max_entries: a.max_entries };
     install_deps(&a.common, &req.work, deps::DepSet::Kea)?;
-    report(&pipeline::build(&req)?, &a.common)
+    report(&checked(&a.common, &req, pipeline::build)?, &a.common)
 }
 
 fn run_demo(a: DemoArgs) -> Result<()> {
     let mut req = request(&a.common, "demo");
-    let lock = keapack::worklock::lock(&req.work)?;
     install_deps(&a.common, &req.work, deps::DepSet::Example)?;
-    let system = BuildSystem::from(a.build_system);
-    let (kea, premium) = demo::write_example(&req.work.join("example"), system)?;
-    req.kea = kea;
-    req.premium = premium;
-    req.build_system = Some(system);
+    req.build_system = Some(BuildSystem::from(a.build_system));
     req.manifest = Manifest::parse(keapack::manifest::EXAMPLE, "packaging/example-manifest.toml")?;
     req.epoch = Some(pipeline::env_epoch()?.unwrap_or(demo::DEMO_EPOCH));
-    report(&pipeline::build_locked(&req, &lock)?, &a.common)
+    report(&checked(&a.common, &req, demo::build)?, &a.common)
 }
 
 fn run_guidance(a: GuidanceArgs) -> Result<()> {

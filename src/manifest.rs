@@ -25,7 +25,7 @@ pub struct Manifest {
     pub profile: std::collections::BTreeMap<String, crate::profile::Profile>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case", default)]
 pub struct PackageSection {
     pub name: String,
@@ -84,6 +84,17 @@ pub struct DeclaredDepends {
     pub deb: Vec<Relation>,
     #[serde(default, deserialize_with = "rpm_relations")]
     pub rpm: Vec<Relation>,
+}
+
+/// Written back as the strings a manifest holds (for the build record).
+impl serde::Serialize for DeclaredDepends {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut st = s.serialize_struct("DeclaredDepends", 2)?;
+        st.serialize_field("deb", &self.deb.iter().map(relation::deb_string).collect::<Vec<_>>())?;
+        st.serialize_field("rpm", &self.rpm.iter().map(relation::rpm_string).collect::<Vec<_>>())?;
+        st.end()
+    }
 }
 
 impl DeclaredDepends {

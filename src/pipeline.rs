@@ -1,6 +1,13 @@
 //! One keapack run, start to end: source → build → stage → plan → emit → publish.
+//!
+//! Reproducibility is decided here once: the work directory is used by its physical path, the
+//! umask is 022, one epoch (`SOURCE_DATE_EPOCH`, else the inputs' newest entry time) stamps
+//! every output, build commands see only the normalised environment of `buildenv`, and the
+//! build record (`record`) is written next to the packages and listed in `SHA256SUMS`.
 
 use crate::build::{self, BuildOptions};
+use crate::buildenv::BuildEnv;
+use crate::record::{self, BuildRecord, EpochSource};
 use crate::catalog::Catalog;
 use crate::guidance::Templates;
 use crate::manifest::Manifest;
@@ -32,6 +39,8 @@ pub struct BuildRequest {
     pub allow_version_mismatch: bool,
     /// The timestamp for every output; `None` means SOURCE_DATE_EPOCH, else the inputs' newest time.
     pub epoch: Option<u64>,
+    /// Keep the hooks' debug symbols in `-dbgsym`/`-debuginfo` packages.
+    pub debug_symbols: bool,
     pub quiet: bool,
     /// Override the manifest's package split.
     pub split: Option<crate::manifest::Split>,
@@ -44,9 +53,14 @@ pub struct BuildRequest {
 /// What a run produced.
 #[derive(Debug, Clone)]
 pub struct BuildOutcome {
+    /// Every package written (debug packages included), in the order written.
     pub packages: Vec<PathBuf>,
+    /// The build record (JSON) next to the packages.
+    pub record: PathBuf,
     pub sums: PathBuf,
     pub epoch: u64,
+    /// The work directory as used: its physical path.
+    pub work: PathBuf,
 }
 
 /// The default work directory: `$XDG_CACHE_HOME/keapack/<name>` (or `~/.cache/keapack/<name>`).
@@ -66,6 +80,18 @@ pub fn env_epoch() -> Result<Option<u64>> {
         }
         _ => Ok(None),
     }
+}
+
+/// The epoch and where it came from: `SOURCE_DATE_EPOCH`, else the request's fixed value, else
+/// the inputs' newest entry time — never the clock.
+pub fn resolve_epoch(requested: Option<u64>, newest_input_time: u64) -> Result<(u64, EpochSource)> {
+    Ok(match (requested, env_epoch()?) {
+        (Some(e), Some(v)) if e == v => (e, EpochSource::SourceDateEpoch),
+        (Some(e), _) => (e, EpochSource::Fixed),
+        (None, Some(v)) => (v, EpochSource::SourceDateEpoch),
+        (None, None) if newest_input_time > 0 => (newest_input_time, EpochSource::Inputs),
+        (None, None) => bail!("cannot derive a timestamp from the inputs (no file times); set SOURCE_DATE_EPOCH"),
+    })
 }
 
 /// Resolve the targets, CLI first, then the manifest's.
@@ -105,23 +131,18 @@ pub fn build_locked(req: &BuildRequest, _lock: &crate::worklock::WorkLock) -> Re
     anyhow::ensure!(crate::manifest::valid_name(&package.name), "'{}' is not a valid package name", package.name);
 
     // SAFETY: umask only changes this process's file-creation mask.
-    unsafe { libc::umask(0o022) };
-    let mut runner = Runner::new(&req.work.join("logs"), Vec::new(), req.quiet)?;
+    unsafe { libc::umask(crate::buildenv::UMASK as libc::mode_t) };
+    std::fs::create_dir_all(&req.work).with_context(|| format!("cannot create the work directory {}", req.work.display()))?;
+    // The physical path: what compilers see through getcwd(), so what the prefix map must name.
+    let work = std::fs::canonicalize(&req.work).with_context(|| format!("cannot resolve the work directory {}", req.work.display()))?;
+    let mut runner = Runner::new(&work.join("logs"), Vec::new(), req.quiet)?;
     let tree = runner.in_process("prepare the source tree", || {
         let choice = req.build_system.or(req.manifest.build.build_system);
-        source::prepare(&req.kea, &req.premium, &req.work.join("source"), req.allow_version_mismatch, req.limits, choice)
+        source::prepare(&req.kea, &req.premium, &work.join("source"), req.allow_version_mismatch, req.limits, choice)
     })?;
     runner.note(&format!("Kea {} ({}) with the premium overlay at {}", tree.version, tree.build_system.name(), tree.root.display()));
     build::check_tools(tree.build_system)?;
-
-    let epoch = match req.epoch {
-        Some(e) => e,
-        None => match env_epoch()? {
-            Some(e) => e,
-            None if tree.newest_input_time > 0 => tree.newest_input_time,
-            None => bail!("cannot derive a timestamp from the inputs (no file times); set SOURCE_DATE_EPOCH"),
-        },
-    };
+    let (epoch, epoch_source) = resolve_epoch(req.epoch, tree.newest_input_time)?;
 
     // One build serves every target: hooks embed no library directory.
     let host = profile::host_family();
@@ -149,15 +170,26 @@ pub fn build_locked(req: &BuildRequest, _lock: &crate::worklock::WorkLock) -> Re
         package_format: build_target.profile.family,
         package_version: format!("{}-{}", tree.version, package.revision),
     };
-    runner.set_env(build::build_env(&tree.root, epoch));
-    let built = build::build(&tree, &req.work, &opts, &mut runner)?;
-    let hooks = crate::stage::inventory(&built.stage, &opts.libdir, &built.premium_libraries, &tree.version, package.include_open_hooks, &mut runner)?;
+    let env = BuildEnv::new(&tree.root, epoch);
+    runner.set_clean_env(env.vars());
+    let built = build::build(&tree, &work, &opts, &mut runner)?;
+    let debug_dir = req.debug_symbols.then(|| work.join("debug"));
+    let (hooks, debug_files) = crate::stage::inventory_with(
+        &built.stage,
+        &opts.libdir,
+        &built.premium_libraries,
+        &tree.version,
+        package.include_open_hooks,
+        debug_dir.as_deref(),
+        &mut runner,
+    )?;
     runner.note(&format!(
         "staged hooks: {}",
         hooks.iter().map(|h| format!("{}{}", h.library, if h.premium { " (premium)" } else { "" })).collect::<Vec<_>>().join(", ")
     ));
 
     let mut packages = Vec::new();
+    let mut outputs = Vec::new();
     for target in &targets {
         let needs = crate::shlibdeps::discover(&hooks, target, host)?;
         for w in &needs.warnings {
@@ -173,14 +205,57 @@ pub fn build_locked(req: &BuildRequest, _lock: &crate::worklock::WorkLock) -> Re
             templates: &templates,
             library_depends: &needs.by_library,
         })?;
+        let mut all = Vec::new();
         for spec in specs {
+            // A package that holds hooks gets its debug-symbols package; a meta package has none.
+            let packaged: Vec<_> = debug_files.iter().filter(|d| spec.files.iter().any(|f| f.path.ends_with(&format!("/{}", d.library)))).cloned().collect();
+            let debug = (req.debug_symbols && !packaged.is_empty()).then(|| crate::debug::plan_package(&spec, &packaged));
+            all.push(("package", spec));
+            all.extend(debug.map(|d| ("debug-symbols", d)));
+        }
+        for (kind, spec) in all {
             let name = spec.file_name();
             let path = runner.in_process(&format!("write {name}"), || publish::publish(&req.out, &name, |w| crate::emit::write_package(&spec, w)))?;
+            outputs.push(record::output(&path, &target.id(), kind)?);
             packages.push(path);
         }
     }
-    let sums = publish::update_sums(&req.out, &packages)?;
-    Ok(BuildOutcome { packages, sums, epoch })
+
+    let recorded_env = env.recorded();
+    let record = BuildRecord {
+        record_format: record::RECORD_FORMAT,
+        keapack_version: env!("CARGO_PKG_VERSION").to_string(),
+        inputs: vec![record::input("kea", &req.kea)?, record::input("premium", &req.premium)?],
+        kea: record::Kea { version: tree.version.to_string(), build_system: tree.build_system },
+        epoch,
+        epoch_source,
+        build: record::Build {
+            build_dir: format!("{} is the Kea source tree's root inside the work directory", crate::buildenv::BUILD_DIR),
+            configure: built.configure_args.iter().map(|a| env.unpath(a)).collect(),
+            configure_options: opts.user_args.iter().map(|a| env.unpath(a)).collect(),
+            libdir: opts.libdir.clone(),
+            inherited_environment: env.inherited_names(),
+            umask: format!("{:04o}", crate::buildenv::UMASK),
+            strip: crate::stage::STRIP_ARGS.iter().map(|s| s.to_string()).collect(),
+            debug_symbols: req.debug_symbols,
+            environment: recorded_env.clone(),
+        },
+        host: record::host(),
+        tools: record::tool_versions(&record::tools(tree.build_system, req.debug_symbols, &recorded_env), &env.vars()),
+        packaging: record::Packaging {
+            targets: targets.iter().map(|t| t.id()).collect(),
+            package: package.clone(),
+            template_overrides: record::template_overrides(req.templates_dir.as_deref(), &Templates::builtin_names())?,
+        },
+        outputs,
+    };
+    let record_name = record::file_name(&package.name, &tree.version.to_string(), &package.revision);
+    let json = record.to_json();
+    let record_path = publish::publish(&req.out, &record_name, |w| Ok(w.write_all(json.as_bytes())?))?;
+    let mut listed = packages.clone();
+    listed.push(record_path.clone());
+    let sums = publish::update_sums(&req.out, &listed)?;
+    Ok(BuildOutcome { packages, record: record_path, sums, epoch, work })
 }
 
 /// Make `path` absolute against the current directory, without touching the file system.

@@ -102,6 +102,14 @@ pub fn deb_string(r: &Relation) -> String {
     }
 }
 
+/// A relation as rpm writes it (`name >= version`).
+pub fn rpm_string(r: &Relation) -> String {
+    match &r.constraint {
+        None => r.name.clone(),
+        Some((op, v)) => format!("{} {} {v}", r.name, op.rpm()),
+    }
+}
+
 /// Compare two Debian versions (`[epoch:]upstream[-revision]`) as dpkg does.
 pub fn compare_deb_versions(a: &str, b: &str) -> Ordering {
     let (ea, ua, ra) = split_deb_version(a);

@@ -21,6 +21,8 @@ const TAIL_LINES: usize = 25;
 pub struct Runner {
     log_dir: PathBuf,
     env: Vec<(String, OsString)>,
+    /// Start commands from an empty environment (plus `env`) instead of keapack's own.
+    clean: bool,
     step: usize,
     quiet: bool,
 }
@@ -36,12 +38,18 @@ impl Runner {
     /// A runner writing logs under `log_dir`, adding `env` to every command it starts.
     pub fn new(log_dir: &Path, env: Vec<(String, OsString)>, quiet: bool) -> Result<Self> {
         fs::create_dir_all(log_dir).with_context(|| format!("cannot create the log directory {}", log_dir.display()))?;
-        Ok(Runner { log_dir: log_dir.to_path_buf(), env, step: 0, quiet })
+        Ok(Runner { log_dir: log_dir.to_path_buf(), env, clean: false, step: 0, quiet })
     }
 
     /// Replace the environment added to every later command.
     pub fn set_env(&mut self, env: Vec<(String, OsString)>) {
         self.env = env;
+    }
+
+    /// Run every later command with exactly `env`: nothing of keapack's own environment leaks in.
+    pub fn set_clean_env(&mut self, env: Vec<(String, OsString)>) {
+        self.env = env;
+        self.clean = true;
     }
 
     /// Print a progress note (suppressed with `quiet`).
@@ -67,8 +75,19 @@ impl Runner {
         let log = self.log_dir.join(format!("{:02}-{slug}.log", self.step));
         let mut log_file = fs::File::create(&log).with_context(|| format!("cannot create the log {}", log.display()))?;
         writeln!(log_file, "$ {}", describe(cmd))?;
+        // The caller's own variables for this command win over the run's environment.
+        let own: Vec<(OsString, Option<OsString>)> = cmd.get_envs().map(|(k, v)| (k.to_owned(), v.map(|v| v.to_owned()))).collect();
+        if self.clean {
+            cmd.env_clear();
+        }
         for (k, v) in &self.env {
             cmd.env(k, v);
+        }
+        for (k, v) in own {
+            match v {
+                Some(v) => cmd.env(k, v),
+                None => cmd.env_remove(k),
+            };
         }
         cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
         // Its own process group, so an interrupt stops the whole tree of what it started.
@@ -181,5 +200,25 @@ mod tests {
         let text = err.to_string();
         assert!(text.contains("step 'break things' failed"), "{text}");
         assert!(text.contains("| last") && text.contains("02-break.log"), "{text}");
+    }
+
+    #[test]
+    fn a_commands_own_variables_survive_the_clean_environment() {
+        let tmp = tempfile::tempdir().unwrap();
+        let mut r = Runner::new(tmp.path(), Vec::new(), true).unwrap();
+        r.set_clean_env(vec![("KEAPACK_RUN".into(), "run".into())]);
+        let ok = r.run("env", "env", Command::new("/bin/sh").args(["-c", "echo $KEAPACK_RUN $KEAPACK_OWN"]).env("KEAPACK_OWN", "own")).unwrap();
+        assert!(fs::read_to_string(&ok.log).unwrap().contains("run own"));
+    }
+
+    #[test]
+    fn clean_env_passes_only_what_it_is_given() {
+        let tmp = tempfile::tempdir().unwrap();
+        let mut r = Runner::new(tmp.path(), Vec::new(), true).unwrap();
+        r.set_clean_env(vec![("KEAPACK_ONLY".into(), "yes".into())]);
+        let out = r.run("env", "env", &mut Command::new("/usr/bin/env")).unwrap();
+        let log = fs::read_to_string(&out.log).unwrap();
+        let vars: Vec<&str> = log.lines().skip(1).collect();
+        assert_eq!(vars, ["KEAPACK_ONLY=yes"], "{log}");
     }
 }

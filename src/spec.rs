@@ -50,6 +50,17 @@ impl Op {
             Op::Le => "<=",
         }
     }
+
+    /// The operator as an rpm requirement writes it.
+    pub fn rpm(self) -> &'static str {
+        match self {
+            Op::Eq => "=",
+            Op::Ge => ">=",
+            Op::Lt => "<",
+            Op::Gt => ">",
+            Op::Le => "<=",
+        }
+    }
 }
 
 /// One dependency clause: a package name and optional version constraint.

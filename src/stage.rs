@@ -1,6 +1,9 @@
 //! The staged tree as an inventory: which hook libraries were installed, which came from the
-//! overlay, and what their ELF headers say. Drops libtool `.la` files and strips the hooks.
+//! overlay, and what their ELF headers say. Drops libtool `.la` files and strips the hooks
+//! (deterministically; with `--debug-symbols` after copying their debug symbols aside, see
+//! `debug`).
 
+use crate::debug::DebugFile;
 use crate::runner::Runner;
 use crate::version::KeaVersion;
 use anyhow::{Context, Result, bail};
@@ -29,6 +32,10 @@ pub fn staged_hooks_dir(stage: &Path, libdir: &str) -> Option<PathBuf> {
     [base.join("kea/hooks"), base.join("hooks")].into_iter().find(|d| d.is_dir())
 }
 
+/// The strip command: debug sections, symbols not needed for relocation, the compiler's
+/// `.comment` and the `.note` section go; the `.note.gnu.build-id` note stays.
+pub const STRIP_ARGS: &[&str] = &["--strip-unneeded", "--remove-section=.comment", "--remove-section=.note"];
+
 /// Inventory the staged hooks, dropping `.la` files and stripping each library in place.
 pub fn inventory(
     stage: &Path,
@@ -38,6 +45,20 @@ pub fn inventory(
     include_open: bool,
     runner: &mut Runner,
 ) -> Result<Vec<StagedHook>> {
+    Ok(inventory_with(stage, libdir, premium, kea, include_open, None, runner)?.0)
+}
+
+/// [`inventory`], and with `debug_dir` the hooks' debug symbols kept in `.debug` files under
+/// it (cleared first) before stripping, each library linked to its file.
+pub fn inventory_with(
+    stage: &Path,
+    libdir: &str,
+    premium: &BTreeSet<String>,
+    kea: &KeaVersion,
+    include_open: bool,
+    debug_dir: Option<&Path>,
+    runner: &mut Runner,
+) -> Result<(Vec<StagedHook>, Vec<DebugFile>)> {
     remove_la_files(stage)?;
     let Some(dir) = staged_hooks_dir(stage, libdir) else {
         bail!("the build installed no hooks directory under {}{libdir} (expected kea/hooks)", stage.display());
@@ -62,18 +83,30 @@ pub fn inventory(
             if premium.is_empty() { "nothing".to_string() } else { premium.iter().cloned().collect::<Vec<_>>().join(", ") }
         );
     }
+    if let Some(dir) = debug_dir
+        && dir.exists()
+    {
+        fs::remove_dir_all(dir).with_context(|| format!("cannot clear {}", dir.display()))?;
+    }
+    let mut debug_files = Vec::new();
     for h in &hooks {
+        // Only the hooks that will be packaged need debug files, but splitting all is harmless.
+        let debug = debug_dir.map(|dir| crate::debug::split(&h.path, &h.library, dir, runner)).transpose()?;
         // Deterministic: strip removes debug sections and the compiler's .comment notes.
         runner.run(
             &format!("strip {}", h.library),
             &format!("strip-{}", h.library.trim_end_matches(".so")),
-            Command::new("strip").args(["--strip-unneeded", "--remove-section=.comment", "--remove-section=.note"]).arg(&h.path),
+            Command::new("strip").args(STRIP_ARGS).arg(&h.path),
         )?;
+        if let Some(d) = debug {
+            crate::debug::link(&h.path, &d, runner)?;
+            debug_files.push(d);
+        }
         if h.premium || include_open {
             check_hook(&h.path, kea)?;
         }
     }
-    Ok(hooks)
+    Ok((hooks, debug_files))
 }
 
 /// A packaged hook must load in Kea: no RPATH/RUNPATH (the distribution's loader paths rule),

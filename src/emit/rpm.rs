@@ -2,10 +2,11 @@
 //! crate's `PackageBuilder`.
 //!
 //! Reproducibility: every file and directory gets `modified_at(spec.mtime)` (the crate's
-//! `source_date` only clamps times, so it is set as well, for build time and defaults), owner
-//! `root:root`, the spec's mode, and the build host is the fixed string [`BUILD_HOST`].
-//! Caveat: the crate uses `min(now, source_date)` as build time, so an mtime in the future is
-//! not reproducible. The crate holds the compressed payload in memory.
+//! `source_date` only clamps times, so it is set as well, for defaults), owner `root:root`, the
+//! spec's mode, and the build host is the fixed string [`BUILD_HOST`]. The crate writes
+//! `min(now, source_date)` as `RPMTAG_BUILDTIME`, which is "now" for an mtime in the future, so
+//! [`pin_build_time`] rewrites that tag to `spec.mtime` and recomputes the header digests: the
+//! build time is *set*, never clamped. The crate holds the compressed payload in memory.
 
 use crate::spec::{Compression, FileRole, Op, PackageSpec, Source};
 use anyhow::{Context, Result};
@@ -69,7 +70,34 @@ pub fn write(spec: &PackageSpec, mut out: &mut dyn Write) -> Result<()> {
         let time = u32::try_from(e.time).context("changelog time does not fit 32 bits")?;
         b.add_changelog_entry(format!("{} - {}", e.author, e.version), changelog_text(&e.text), time);
     }
-    b.build()?.write(&mut out)?;
+    let mut pkg = b.build()?;
+    pin_build_time(&mut pkg, mtime)?;
+    pkg.write(&mut out)?;
+    Ok(())
+}
+
+/// Set `RPMTAG_BUILDTIME` to `time` and recompute the signature header's digests.
+///
+/// The header is rebuilt from its own entries with `Header::from_entries`, which lays entries
+/// out exactly as the builder does (sorted by tag, same alignment), so when the crate already
+/// wrote `time` the bytes do not change at all. The payload and its digests are untouched and
+/// the header keeps its size (one 32-bit value replaces another), so the signature header's
+/// size fields stay right.
+pub fn pin_build_time(pkg: &mut rpm::Package, time: u32) -> Result<()> {
+    let header = &pkg.metadata.header;
+    if header.get_entry_data_as_u32(rpm::IndexTag::RPMTAG_BUILDTIME).ok() == Some(time) {
+        return Ok(());
+    }
+    let buildtime = rpm::IndexTag::RPMTAG_BUILDTIME as u32;
+    let entries: Vec<rpm::HeaderEntry> = header
+        .get_all_entries()
+        .context("reading the rpm header back")?
+        .into_iter()
+        .filter(|(tag, _)| *tag != rpm::HEADER_IMMUTABLE)
+        .map(|(tag, data)| rpm::HeaderEntry::new(tag, if tag == buildtime { rpm::IndexData::Int32(vec![time]) } else { data }))
+        .collect();
+    pkg.metadata.header = rpm::Header::from_entries(entries, rpm::IndexTag::RPMTAG_HEADERIMMUTABLE);
+    pkg.clear_signatures().context("recomputing the rpm header digests")?;
     Ok(())
 }
 
@@ -178,6 +206,75 @@ mod tests {
         for c in [Compression::Zstd, Compression::Xz, Compression::Gzip, Compression::None] {
             assert_reproducible(Format::Rpm, c);
         }
+    }
+
+    /// An mtime after "now" (the crate would write the current time as build time) still gives
+    /// the same bytes a second later, with `BUILDTIME` and every file time set to it.
+    #[test]
+    fn future_mtime_is_set_not_clamped() {
+        let (tmp, mut spec) = sample_spec(Format::Rpm, Compression::Gzip);
+        spec.mtime = 4_102_444_800; // 2100-01-01
+        let (mut a, mut b) = (Vec::new(), Vec::new());
+        write(&spec, &mut a).unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(1100));
+        write(&spec, &mut b).unwrap();
+        assert!(a == b, "two writes a second apart differ");
+        let path = tmp.path().join("future.rpm");
+        std::fs::write(&path, &a).unwrap();
+        let rpm = path.to_str().unwrap();
+        assert!(run("rpm", "rpm", &["-K", "--nosignature", rpm]).contains("digests OK"));
+        assert_eq!(q(rpm, &["--qf", "%{BUILDTIME}"]), "4102444800");
+        assert_eq!(q(rpm, &["--qf", "[%{FILEMTIMES}\n]"]), "4102444800\n".repeat(5));
+    }
+
+    /// Rebuilding the header from its entries reproduces the builder's bytes exactly.
+    #[test]
+    fn pinning_the_build_time_round_trips() {
+        let (_tmp, spec) = sample_spec(Format::Rpm, Compression::None);
+        let mut bytes = Vec::new();
+        write(&spec, &mut bytes).unwrap();
+        let mut pkg = rpm::Package::parse(&mut &bytes[..]).unwrap();
+        pin_build_time(&mut pkg, 1).unwrap();
+        assert_eq!(pkg.metadata.get_build_time().unwrap(), 1);
+        pkg.verify_digests().unwrap();
+        pin_build_time(&mut pkg, MTIME as u32).unwrap();
+        let mut again = Vec::new();
+        pkg.write(&mut again).unwrap();
+        assert!(again == bytes, "a header rebuilt with the original time is byte-identical");
+    }
+
+    /// The newc cpio headers of the payload carry the spec's time, owner 0:0 and mode, in
+    /// sorted path order (rpm itself reads the header tags, but cpio tools read these).
+    #[test]
+    fn cpio_headers_carry_time_owner_and_mode() {
+        let (_tmp, spec) = sample_spec(Format::Rpm, Compression::Gzip);
+        let mut bytes = Vec::new();
+        write(&spec, &mut bytes).unwrap();
+        let mut pkg = rpm::Package::parse(&mut &bytes[..]).unwrap();
+        pkg.decompress_payload().unwrap();
+        let cpio = &pkg.payload[..];
+        let field = |h: &[u8], i: usize| u32::from_str_radix(std::str::from_utf8(&h[6 + 8 * i..14 + 8 * i]).unwrap(), 16).unwrap();
+        let (mut pos, mut rows) = (0, Vec::new());
+        loop {
+            let h = &cpio[pos..pos + 110];
+            assert_eq!(&h[..6], b"070701", "newc magic at {pos}");
+            let (mode, uid, gid, mtime, size, namesize) = (field(h, 1), field(h, 2), field(h, 3), field(h, 5), field(h, 6), field(h, 11));
+            let name = std::str::from_utf8(&cpio[pos + 110..pos + 110 + namesize as usize - 1]).unwrap().to_string();
+            if name == "TRAILER!!!" {
+                break;
+            }
+            rows.push((name, mode, uid, gid, mtime));
+            pos = (pos + 110 + namesize as usize).next_multiple_of(4);
+            pos = (pos + size as usize).next_multiple_of(4);
+        }
+        let m = MTIME as u32;
+        assert_eq!(rows, vec![
+            ("./usr/lib/kea/hooks".to_string(), 0o40755, 0, 0, m),
+            ("./usr/lib/kea/hooks/libdhcp_test.so".to_string(), 0o100755, 0, 0, m),
+            ("./usr/share/doc/kea-hook-test/README".to_string(), 0o100644, 0, 0, m),
+            ("./usr/share/licenses/kea-hook-test/LICENSE".to_string(), 0o100644, 0, 0, m),
+            ("./var/lib/kea-hook-test".to_string(), 0o40755, 0, 0, m),
+        ]);
     }
 
     #[test]

@@ -1,0 +1,202 @@
+//! `--check-reproducible`: build twice from the same inputs and fail, naming the first
+//! differing file, if the outputs are not byte-identical.
+//!
+//! The first build is the ordinary one (its outputs land in `--out`). The second runs in
+//! `<work>/rebuild/`, with a work directory at another depth and of another length, its own
+//! output directory, at least a second later, and with keapack's own `TZ`, `LANG`, `LC_ALL` and
+//! umask changed (every build then normalises them again: that normalisation is part of what
+//! is checked). Every package and the build record are compared by SHA-256; `SHA256SUMS` is
+//! not, since it also lists older files an output directory may hold.
+//!
+//! On a difference the error names the first differing output and the first differing staged
+//! file (the stripped hooks of both builds), and, when `diffoscope` is installed, writes its
+//! text report under `<work>/rebuild/` and quotes the report's first lines.
+
+use crate::pipeline::{BuildOutcome, BuildRequest};
+use crate::publish::sha256_file;
+use anyhow::{Context, Result, bail};
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// How many lines of a diffoscope report the error quotes.
+const REPORT_LINES: usize = 40;
+
+/// What keapack's own process looks like during the second build.
+const SECOND_TZ: &str = "Pacific/Chatham"; // UTC+12:45, or +13:45 in summer
+const SECOND_LANG: &str = "fr_FR.UTF-8";
+const SECOND_UMASK: libc::mode_t = 0o077;
+
+/// Run `build` twice (see the module comment) and compare. Returns the first build's outcome.
+pub fn check(req: &BuildRequest, build: impl Fn(&BuildRequest) -> Result<BuildOutcome>) -> Result<BuildOutcome> {
+    let first = build(req)?;
+    let root = first.work.join("rebuild");
+    if root.exists() {
+        fs::remove_dir_all(&root).with_context(|| format!("cannot clear {}", root.display()))?;
+    }
+    let second_req = BuildRequest { work: root.join("second-work-directory"), out: root.join("out"), ..req.clone() };
+    if !req.quiet {
+        eprintln!("keapack: checking reproducibility: building again in {}", second_req.work.display());
+    }
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let second = with_other_process_state(|| build(&second_req))?;
+
+    let firsts: Vec<&PathBuf> = first.packages.iter().chain([&first.record]).collect();
+    for a in firsts {
+        let name = a.file_name().context("outputs have file names")?;
+        let b = second_req.out.join(name);
+        let (sa, sb) = (sha256_file(a)?, if b.is_file() { sha256_file(&b)? } else { "missing".into() });
+        if sa != sb {
+            bail!("{}", explain(a, &b, &sa, &sb, &first.work, &second.work, &root));
+        }
+    }
+    if !req.quiet {
+        eprintln!(
+            "keapack: reproducible: {} packages and the build record are byte-identical across two builds",
+            first.packages.len()
+        );
+    }
+    Ok(first)
+}
+
+/// Run `f` with keapack's own TZ, LANG, LC_ALL and umask changed, then restore them.
+fn with_other_process_state<T>(f: impl FnOnce() -> T) -> T {
+    let keys = ["TZ", "LANG", "LC_ALL"];
+    let saved: Vec<_> = keys.iter().map(std::env::var_os).collect();
+    // SAFETY: keapack runs its steps one at a time; no other thread reads the environment
+    // between builds (the runner's output readers have been joined).
+    unsafe {
+        std::env::set_var("TZ", SECOND_TZ);
+        std::env::set_var("LANG", SECOND_LANG);
+        std::env::set_var("LC_ALL", SECOND_LANG);
+    }
+    // SAFETY: umask only changes this process's file-creation mask.
+    let old_umask = unsafe { libc::umask(SECOND_UMASK) };
+    let out = f();
+    unsafe {
+        libc::umask(old_umask);
+        for (k, v) in keys.iter().zip(saved) {
+            match v {
+                Some(v) => std::env::set_var(k, v),
+                None => std::env::remove_var(k),
+            }
+        }
+    }
+    out
+}
+
+/// The error text for a differing output.
+fn explain(a: &Path, b: &Path, sa: &str, sb: &str, work_a: &Path, work_b: &Path, root: &Path) -> String {
+    let name = a.file_name().unwrap_or_default().to_string_lossy();
+    let mut text = format!(
+        "not reproducible: {name} differs between two builds of the same inputs\n  first:  {} (sha256 {sa})\n  second: {} (sha256 {sb})",
+        a.display(),
+        b.display()
+    );
+    match first_difference(&work_a.join("stage"), &work_b.join("stage")) {
+        Ok(Some(rel)) => text.push_str(&format!("\nFirst differing staged file: {rel} (in {}/stage and {}/stage)", work_a.display(), work_b.display())),
+        Ok(None) => text.push_str("\nThe staged files are identical: the difference comes from packaging, not from the build."),
+        Err(e) => text.push_str(&format!("\nCould not compare the staged trees: {e:#}")),
+    }
+    if crate::runner::have("diffoscope") && b.is_file() {
+        let report = root.join(format!("diffoscope-{name}.txt"));
+        match diffoscope(a, b, &report) {
+            Ok(summary) => text.push_str(&format!("\ndiffoscope report: {}\n{summary}", report.display())),
+            Err(e) => text.push_str(&format!("\ndiffoscope failed: {e:#}")),
+        }
+    } else if b.is_file() {
+        text.push_str("\nInstall diffoscope (apt-get install diffoscope) for a report of what differs inside.");
+    }
+    text.push_str(&format!("\nBoth builds' logs: {}/logs and {}/logs", work_a.display(), work_b.display()));
+    text
+}
+
+/// Run diffoscope, writing its text report; return the report's first lines, indented.
+fn diffoscope(a: &Path, b: &Path, report: &Path) -> Result<String> {
+    let out = Command::new("diffoscope").arg("--text").arg(report).arg("--no-progress").arg(a).arg(b).output().context("cannot run diffoscope")?;
+    // diffoscope exits 1 when the files differ, 0 when not, and 2 on errors.
+    if out.status.code() == Some(2) || !report.is_file() {
+        bail!("diffoscope exited with {}: {}", out.status, String::from_utf8_lossy(&out.stderr).trim());
+    }
+    let body = fs::read_to_string(report)?;
+    let mut lines: Vec<String> = body.lines().take(REPORT_LINES).map(|l| format!("  | {l}")).collect();
+    if body.lines().count() > REPORT_LINES {
+        lines.push(format!("  | … ({} lines in all)", body.lines().count()));
+    }
+    Ok(lines.join("\n"))
+}
+
+/// The first path (sorted, relative) whose kind or bytes differ between two trees, if any.
+pub fn first_difference(a: &Path, b: &Path) -> Result<Option<String>> {
+    let (la, lb) = (listing(a)?, listing(b)?);
+    let names: BTreeSet<&String> = la.keys().chain(lb.keys()).collect();
+    for n in names {
+        let (ka, kb) = (la.get(n), lb.get(n));
+        if ka != kb || (ka == Some(&true) && !same_bytes(&a.join(n), &b.join(n))?) {
+            return Ok(Some(n.clone()));
+        }
+    }
+    Ok(None)
+}
+
+/// Every entry under `root`: relative path → is a regular file.
+fn listing(root: &Path) -> Result<BTreeMap<String, bool>> {
+    let mut out = BTreeMap::new();
+    let mut stack = vec![PathBuf::new()];
+    while let Some(rel) = stack.pop() {
+        let dir = root.join(&rel);
+        for e in fs::read_dir(&dir).with_context(|| format!("cannot read {}", dir.display()))? {
+            let e = e?;
+            let path = rel.join(e.file_name());
+            let kind = e.file_type()?;
+            if kind.is_dir() {
+                stack.push(path.clone());
+            }
+            out.insert(path.to_string_lossy().into_owned(), kind.is_file());
+        }
+    }
+    Ok(out)
+}
+
+/// Compare two files by SHA-256 (streamed, so large files need no memory).
+fn same_bytes(a: &Path, b: &Path) -> Result<bool> {
+    Ok(sha256_file(a)? == sha256_file(b)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn first_difference_names_the_first_differing_path() {
+        let tmp = tempfile::tempdir().unwrap();
+        let (a, b) = (tmp.path().join("a"), tmp.path().join("b"));
+        for d in [&a, &b] {
+            fs::create_dir_all(d.join("usr/lib")).unwrap();
+            fs::write(d.join("usr/lib/libx.so"), b"same").unwrap();
+            fs::write(d.join("usr/lib/liby.so"), b"same").unwrap();
+        }
+        assert_eq!(first_difference(&a, &b).unwrap(), None);
+        fs::write(b.join("usr/lib/liby.so"), b"other").unwrap();
+        fs::write(b.join("usr/lib/libz.so"), b"new").unwrap();
+        assert_eq!(first_difference(&a, &b).unwrap().as_deref(), Some("usr/lib/liby.so"));
+        fs::write(b.join("usr/lib/liby.so"), b"same").unwrap();
+        assert_eq!(first_difference(&a, &b).unwrap().as_deref(), Some("usr/lib/libz.so"), "a file only one side has");
+    }
+
+    #[test]
+    fn diffoscope_report_is_written_and_quoted() {
+        if !crate::runner::have("diffoscope") {
+            panic!("this test needs `diffoscope`: apt-get install diffoscope");
+        }
+        let tmp = tempfile::tempdir().unwrap();
+        let (a, b) = (tmp.path().join("one.txt"), tmp.path().join("two.txt"));
+        fs::write(&a, "line\nbuilt in /tmp/work-a\n").unwrap();
+        fs::write(&b, "line\nbuilt in /tmp/work-b\n").unwrap();
+        let report = tmp.path().join("report.txt");
+        let summary = diffoscope(&a, &b, &report).unwrap();
+        assert!(report.is_file());
+        assert!(summary.contains("work-a") && summary.contains("work-b"), "{summary}");
+    }
+}
