@@ -6,38 +6,14 @@ use common::*;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-struct Built {
-    _tmp: tempfile::TempDir,
-    out: PathBuf,
-    deb: PathBuf,
-    rpm: PathBuf,
-}
-
 /// One build of the example from tarballs (Kea .tar.gz with a top directory, overlay .tar.xz),
 /// shared by the tests of this file.
 fn built() -> &'static Built {
     static B: OnceLock<Built> = OnceLock::new();
     B.get_or_init(|| {
-        require_build_tools();
-        let tmp = shared_dir("build-rs-");
-        let kea = tmp.path().join("kea-2.2.0.tar.gz");
-        let premium = tmp.path().join("kea-premium-2.2.0.tar.xz");
-        tarball(&examples().join("kea-2.2.0"), "kea-2.2.0", &kea);
-        tarball(&examples().join("kea-premium-2.2.0"), "", &premium);
-        let out = tmp.path().join("dist");
-        let res = run(keapack()
-            .args(["build", "--quiet", "--target", "debian-12-amd64", "--target", "rhel-9-x86_64"])
-            .arg("--kea").arg(&kea)
-            .arg("--premium").arg(&premium)
-            .arg("--out").arg(&out)
-            .arg("--work").arg(tmp.path().join("work"))
-            .env("SOURCE_DATE_EPOCH", "1700000000"));
-        let stdout = String::from_utf8_lossy(&res.stdout).into_owned();
-        assert!(res.status.success(), "build failed:\n{}\n{}", stdout, String::from_utf8_lossy(&res.stderr));
-        let deb = out.join("kea-premium-hooks_2.2.0-1_amd64.deb");
-        let rpm = out.join("kea-premium-hooks-2.2.0-1.el9.x86_64.rpm");
-        assert!(stdout.contains(&deb.display().to_string()) && stdout.contains(&rpm.display().to_string()), "{stdout}");
-        Built { _tmp: tmp, out, deb, rpm }
+        let b = build_example_tarballs("build-rs-", "tar.xz", &[]);
+        assert!(b.stdout.contains(&b.deb.display().to_string()) && b.stdout.contains(&b.rpm.display().to_string()), "{}", b.stdout);
+        b
     })
 }
 

@@ -8,39 +8,13 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 
-struct Built {
-    _tmp: tempfile::TempDir,
-    deb: PathBuf,
-    rpm: PathBuf,
-    /// What `keapack build --lint` printed.
-    stdout: String,
-}
-
 /// One build of the example with `--lint`, shared by the tests of this file.
 fn built() -> &'static Built {
     static B: OnceLock<Built> = OnceLock::new();
     B.get_or_init(|| {
-        require_build_tools();
         require("lintian", "lintian");
         require("rpmlint", "rpmlint");
-        let tmp = shared_dir("lint-rs-");
-        let kea = tmp.path().join("kea-2.2.0.tar.gz");
-        let premium = tmp.path().join("kea-premium-2.2.0.tar.gz");
-        tarball(&examples().join("kea-2.2.0"), "kea-2.2.0", &kea);
-        tarball(&examples().join("kea-premium-2.2.0"), "", &premium);
-        let out = tmp.path().join("dist");
-        let res = run(keapack()
-            .args(["build", "--quiet", "--lint", "--target", "debian-12-amd64", "--target", "rhel-9-x86_64"])
-            .arg("--kea").arg(&kea)
-            .arg("--premium").arg(&premium)
-            .arg("--out").arg(&out)
-            .arg("--work").arg(tmp.path().join("work"))
-            .env("SOURCE_DATE_EPOCH", "1700000000"));
-        let stdout = String::from_utf8_lossy(&res.stdout).into_owned();
-        assert!(res.status.success(), "build --lint failed:\n{stdout}\n{}", String::from_utf8_lossy(&res.stderr));
-        let deb = out.join("kea-premium-hooks_2.2.0-1_amd64.deb");
-        let rpm = out.join("kea-premium-hooks-2.2.0-1.el9.x86_64.rpm");
-        Built { _tmp: tmp, deb, rpm, stdout }
+        build_example_tarballs("lint-rs-", "tar.gz", &["--lint"])
     })
 }
 

@@ -27,6 +27,7 @@ fn per_hook_split_writes_one_package_per_hook_with_its_own_guidance() {
             "isc-kea-premium-host-cmds-2.2.0-1.el9.x86_64.rpm",
             "isc-kea-premium-host-cmds_2.2.0-1_amd64.deb",
             "kea-premium-hooks-2.2.0-1.el9.noarch.rpm",
+            "kea-premium-hooks_2.2.0-1.keapack-buildinfo.json",
             "kea-premium-hooks_2.2.0-1_all.deb",
         ]
     );

@@ -115,3 +115,39 @@ pub fn shared_dir(prefix: &str) -> tempfile::TempDir {
     }
     tempfile::Builder::new().prefix(prefix).tempdir_in(base).unwrap()
 }
+
+/// The example built from tarballs by the real binary for Debian 12 and RHEL 9, in a
+/// [`shared_dir`]: what several test files start from.
+pub struct Built {
+    pub _tmp: tempfile::TempDir,
+    pub out: PathBuf,
+    pub deb: PathBuf,
+    pub rpm: PathBuf,
+    /// What `keapack build` printed.
+    pub stdout: String,
+}
+
+/// Build the example from a Kea `.tar.gz` (with a top directory) and an overlay tarball of
+/// `premium_ext`, with `extra` arguments, at SOURCE_DATE_EPOCH=1700000000.
+pub fn build_example_tarballs(prefix: &str, premium_ext: &str, extra: &[&str]) -> Built {
+    require_build_tools();
+    let tmp = shared_dir(prefix);
+    let kea = tmp.path().join("kea-2.2.0.tar.gz");
+    let premium = tmp.path().join(format!("kea-premium-2.2.0.{premium_ext}"));
+    tarball(&examples().join("kea-2.2.0"), "kea-2.2.0", &kea);
+    tarball(&examples().join("kea-premium-2.2.0"), "", &premium);
+    let out = tmp.path().join("dist");
+    let res = run(keapack()
+        .args(["build", "--quiet", "--target", "debian-12-amd64", "--target", "rhel-9-x86_64"])
+        .args(extra)
+        .arg("--kea").arg(&kea)
+        .arg("--premium").arg(&premium)
+        .arg("--out").arg(&out)
+        .arg("--work").arg(tmp.path().join("work"))
+        .env("SOURCE_DATE_EPOCH", "1700000000"));
+    let stdout = String::from_utf8_lossy(&res.stdout).into_owned();
+    assert!(res.status.success(), "build {extra:?} failed:\n{stdout}\n{}", String::from_utf8_lossy(&res.stderr));
+    let deb = out.join("kea-premium-hooks_2.2.0-1_amd64.deb");
+    let rpm = out.join("kea-premium-hooks-2.2.0-1.el9.x86_64.rpm");
+    Built { _tmp: tmp, out, deb, rpm, stdout }
+}
