@@ -131,6 +131,8 @@ pub fn plan(input: &PlanInput) -> Result<PackageSpec> {
             );
         }
     }
+    let compression = pkg.compression.unwrap_or(target.profile.compression);
+    target.profile.check_compression(compression)?;
     let (version, revision) = version_and_revision(format, input.kea_version, &pkg.revision, &target.profile.dist_tag);
     let full_version = format!("{version}-{revision}");
     let hooks_dir = target.hooks_dir();
@@ -199,7 +201,7 @@ pub fn plan(input: &PlanInput) -> Result<PackageSpec> {
             text: wrap(&format!("Kea {} premium hooks ({}), packaged by keapack.", input.kea_version, hook_names.join(", ")), 72),
         }],
         mtime: input.epoch,
-        compression: pkg.compression.unwrap_or(target.profile.compression),
+        compression,
     };
     add_required_docs(&mut spec, input)?;
     Ok(spec)

@@ -53,8 +53,26 @@ pub struct Profile {
     #[serde(default)]
     pub dist_tag: String,
     pub compression: Compression,
+    /// The payload compressions this release's package manager reads; empty means all.
+    #[serde(default)]
+    pub readable_compressions: Vec<Compression>,
     pub runtime: BTreeMap<RuntimeStyle, RuntimePackages>,
     pub arch: BTreeMap<String, ArchInfo>,
+}
+
+impl Profile {
+    /// Refuse a compression this release's package manager cannot read.
+    pub fn check_compression(&self, c: Compression) -> Result<()> {
+        if !self.readable_compressions.is_empty() && !self.readable_compressions.contains(&c) {
+            bail!(
+                "{} cannot read {c:?}-compressed packages; choose one of {:?} for target profile {} (manifest: package.compression)",
+                self.name,
+                self.readable_compressions,
+                self.id
+            );
+        }
+        Ok(())
+    }
 }
 
 /// A profile with one architecture chosen: what a package is built for.
@@ -187,6 +205,41 @@ mod tests {
         assert_eq!(r.runtime(RuntimeStyle::Distribution).unwrap().common, "kea-libs");
         assert_eq!(r.runtime(RuntimeStyle::Isc).unwrap().common, "isc-kea-common");
         assert_eq!(p.target("fedora-44-aarch64").unwrap().hooks_dir(), "/usr/lib64/kea/hooks");
+    }
+
+    #[test]
+    fn every_profile_and_architecture_has_the_family_paths() {
+        let p = Profiles::builtin();
+        let ids: Vec<String> = p.ids().map(str::to_string).collect();
+        for id in [
+            "debian-11", "debian-12", "debian-13", "ubuntu-22.04", "ubuntu-24.04", "rhel-8", "rhel-9", "rhel-10", "rocky-8", "rocky-9",
+            "rocky-10", "alma-8", "alma-9", "alma-10", "fedora-43", "fedora-44",
+        ] {
+            assert!(ids.iter().any(|i| i == id), "profile {id} missing");
+        }
+        for id in &ids {
+            let profile = p.target(&format!("{id}-{}", host_arch(p.by_id[id].family))).unwrap().profile;
+            for (arch, info) in &profile.arch {
+                let t = p.target(&format!("{id}-{arch}")).unwrap();
+                let want = match (profile.family, info.elf_machine.as_str()) {
+                    (Format::Deb, "x86_64") => "/usr/lib/x86_64-linux-gnu/kea/hooks",
+                    (Format::Deb, "aarch64") => "/usr/lib/aarch64-linux-gnu/kea/hooks",
+                    (Format::Rpm, _) => "/usr/lib64/kea/hooks",
+                    other => panic!("unexpected {other:?}"),
+                };
+                assert_eq!(t.hooks_dir(), want, "{id}-{arch}");
+            }
+            assert_eq!(profile.arch.len(), 2, "{id}: amd64/arm64 or x86_64/aarch64");
+        }
+    }
+
+    #[test]
+    fn debian_11_refuses_zstd() {
+        let p = Profiles::builtin();
+        let err = p.target("debian-11-amd64").unwrap().profile.check_compression(Compression::Zstd).unwrap_err().to_string();
+        assert!(err.contains("Debian 11") && err.contains("Zstd"), "{err}");
+        p.target("debian-12-amd64").unwrap().profile.check_compression(Compression::Zstd).unwrap();
+        p.target("debian-11-amd64").unwrap().profile.check_compression(Compression::Xz).unwrap();
     }
 
     #[test]
