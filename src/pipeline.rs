@@ -150,9 +150,9 @@ pub fn build_locked(req: &BuildRequest, _lock: &crate::worklock::WorkLock) -> Re
     for t in &targets {
         if host.is_some() && Some(t.profile.family) != host {
             eprintln!(
-                "warning: target {} is a {} distribution but this build host is not; its hooks link against this host's libraries. Build production packages on a host of the target's family.",
+                "warning: target {} is {} distribution but this build host is not; its hooks link against this host's libraries. Build production packages on a host of the target's family.",
                 t.id(),
-                if t.profile.family == crate::spec::Format::Deb { "Debian-family" } else { "RPM-family" }
+                if t.profile.family == crate::spec::Format::Deb { "a Debian-family" } else { "an RPM-family" }
             );
         }
     }
