@@ -3,7 +3,7 @@
 
 mod common;
 use common::*;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::OnceLock;
 
 /// One build of the example from tarballs (Kea .tar.gz with a top directory, overlay .tar.xz),
