@@ -211,6 +211,19 @@ mod tests {
     }
 
     #[test]
+    fn hooks_dir_of_every_kea_layout() {
+        let tmp = tempfile::tempdir().unwrap();
+        let lib = "/usr/lib64";
+        assert_eq!(staged_hooks_dir(tmp.path(), lib), None);
+        // Kea 1.3-1.5 installed hooks into $(libdir)/hooks.
+        fs::create_dir_all(tmp.path().join("usr/lib64/hooks")).unwrap();
+        assert_eq!(staged_hooks_dir(tmp.path(), lib), Some(tmp.path().join("usr/lib64/hooks")));
+        // From 1.6: $(libdir)/kea/hooks, preferred when both exist.
+        fs::create_dir_all(tmp.path().join("usr/lib64/kea/hooks")).unwrap();
+        assert_eq!(staged_hooks_dir(tmp.path(), lib), Some(tmp.path().join("usr/lib64/kea/hooks")));
+    }
+
+    #[test]
     fn reads_the_machine_of_a_real_library() {
         // The test binary itself is an ELF object of the host's machine.
         let me = std::env::current_exe().unwrap();
