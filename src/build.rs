@@ -8,7 +8,6 @@ use crate::source::{BuildSystem, PreparedTree};
 use crate::spec::Format;
 use anyhow::{Context, Result, bail};
 use std::collections::BTreeSet;
-use std::ffi::OsString;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -79,11 +78,6 @@ pub fn check_tools(system: BuildSystem) -> Result<()> {
         apt.join(" "),
         dnf.join(" ")
     )
-}
-
-/// The normalised environment every build command runs in (see `buildenv`).
-pub fn build_env(tree: &Path, epoch: u64) -> Vec<(String, OsString)> {
-    crate::buildenv::BuildEnv::new(tree, epoch).vars()
 }
 
 /// The variables ISC's own packaging sets for Kea's configure and meson setup: the package type

@@ -174,7 +174,7 @@ pub fn build_locked(req: &BuildRequest, _lock: &crate::worklock::WorkLock) -> Re
     runner.set_clean_env(env.vars());
     let built = build::build(&tree, &work, &opts, &mut runner)?;
     let debug_dir = req.debug_symbols.then(|| work.join("debug"));
-    let (hooks, debug_files) = crate::stage::inventory_with(
+    let (hooks, debug_files) = crate::stage::inventory(
         &built.stage,
         &opts.libdir,
         &built.premium_libraries,

@@ -41,11 +41,6 @@ impl Runner {
         Ok(Runner { log_dir: log_dir.to_path_buf(), env, clean: false, step: 0, quiet })
     }
 
-    /// Replace the environment added to every later command.
-    pub fn set_env(&mut self, env: Vec<(String, OsString)>) {
-        self.env = env;
-    }
-
     /// Run every later command with exactly `env`: nothing of keapack's own environment leaks in.
     pub fn set_clean_env(&mut self, env: Vec<(String, OsString)>) {
         self.env = env;

@@ -36,21 +36,10 @@ pub fn staged_hooks_dir(stage: &Path, libdir: &str) -> Option<PathBuf> {
 /// `.comment` and the `.note` section go; the `.note.gnu.build-id` note stays.
 pub const STRIP_ARGS: &[&str] = &["--strip-unneeded", "--remove-section=.comment", "--remove-section=.note"];
 
-/// Inventory the staged hooks, dropping `.la` files and stripping each library in place.
+/// Inventory the staged hooks, dropping `.la` files and stripping each library in place; with
+/// `debug_dir`, the hooks' debug symbols are first kept in `.debug` files under it (cleared
+/// first), each library linked to its file.
 pub fn inventory(
-    stage: &Path,
-    libdir: &str,
-    premium: &BTreeSet<String>,
-    kea: &KeaVersion,
-    include_open: bool,
-    runner: &mut Runner,
-) -> Result<Vec<StagedHook>> {
-    Ok(inventory_with(stage, libdir, premium, kea, include_open, None, runner)?.0)
-}
-
-/// [`inventory`], and with `debug_dir` the hooks' debug symbols kept in `.debug` files under
-/// it (cleared first) before stripping, each library linked to its file.
-pub fn inventory_with(
     stage: &Path,
     libdir: &str,
     premium: &BTreeSet<String>,
