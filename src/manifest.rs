@@ -160,6 +160,9 @@ impl Manifest {
     pub fn parse(text: &str, origin: &str) -> Result<Manifest> {
         let m: Manifest = toml::from_str(text).map_err(|e| anyhow::anyhow!("{origin}: {e}"))?;
         anyhow::ensure!(valid_name(&m.package.name), "{origin}: package.name '{}' is not a valid package name (lowercase letters, digits, + - .)", m.package.name);
+        if let Some(prefix) = &m.package.per_hook_prefix {
+            anyhow::ensure!(valid_name(prefix), "{origin}: package.per-hook-prefix '{prefix}' is not a valid start of a package name (lowercase letters, digits, + - .)");
+        }
         anyhow::ensure!(
             !m.package.revision.is_empty() && m.package.revision.chars().all(|c| c.is_ascii_alphanumeric() || "+.~".contains(c)),
             "{origin}: package.revision '{}' must be letters, digits, + . ~ (e.g. 1)",
@@ -250,6 +253,13 @@ libdir = "/usr/lib/acme64"
         assert_eq!(Manifest::parse("", "m.toml").unwrap().build.build_system, None);
         let err = Manifest::parse("[build]\nbuild-system = \"cmake\"\n", "m.toml").unwrap_err().to_string();
         assert!(err.contains("cmake") && err.contains("autotools") && err.contains("meson"), "{err}");
+    }
+
+    #[test]
+    fn a_bad_per_hook_prefix_is_rejected() {
+        let err = Manifest::parse("[package]\nsplit = \"per-hook\"\nper-hook-prefix = \"ISC_Kea\"\n", "m.toml").unwrap_err().to_string();
+        assert!(err.contains("m.toml") && err.contains("per-hook-prefix 'ISC_Kea'"), "{err}");
+        Manifest::parse("[package]\nper-hook-prefix = \"acme-kea\"\n", "m.toml").unwrap();
     }
 
     #[test]
