@@ -12,6 +12,8 @@ static EXAMPLES: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/examples");
 /// The autotools example's Kea and overlay directory names.
 pub const KEA_DIR: &str = "kea-2.2.0";
 pub const PREMIUM_DIR: &str = "kea-premium-2.2.0";
+/// The Kea version of both examples.
+pub const EXAMPLE_VERSION: &str = "2.2.0";
 /// The meson example's Kea and overlay directory names.
 pub const MESON_KEA_DIR: &str = "kea-meson-2.2.0";
 pub const MESON_PREMIUM_DIR: &str = "kea-premium-meson-2.2.0";
@@ -39,15 +41,6 @@ pub fn write_example(dir: &Path, system: BuildSystem) -> Result<(PathBuf, PathBu
     Ok((dir.join(kea), dir.join(premium)))
 }
 
-/// The whole flow on the bundled example of `req.build_system` (autotools when unset): lock the
-/// work directory, write the example into `<work>/example`, then build it.
-pub fn build(req: &crate::pipeline::BuildRequest) -> Result<crate::pipeline::BuildOutcome> {
-    let lock = crate::worklock::lock(&req.work)?;
-    let system = req.build_system.unwrap_or(BuildSystem::Autotools);
-    let (kea, premium) = write_example(&req.work.join("example"), system)?;
-    crate::pipeline::build_locked(&crate::pipeline::BuildRequest { kea, premium, build_system: Some(system), ..req.clone() }, &lock)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -58,7 +51,7 @@ mod tests {
         for system in [BuildSystem::Autotools, BuildSystem::Meson] {
             let (kea, premium) = write_example(tmp.path(), system).unwrap();
             let (version, found) = crate::source::identify_kea(&kea, &kea, None).unwrap();
-            assert_eq!((version.to_string().as_str(), found), ("2.2.0", system));
+            assert_eq!((version.to_string().as_str(), found), (EXAMPLE_VERSION, system));
             assert!(premium.join("premium").join(system.overlay_file()).is_file(), "{system:?}");
         }
     }

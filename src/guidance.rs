@@ -14,6 +14,7 @@ static BUILTIN: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/templates");
 pub const CONFIG_DIR: &str = "/etc/kea";
 
 /// The template set: the built-in one, optionally overridden file by file from a directory.
+#[derive(Clone)]
 pub struct Templates {
     env: minijinja::Environment<'static>,
 }

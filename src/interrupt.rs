@@ -1,11 +1,14 @@
 //! SIGINT and SIGTERM: stop the running child processes, then let the run fail cleanly so no
 //! partial file is published and the work directory stays consistent for a rerun.
 
-use std::sync::Mutex;
+use std::sync::{Condvar, Mutex};
 use std::sync::atomic::{AtomicI32, Ordering};
 
 /// The signal that interrupted the run, or 0.
 static SIGNAL: AtomicI32 = AtomicI32::new(0);
+/// Woken when a signal arrives, for `wait`.
+static WOKEN: (Mutex<()>, Condvar) = (Mutex::new(()), Condvar::new());
+
 /// Process groups of the children running now.
 static CHILDREN: Mutex<Vec<i32>> = Mutex::new(Vec::new());
 
@@ -16,6 +19,9 @@ pub fn install() -> std::io::Result<()> {
     std::thread::Builder::new().name("keapack-signals".into()).spawn(move || {
         for sig in signals.forever() {
             SIGNAL.store(sig, Ordering::SeqCst);
+            // Under the lock, so a `wait` between its check and its sleep cannot miss it.
+            drop(WOKEN.0.lock().unwrap_or_else(|e| e.into_inner()));
+            WOKEN.1.notify_all();
             for pgid in CHILDREN.lock().unwrap_or_else(|e| e.into_inner()).iter() {
                 // SAFETY: kill has no memory-safety preconditions; a negative pid names a group.
                 unsafe { libc::kill(-pgid, libc::SIGTERM) };
@@ -31,6 +37,29 @@ pub fn interrupted() -> Option<i32> {
         0 => None,
         s => Some(s),
     }
+}
+
+/// Block until SIGINT or SIGTERM arrives (returns at once if one already has).
+pub fn wait() {
+    let mut guard = WOKEN.0.lock().unwrap_or_else(|e| e.into_inner());
+    while interrupted().is_none() {
+        guard = WOKEN.1.wait(guard).unwrap_or_else(|e| e.into_inner());
+    }
+}
+
+/// Named points of a run at which a test can stop it without timing: with
+/// `KEAPACK_FAIL_AT=<point>` the run fails there, with `KEAPACK_PAUSE_AT=<point>` it says so on
+/// stderr and waits for SIGINT or SIGTERM. Points: `output-N` before the N-th output file of
+/// the set is written (1-based), and `publish` before the set is published.
+pub fn checkpoint(point: &str) -> anyhow::Result<()> {
+    if std::env::var("KEAPACK_FAIL_AT").is_ok_and(|p| p == point) {
+        anyhow::bail!("stopped at {point} because KEAPACK_FAIL_AT asked for it");
+    }
+    if std::env::var("KEAPACK_PAUSE_AT").is_ok_and(|p| p == point) {
+        eprintln!("keapack: paused at {point} (KEAPACK_PAUSE_AT); waiting for SIGINT or SIGTERM");
+        wait();
+    }
+    check()
 }
 
 /// Fail with a clear message when the run was interrupted.

@@ -22,6 +22,7 @@ pub mod deps;
 pub mod manifest;
 pub mod meson;
 pub mod pipeline;
+pub mod runplan;
 pub mod plan;
 pub mod publish;
 pub mod record;

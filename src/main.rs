@@ -72,6 +72,10 @@ struct Common {
     /// Build a second time (other work directory, TZ, LANG, umask) and fail if any output differs.
     #[arg(long)]
     check_reproducible: bool,
+    /// Check everything that can be checked without building, print the plan (steps, targets,
+    /// every output's file name) and stop.
+    #[arg(long)]
+    dry_run: bool,
 }
 
 #[derive(Args)]
@@ -235,9 +239,17 @@ fn run_lint(a: LintArgs) -> ExitCode {
     }
 }
 
-/// Build once, or twice and compare with `--check-reproducible`.
-fn checked(common: &Common, req: &BuildRequest, build: fn(&BuildRequest) -> Result<pipeline::BuildOutcome>) -> Result<pipeline::BuildOutcome> {
-    if common.check_reproducible { keapack::reproduce::check(req, build) } else { build(req) }
+/// Resolve the run (every early refusal), print it for `--dry-run`, else install what it needs
+/// and run it: once, or twice and compared with `--check-reproducible`.
+fn resolve_and_run(common: &Common, req: &BuildRequest, deps: deps::DepSet) -> Result<()> {
+    let plan = keapack::runplan::resolve(req)?;
+    if common.dry_run {
+        print!("{}", plan.describe());
+        return Ok(());
+    }
+    install_deps(common, &req.work, deps)?;
+    let outcome = if common.check_reproducible { keapack::reproduce::check(&plan, pipeline::run)? } else { pipeline::run(&plan)? };
+    report(&outcome, common)
 }
 
 fn run_build(a: BuildArgs) -> Result<()> {
@@ -253,17 +265,16 @@ fn run_build(a: BuildArgs) -> Result<()> {
     req.build_system = a.build_system.map(BuildSystem::from);
     req.allow_version_mismatch = a.allow_version_mismatch;
     req.limits = keapack::extract::Limits { max_bytes: a.max_unpacked_size, max_entries: a.max_entries };
-    install_deps(&a.common, &req.work, deps::DepSet::Kea)?;
-    report(&checked(&a.common, &req, pipeline::build)?, &a.common)
+    resolve_and_run(&a.common, &req, deps::DepSet::Kea)
 }
 
 fn run_demo(a: DemoArgs) -> Result<()> {
     let mut req = request(&a.common, "demo");
-    install_deps(&a.common, &req.work, deps::DepSet::Example)?;
+    req.example = true;
     req.build_system = Some(BuildSystem::from(a.build_system));
     req.manifest = Manifest::parse(keapack::manifest::EXAMPLE, "packaging/example-manifest.toml")?;
     req.epoch = Some(pipeline::env_epoch()?.unwrap_or(demo::DEMO_EPOCH));
-    report(&checked(&a.common, &req, demo::build)?, &a.common)
+    resolve_and_run(&a.common, &req, deps::DepSet::Example)
 }
 
 fn run_guidance(a: GuidanceArgs) -> Result<()> {

@@ -159,15 +159,7 @@ impl Manifest {
     /// Parse manifest text; errors name the origin, line, column and key.
     pub fn parse(text: &str, origin: &str) -> Result<Manifest> {
         let m: Manifest = toml::from_str(text).map_err(|e| anyhow::anyhow!("{origin}: {e}"))?;
-        anyhow::ensure!(valid_name(&m.package.name), "{origin}: package.name '{}' is not a valid package name (lowercase letters, digits, + - .)", m.package.name);
-        if let Some(prefix) = &m.package.per_hook_prefix {
-            anyhow::ensure!(valid_name(prefix), "{origin}: package.per-hook-prefix '{prefix}' is not a valid start of a package name (lowercase letters, digits, + - .)");
-        }
-        anyhow::ensure!(
-            !m.package.revision.is_empty() && m.package.revision.chars().all(|c| c.is_ascii_alphanumeric() || "+.~".contains(c)),
-            "{origin}: package.revision '{}' must be letters, digits, + . ~ (e.g. 1)",
-            m.package.revision
-        );
+        check_package(&m.package).map_err(|why| anyhow::anyhow!("{origin}: {why}"))?;
         Ok(m)
     }
 }
@@ -181,6 +173,34 @@ impl Manifest {
             profiles.insert(p);
         }
     }
+}
+
+/// The rules every package section obeys, whether it comes from a manifest file or has
+/// command-line overrides applied: the reason it is refused, naming the key.
+pub fn check_package(p: &PackageSection) -> Result<(), String> {
+    if !valid_name(&p.name) {
+        return Err(format!("package.name '{}' is not a valid package name (lowercase letters, digits, + - .)", p.name));
+    }
+    if let Some(prefix) = &p.per_hook_prefix
+        && !valid_name(prefix)
+    {
+        return Err(format!("package.per-hook-prefix '{prefix}' is not a valid start of a package name (lowercase letters, digits, + - .)"));
+    }
+    check_revision(&p.revision).map_err(|why| format!("package.revision '{}' {why}", p.revision))?;
+    for (key, value) in [("maintainer", &p.maintainer), ("homepage", &p.homepage), ("license", &p.license), ("section", &p.section)] {
+        if value.chars().any(char::is_control) {
+            return Err(format!("package.{key} must be one line without control characters"));
+        }
+    }
+    Ok(())
+}
+
+/// A Debian revision that is also a valid rpm release: letters, digits, `+ . ~`, not empty.
+pub fn check_revision(revision: &str) -> Result<(), &'static str> {
+    if revision.is_empty() || !revision.chars().all(|c| c.is_ascii_alphanumeric() || "+.~".contains(c)) {
+        return Err("must be letters, digits, + . ~ (e.g. 1)");
+    }
+    Ok(())
 }
 
 /// Debian's package name rule, which rpm accepts too.

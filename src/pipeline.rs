@@ -12,9 +12,10 @@ use crate::catalog::Catalog;
 use crate::guidance::Templates;
 use crate::manifest::Manifest;
 use crate::plan::{self, PlanInput};
-use crate::profile::{self, Profiles, Target};
-use crate::publish;
+use crate::profile::{self, Target};
+use crate::publish::OutputSet;
 use crate::runner::Runner;
+use crate::runplan::RunPlan;
 use crate::source;
 use anyhow::{Context, Result, bail};
 use std::path::{Path, PathBuf};
@@ -48,6 +49,9 @@ pub struct BuildRequest {
     pub meta: bool,
     /// Size and count limits for unpacking the inputs.
     pub limits: crate::extract::Limits,
+    /// The inputs are the bundled example of `build_system` (`keapack demo`), written into
+    /// `<work>/example` when the run prepares its source; `kea` and `premium` are unused.
+    pub example: bool,
 }
 
 /// What a run produced.
@@ -94,144 +98,183 @@ pub fn resolve_epoch(requested: Option<u64>, newest_input_time: u64) -> Result<(
     })
 }
 
-/// Resolve the targets, CLI first, then the manifest's.
-pub fn resolve_targets(profiles: &Profiles, cli: &[String], manifest: &Manifest) -> Result<Vec<Target>> {
-    let names = if cli.is_empty() { &manifest.targets } else { cli };
-    if names.is_empty() {
-        bail!(
-            "no target: name one or more with --target (e.g. --target debian-12-amd64 --target rhel-9-x86_64) or in the manifest's targets. Profiles: {}",
-            profiles.ids().collect::<Vec<_>>().join(", ")
-        );
-    }
-    names.iter().map(|n| profiles.target(n)).collect()
-}
-
-/// Run the whole flow, holding the work directory's lock.
+/// Run the whole flow: resolve the plan, then `run` it.
 pub fn build(req: &BuildRequest) -> Result<BuildOutcome> {
-    let lock = crate::worklock::lock(&req.work)?;
-    build_locked(req, &lock)
+    run(&crate::runplan::resolve(req)?)
 }
 
-/// Run the whole flow in a work directory the caller has locked.
-pub fn build_locked(req: &BuildRequest, _lock: &crate::worklock::WorkLock) -> Result<BuildOutcome> {
-    let mut profiles = Profiles::builtin();
-    req.manifest.add_profiles(&mut profiles);
-    let targets = resolve_targets(&profiles, &req.targets, &req.manifest)?;
-    let templates = Templates::with_overrides(req.templates_dir.as_deref())?;
-    let catalog = Catalog::builtin();
-    let mut package = req.manifest.package.clone();
-    if let Some(r) = &req.revision {
-        package.revision = r.clone();
+/// Run a resolved plan: take the work directory, prepare the source tree, build and stage the
+/// hooks, package each target into the output set, and publish the set.
+pub fn run(plan: &RunPlan) -> Result<BuildOutcome> {
+    let _lock = crate::worklock::lock(&plan.request.work)?;
+    let work = enter_work_dir(&plan.request.work)?;
+    let mut runner = Runner::new(&work.join("logs"), Vec::new(), plan.request.quiet)?;
+    for w in &plan.warnings {
+        eprintln!("warning: {w}");
     }
-    if let Some(split) = req.split {
-        package.split = split;
-    }
-    package.meta |= req.meta;
-    // Validate the edited manifest the same way a file is validated.
-    anyhow::ensure!(crate::manifest::valid_name(&package.name), "'{}' is not a valid package name", package.name);
+    let prepared = prepare(plan, &work, &mut runner)?;
+    let staged = build_and_stage(plan, &prepared, &work, &mut runner)?;
+    let out = &plan.request.out;
+    let written = (|| {
+        let mut set = OutputSet::begin(out)?;
+        let mut outputs = Vec::new();
+        for target in &plan.targets {
+            package_target(plan, &prepared, &staged, target, &mut set, &mut outputs, &mut runner)?;
+        }
+        let record_name = write_record(plan, &prepared, &staged, outputs, &mut set)?;
+        crate::interrupt::checkpoint("publish")?;
+        let published = set.commit()?;
+        Ok::<_, anyhow::Error>((published, record_name))
+    })();
+    let (published, record_name) = written.map_err(|e| {
+        let interrupted = e.downcast_ref::<crate::interrupt::Interrupted>().is_some();
+        if interrupted { e } else { e.context(format!("nothing was published into {}: its earlier files and SHA256SUMS are as they were", out.display())) }
+    })?;
+    let record = out.join(&record_name);
+    let packages = published.files.into_iter().filter(|p| *p != record).collect();
+    Ok(BuildOutcome { packages, record, sums: published.sums, epoch: staged.epoch, work })
+}
 
+/// Set the umask, create the work directory and return its physical path: what compilers see
+/// through getcwd(), so what the prefix map must name.
+fn enter_work_dir(work: &Path) -> Result<PathBuf> {
     // SAFETY: umask only changes this process's file-creation mask.
     unsafe { libc::umask(crate::buildenv::UMASK as libc::mode_t) };
-    std::fs::create_dir_all(&req.work).with_context(|| format!("cannot create the work directory {}", req.work.display()))?;
-    // The physical path: what compilers see through getcwd(), so what the prefix map must name.
-    let work = std::fs::canonicalize(&req.work).with_context(|| format!("cannot resolve the work directory {}", req.work.display()))?;
-    let mut runner = Runner::new(&work.join("logs"), Vec::new(), req.quiet)?;
+    std::fs::create_dir_all(work).with_context(|| format!("cannot create the work directory {}", work.display()))?;
+    std::fs::canonicalize(work).with_context(|| format!("cannot resolve the work directory {}", work.display()))
+}
+
+/// The prepared source tree, and the inputs it came from.
+struct Prepared {
+    tree: source::PreparedTree,
+    kea: PathBuf,
+    premium: PathBuf,
+}
+
+/// Unpack the inputs (for the demo, first write the bundled example into the work directory)
+/// and put the overlay in place.
+fn prepare(plan: &RunPlan, work: &Path, runner: &mut Runner) -> Result<Prepared> {
+    let req = &plan.request;
+    let (kea, premium) = if req.example {
+        crate::demo::write_example(&work.join("example"), plan.build_system.unwrap_or(source::BuildSystem::Autotools))?
+    } else {
+        (req.kea.clone(), req.premium.clone())
+    };
     let tree = runner.in_process("prepare the source tree", || {
-        let choice = req.build_system.or(req.manifest.build.build_system);
-        source::prepare(&req.kea, &req.premium, &work.join("source"), req.allow_version_mismatch, req.limits, choice)
+        source::prepare(&kea, &premium, &work.join("source"), req.allow_version_mismatch, req.limits, plan.build_system)
     })?;
     runner.note(&format!("Kea {} ({}) with the premium overlay at {}", tree.version, tree.build_system.name(), tree.root.display()));
     build::check_tools(tree.build_system)?;
-    let (epoch, epoch_source) = resolve_epoch(req.epoch, tree.newest_input_time)?;
+    Ok(Prepared { tree, kea, premium })
+}
 
-    // One build serves every target: hooks embed no library directory.
+/// What the build left for packaging.
+struct Staged {
+    hooks: Vec<crate::stage::StagedHook>,
+    debug_files: Vec<crate::debug::DebugFile>,
+    built: build::BuildOutput,
+    opts: BuildOptions,
+    env: BuildEnv,
+    epoch: u64,
+    epoch_source: EpochSource,
+}
+
+/// Build Kea with the overlay once for every target (hooks embed no library directory) and
+/// read the staged hooks.
+fn build_and_stage(plan: &RunPlan, prepared: &Prepared, work: &Path, runner: &mut Runner) -> Result<Staged> {
+    let req = &plan.request;
+    let tree = &prepared.tree;
+    let (epoch, epoch_source) = resolve_epoch(req.epoch, tree.newest_input_time)?;
     let host = profile::host_family();
-    let build_target = targets.iter().find(|t| Some(t.profile.family) == host).unwrap_or(&targets[0]);
-    for t in &targets {
-        if host.is_some() && Some(t.profile.family) != host {
-            eprintln!(
-                "warning: target {} is {} distribution but this build host is not; its hooks link against this host's libraries. Build production packages on a host of the target's family.",
-                t.id(),
-                if t.profile.family == crate::spec::Format::Deb { "a Debian-family" } else { "an RPM-family" }
-            );
-        }
-    }
+    let build_target = plan.targets.iter().find(|t| Some(t.profile.family) == host).unwrap_or(&plan.targets[0]);
     let mut user_args = match tree.build_system {
         source::BuildSystem::Autotools => req.manifest.build.configure_options.clone(),
         source::BuildSystem::Meson => req.manifest.build.meson_options.clone(),
     };
     user_args.extend(req.extra_configure.iter().cloned());
-    let jobs = req.jobs.or(req.manifest.build.jobs).unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     let opts = BuildOptions {
         libdir: build_target.arch_info.libdir.clone(),
         user_args,
-        jobs,
+        jobs: plan.jobs,
         epoch,
         package_format: build_target.profile.family,
-        package_version: format!("{}-{}", tree.version, package.revision),
+        package_version: format!("{}-{}", tree.version, plan.package.revision),
     };
     let env = BuildEnv::new(&tree.root, epoch);
     runner.set_clean_env(env.vars());
-    let built = build::build(&tree, &work, &opts, &mut runner)?;
+    let built = build::build(tree, work, &opts, runner)?;
     let debug_dir = req.debug_symbols.then(|| work.join("debug"));
     let (hooks, debug_files) = crate::stage::inventory(
         &built.stage,
         &opts.libdir,
         &built.premium_libraries,
         &tree.version,
-        package.include_open_hooks,
+        plan.package.include_open_hooks,
         debug_dir.as_deref(),
-        &mut runner,
+        runner,
     )?;
     runner.note(&format!(
         "staged hooks: {}",
         hooks.iter().map(|h| format!("{}{}", h.library, if h.premium { " (premium)" } else { "" })).collect::<Vec<_>>().join(", ")
     ));
+    Ok(Staged { hooks, debug_files, built, opts, env, epoch, epoch_source })
+}
 
-    let mut packages = Vec::new();
-    let mut outputs = Vec::new();
-    for target in &targets {
-        let needs = crate::shlibdeps::discover(&hooks, target, host)?;
-        for w in &needs.warnings {
-            eprintln!("warning: {w}");
-        }
-        let specs = plan::plan_all(&PlanInput {
-            package: &package,
-            kea_version: &tree.version,
-            hooks: &hooks,
-            target,
-            epoch,
-            catalog: &catalog,
-            templates: &templates,
-            library_depends: &needs.by_library,
-        })?;
-        let mut all = Vec::new();
-        for spec in specs {
-            // A package that holds hooks gets its debug-symbols package; a meta package has none.
-            let packaged: Vec<_> = debug_files.iter().filter(|d| spec.files.iter().any(|f| f.path.ends_with(&format!("/{}", d.library)))).cloned().collect();
-            let debug = (req.debug_symbols && !packaged.is_empty()).then(|| crate::debug::plan_package(&spec, &packaged));
-            all.push(("package", spec));
-            all.extend(debug.map(|d| ("debug-symbols", d)));
-        }
-        for (kind, spec) in all {
+/// Plan one target's packages (and their debug-symbols packages) and write them into the set.
+fn package_target(
+    plan: &RunPlan,
+    prepared: &Prepared,
+    staged: &Staged,
+    target: &Target,
+    set: &mut OutputSet,
+    outputs: &mut Vec<record::Output>,
+    runner: &mut Runner,
+) -> Result<()> {
+    let needs = crate::shlibdeps::discover(&staged.hooks, target, profile::host_family())?;
+    for w in &needs.warnings {
+        eprintln!("warning: {w}");
+    }
+    let catalog = Catalog::builtin();
+    let specs = plan::plan_all(&PlanInput {
+        package: &plan.package,
+        kea_version: &prepared.tree.version,
+        hooks: &staged.hooks,
+        target,
+        epoch: staged.epoch,
+        catalog: &catalog,
+        templates: &plan.templates,
+        library_depends: &needs.by_library,
+    })?;
+    for spec in specs {
+        // A package that holds hooks gets its debug-symbols package; a meta package has none.
+        let packaged: Vec<_> =
+            staged.debug_files.iter().filter(|d| spec.files.iter().any(|f| f.path.ends_with(&format!("/{}", d.library)))).cloned().collect();
+        let debug = (plan.request.debug_symbols && !packaged.is_empty()).then(|| crate::debug::plan_package(&spec, &packaged));
+        for (kind, spec) in std::iter::once(("package", spec)).chain(debug.map(|d| ("debug-symbols", d))) {
             let name = spec.file_name();
-            let path = runner.in_process(&format!("write {name}"), || publish::publish(&req.out, &name, |w| crate::emit::write_package(&spec, w)))?;
+            crate::interrupt::checkpoint(&format!("output-{}", outputs.len() + 1))?;
+            let path = runner.in_process(&format!("write {name}"), || set.write(&name, |w| crate::emit::write_package(&spec, w)))?;
             outputs.push(record::output(&path, &target.id(), kind)?);
-            packages.push(path);
         }
     }
+    Ok(())
+}
 
+/// Write the build record into the set; returns its file name.
+fn write_record(plan: &RunPlan, prepared: &Prepared, staged: &Staged, outputs: Vec<record::Output>, set: &mut OutputSet) -> Result<String> {
+    let req = &plan.request;
+    let (tree, env, opts) = (&prepared.tree, &staged.env, &staged.opts);
     let recorded_env = env.recorded();
     let record = BuildRecord {
         record_format: record::RECORD_FORMAT,
         keapack_version: env!("CARGO_PKG_VERSION").to_string(),
-        inputs: vec![record::input("kea", &req.kea)?, record::input("premium", &req.premium)?],
+        inputs: vec![record::input("kea", &prepared.kea)?, record::input("premium", &prepared.premium)?],
         kea: record::Kea { version: tree.version.to_string(), build_system: tree.build_system },
-        epoch,
-        epoch_source,
+        epoch: staged.epoch,
+        epoch_source: staged.epoch_source,
         build: record::Build {
             build_dir: format!("{} is the Kea source tree's root inside the work directory", crate::buildenv::BUILD_DIR),
-            configure: built.configure_args.iter().map(|a| env.unpath(a)).collect(),
+            configure: staged.built.configure_args.iter().map(|a| env.unpath(a)).collect(),
             configure_options: opts.user_args.iter().map(|a| env.unpath(a)).collect(),
             libdir: opts.libdir.clone(),
             inherited_environment: env.inherited_names(),
@@ -243,19 +286,17 @@ pub fn build_locked(req: &BuildRequest, _lock: &crate::worklock::WorkLock) -> Re
         host: record::host(),
         tools: record::tool_versions(&record::tools(tree.build_system, req.debug_symbols, &recorded_env), &env.vars()),
         packaging: record::Packaging {
-            targets: targets.iter().map(|t| t.id()).collect(),
-            package: package.clone(),
+            targets: plan.targets.iter().map(|t| t.id()).collect(),
+            package: plan.package.clone(),
             template_overrides: record::template_overrides(req.templates_dir.as_deref(), &Templates::builtin_names())?,
         },
         outputs,
     };
-    let record_name = record::file_name(&package.name, &tree.version.to_string(), &package.revision);
+    let name = record::file_name(&plan.package.name, &tree.version.to_string(), &plan.package.revision);
     let json = record.to_json();
-    let record_path = publish::publish(&req.out, &record_name, |w| Ok(w.write_all(json.as_bytes())?))?;
-    let mut listed = packages.clone();
-    listed.push(record_path.clone());
-    let sums = publish::update_sums(&req.out, &listed)?;
-    Ok(BuildOutcome { packages, record: record_path, sums, epoch, work })
+    crate::interrupt::checkpoint(&format!("output-{}", record.outputs.len() + 1))?;
+    set.write(&name, |w| Ok(w.write_all(json.as_bytes())?))?;
+    Ok(name)
 }
 
 /// Make `path` absolute against the current directory, without touching the file system.

@@ -1,5 +1,12 @@
 //! Outputs appear whole or not at all: written to a temporary file in the output directory,
 //! synced, then renamed. `SHA256SUMS` lists every output keapack put there.
+//!
+//! A run's outputs appear as a set (`OutputSet`): every package, debug package and the build
+//! record is written into a staging directory inside `--out` and synced; only then are they
+//! renamed into place, `SHA256SUMS` last. A run that fails or is interrupted before that
+//! removes its staging directory and leaves `--out` as it was; a failure during the renames
+//! puts back the files it had replaced. Staging directories left by a killed run are removed by
+//! the next one.
 
 use anyhow::{Context, Result};
 use sha2::{Digest, Sha256};
@@ -52,26 +59,6 @@ pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Add `files` (in `out`) to `out/SHA256SUMS`, keeping earlier entries whose files still exist.
-pub fn update_sums(out: &Path, files: &[PathBuf]) -> Result<PathBuf> {
-    let mut sums: BTreeMap<String, String> = BTreeMap::new();
-    if let Ok(old) = fs::read_to_string(out.join(SUMS)) {
-        for line in old.lines() {
-            if let Some((sum, name)) = line.split_once("  ")
-                && out.join(name).is_file()
-            {
-                sums.insert(name.to_string(), sum.to_string());
-            }
-        }
-    }
-    for f in files {
-        let name = f.file_name().and_then(|n| n.to_str()).context("output file names are UTF-8")?;
-        sums.insert(name.to_string(), sha256_file(f)?);
-    }
-    let text: String = sums.iter().map(|(name, sum)| format!("{sum}  {name}\n")).collect();
-    publish(out, SUMS, |w| Ok(w.write_all(text.as_bytes())?))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -88,18 +75,240 @@ mod tests {
         assert_eq!(fs::read_dir(&out).unwrap().count(), 0, "no partial file stays");
     }
 
+    /// The files of a directory and their bytes, sorted.
+    fn listing(dir: &Path) -> Vec<(String, Vec<u8>)> {
+        let mut v: Vec<_> = fs::read_dir(dir).unwrap().flatten().map(|e| (e.file_name().into_string().unwrap(), fs::read(e.path()).unwrap_or_default())).collect();
+        v.sort();
+        v
+    }
+
     #[test]
-    fn sums_match_sha256sum_format_and_merge() {
+    fn a_set_is_published_whole_with_sums_that_merge() {
         let tmp = tempfile::tempdir().unwrap();
-        let a = publish(tmp.path(), "a.deb", |w| Ok(w.write_all(b"abc")?)).unwrap();
-        update_sums(tmp.path(), &[a]).unwrap();
-        let b = publish(tmp.path(), "b.rpm", |w| Ok(w.write_all(b"")?)).unwrap();
-        update_sums(tmp.path(), &[b]).unwrap();
+        let mut set = OutputSet::begin(tmp.path()).unwrap();
+        set.write("a.deb", |w| Ok(w.write_all(b"abc")?)).unwrap();
+        assert_eq!(fs::read_dir(tmp.path()).unwrap().count(), 1, "only the staging directory until the commit");
+        assert!(!tmp.path().join("a.deb").exists());
+        set.commit().unwrap();
+        let mut set = OutputSet::begin(tmp.path()).unwrap();
+        set.write("b.rpm", |w| Ok(w.write_all(b"")?)).unwrap();
+        let published = set.commit().unwrap();
+        assert_eq!(published.files, [tmp.path().join("b.rpm")]);
         let text = fs::read_to_string(tmp.path().join(SUMS)).unwrap();
         assert_eq!(
             text,
             "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad  a.deb\n\
              e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855  b.rpm\n"
         );
+        let names: Vec<String> = listing(tmp.path()).into_iter().map(|(n, _)| n).collect();
+        assert_eq!(names, ["SHA256SUMS", "a.deb", "b.rpm"], "no staging directory left");
+    }
+
+    #[test]
+    fn a_set_dropped_before_its_commit_leaves_the_directory_as_it_was() {
+        let tmp = tempfile::tempdir().unwrap();
+        fs::write(tmp.path().join("a.deb"), b"earlier").unwrap();
+        let before = listing(tmp.path());
+        let mut set = OutputSet::begin(tmp.path()).unwrap();
+        set.write("a.deb", |w| Ok(w.write_all(b"newer")?)).unwrap();
+        let err = set.write("b.deb", |w| {
+            w.write_all(b"half")?;
+            anyhow::bail!("disk on fire")
+        });
+        assert!(format!("{:#}", err.unwrap_err()).contains("disk on fire"));
+        drop(set);
+        assert_eq!(listing(tmp.path()), before);
+    }
+
+    #[test]
+    fn a_name_is_written_once_per_set() {
+        let tmp = tempfile::tempdir().unwrap();
+        let mut set = OutputSet::begin(tmp.path()).unwrap();
+        set.write("a.deb", |w| Ok(w.write_all(b"1")?)).unwrap();
+        let e = set.write("a.deb", |w| Ok(w.write_all(b"2")?)).unwrap_err().to_string();
+        assert!(e.contains("would write a.deb twice"), "{e}");
+        assert!(set.write(SUMS, |_| Ok(())).is_err(), "SHA256SUMS is the set's own");
+    }
+
+    #[test]
+    fn a_failed_rename_puts_the_replaced_files_back() {
+        let tmp = tempfile::tempdir().unwrap();
+        fs::write(tmp.path().join("a.deb"), b"earlier a").unwrap();
+        // A directory where b.deb goes: renaming a file over it fails.
+        fs::create_dir(tmp.path().join("b.deb")).unwrap();
+        fs::write(tmp.path().join("b.deb/keep"), b"x").unwrap();
+        let before = listing(tmp.path());
+        let mut set = OutputSet::begin(tmp.path()).unwrap();
+        set.write("a.deb", |w| Ok(w.write_all(b"newer a")?)).unwrap();
+        set.write("b.deb", |w| Ok(w.write_all(b"newer b")?)).unwrap();
+        let e = set.commit().unwrap_err().to_string();
+        assert!(e.contains("cannot move b.deb") && e.contains("nothing was published: the earlier files are back in place"), "{e}");
+        assert_eq!(listing(tmp.path()), before);
+    }
+
+    #[test]
+    fn staging_left_by_a_dead_run_is_removed() {
+        let tmp = tempfile::tempdir().unwrap();
+        // pid 0x7ffffffe is above the kernel's pid_max: no such process.
+        let dead = tmp.path().join(format!("{STAGING_PREFIX}2147483646-abc"));
+        fs::create_dir(&dead).unwrap();
+        fs::write(dead.join("x.deb"), b"left over").unwrap();
+        let alive = tmp.path().join(format!("{STAGING_PREFIX}{}-xyz", std::process::id()));
+        fs::create_dir(&alive).unwrap();
+        let set = OutputSet::begin(tmp.path()).unwrap();
+        assert!(!dead.exists() && alive.exists());
+        drop(set);
+    }
+}
+
+/// The staging directories' name prefix: `.keapack-staging-<pid>-<random>`.
+const STAGING_PREFIX: &str = ".keapack-staging-";
+
+/// A run's outputs, written into a staging directory inside `out` and published together.
+#[derive(Debug)]
+pub struct OutputSet {
+    out: PathBuf,
+    staging: Option<tempfile::TempDir>,
+    /// File names in the set, in the order written.
+    names: Vec<String>,
+}
+
+/// What `OutputSet::commit` put into the output directory.
+#[derive(Debug, Clone)]
+pub struct Published {
+    /// Every file of the set, in the order written, at its final path.
+    pub files: Vec<PathBuf>,
+    pub sums: PathBuf,
+}
+
+impl OutputSet {
+    /// Create `out` if needed, remove what killed runs left there, and make the staging directory.
+    pub fn begin(out: &Path) -> Result<OutputSet> {
+        fs::create_dir_all(out).with_context(|| format!("cannot create the output directory {}", out.display()))?;
+        remove_abandoned_staging(out);
+        let staging = tempfile::Builder::new()
+            .prefix(&format!("{STAGING_PREFIX}{}-", std::process::id()))
+            .tempdir_in(out)
+            .with_context(|| format!("cannot write in the output directory {}", out.display()))?;
+        Ok(OutputSet { out: out.to_path_buf(), staging: Some(staging), names: Vec::new() })
+    }
+
+    fn staging(&self) -> &Path {
+        self.staging.as_ref().expect("a set is staged until it is committed").path()
+    }
+
+    /// Write `name` into the set; returns where it lies until the set is committed. A name is
+    /// written once per set.
+    pub fn write(&mut self, name: &str, write: impl FnOnce(&mut dyn Write) -> Result<()>) -> Result<PathBuf> {
+        anyhow::ensure!(!self.names.iter().any(|n| n == name), "this run would write {name} twice into {}", self.out.display());
+        anyhow::ensure!(name != SUMS && !name.starts_with('.') && !name.contains('/'), "'{name}' cannot be an output file name");
+        let staged = publish(self.staging(), name, write).map_err(|e| e.context(format!("cannot write {}", self.out.join(name).display())))?;
+        self.names.push(name.to_string());
+        Ok(staged)
+    }
+
+    /// The path `name` will have once published.
+    pub fn final_path(&self, name: &str) -> PathBuf {
+        self.out.join(name)
+    }
+
+    /// Publish the set: every file renamed into `out`, then `SHA256SUMS` (earlier entries whose
+    /// files remain, plus the set's). Nothing is published when the run was interrupted.
+    pub fn commit(mut self) -> Result<Published> {
+        crate::interrupt::check()?;
+        let staging = self.staging().to_path_buf();
+        let staged: Vec<PathBuf> = self.names.iter().map(|n| staging.join(n)).collect();
+        let sums_text = sums_after(&self.out, &staged)?;
+        publish(&staging, SUMS, |w| Ok(w.write_all(sums_text.as_bytes())?))
+            .map_err(|e| e.context(format!("cannot write {}", self.out.join(SUMS).display())))?;
+        sync_dir(&staging)?;
+        crate::interrupt::check()?;
+
+        // Keep a link to every file about to be replaced, so a failed rename can put it back.
+        let backup = staging.join(".replaced");
+        fs::create_dir(&backup).with_context(|| format!("cannot write in the output directory {}", self.out.display()))?;
+        let mut all = self.names.clone();
+        all.push(SUMS.to_string());
+        for name in &all {
+            let dest = self.out.join(name);
+            if dest.is_file() {
+                fs::hard_link(&dest, backup.join(name))
+                    .or_else(|_| fs::copy(&dest, backup.join(name)).map(drop))
+                    .with_context(|| format!("cannot keep the earlier {} while publishing", dest.display()))?;
+            }
+        }
+        let mut moved: Vec<&String> = Vec::new();
+        for name in &all {
+            if let Err(e) = fs::rename(staging.join(name), self.out.join(name)) {
+                let undone = self.roll_back(&moved, &backup);
+                return Err(anyhow::anyhow!(
+                    "cannot move {name} into {}: {e}; {}",
+                    self.out.display(),
+                    match undone {
+                        Ok(()) => "nothing was published: the earlier files are back in place".to_string(),
+                        Err(why) => format!("the output directory is now incomplete: {why}"),
+                    }
+                ));
+            }
+            moved.push(name);
+        }
+        sync_dir(&self.out)?;
+        let files = self.names.iter().map(|n| self.out.join(n)).collect();
+        // Dropping the TempDir removes the staging directory and the links it kept.
+        self.staging.take();
+        Ok(Published { files, sums: self.out.join(SUMS) })
+    }
+
+    /// Undo the renames done so far: put back each replaced file, remove each new one.
+    fn roll_back(&self, moved: &[&String], backup: &Path) -> Result<(), String> {
+        let mut failed = Vec::new();
+        for name in moved {
+            let (dest, old) = (self.out.join(name), backup.join(name));
+            let res = if old.is_file() { fs::rename(&old, &dest) } else { fs::remove_file(&dest) };
+            if let Err(e) = res {
+                failed.push(format!("{}: {e}", dest.display()));
+            }
+        }
+        if failed.is_empty() { Ok(()) } else { Err(format!("could not restore {}", failed.join(", "))) }
+    }
+}
+
+/// The text of `out/SHA256SUMS` once `staged` (files in the staging directory) are published:
+/// the earlier entries whose files still exist and are not replaced, and the new files' sums.
+fn sums_after(out: &Path, staged: &[PathBuf]) -> Result<String> {
+    let mut sums: BTreeMap<String, String> = BTreeMap::new();
+    if let Ok(old) = fs::read_to_string(out.join(SUMS)) {
+        for line in old.lines() {
+            if let Some((sum, name)) = line.split_once("  ")
+                && out.join(name).is_file()
+            {
+                sums.insert(name.to_string(), sum.to_string());
+            }
+        }
+    }
+    for f in staged {
+        let name = f.file_name().and_then(|n| n.to_str()).context("output file names are UTF-8")?;
+        sums.insert(name.to_string(), sha256_file(f)?);
+    }
+    Ok(sums.iter().map(|(name, sum)| format!("{sum}  {name}\n")).collect())
+}
+
+/// fsync a directory, so the renames in it survive a crash.
+fn sync_dir(dir: &Path) -> Result<()> {
+    fs::File::open(dir).and_then(|d| d.sync_all()).with_context(|| format!("cannot sync the directory {}", dir.display()))
+}
+
+/// Remove staging directories whose run (named by its pid) is no longer alive.
+fn remove_abandoned_staging(out: &Path) {
+    let Ok(rd) = fs::read_dir(out) else { return };
+    for e in rd.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        let Some(rest) = name.strip_prefix(STAGING_PREFIX) else { continue };
+        let Some(pid) = rest.split('-').next().and_then(|p| p.parse::<libc::pid_t>().ok()) else { continue };
+        // SAFETY: kill with signal 0 only checks whether the process exists.
+        let gone = unsafe { libc::kill(pid, 0) } != 0 && std::io::Error::last_os_error().raw_os_error() == Some(libc::ESRCH);
+        if gone && e.file_type().is_ok_and(|t| t.is_dir()) {
+            let _ = fs::remove_dir_all(e.path());
+        }
     }
 }

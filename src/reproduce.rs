@@ -12,7 +12,8 @@
 //! file (the stripped hooks of both builds), and, when `diffoscope` is installed, writes its
 //! text report under `<work>/rebuild/` and quotes the report's first lines.
 
-use crate::pipeline::{BuildOutcome, BuildRequest};
+use crate::pipeline::BuildOutcome;
+use crate::runplan::RunPlan;
 use crate::publish::sha256_file;
 use anyhow::{Context, Result, bail};
 use std::collections::{BTreeMap, BTreeSet};
@@ -29,18 +30,22 @@ const SECOND_LANG: &str = "fr_FR.UTF-8";
 const SECOND_UMASK: libc::mode_t = 0o077;
 
 /// Run `build` twice (see the module comment) and compare. Returns the first build's outcome.
-pub fn check(req: &BuildRequest, build: impl Fn(&BuildRequest) -> Result<BuildOutcome>) -> Result<BuildOutcome> {
-    let first = build(req)?;
+pub fn check(plan: &RunPlan, build: impl Fn(&RunPlan) -> Result<BuildOutcome>) -> Result<BuildOutcome> {
+    let req = &plan.request;
+    let first = build(plan)?;
     let root = first.work.join("rebuild");
     if root.exists() {
         fs::remove_dir_all(&root).with_context(|| format!("cannot clear {}", root.display()))?;
     }
-    let second_req = BuildRequest { work: root.join("second-work-directory"), out: root.join("out"), ..req.clone() };
+    let mut second = plan.clone();
+    second.request.work = root.join("second-work-directory");
+    second.request.out = root.join("out");
+    let second_req = &second.request;
     if !req.quiet {
         eprintln!("keapack: checking reproducibility: building again in {}", second_req.work.display());
     }
     std::thread::sleep(std::time::Duration::from_millis(1100));
-    let second = with_other_process_state(|| build(&second_req))?;
+    let second = with_other_process_state(|| build(&second))?;
 
     let firsts: Vec<&PathBuf> = first.packages.iter().chain([&first.record]).collect();
     for a in firsts {

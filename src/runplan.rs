@@ -1,0 +1,397 @@
+//! The run, resolved before any work: every refusal keapack can make from the command line,
+//! the manifest and the file system alone happens here, in well under a second, before
+//! anything is unpacked, installed or compiled.
+//!
+//! `resolve` checks that the inputs exist and are readable, de-duplicates the targets and
+//! refuses those this host cannot build, applies `--revision`/`--split`/`--meta` to the
+//! manifest's package section and validates the result by the manifest's own rules, checks that
+//! `--out` is (or can become) a writable directory and `--jobs` is within bounds, loads the
+//! templates, and rehearses the packaging of every target with the premium hooks of the catalog:
+//! that renders every template and yields the file name of every output, so two targets that
+//! would write the same file are refused now rather than overwriting each other later.
+//! `--dry-run` prints the result (`RunPlan::describe`).
+
+use crate::catalog::{Catalog, HookKind};
+use crate::guidance::Templates;
+use crate::manifest::{PackageSection, Split};
+use crate::pipeline::BuildRequest;
+use crate::plan::{self, PlanInput};
+use crate::profile::{self, Profiles, Target};
+use crate::source::BuildSystem;
+use crate::spec::Format;
+use crate::stage::StagedHook;
+use crate::version::KeaVersion;
+use anyhow::{Context, Result, bail};
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+/// The largest `--jobs` keapack accepts: far above any machine's useful parallelism, far below
+/// what makes `make` exhaust the process table.
+pub const MAX_JOBS: usize = 1024;
+
+/// A run with every choice made and checked.
+#[derive(Clone)]
+pub struct RunPlan {
+    /// The request as given (inputs, options, paths made absolute by the caller).
+    pub request: BuildRequest,
+    /// The targets, de-duplicated, in the order given.
+    pub targets: Vec<Target>,
+    /// The manifest's package section with the command line's overrides, validated.
+    pub package: PackageSection,
+    pub jobs: usize,
+    pub templates: Templates,
+    /// Kea's version when it can be read without unpacking (a directory, or a tarball's name).
+    pub kea_version: Option<KeaVersion>,
+    /// The build system the run asks for (`--build-system`, else the manifest's); `None`: as
+    /// the tree has it.
+    pub build_system: Option<BuildSystem>,
+    /// Every output the run will write, as rehearsed (per-hook packages: one per premium hook
+    /// the overlay builds; the rehearsal lists the catalog's).
+    pub outputs: Vec<PlannedOutput>,
+    /// Things worth saying before the build starts (e.g. a target of another family).
+    pub warnings: Vec<String>,
+}
+
+/// One output file of the run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlannedOutput {
+    /// The target id (`debian-12-amd64`), empty for the run's own files.
+    pub target: String,
+    /// `package`, `debug-symbols`, `build record`, `checksums`.
+    pub kind: &'static str,
+    pub file_name: String,
+}
+
+/// Resolve and check everything about a run that can be known before it starts.
+pub fn resolve(req: &BuildRequest) -> Result<RunPlan> {
+    if !req.example {
+        check_input(&req.kea, "--kea", "the Kea source (kea-X.Y.Z.tar.gz or its unpacked directory)")?;
+        check_input(&req.premium, "--premium", "the premium overlay (kea-premium-X.Y.Z.tar.gz or a directory holding premium/)")?;
+    }
+    check_out_dir(&req.out)?;
+    let jobs = resolve_jobs(req.jobs, req.manifest.build.jobs)?;
+    let package = resolve_package(req)?;
+
+    let mut profiles = Profiles::builtin();
+    req.manifest.add_profiles(&mut profiles);
+    let targets = resolve_targets(&profiles, &req.targets, &req.manifest.targets)?;
+    let host_machine = std::env::consts::ARCH;
+    for t in &targets {
+        check_buildable(t, host_machine)?;
+    }
+    let templates = Templates::with_overrides(req.templates_dir.as_deref())
+        .with_context(|| format!("the templates in {} cannot be used (--templates)", req.templates_dir.as_deref().unwrap_or(Path::new("")).display()))?;
+    let build_system = req.build_system.or(req.manifest.build.build_system);
+    let kea_version = if req.example { KeaVersion::parse(crate::demo::EXAMPLE_VERSION).ok() } else { peek_version(&req.kea, build_system) };
+
+    let mut warnings = Vec::new();
+    if let Some(host) = profile::host_family() {
+        for t in targets.iter().filter(|t| t.profile.family != host) {
+            warnings.push(format!(
+                "target {} is {} distribution but this build host is not; its hooks link against this host's libraries. Build production packages on a host of the target's family.",
+                t.id(),
+                if t.profile.family == Format::Deb { "a Debian-family" } else { "an RPM-family" }
+            ));
+        }
+    }
+
+    let outputs = rehearse(&package, &targets, &templates, kea_version.as_ref(), req.debug_symbols)?;
+    Ok(RunPlan { request: req.clone(), targets, package, jobs, templates, kea_version, build_system, outputs, warnings })
+}
+
+/// An input must exist and be readable: a file we can open, or a directory we can list.
+fn check_input(path: &Path, flag: &str, what: &str) -> Result<()> {
+    let meta = std::fs::metadata(path).with_context(|| format!("{flag} {}: cannot find {what}", path.display()))?;
+    if meta.is_dir() {
+        std::fs::read_dir(path).with_context(|| format!("{flag} {}: cannot read the directory", path.display()))?;
+    } else if meta.is_file() {
+        std::fs::File::open(path).with_context(|| format!("{flag} {}: cannot read the file", path.display()))?;
+    } else {
+        bail!("{flag} {}: not a file or a directory; give {what}", path.display());
+    }
+    Ok(())
+}
+
+/// `--out` must be a directory keapack can write in, or a path where one can be created.
+fn check_out_dir(out: &Path) -> Result<()> {
+    let mut probe = out;
+    loop {
+        match std::fs::metadata(probe) {
+            Ok(m) if m.is_dir() => break,
+            Ok(_) if probe == out => bail!("--out {}: this is a file, not a directory; choose a directory for the packages", out.display()),
+            Ok(_) => bail!("--out {}: cannot create the output directory, {} is a file", out.display(), probe.display()),
+            Err(e) if matches!(e.kind(), std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory) => match probe.parent() {
+                Some(p) if !p.as_os_str().is_empty() => probe = p,
+                _ => bail!("--out {}: cannot create the output directory", out.display()),
+            },
+            Err(e) => bail!("--out {}: cannot use the output directory: {e}", out.display()),
+        }
+    }
+    let c = std::ffi::CString::new(probe.as_os_str().as_encoded_bytes()).context("--out contains a NUL byte")?;
+    // SAFETY: access(2) reads a NUL-terminated path and has no other preconditions.
+    if unsafe { libc::access(c.as_ptr(), libc::W_OK | libc::X_OK) } != 0 {
+        let e = std::io::Error::last_os_error();
+        if probe == out {
+            bail!("--out {}: cannot write in the output directory: {e}; choose another --out", out.display());
+        }
+        bail!("--out {}: cannot create the output directory in {}: {e}; choose another --out", out.display(), probe.display());
+    }
+    Ok(())
+}
+
+/// `--jobs`, else the manifest's `build.jobs`, else the number of CPUs; 1 to `MAX_JOBS`.
+pub fn resolve_jobs(cli: Option<usize>, manifest: Option<usize>) -> Result<usize> {
+    let (jobs, origin) = match (cli, manifest) {
+        (Some(j), _) => (j, "--jobs"),
+        (None, Some(j)) => (j, "the manifest's build.jobs"),
+        (None, None) => return Ok(std::thread::available_parallelism().map_or(1, |n| n.get()).min(MAX_JOBS)),
+    };
+    if !(1..=MAX_JOBS).contains(&jobs) {
+        let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+        bail!("{origin} {jobs} is out of range: give 1 to {MAX_JOBS} parallel jobs (this machine has {cpus} CPUs)");
+    }
+    Ok(jobs)
+}
+
+/// The manifest's package section with `--revision`, `--split` and `--meta` applied, validated
+/// by the same rules as a manifest file, naming the flag when a flag's value is at fault.
+fn resolve_package(req: &BuildRequest) -> Result<PackageSection> {
+    let mut package = req.manifest.package.clone();
+    if let Some(r) = &req.revision {
+        crate::manifest::check_revision(r).map_err(|why| anyhow::anyhow!("--revision '{r}' {why}"))?;
+        package.revision = r.clone();
+    }
+    if let Some(split) = req.split {
+        package.split = split;
+    }
+    package.meta |= req.meta;
+    crate::manifest::check_package(&package).map_err(|why| anyhow::anyhow!("the manifest's package section: {why}"))?;
+    Ok(package)
+}
+
+/// The targets from the command line, else the manifest's, each once, in the order given.
+pub fn resolve_targets(profiles: &Profiles, cli: &[String], manifest: &[String]) -> Result<Vec<Target>> {
+    let names = if cli.is_empty() { manifest } else { cli };
+    if names.is_empty() {
+        bail!(
+            "no target: name one or more with --target (e.g. --target debian-12-amd64 --target rhel-9-x86_64) or in the manifest's targets. Profiles: {}",
+            profiles.ids().collect::<Vec<_>>().join(", ")
+        );
+    }
+    let mut targets: Vec<Target> = Vec::new();
+    for n in names {
+        let t = profiles.target(n)?;
+        if !targets.iter().any(|seen| seen.id() == t.id()) {
+            targets.push(t);
+        }
+    }
+    Ok(targets)
+}
+
+/// A target is buildable here when its hooks are for this host's machine: keapack builds Kea
+/// natively and does not cross-compile.
+fn check_buildable(target: &Target, host_machine: &str) -> Result<()> {
+    let needs = &target.arch_info.elf_machine;
+    if needs != host_machine {
+        bail!(
+            "target {} needs {needs} hook libraries, but this host builds {host_machine} ones: keapack builds Kea natively and does not cross-compile. Build this target on a {needs} host (e.g. a CI runner of that architecture), or choose the {} architecture of the profile",
+            target.id(),
+            profile::host_arch(target.profile.family)
+        );
+    }
+    Ok(())
+}
+
+/// Kea's version when it shows without unpacking: from a directory's configure.ac or
+/// meson.build, else from the file name.
+fn peek_version(kea: &Path, choice: Option<BuildSystem>) -> Option<KeaVersion> {
+    if kea.is_dir() {
+        let mut roots = vec![kea.to_path_buf()];
+        if let Ok(rd) = std::fs::read_dir(kea) {
+            let subdirs: Vec<PathBuf> = rd.flatten().map(|e| e.path()).filter(|p| p.is_dir()).collect();
+            if subdirs.len() == 1 {
+                roots.extend(subdirs);
+            }
+        }
+        for r in roots {
+            let read = |file: &str| std::fs::read_to_string(r.join(file)).ok();
+            let from_ac = read("configure.ac").as_deref().and_then(crate::version::from_ac_init).and_then(Result::ok);
+            let from_meson = read("meson.build").as_deref().and_then(crate::version::from_meson_project).and_then(Result::ok);
+            let found = match choice {
+                Some(BuildSystem::Autotools) => from_ac,
+                _ => from_meson.or(from_ac),
+            };
+            if found.is_some() {
+                return found;
+            }
+        }
+    }
+    KeaVersion::from_file_name(kea)
+}
+
+/// Plan every target's packages as the run will, with the catalog's premium hooks standing in
+/// for the ones the build will install: renders every template and names every output.
+fn rehearse(package: &PackageSection, targets: &[Target], templates: &Templates, kea: Option<&KeaVersion>, debug_symbols: bool) -> Result<Vec<PlannedOutput>> {
+    let catalog = Catalog::builtin();
+    // Any version gives the same collisions; the real one gives the real names.
+    let version = kea.cloned().unwrap_or_else(|| KeaVersion::parse("0.0.0").expect("a valid version"));
+    let mut outputs: Vec<PlannedOutput> = Vec::new();
+    let mut by_name: BTreeMap<String, String> = BTreeMap::new();
+    for target in targets {
+        let hooks: Vec<StagedHook> = catalog
+            .hook
+            .iter()
+            .filter(|h| h.kind == HookKind::Premium)
+            .map(|h| StagedHook { library: h.library.clone(), path: PathBuf::from("/nonexistent").join(&h.library), premium: true, machine: target.arch_info.elf_machine.clone() })
+            .collect();
+        let specs = plan::plan_all(&PlanInput {
+            package,
+            kea_version: &version,
+            hooks: &hooks,
+            target,
+            epoch: 0,
+            catalog: &catalog,
+            templates,
+            library_depends: &BTreeMap::new(),
+        })
+        .with_context(|| format!("cannot plan the packages of target {}", target.id()))?;
+        for spec in specs {
+            let is_meta = spec.files.iter().all(|f| !f.path.ends_with(".so"));
+            let mut files = vec![("package", spec.file_name())];
+            if debug_symbols && !is_meta {
+                let debug_name = match spec.format {
+                    Format::Deb => format!("{}-dbgsym", spec.name),
+                    Format::Rpm => format!("{}-debuginfo", spec.name),
+                };
+                files.push(("debug-symbols", crate::spec::PackageSpec { name: debug_name, ..spec.clone() }.file_name()));
+            }
+            for (kind, file_name) in files {
+                if let Some(other) = by_name.insert(file_name.clone(), target.id())
+                    && other != target.id()
+                {
+                    bail!(
+                        "targets {other} and {} would both write {file_name}: their packages have the same name, version and architecture. Build them in separate runs with separate --out directories",
+                        target.id()
+                    );
+                }
+                outputs.push(PlannedOutput { target: target.id(), kind, file_name });
+            }
+        }
+    }
+    let version_text = kea.map_or_else(|| "<version>".to_string(), |v| v.to_string());
+    outputs.push(PlannedOutput { target: String::new(), kind: "build record", file_name: crate::record::file_name(&package.name, &version_text, &package.revision) });
+    outputs.push(PlannedOutput { target: String::new(), kind: "checksums", file_name: crate::publish::SUMS.to_string() });
+    Ok(outputs)
+}
+
+impl RunPlan {
+    /// The plan as `keapack build --dry-run` prints it.
+    pub fn describe(&self) -> String {
+        let req = &self.request;
+        let mut s = String::new();
+        let _ = writeln!(s, "keapack build plan (dry run: nothing is unpacked, built or written)");
+        if req.example {
+            let _ = writeln!(s, "inputs:    the bundled example ({})", self.build_system.unwrap_or(BuildSystem::Autotools).name());
+        } else {
+            let _ = writeln!(s, "inputs:    kea     {}", req.kea.display());
+            let _ = writeln!(s, "           premium {}", req.premium.display());
+        }
+        let version = self.kea_version.as_ref().map_or_else(|| "read when the source is unpacked".to_string(), |v| v.to_string());
+        let _ = writeln!(s, "kea:       {version}");
+        let _ = writeln!(s, "work:      {}", req.work.display());
+        let _ = writeln!(s, "out:       {}", req.out.display());
+        let system = self.build_system.map_or("as the source tree has it (meson when it has both)", |b| b.name());
+        let _ = writeln!(s, "build:     {system}, {} parallel jobs", self.jobs);
+        let _ = writeln!(s, "steps:     prepare the source tree (unpack Kea, add premium/, check versions)");
+        let _ = writeln!(s, "           autotools: autoreconf -if, configure, make -j{}, make install; meson: meson setup, meson compile -j{}, meson install", self.jobs, self.jobs);
+        let _ = writeln!(s, "           stage the hooks (strip{}, check)", if req.debug_symbols { ", keep debug symbols" } else { "" });
+        let _ = writeln!(s, "           write every package into a staging directory in --out, then publish them all, SHA256SUMS last");
+        let _ = writeln!(s, "targets:   {}", self.targets.iter().map(Target::id).collect::<Vec<_>>().join(", "));
+        let _ = writeln!(s, "package:   {} revision {}, {}{}", self.package.name, self.package.revision, match self.package.split {
+            Split::Bundle => "one package for all hooks",
+            Split::PerHook => "one package per hook",
+        }, if self.package.meta { ", and a meta package" } else { "" });
+        if self.package.split == Split::PerHook {
+            let _ = writeln!(s, "           (per-hook names below are the catalog's premium hooks; the run writes those the overlay builds)");
+        }
+        let _ = writeln!(s, "outputs:");
+        for o in &self.outputs {
+            let who = if o.target.is_empty() { String::new() } else { format!("{}  ", o.target) };
+            let _ = writeln!(s, "  {who}{} ({})", o.file_name, o.kind);
+        }
+        for w in &self.warnings {
+            let _ = writeln!(s, "warning: {w}");
+        }
+        s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn jobs_are_bounded_and_name_their_origin() {
+        assert_eq!(resolve_jobs(Some(3), Some(9)).unwrap(), 3);
+        assert_eq!(resolve_jobs(None, Some(9)).unwrap(), 9);
+        assert!(resolve_jobs(None, None).unwrap() >= 1);
+        let e = resolve_jobs(Some(0), None).unwrap_err().to_string();
+        assert!(e.contains("--jobs 0 is out of range") && e.contains("1 to 1024"), "{e}");
+        let e = resolve_jobs(None, Some(99_999_999_999)).unwrap_err().to_string();
+        assert!(e.contains("build.jobs 99999999999"), "{e}");
+    }
+
+    #[test]
+    fn targets_are_deduplicated_in_order() {
+        let p = Profiles::builtin();
+        let names: Vec<String> = ["rhel-9-x86_64", "debian-12-amd64", "rhel-9-x86_64"].map(String::from).to_vec();
+        let ids: Vec<String> = resolve_targets(&p, &names, &[]).unwrap().iter().map(Target::id).collect();
+        assert_eq!(ids, ["rhel-9-x86_64", "debian-12-amd64"]);
+    }
+
+    #[test]
+    fn other_architectures_are_refused_with_the_fix() {
+        let p = Profiles::builtin();
+        let e = check_buildable(&p.target("debian-12-arm64").unwrap(), "x86_64").unwrap_err().to_string();
+        assert!(e.contains("target debian-12-arm64 needs aarch64") && e.contains("does not cross-compile") && e.contains("amd64"), "{e}");
+        check_buildable(&p.target("debian-12-arm64").unwrap(), "aarch64").unwrap();
+    }
+
+    #[test]
+    fn colliding_file_names_are_refused() {
+        let p = Profiles::builtin();
+        let targets = resolve_targets(&p, &["debian-12-amd64".into(), "debian-13-amd64".into()], &[]).unwrap();
+        let pkg = crate::manifest::Manifest::parse(crate::manifest::EXAMPLE, "example").unwrap().package;
+        let e = rehearse(&pkg, &targets, &Templates::builtin(), None, false).unwrap_err().to_string();
+        assert!(e.contains("debian-12-amd64 and debian-13-amd64 would both write kea-premium-hooks_0.0.0-1_amd64.deb"), "{e}");
+        let ok = resolve_targets(&p, &["debian-12-amd64".into(), "rhel-9-x86_64".into()], &[]).unwrap();
+        let v = KeaVersion::parse("2.6.5").unwrap();
+        let outs = rehearse(&pkg, &ok, &Templates::builtin(), Some(&v), true).unwrap();
+        let names: Vec<&str> = outs.iter().map(|o| o.file_name.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "kea-premium-hooks_2.6.5-1_amd64.deb",
+                "kea-premium-hooks-dbgsym_2.6.5-1_amd64.deb",
+                "kea-premium-hooks-2.6.5-1.el9.x86_64.rpm",
+                "kea-premium-hooks-debuginfo-2.6.5-1.el9.x86_64.rpm",
+                "kea-premium-hooks_2.6.5-1.keapack-buildinfo.json",
+                "SHA256SUMS"
+            ]
+        );
+    }
+
+    #[test]
+    fn out_must_be_a_writable_directory() {
+        let tmp = tempfile::tempdir().unwrap();
+        check_out_dir(tmp.path()).unwrap();
+        check_out_dir(&tmp.path().join("new/deeper")).unwrap();
+        let file = tmp.path().join("a-file");
+        std::fs::write(&file, b"x").unwrap();
+        let e = check_out_dir(&file).unwrap_err().to_string();
+        assert!(e.contains("this is a file, not a directory"), "{e}");
+        let e = check_out_dir(&file.join("sub")).unwrap_err().to_string();
+        assert!(e.contains("is a file"), "{e}");
+    }
+}
