@@ -205,6 +205,8 @@ fn request(common: &Common, work_name: &str) -> BuildRequest {
 
 fn install_deps(common: &Common, work: &std::path::Path, set: deps::DepSet) -> Result<()> {
     if common.install_deps {
+        // Its logs go into the work directory, so the directory must be keapack's first.
+        keapack::worklock::claim(work)?;
         let mut runner = keapack::runner::Runner::new(&work.join("logs"), Vec::new(), common.quiet)?;
         deps::install(set, &mut runner)?;
     }
