@@ -175,9 +175,10 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("keapack: error: {e}");
+            // Errors quote input text; each site escapes it, and this is the last line of defence.
+            eprintln!("keapack: error: {}", keapack::text::message(&e.to_string()));
             for cause in e.chain().skip(1) {
-                eprintln!("  caused by: {cause}");
+                eprintln!("  caused by: {}", keapack::text::message(&cause.to_string()));
             }
             match keapack::interrupt::interrupted() {
                 Some(sig) => ExitCode::from(128 + sig as u8),
@@ -231,7 +232,7 @@ fn run_lint(a: LintArgs) -> ExitCode {
     match keapack::lint::lint_all(&a.packages, opts, &mut std::io::stdout()) {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
-            eprintln!("keapack: error: {e:#}");
+            eprintln!("keapack: error: {}", keapack::text::message(&format!("{e:#}")));
             ExitCode::from(2)
         }
     }

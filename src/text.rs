@@ -79,6 +79,23 @@ pub fn path(p: &Path) -> Shown<std::path::Display<'_>> {
     shown(p.display())
 }
 
+/// A message for the terminal whose first line starts with `keapack:` (an error and its
+/// causes): control characters escaped, its newlines kept, and each later line that starts at
+/// the margin indented by two spaces, so no line of it can pass for one of keapack's own.
+pub fn message(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for (i, line) in text.split('\n').enumerate() {
+        if i > 0 {
+            out.push('\n');
+            if !line.is_empty() && !line.starts_with([' ', '\t']) {
+                out.push_str("  ");
+            }
+        }
+        write!(out, "{}", shown(line)).expect("writing to a String");
+    }
+    out
+}
+
 /// `shown(text)` as a `String`.
 pub fn escape(text: &str) -> String {
     shown(text).to_string()
@@ -111,6 +128,17 @@ mod tests {
     fn shown_lines_keeps_newlines_only() {
         assert_eq!(shown_lines("one\x1b[1A\ntwo\r\n").to_string(), "one\\x1b[1A\ntwo\\r\n");
         assert_eq!(shown("one\ntwo").to_string(), "one\\ntwo");
+    }
+
+    #[test]
+    fn a_message_keeps_its_lines_but_none_can_pass_for_keapacks() {
+        let text = "step 'make' failed (exit status: 2). Last lines of its log:\n  | cc: error\nFull log: /w/logs/03-make.log";
+        assert_eq!(message(text), "step 'make' failed (exit status: 2). Last lines of its log:\n  | cc: error\n  Full log: /w/logs/03-make.log");
+        let forged = message("refusing a.tar: entry 'x\nkeapack: error: \x1b[32mall good\n\ny'");
+        assert!(!forged.lines().skip(1).any(|l| l.starts_with("keapack")), "{forged}");
+        assert!(forged.contains("\\x1b[32m") && !forged.contains('\x1b'), "{forged}");
+        assert_eq!(forged.lines().count(), 4, "{forged}");
+        assert_eq!(message("one line"), "one line");
     }
 
     #[test]
