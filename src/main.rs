@@ -39,7 +39,7 @@ struct Common {
     /// Output directory for packages and SHA256SUMS.
     #[arg(long, short = 'o', default_value = "dist")]
     out: PathBuf,
-    /// Work directory (default: ~/.cache/keapack/<input name>).
+    /// Work directory (default: ~/.cache/keapack/<input name>): new, empty, or one keapack made (.keapack-work).
     #[arg(long)]
     work: Option<PathBuf>,
     /// Parallel make jobs (default: number of CPUs).
