@@ -6,6 +6,7 @@
 //! and entries that replace an earlier entry of another type. setuid/setgid/sticky bits and
 //! group/world write are dropped. Size and entry-count limits stop decompression bombs.
 
+use crate::text;
 use anyhow::{Context, Result, bail};
 use std::collections::BTreeMap;
 use std::fs;
@@ -30,10 +31,10 @@ impl Default for Limits {
 
 /// Unpack an archive, or copy a directory, into `dest`. Returns the newest entry time seen.
 pub fn unpack_input(input: &Path, dest: &Path, limits: Limits) -> Result<u64> {
-    let meta = fs::metadata(input).with_context(|| format!("cannot read input {}", input.display()))?;
-    fs::create_dir_all(dest).with_context(|| format!("cannot create {}", dest.display()))?;
+    let meta = fs::metadata(input).with_context(|| format!("cannot read input {}", text::path(input)))?;
+    fs::create_dir_all(dest).with_context(|| format!("cannot create {}", text::path(dest)))?;
     if meta.is_dir() {
-        copy_tree(input, dest).with_context(|| format!("cannot copy {}", input.display()))
+        copy_tree(input, dest).with_context(|| format!("cannot copy {}", text::path(input)))
     } else {
         extract_archive(input, dest, limits)
     }
@@ -84,18 +85,18 @@ impl Packing {
 
 /// Open an archive with the decompressor its first bytes call for (not its name).
 fn open_archive(path: &Path) -> Result<(Box<dyn Read>, Packing)> {
-    let mut file = fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+    let mut file = fs::File::open(path).with_context(|| format!("cannot open {}", text::path(path)))?;
     let mut magic = [0u8; 6];
     let mut n = 0;
     while n < magic.len() {
-        let got = file.read(&mut magic[n..]).with_context(|| format!("cannot read {}", path.display()))?;
+        let got = file.read(&mut magic[n..]).with_context(|| format!("cannot read {}", text::path(path)))?;
         if got == 0 {
             break;
         }
         n += got;
     }
     if n == 0 {
-        bail!("{} is empty, not an archive", path.display());
+        bail!("{} is empty, not an archive", text::path(path));
     }
     let packing = Packing::sniff(&magic[..n]);
     let file = BufReader::new(fs::File::open(path)?);
@@ -125,8 +126,8 @@ fn extract_archive(path: &Path, dest: &Path, limits: Limits) -> Result<u64> {
         Packing::Zstd => "zstd-compressed tar archive",
         Packing::Plain => "tar archive",
     };
-    let corrupt = || format!("{} is not a readable {what}: corrupt, truncated or not an archive", path.display());
-    let refuse = |entry: &Path, why: String| anyhow::anyhow!("refusing {}: entry '{}' {why}", path.display(), entry.display());
+    let corrupt = || format!("{} is not a readable {what}: corrupt, truncated or not an archive", text::path(path));
+    let refuse = |entry: &Path, why: String| anyhow::anyhow!("refusing {}: entry '{}' {why}", text::path(path), text::path(entry));
 
     let mut archive = tar::Archive::new(reader);
     let mut made: BTreeMap<PathBuf, Made> = BTreeMap::new();
@@ -144,12 +145,12 @@ fn extract_archive(path: &Path, dest: &Path, limits: Limits) -> Result<u64> {
         }
         count += 1;
         if count > limits.max_entries {
-            bail!("refusing {}: more than {} entries (raise the limit with --max-entries)", path.display(), limits.max_entries);
+            bail!("refusing {}: more than {} entries (raise the limit with --max-entries)", text::path(path), limits.max_entries);
         }
         // Nothing may be written through a symlink this archive planted.
         for ancestor in rel.ancestors().skip(1) {
             if made.get(ancestor) == Some(&Made::Symlink) {
-                return Err(refuse(&name, format!("is written through the symlink '{}' planted earlier in the archive", ancestor.display())));
+                return Err(refuse(&name, format!("is written through the symlink '{}' planted earlier in the archive", text::path(ancestor))));
             }
         }
         let this = match kind {
@@ -170,44 +171,44 @@ fn extract_archive(path: &Path, dest: &Path, limits: Limits) -> Result<u64> {
         let mtime = entry.header().mtime().unwrap_or(0);
         newest = newest.max(mtime);
         if let Some(parent) = out.parent() {
-            fs::create_dir_all(parent).with_context(|| format!("cannot create {}", parent.display()))?;
+            fs::create_dir_all(parent).with_context(|| format!("cannot create {}", text::path(parent)))?;
         }
         match kind {
             tar::EntryType::Directory => {
-                fs::create_dir_all(&out).with_context(|| format!("cannot create {}", out.display()))?;
+                fs::create_dir_all(&out).with_context(|| format!("cannot create {}", text::path(&out)))?;
                 set_mode(&out, clean_mode(mode, true))?;
             }
             tar::EntryType::Symlink | tar::EntryType::Link => {
                 let target = entry.link_name().with_context(corrupt)?.ok_or_else(|| refuse(&name, "is a link without a target".into()))?.into_owned();
                 let resolved = if kind == tar::EntryType::Symlink { rel.parent().unwrap_or(Path::new("")).join(&target) } else { target.clone() };
                 if target.is_absolute() || safe_relative(&resolved).is_none() {
-                    return Err(refuse(&name, format!("links to '{}', outside the destination", target.display())));
+                    return Err(refuse(&name, format!("links to '{}', outside the destination", text::path(&target))));
                 }
                 if let Some(via) = through_symlink(&resolved, &made) {
-                    return Err(refuse(&name, format!("links through the symlink '{}' planted earlier in the archive", via.display())));
+                    return Err(refuse(&name, format!("links through the symlink '{}' planted earlier in the archive", text::path(&via))));
                 }
                 remove_existing(&out)?;
                 if kind == tar::EntryType::Symlink {
-                    std::os::unix::fs::symlink(&target, &out).with_context(|| format!("cannot create the symlink {}", out.display()))?;
+                    std::os::unix::fs::symlink(&target, &out).with_context(|| format!("cannot create the symlink {}", text::path(&out)))?;
                 } else {
                     let source = safe_relative(&target).expect("checked above");
                     if made.get(&source) != Some(&Made::File) {
-                        return Err(refuse(&name, format!("hard-links to '{}', which is not a file extracted before it", target.display())));
+                        return Err(refuse(&name, format!("hard-links to '{}', which is not a file extracted before it", text::path(&target))));
                     }
-                    fs::hard_link(dest.join(&source), &out).with_context(|| format!("cannot create the link {}", out.display()))?;
+                    fs::hard_link(dest.join(&source), &out).with_context(|| format!("cannot create the link {}", text::path(&out)))?;
                 }
             }
             _ => {
                 let size = entry.header().size().unwrap_or(0);
                 bytes = bytes.saturating_add(size);
                 if bytes > limits.max_bytes {
-                    bail!("refusing {}: it unpacks to more than {} bytes (raise the limit with --max-unpacked-size)", path.display(), limits.max_bytes);
+                    bail!("refusing {}: it unpacks to more than {} bytes (raise the limit with --max-unpacked-size)", text::path(path), limits.max_bytes);
                 }
                 remove_existing(&out)?;
-                let mut file = fs::File::create(&out).with_context(|| format!("cannot create {}", out.display()))?;
+                let mut file = fs::File::create(&out).with_context(|| format!("cannot create {}", text::path(&out)))?;
                 let copied = std::io::copy(&mut (&mut entry).take(size), &mut file).with_context(corrupt)?;
                 if copied != size {
-                    bail!("{}: entry '{}' is truncated", corrupt(), name.display());
+                    bail!("{}: entry '{}' is truncated", corrupt(), text::path(&name));
                 }
                 file.set_modified(std::time::UNIX_EPOCH + std::time::Duration::from_secs(mtime))?;
                 set_mode(&out, clean_mode(mode, false))?;
@@ -216,7 +217,7 @@ fn extract_archive(path: &Path, dest: &Path, limits: Limits) -> Result<u64> {
         made.insert(rel, this);
     }
     if count == 0 {
-        bail!("{} holds no files: {}", path.display(), corrupt());
+        bail!("{} holds no files: {}", text::path(path), corrupt());
     }
     Ok(newest)
 }
@@ -243,8 +244,8 @@ fn through_symlink(path: &Path, made: &BTreeMap<PathBuf, Made>) -> Option<PathBu
 /// Replace a file or link from an earlier entry of the same type (tar's "later wins").
 fn remove_existing(path: &Path) -> Result<()> {
     match fs::symlink_metadata(path) {
-        Ok(m) if m.is_dir() => bail!("cannot replace the directory {} with a file", path.display()),
-        Ok(_) => fs::remove_file(path).with_context(|| format!("cannot replace {}", path.display())),
+        Ok(m) if m.is_dir() => bail!("cannot replace the directory {} with a file", text::path(path)),
+        Ok(_) => fs::remove_file(path).with_context(|| format!("cannot replace {}", text::path(path))),
         Err(_) => Ok(()),
     }
 }
@@ -256,7 +257,7 @@ pub fn clean_mode(mode: u32, dir: bool) -> u32 {
 
 fn set_mode(path: &Path, mode: u32) -> Result<()> {
     use std::os::unix::fs::PermissionsExt;
-    fs::set_permissions(path, fs::Permissions::from_mode(mode)).with_context(|| format!("cannot set the mode of {}", path.display()))
+    fs::set_permissions(path, fs::Permissions::from_mode(mode)).with_context(|| format!("cannot set the mode of {}", text::path(path)))
 }
 
 /// The path with `.` removed and `..` applied, or `None` when it is absolute or climbs out.

@@ -14,6 +14,7 @@ pub mod runner;
 pub mod source;
 pub mod version;
 pub mod worklock;
+pub mod text;
 pub mod build;
 pub mod buildenv;
 pub mod debug;

@@ -39,7 +39,7 @@ struct Common {
     /// Output directory for packages and SHA256SUMS.
     #[arg(long, short = 'o', default_value = "dist")]
     out: PathBuf,
-    /// Work directory (default: ~/.cache/keapack/<input name>).
+    /// Work directory (default: ~/.cache/keapack/<input name>): new, empty, or one keapack made (.keapack-work).
     #[arg(long)]
     work: Option<PathBuf>,
     /// Parallel make jobs (default: number of CPUs).
@@ -179,9 +179,10 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("keapack: error: {e}");
+            // Errors quote input text; each site escapes it, and this is the last line of defence.
+            eprintln!("keapack: error: {}", keapack::text::message(&e.to_string()));
             for cause in e.chain().skip(1) {
-                eprintln!("  caused by: {cause}");
+                eprintln!("  caused by: {}", keapack::text::message(&cause.to_string()));
             }
             match keapack::interrupt::interrupted() {
                 Some(sig) => ExitCode::from(128 + sig as u8),
@@ -209,6 +210,8 @@ fn request(common: &Common, work_name: &str) -> BuildRequest {
 
 fn install_deps(common: &Common, work: &std::path::Path, set: deps::DepSet) -> Result<()> {
     if common.install_deps {
+        // Its logs go into the work directory, so the directory must be keapack's first.
+        keapack::worklock::claim(work)?;
         let mut runner = keapack::runner::Runner::new(&work.join("logs"), Vec::new(), common.quiet)?;
         deps::install(set, &mut runner)?;
     }
@@ -233,7 +236,7 @@ fn run_lint(a: LintArgs) -> ExitCode {
     match keapack::lint::lint_all(&a.packages, opts, &mut std::io::stdout()) {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
-            eprintln!("keapack: error: {e:#}");
+            eprintln!("keapack: error: {}", keapack::text::message(&format!("{e:#}")));
             ExitCode::from(2)
         }
     }

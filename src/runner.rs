@@ -47,10 +47,11 @@ impl Runner {
         self.clean = true;
     }
 
-    /// Print a progress note (suppressed with `quiet`).
+    /// Print a progress note (suppressed with `quiet`); it may quote file names, so control
+    /// characters in it are escaped.
     pub fn note(&self, msg: &str) {
         if !self.quiet {
-            eprintln!("keapack: {msg}");
+            eprintln!("keapack: {}", crate::text::shown(msg));
         }
     }
 
@@ -97,7 +98,7 @@ impl Runner {
         let spinner = (!self.quiet && std::io::stderr().is_terminal()).then(|| {
             let pb = indicatif::ProgressBar::new_spinner();
             pb.set_style(indicatif::ProgressStyle::with_template("{spinner} {prefix} [{elapsed}] {wide_msg}").unwrap());
-            pb.set_prefix(title.to_string());
+            pb.set_prefix(crate::text::escape(title));
             pb.enable_steady_tick(Duration::from_millis(120));
             pb
         });
@@ -118,7 +119,7 @@ impl Runner {
                             guard.1.pop_front();
                         }
                         if let Some(pb) = &pb {
-                            pb.set_message(line);
+                            pb.set_message(crate::text::escape(&line));
                         }
                     }
                 })
@@ -151,13 +152,16 @@ pub struct StepFailed {
     pub status: String,
 }
 
+use crate::text::shown;
+
 impl std::fmt::Display for StepFailed {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        writeln!(f, "step '{}' failed ({}). Last lines of its log:", self.title, self.status)?;
+        // The tail is the tool's output: each line shown on one line, control characters escaped.
+        writeln!(f, "step '{}' failed ({}). Last lines of its log:", shown(&self.title), self.status)?;
         for l in &self.tail {
-            writeln!(f, "  | {l}")?;
+            writeln!(f, "  | {}", shown(l))?;
         }
-        write!(f, "Full log: {}", self.log.display())
+        write!(f, "Full log: {}", crate::text::path(&self.log))
     }
 }
 
@@ -195,6 +199,17 @@ mod tests {
         let text = err.to_string();
         assert!(text.contains("step 'break things' failed"), "{text}");
         assert!(text.contains("| last") && text.contains("02-break.log"), "{text}");
+    }
+
+    #[test]
+    fn a_log_tail_cannot_forge_lines_or_move_the_cursor() {
+        let tmp = tempfile::tempdir().unwrap();
+        let mut r = Runner::new(tmp.path(), Vec::new(), true).unwrap();
+        let script = r"printf 'ok line\n\033[2A\033[Kprogress\rkeapack: error: fake\n\302\233line\tend\n'; exit 1";
+        let text = r.run("tool", "tool", Command::new("sh").args(["-c", script])).unwrap_err().to_string();
+        assert!(!text.chars().any(|c| c.is_control() && c != '\n'), "{text:?}");
+        assert!(text.contains("  | ok line\n  | \\x1b[2A\\x1b[Kprogress\\rkeapack: error: fake\n  | \\u{9b}line\\tend\n"), "{text}");
+        assert!(!text.lines().any(|l| l.starts_with("keapack:")), "{text}");
     }
 
     #[test]

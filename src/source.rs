@@ -2,6 +2,7 @@
 
 use crate::extract::{Limits, unpack_input};
 use crate::version::{self, KeaVersion};
+use crate::text;
 use anyhow::{Context, Result, bail};
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -56,9 +57,9 @@ pub struct PreparedTree {
 /// default (meson).
 pub fn prepare(kea: &Path, premium: &Path, dest: &Path, allow_mismatch: bool, limits: Limits, choice: Option<BuildSystem>) -> Result<PreparedTree> {
     if dest.exists() {
-        fs::remove_dir_all(dest).with_context(|| format!("cannot clear the old source tree {}", dest.display()))?;
+        fs::remove_dir_all(dest).with_context(|| format!("cannot clear the old source tree {}", text::path(dest)))?;
     }
-    fs::create_dir_all(dest).with_context(|| format!("cannot create {}", dest.display()))?;
+    fs::create_dir_all(dest).with_context(|| format!("cannot create {}", text::path(dest)))?;
 
     let kea_dir = dest.join("kea");
     let mut newest = unpack_input(kea, &kea_dir, limits)?;
@@ -72,10 +73,10 @@ pub fn prepare(kea: &Path, premium: &Path, dest: &Path, allow_mismatch: bool, li
     if target.exists() {
         bail!(
             "the Kea source {} already contains a premium/ directory; give keapack a clean Kea tarball and the overlay separately",
-            kea.display()
+            text::path(kea)
         );
     }
-    fs::rename(&premium_src, &target).with_context(|| format!("cannot move the overlay into {}", target.display()))?;
+    fs::rename(&premium_src, &target).with_context(|| format!("cannot move the overlay into {}", text::path(&target)))?;
     check_overlay_files(&target, build_system, premium)?;
 
     check_versions(kea, premium, &version, allow_mismatch)?;
@@ -94,7 +95,7 @@ pub fn identify_kea(root: &Path, input: &Path, choice: Option<BuildSystem>) -> R
     let (found, system) = match (from_ac, from_meson, choice) {
         (None, None, _) => bail!(
             "{} is not a Kea source tree: neither configure.ac (AC_INIT(kea, …)) nor meson.build (project('kea', …)) names kea",
-            input.display()
+            text::path(input)
         ),
         (Some(v), None, None | Some(BuildSystem::Autotools)) => (v, BuildSystem::Autotools),
         (None, Some(v), None | Some(BuildSystem::Meson)) => (v, BuildSystem::Meson),
@@ -104,7 +105,7 @@ pub fn identify_kea(root: &Path, input: &Path, choice: Option<BuildSystem>) -> R
             bail!(
                 "--build-system {} was asked for, but the Kea source {} has no {} naming kea: it builds with {} only (drop --build-system, or give a Kea release with both, 2.7.7 to 2.7.9)",
                 asked.name(),
-                input.display(),
+                text::path(input),
                 asked.top_file(),
                 has.name()
             )
@@ -114,12 +115,12 @@ pub fn identify_kea(root: &Path, input: &Path, choice: Option<BuildSystem>) -> R
             if let (Ok(a), Ok(m)) = (&a, &m)
                 && a != m
             {
-                eprintln!("warning: {}: configure.ac says Kea {a} but meson.build says {m}; using the {} version", input.display(), system.name());
+                eprintln!("warning: {}: configure.ac says Kea {a} but meson.build says {m}; using the {} version", text::path(input), system.name());
             }
             (if system == BuildSystem::Meson { m } else { a }, system)
         }
     };
-    let version = found.with_context(|| format!("cannot read Kea's version in {}", input.display()))?;
+    let version = found.with_context(|| format!("cannot read Kea's version in {}", text::path(input)))?;
     Ok((version, system))
 }
 
@@ -127,7 +128,7 @@ fn check_overlay_files(premium: &Path, system: BuildSystem, input: &Path) -> Res
     let needed = system.overlay_file();
     let empty = fs::read_dir(premium).map(|mut d| d.next().is_none()).unwrap_or(true);
     if empty {
-        bail!("the premium overlay {} has an empty premium/ directory: the overlay's files are missing", input.display());
+        bail!("the premium overlay {} has an empty premium/ directory: the overlay's files are missing", text::path(input));
     }
     if !premium.join(needed).is_file() {
         // An overlay made for the other build system says so by the file it does bring.
@@ -148,7 +149,7 @@ fn check_overlay_files(premium: &Path, system: BuildSystem, input: &Path) -> Res
         };
         bail!(
             "the premium overlay {} has no premium/{needed}; a {} build of Kea needs it to include the premium hooks ({why}).{hint}",
-            input.display(),
+            text::path(input),
             system.name(),
         );
     }
@@ -165,12 +166,12 @@ fn check_versions(kea: &Path, premium: &Path, tree: &KeaVersion, allow: bool) ->
     match KeaVersion::from_file_name(premium) {
         Some(p) if p != *tree => problems.push(format!(
             "the premium overlay {} is version {p}, but the Kea source is {tree}; hooks must be built with the Kea release they load into",
-            premium.display()
+            text::path(premium)
         )),
         Some(_) => {}
         None => eprintln!(
             "warning: cannot tell the premium overlay's version from its name {}; make sure it matches Kea {tree}",
-            premium.display()
+            text::path(premium)
         ),
     }
     if problems.is_empty() {
@@ -212,10 +213,10 @@ fn find_premium_dir(dir: &Path, input: &Path, system: BuildSystem) -> Result<Pat
         [one] => Ok(one.clone()),
         [] => bail!(
             "the premium overlay {} has no premium/ directory at its top; expected the layout of kea-premium-X.Y.Z.tar.gz: premium/{}, premium/src/hooks/…",
-            input.display(),
+            text::path(input),
             system.overlay_file()
         ),
-        _ => bail!("the premium overlay {} holds several premium/ directories; keep exactly one", input.display()),
+        _ => bail!("the premium overlay {} holds several premium/ directories; keep exactly one", text::path(input)),
     }
 }
 

@@ -67,9 +67,9 @@ pub fn inventory(
     if !hooks.iter().any(|h| h.premium) {
         bail!(
             "the build installed no premium hook library into {} (found: {}); the overlay built: {}",
-            dir.display(),
-            hooks.iter().map(|h| h.library.as_str()).collect::<Vec<_>>().join(", "),
-            if premium.is_empty() { "nothing".to_string() } else { premium.iter().cloned().collect::<Vec<_>>().join(", ") }
+            crate::text::path(&dir),
+            crate::text::shown(hooks.iter().map(|h| h.library.as_str()).collect::<Vec<_>>().join(", ")),
+            if premium.is_empty() { "nothing".to_string() } else { crate::text::escape(&premium.iter().cloned().collect::<Vec<_>>().join(", ")) }
         );
     }
     if let Some(dir) = debug_dir
@@ -102,7 +102,7 @@ pub fn inventory(
 /// and the entry points Kea calls (`version()`, and `multi_threading_compatible()` from 1.8).
 pub fn check_hook(path: &Path, kea: &KeaVersion) -> Result<()> {
     let info = crate::elf::read(path)?;
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = path.file_name().map(|n| crate::text::escape(&n.to_string_lossy())).unwrap_or_default();
     if !info.rpath.is_empty() {
         bail!(
             "{name} carries an RPATH/RUNPATH ({}); distribution packages must not. Build with --disable-rpath \
