@@ -70,6 +70,7 @@ pub fn resolve(req: &BuildRequest) -> Result<RunPlan> {
         check_input(&req.premium, "--premium", "the premium overlay (kea-premium-X.Y.Z.tar.gz or a directory holding premium/)")?;
     }
     check_out_dir(&req.out)?;
+    crate::worklock::check(&req.work)?;
     let jobs = resolve_jobs(req.jobs, req.manifest.build.jobs)?;
     let package = resolve_package(req)?;
 
@@ -195,7 +196,7 @@ fn check_buildable(target: &Target, host_machine: &str) -> Result<()> {
     let needs = &target.arch_info.elf_machine;
     if needs != host_machine {
         bail!(
-            "target {} needs {needs} hook libraries, but this host builds {host_machine} ones: keapack builds Kea natively and does not cross-compile. Build this target on a {needs} host (e.g. a CI runner of that architecture), or choose the {} architecture of the profile",
+            "target {} needs {needs} hook libraries, but this host builds {host_machine} ones: keapack builds Kea natively and does not cross-compile. Build this target on an {needs} host (e.g. a CI runner of that architecture), or choose the {} architecture of the profile",
             target.id(),
             profile::host_arch(target.profile.family)
         );

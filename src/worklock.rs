@@ -25,20 +25,28 @@ pub const MARK: &str = ".keapack-work";
 pub const LOCK: &str = ".keapack.lock";
 const MARK_TEXT: &str = "This is a keapack work directory: keapack deletes and rewrites what is inside on every run.\n";
 
-/// Make sure `work` is a keapack work directory before anything in it is used or deleted:
-/// create it (marked) when missing; adopt it when it is empty or holds an earlier keapack's
-/// lock; refuse it, deleting nothing, when it holds anything else.
-pub fn claim(work: &Path) -> Result<()> {
+/// What `check` found at a work directory's path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Found {
+    /// Nothing yet: keapack creates and marks it.
+    Missing,
+    /// A directory with keapack's mark.
+    Marked,
+    /// Empty, or used by an earlier keapack (its lock, no mark): keapack marks it.
+    Adoptable,
+}
+
+/// Whether `work` can be keapack's work directory, without changing anything: refuses a
+/// non-directory and a non-empty directory without keapack's mark or an earlier lock.
+pub fn check(work: &Path) -> Result<Found> {
     let shown = crate::text::path(work);
     match fs::metadata(work) {
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            fs::create_dir_all(work).with_context(|| format!("cannot create the work directory {shown}"))?;
-        }
-        Err(e) => return Err(e).with_context(|| format!("cannot read the work directory {shown}")),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Found::Missing),
+        Err(e) => Err(e).with_context(|| format!("cannot read the work directory {shown}")),
         Ok(m) if !m.is_dir() => bail!("the work directory {shown} is not a directory; choose an empty or new --work directory"),
         Ok(_) => {
             if fs::symlink_metadata(work.join(MARK)).is_ok_and(|m| m.is_file()) {
-                return Ok(());
+                return Ok(Found::Marked);
             }
             let earlier = fs::symlink_metadata(work.join(LOCK)).is_ok_and(|m| m.is_file());
             let empty = fs::read_dir(work).with_context(|| format!("cannot read the work directory {shown}"))?.next().is_none();
@@ -48,7 +56,20 @@ pub fn claim(work: &Path) -> Result<()> {
                      choose an empty or new --work directory, or remove it yourself"
                 );
             }
+            Ok(Found::Adoptable)
         }
+    }
+}
+
+/// Make sure `work` is a keapack work directory before anything in it is used or deleted:
+/// create it (marked) when missing; adopt it when it is empty or holds an earlier keapack's
+/// lock; refuse it, deleting nothing, when it holds anything else.
+pub fn claim(work: &Path) -> Result<()> {
+    let shown = crate::text::path(work);
+    match check(work)? {
+        Found::Marked => return Ok(()),
+        Found::Missing => fs::create_dir_all(work).with_context(|| format!("cannot create the work directory {shown}"))?,
+        Found::Adoptable => {}
     }
     fs::write(work.join(MARK), MARK_TEXT).with_context(|| format!("cannot mark the work directory {shown} as keapack's ({MARK})"))
 }

@@ -104,3 +104,94 @@ fn signals_stop_the_build_and_a_rerun_succeeds() {
     assert!(out.join("kea-premium-hooks_2.2.0-1_amd64.deb").is_file());
     assert!(out.join("SHA256SUMS").is_file());
 }
+
+/// Every file of a directory with its bytes, sorted by name.
+fn listing(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut v: Vec<_> = std::fs::read_dir(dir).unwrap().flatten().map(|e| (e.file_name().into_string().unwrap(), std::fs::read(e.path()).unwrap_or_default())).collect();
+    v.sort();
+    v
+}
+
+/// `sha256sum -c SHA256SUMS` in `out` passes.
+fn sums_verify(out: &Path) {
+    require("sha256sum", "coreutils");
+    let res = run(std::process::Command::new("sha256sum").args(["--strict", "-c", "SHA256SUMS"]).current_dir(out));
+    assert!(res.status.success(), "SHA256SUMS no longer verifies:\n{}", String::from_utf8_lossy(&res.stdout));
+}
+
+/// A build of revision 2 over `out`, stopped at `point` by KEAPACK_PAUSE_AT or KEAPACK_FAIL_AT.
+fn start_revision_2(work: &Path, out: &Path, hook: &str, point: &str) -> Child {
+    keapack()
+        .args(["build", "--quiet", "--revision", "2", "--target", "debian-12-amd64", "--target", "rhel-9-x86_64", "--kea"])
+        .arg(examples().join("kea-2.2.0"))
+        .arg("--premium")
+        .arg(examples().join("kea-premium-2.2.0"))
+        .arg("--out")
+        .arg(out)
+        .arg("--work")
+        .arg(work)
+        .env("SOURCE_DATE_EPOCH", "1700000000")
+        .env(hook, point)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+/// Read the child's stderr until it says it paused; returns what it said.
+fn wait_for_pause(child: &mut Child) -> String {
+    use std::io::BufRead;
+    let mut said = String::new();
+    let mut lines = std::io::BufReader::new(child.stderr.as_mut().unwrap()).lines();
+    loop {
+        let line = lines.next().expect("keapack ended before it paused").unwrap();
+        said.push_str(&line);
+        said.push('\n');
+        if line.contains("paused at") {
+            return said;
+        }
+    }
+}
+
+#[test]
+fn a_failed_or_interrupted_set_leaves_the_earlier_outputs_verifying() {
+    require_build_tools();
+    let tmp = tempfile::tempdir().unwrap();
+    let (work, out) = (tmp.path().join("work"), tmp.path().join("dist"));
+
+    // The earlier set: revision 1 of both targets, plus a file of another run.
+    let res = start_build(&work, &out).wait_with_output().unwrap();
+    assert!(res.status.success(), "{}", String::from_utf8_lossy(&res.stderr));
+    std::fs::write(out.join("other_1.0-1_amd64.deb"), b"another run's package").unwrap();
+    let before = listing(&out);
+    sums_verify(&out);
+
+    // A failure between the two targets (the .deb is written, the .rpm is next).
+    let res = start_revision_2(&work, &out, "KEAPACK_FAIL_AT", "output-2").wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&res.stderr);
+    assert!(!res.status.success(), "the injected failure must fail the run");
+    assert!(err.contains("stopped at output-2") && err.contains(&format!("nothing was published into {}", out.display())), "{err}");
+    assert_eq!(listing(&out), before, "a failed run changes nothing in --out");
+    sums_verify(&out);
+
+    // SIGTERM and SIGINT while packaging: after the first package, and just before publishing.
+    for (sig, code, point) in [(libc::SIGTERM, 143, "output-2"), (libc::SIGINT, 130, "publish")] {
+        let mut child = start_revision_2(&work, &out, "KEAPACK_PAUSE_AT", point);
+        wait_for_pause(&mut child);
+        let (got, err) = interrupt(child, sig);
+        assert_eq!(got, Some(code), "{err}");
+        assert!(err.contains("nothing was published"), "{err}");
+        assert_eq!(listing(&out), before, "an interrupted run at {point} changes nothing in --out");
+        sums_verify(&out);
+    }
+
+    // The same run without a stop publishes revision 2 beside revision 1, and the sums cover all.
+    let res = start_revision_2(&work, &out, "KEAPACK_UNUSED", "").wait_with_output().unwrap();
+    assert!(res.status.success(), "{}", String::from_utf8_lossy(&res.stderr));
+    let names: Vec<String> = listing(&out).into_iter().map(|(n, _)| n).collect();
+    for n in ["kea-premium-hooks_2.2.0-1_amd64.deb", "kea-premium-hooks_2.2.0-2_amd64.deb", "kea-premium-hooks-2.2.0-2.el9.x86_64.rpm", "other_1.0-1_amd64.deb"] {
+        assert!(names.iter().any(|x| x == n), "{n} missing from {names:?}");
+    }
+    assert!(!names.iter().any(|n| n.starts_with('.')), "no staging directory left: {names:?}");
+    sums_verify(&out);
+}

@@ -1,0 +1,158 @@
+//! The run is resolved before any work: every mistake keapack can see from the command line,
+//! the manifest and the file system is refused before the first build step (the work directory
+//! is not even created, nothing is unpacked or written), with a sentence naming the flag and the
+//! fix; `--dry-run` prints the plan and writes nothing.
+
+mod common;
+use common::*;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+struct Dirs {
+    tmp: tempfile::TempDir,
+}
+
+impl Dirs {
+    fn new() -> Dirs {
+        Dirs { tmp: tempfile::tempdir().unwrap() }
+    }
+    fn work(&self) -> PathBuf {
+        self.tmp.path().join("work")
+    }
+    fn out(&self) -> PathBuf {
+        self.tmp.path().join("dist")
+    }
+}
+
+/// `keapack build` of the example directories with `args`; returns (success, stdout, stderr).
+fn build(d: &Dirs, args: &[&str]) -> (bool, String, String) {
+    let started = Instant::now();
+    let res = run(keapack()
+        .arg("build")
+        .arg("--kea").arg(examples().join("kea-2.2.0"))
+        .arg("--premium").arg(examples().join("kea-premium-2.2.0"))
+        .arg("--work").arg(d.work())
+        .args(args)
+        .env("SOURCE_DATE_EPOCH", "1700000000"));
+    // Reported, not asserted: timing belongs to benchmarks.
+    eprintln!("keapack build {args:?} answered in {:.0?}", started.elapsed());
+    (res.status.success(), String::from_utf8_lossy(&res.stdout).into_owned(), String::from_utf8_lossy(&res.stderr).into_owned())
+}
+
+/// The refusal came before any work: no work directory, no output directory.
+fn refused_before_work(d: &Dirs, args: &[&str], expect: &[&str]) {
+    let out = d.out();
+    let mut all = vec!["--out", out.to_str().unwrap()];
+    all.extend_from_slice(args);
+    if !all.contains(&"--target") {
+        all.extend_from_slice(&["--target", "debian-12-amd64"]);
+    }
+    let (ok, _, err) = build(d, &all);
+    assert!(!ok, "{args:?} must be refused");
+    for e in expect {
+        assert!(err.contains(e), "{args:?}: expected {e:?} in:\n{err}");
+    }
+    assert!(err.starts_with("keapack: error:"), "{args:?}: the refusal is the only output:\n{err}");
+    assert!(!d.work().exists(), "{args:?}: the work directory was created before the refusal");
+    assert!(!d.out().exists() || Path::new(&d.out()).is_file(), "{args:?}: the output directory was created before the refusal");
+}
+
+/// The architecture of the host's Debian-family profile that this host cannot build.
+fn foreign_deb_target() -> (&'static str, &'static str) {
+    if std::env::consts::ARCH == "aarch64" { ("debian-12-amd64", "x86_64") } else { ("debian-12-arm64", "aarch64") }
+}
+
+#[test]
+fn a_revision_flag_is_checked_like_the_manifest_key() {
+    let d = Dirs::new();
+    refused_before_work(&d, &["--revision", "1-2"], &["--revision '1-2' must be letters, digits, + . ~"]);
+    refused_before_work(&d, &["--revision", ""], &["--revision '' must be letters, digits, + . ~"]);
+    refused_before_work(&d, &["--revision", "1 2"], &["--revision '1 2'"]);
+}
+
+#[test]
+fn a_target_of_another_architecture_is_refused_with_the_fix() {
+    let d = Dirs::new();
+    let (target, machine) = foreign_deb_target();
+    refused_before_work(&d, &["--target", target], &[&format!("target {target} needs {machine} hook libraries"), "does not cross-compile", &format!("on an {machine} host")]);
+}
+
+#[test]
+fn out_naming_a_file_is_refused() {
+    let d = Dirs::new();
+    std::fs::write(d.out(), b"not a directory").unwrap();
+    refused_before_work(&d, &[], &["--out", "this is a file, not a directory"]);
+    assert_eq!(std::fs::read(d.out()).unwrap(), b"not a directory");
+    let below = d.out().join("sub");
+    let (ok, _, err) = build(&d, &["--target", "debian-12-amd64", "--out", below.to_str().unwrap()]);
+    assert!(!ok && err.contains("cannot create the output directory") && err.contains("is a file"), "{err}");
+}
+
+#[test]
+fn jobs_out_of_bounds_are_refused() {
+    let d = Dirs::new();
+    refused_before_work(&d, &["--jobs", "0"], &["--jobs 0 is out of range: give 1 to 1024"]);
+    refused_before_work(&d, &["--jobs", "99999999999"], &["--jobs 99999999999 is out of range"]);
+}
+
+#[test]
+fn targets_that_would_write_the_same_file_are_refused() {
+    let d = Dirs::new();
+    refused_before_work(
+        &d,
+        &["--target", "debian-12-amd64", "--target", "debian-13-amd64"],
+        &["targets debian-12-amd64 and debian-13-amd64 would both write kea-premium-hooks_2.2.0-1_amd64.deb", "separate --out"],
+    );
+    refused_before_work(&d, &["--target", "rhel-9-x86_64", "--target", "rocky-9-x86_64"], &["would both write kea-premium-hooks-2.2.0-1.el9.x86_64.rpm"]);
+}
+
+#[test]
+fn missing_inputs_are_refused() {
+    let d = Dirs::new();
+    let res = run(keapack()
+        .args(["build", "--target", "debian-12-amd64", "--kea"])
+        .arg(d.tmp.path().join("kea-9.9.9.tar.gz"))
+        .arg("--premium").arg(examples().join("kea-premium-2.2.0"))
+        .arg("--out").arg(d.out())
+        .arg("--work").arg(d.work()));
+    let err = String::from_utf8_lossy(&res.stderr);
+    assert!(!res.status.success() && err.contains("--kea") && err.contains("kea-9.9.9.tar.gz: cannot find the Kea source"), "{err}");
+    assert!(!d.work().exists() && !d.out().exists());
+}
+
+#[test]
+fn a_template_that_cannot_render_is_refused() {
+    let d = Dirs::new();
+    let templates = d.tmp.path().join("templates");
+    let templates_arg = templates.to_str().unwrap().to_string();
+    std::fs::create_dir(&templates).unwrap();
+    std::fs::write(templates.join("guidance.txt.j2"), "Hooks: {{ no_such_variable }}\n").unwrap();
+    refused_before_work(&d, &["--templates", &templates_arg], &["cannot plan the packages of target debian-12-amd64", "guidance.txt.j2"]);
+}
+
+#[test]
+fn dry_run_prints_the_plan_and_writes_nothing() {
+    let d = Dirs::new();
+    let out = d.out();
+    let (ok, stdout, err) = build(
+        &d,
+        &["--dry-run", "--debug-symbols", "--jobs", "3", "--target", "debian-12-amd64", "--target", "rhel-9-x86_64", "--target", "debian-12-amd64", "--out", out.to_str().unwrap()],
+    );
+    assert!(ok, "{err}");
+    for want in [
+        "dry run: nothing is unpacked, built or written",
+        "kea:       2.2.0",
+        "3 parallel jobs",
+        "targets:   debian-12-amd64, rhel-9-x86_64\n",
+        "debian-12-amd64  kea-premium-hooks_2.2.0-1_amd64.deb (package)",
+        "debian-12-amd64  kea-premium-hooks-dbgsym_2.2.0-1_amd64.deb (debug-symbols)",
+        "rhel-9-x86_64  kea-premium-hooks-2.2.0-1.el9.x86_64.rpm (package)",
+        "rhel-9-x86_64  kea-premium-hooks-debuginfo-2.2.0-1.el9.x86_64.rpm (debug-symbols)",
+        "kea-premium-hooks_2.2.0-1.keapack-buildinfo.json (build record)",
+        "SHA256SUMS (checksums)",
+    ] {
+        assert!(stdout.contains(want), "expected {want:?} in:\n{stdout}");
+    }
+    assert_eq!(stdout.matches("kea-premium-hooks_2.2.0-1_amd64.deb").count(), 1, "a target given twice is planned once:\n{stdout}");
+    assert!(!d.work().exists() && !out.exists(), "a dry run writes nothing");
+}
