@@ -42,7 +42,7 @@ pub fn write_example(dir: &Path, system: BuildSystem) -> Result<(PathBuf, PathBu
 /// The whole flow on the bundled example of `req.build_system` (autotools when unset): lock the
 /// work directory, write the example into `<work>/example`, then build it.
 pub fn build(req: &crate::pipeline::BuildRequest) -> Result<crate::pipeline::BuildOutcome> {
-    let lock = crate::worklock::lock(&req.work)?;
+    let lock = crate::support::worklock::lock(&req.work)?;
     let system = req.build_system.unwrap_or(BuildSystem::Autotools);
     let (kea, premium) = write_example(&req.work.join("example"), system)?;
     crate::pipeline::build_locked(&crate::pipeline::BuildRequest { kea, premium, build_system: Some(system), ..req.clone() }, &lock)

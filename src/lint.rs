@@ -7,7 +7,7 @@
 //! unsigned packages by design (`--signed` drops the filter). A checker that is missing or
 //! cannot read the file is a failure to lint, never a pass.
 
-use crate::runner::{describe, have, human};
+use crate::support::runner::{describe, have, human};
 use anyhow::{Context, Result, bail};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};

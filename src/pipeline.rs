@@ -6,15 +6,15 @@
 //! build record (`record`) is written next to the packages and listed in `SHA256SUMS`.
 
 use crate::build::{self, BuildOptions};
-use crate::buildenv::BuildEnv;
-use crate::record::{self, BuildRecord, EpochSource};
-use crate::catalog::Catalog;
-use crate::guidance::Templates;
-use crate::manifest::Manifest;
+use crate::build::env::BuildEnv;
+use crate::publish::record::{self, BuildRecord, EpochSource};
+use crate::plan::catalog::Catalog;
+use crate::plan::guidance::Templates;
+use crate::plan::manifest::Manifest;
 use crate::plan::{self, PlanInput};
-use crate::profile::{self, Profiles, Target};
+use crate::plan::profile::{self, Profiles, Target};
 use crate::publish;
-use crate::runner::Runner;
+use crate::support::runner::Runner;
 use crate::source;
 use anyhow::{Context, Result, bail};
 use std::path::{Path, PathBuf};
@@ -43,11 +43,11 @@ pub struct BuildRequest {
     pub debug_symbols: bool,
     pub quiet: bool,
     /// Override the manifest's package split.
-    pub split: Option<crate::manifest::Split>,
+    pub split: Option<crate::plan::manifest::Split>,
     /// Also write the meta package of a per-hook split.
     pub meta: bool,
     /// Size and count limits for unpacking the inputs.
-    pub limits: crate::extract::Limits,
+    pub limits: crate::source::extract::Limits,
 }
 
 /// What a run produced.
@@ -108,12 +108,12 @@ pub fn resolve_targets(profiles: &Profiles, cli: &[String], manifest: &Manifest)
 
 /// Run the whole flow, holding the work directory's lock.
 pub fn build(req: &BuildRequest) -> Result<BuildOutcome> {
-    let lock = crate::worklock::lock(&req.work)?;
+    let lock = crate::support::worklock::lock(&req.work)?;
     build_locked(req, &lock)
 }
 
 /// Run the whole flow in a work directory the caller has locked.
-pub fn build_locked(req: &BuildRequest, _lock: &crate::worklock::WorkLock) -> Result<BuildOutcome> {
+pub fn build_locked(req: &BuildRequest, _lock: &crate::support::worklock::WorkLock) -> Result<BuildOutcome> {
     let mut profiles = Profiles::builtin();
     req.manifest.add_profiles(&mut profiles);
     let targets = resolve_targets(&profiles, &req.targets, &req.manifest)?;
@@ -128,10 +128,10 @@ pub fn build_locked(req: &BuildRequest, _lock: &crate::worklock::WorkLock) -> Re
     }
     package.meta |= req.meta;
     // Validate the edited manifest the same way a file is validated.
-    anyhow::ensure!(crate::manifest::valid_name(&package.name), "'{}' is not a valid package name", package.name);
+    anyhow::ensure!(crate::plan::manifest::valid_name(&package.name), "'{}' is not a valid package name", package.name);
 
     // SAFETY: umask only changes this process's file-creation mask.
-    unsafe { libc::umask(crate::buildenv::UMASK as libc::mode_t) };
+    unsafe { libc::umask(crate::build::env::UMASK as libc::mode_t) };
     std::fs::create_dir_all(&req.work).with_context(|| format!("cannot create the work directory {}", req.work.display()))?;
     // The physical path: what compilers see through getcwd(), so what the prefix map must name.
     let work = std::fs::canonicalize(&req.work).with_context(|| format!("cannot resolve the work directory {}", req.work.display()))?;
@@ -152,7 +152,7 @@ pub fn build_locked(req: &BuildRequest, _lock: &crate::worklock::WorkLock) -> Re
             eprintln!(
                 "warning: target {} is {} distribution but this build host is not; its hooks link against this host's libraries. Build production packages on a host of the target's family.",
                 t.id(),
-                if t.profile.family == crate::spec::Format::Deb { "a Debian-family" } else { "an RPM-family" }
+                if t.profile.family == crate::plan::spec::Format::Deb { "a Debian-family" } else { "an RPM-family" }
             );
         }
     }
@@ -191,7 +191,7 @@ pub fn build_locked(req: &BuildRequest, _lock: &crate::worklock::WorkLock) -> Re
     let mut packages = Vec::new();
     let mut outputs = Vec::new();
     for target in &targets {
-        let needs = crate::shlibdeps::discover(&hooks, target, host)?;
+        let needs = crate::plan::shlibdeps::discover(&hooks, target, host)?;
         for w in &needs.warnings {
             eprintln!("warning: {w}");
         }
@@ -209,7 +209,7 @@ pub fn build_locked(req: &BuildRequest, _lock: &crate::worklock::WorkLock) -> Re
         for spec in specs {
             // A package that holds hooks gets its debug-symbols package; a meta package has none.
             let packaged: Vec<_> = debug_files.iter().filter(|d| spec.files.iter().any(|f| f.path.ends_with(&format!("/{}", d.library)))).cloned().collect();
-            let debug = (req.debug_symbols && !packaged.is_empty()).then(|| crate::debug::plan_package(&spec, &packaged));
+            let debug = (req.debug_symbols && !packaged.is_empty()).then(|| crate::stage::debug::plan_package(&spec, &packaged));
             all.push(("package", spec));
             all.extend(debug.map(|d| ("debug-symbols", d)));
         }
@@ -230,12 +230,12 @@ pub fn build_locked(req: &BuildRequest, _lock: &crate::worklock::WorkLock) -> Re
         epoch,
         epoch_source,
         build: record::Build {
-            build_dir: format!("{} is the Kea source tree's root inside the work directory", crate::buildenv::BUILD_DIR),
+            build_dir: format!("{} is the Kea source tree's root inside the work directory", crate::build::env::BUILD_DIR),
             configure: built.configure_args.iter().map(|a| env.unpath(a)).collect(),
             configure_options: opts.user_args.iter().map(|a| env.unpath(a)).collect(),
             libdir: opts.libdir.clone(),
             inherited_environment: env.inherited_names(),
-            umask: format!("{:04o}", crate::buildenv::UMASK),
+            umask: format!("{:04o}", crate::build::env::UMASK),
             strip: crate::stage::STRIP_ARGS.iter().map(|s| s.to_string()).collect(),
             debug_symbols: req.debug_symbols,
             environment: recorded_env.clone(),

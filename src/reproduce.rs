@@ -99,7 +99,7 @@ fn explain(a: &Path, b: &Path, sa: &str, sb: &str, work_a: &Path, work_b: &Path,
         Ok(None) => text.push_str("\nThe staged files are identical: the difference comes from packaging, not from the build."),
         Err(e) => text.push_str(&format!("\nCould not compare the staged trees: {e:#}")),
     }
-    if crate::runner::have("diffoscope") && b.is_file() {
+    if crate::support::runner::have("diffoscope") && b.is_file() {
         let report = root.join(format!("diffoscope-{name}.txt"));
         match diffoscope(a, b, &report) {
             Ok(summary) => text.push_str(&format!("\ndiffoscope report: {}\n{summary}", report.display())),
@@ -187,7 +187,7 @@ mod tests {
 
     #[test]
     fn diffoscope_report_is_written_and_quoted() {
-        if !crate::runner::have("diffoscope") {
+        if !crate::support::runner::have("diffoscope") {
             panic!("this test needs `diffoscope`: apt-get install diffoscope");
         }
         let tmp = tempfile::tempdir().unwrap();

@@ -4,14 +4,14 @@
 
 mod common;
 use common::*;
-use keapack::catalog::Catalog;
-use keapack::guidance::Templates;
-use keapack::manifest::PackageSection;
+use keapack::plan::catalog::Catalog;
+use keapack::plan::guidance::Templates;
+use keapack::plan::manifest::PackageSection;
 use keapack::plan::{PlanInput, plan_all};
-use keapack::profile::Profiles;
-use keapack::spec::Format;
+use keapack::plan::profile::Profiles;
+use keapack::plan::spec::Format;
 use keapack::stage::StagedHook;
-use keapack::version::KeaVersion;
+use keapack::source::version::KeaVersion;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -7,7 +7,7 @@
 //! in memory.
 
 use super::tarball::{Compressor, TarWriter, extension, gzip_best};
-use crate::spec::{FileEntry, PackageSpec, Source};
+use crate::plan::spec::{FileEntry, PackageSpec, Source};
 use anyhow::{Context, Result, bail, ensure};
 use md5::{Digest, Md5};
 use std::collections::BTreeSet;
@@ -273,7 +273,7 @@ fn civil(days: u64) -> (i64, i64, i64) {
 mod tests {
     use super::*;
     use crate::emit::tarball::fixture::{MTIME, assert_reproducible, realistic_spec, run, run_status, sample_spec, write_file};
-    use crate::spec::{Compression, FileEntry, FileRole, Format};
+    use crate::plan::spec::{Compression, FileEntry, FileRole, Format};
 
     const ALL: [Compression; 4] = [Compression::Xz, Compression::Gzip, Compression::Zstd, Compression::None];
 
@@ -396,7 +396,7 @@ mod tests {
     #[test]
     fn changelog_is_debian_format_and_gzip_9n() {
         let (tmp, mut spec) = sample_spec(Format::Deb, Compression::Xz);
-        spec.changelog.push(crate::spec::ChangelogEntry {
+        spec.changelog.push(crate::plan::spec::ChangelogEntry {
             version: "2.6.4".into(), author: "A <a@example.org>".into(), time: 0, text: "- one\n- two\n  more".into(),
         });
         spec.changelog[0].version = "2.6.5".into(); // bare upstream version gets the revision

@@ -4,7 +4,7 @@ pub mod deb;
 pub mod rpm;
 pub mod tarball;
 
-use crate::spec::{Format, PackageSpec};
+use crate::plan::spec::{Format, PackageSpec};
 use std::io::Write;
 
 /// Write `spec` in its format to `out`.

@@ -5,7 +5,7 @@
 //! them) in GNU format, with a `././@LongLink` entry for names over 100 bytes. Nothing about the
 //! build machine (file times, owners, umask, directory order) can reach the archive.
 
-use crate::spec::Compression;
+use crate::plan::spec::Compression;
 use std::io::{self, Read, Write};
 
 /// Space for a name in the header itself; longer names get a GNU long-name entry.
@@ -266,7 +266,7 @@ mod tests {
 /// Shared fixtures for the emitter tests: a sample spec and a runner for the real tools.
 #[cfg(test)]
 pub(crate) mod fixture {
-    use crate::spec::*;
+    use crate::plan::spec::*;
     use std::process::Command;
 
     pub const MTIME: u64 = 1_709_251_200; // 2024-03-01T00:00:00Z

@@ -1,6 +1,6 @@
 //! Distribution profiles (`packaging/profiles/*.toml`) and targets such as `debian-12-amd64`.
 
-use crate::spec::{Compression, Format};
+use crate::plan::spec::{Compression, Format};
 use anyhow::{Context, Result, bail};
 use include_dir::{Dir, include_dir};
 use serde::Deserialize;

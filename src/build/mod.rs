@@ -1,11 +1,16 @@
 //! Runs Kea's own build system with the overlay in place, proves the overlay was detected, and
 //! installs into `<work>/stage` with `DESTDIR`. Autotools trees are built here; meson trees in
-//! [`crate::meson`].
+//! [`crate::build::meson`].
 
-use crate::report::{self, PremiumReport};
-use crate::runner::{Runner, StepFailed, have};
+pub mod deps;
+pub mod env;
+pub mod meson;
+pub mod report;
+
+use crate::build::report::PremiumReport;
+use crate::support::runner::{Runner, StepFailed, have};
 use crate::source::{BuildSystem, PreparedTree};
-use crate::spec::Format;
+use crate::plan::spec::Format;
 use anyhow::{Context, Result, bail};
 use std::collections::BTreeSet;
 use std::fs;
@@ -98,7 +103,7 @@ pub fn package_env(opts: &BuildOptions) -> Vec<(String, String)> {
 pub fn build(tree: &PreparedTree, work: &Path, opts: &BuildOptions, runner: &mut Runner) -> Result<BuildOutput> {
     match tree.build_system {
         BuildSystem::Autotools => autotools(tree, work, opts, runner),
-        BuildSystem::Meson => crate::meson::build(tree, work, opts, runner),
+        BuildSystem::Meson => crate::build::meson::build(tree, work, opts, runner),
     }
 }
 

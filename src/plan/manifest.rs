@@ -1,14 +1,14 @@
 //! The manifest (`keapack.toml`): what a release engineer decides once and keeps in version control.
 
-use crate::profile::RuntimeStyle;
-use crate::relation;
-use crate::spec::{Compression, Format, Relation};
+use crate::plan::profile::RuntimeStyle;
+use crate::plan::relation;
+use crate::plan::spec::{Compression, Format, Relation};
 use anyhow::{Context, Result};
 use serde::{Deserialize, Deserializer};
 use std::path::Path;
 
 /// The example manifest shipped in `packaging/`, used by `keapack demo`.
-pub const EXAMPLE: &str = include_str!("../packaging/example-manifest.toml");
+pub const EXAMPLE: &str = include_str!("../../packaging/example-manifest.toml");
 
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
@@ -22,7 +22,7 @@ pub struct Manifest {
     pub build: BuildSection,
     /// Extra distribution profiles, same keys as `packaging/profiles/*.toml`, by id.
     #[serde(default)]
-    pub profile: std::collections::BTreeMap<String, crate::profile::Profile>,
+    pub profile: std::collections::BTreeMap<String, crate::plan::profile::Profile>,
 }
 
 #[derive(Debug, Clone, Deserialize, serde::Serialize)]
@@ -174,7 +174,7 @@ impl Manifest {
 
 impl Manifest {
     /// Add the manifest's own profiles to `profiles` (replacing built-in ones of the same id).
-    pub fn add_profiles(&self, profiles: &mut crate::profile::Profiles) {
+    pub fn add_profiles(&self, profiles: &mut crate::plan::profile::Profiles) {
         for (id, p) in &self.profile {
             let mut p = p.clone();
             p.id = id.clone();
@@ -229,11 +229,11 @@ libdir = "/usr/lib/acme64"
             "m.toml",
         )
         .unwrap();
-        let mut profiles = crate::profile::Profiles::builtin();
+        let mut profiles = crate::plan::profile::Profiles::builtin();
         m.add_profiles(&mut profiles);
         let t = profiles.target("acme-linux-5-amd64").unwrap();
         assert_eq!(t.hooks_dir(), "/usr/lib/acme64/kea/hooks");
-        assert_eq!(t.runtime(crate::profile::RuntimeStyle::Distribution).unwrap().common, "acme-kea-libs");
+        assert_eq!(t.runtime(crate::plan::profile::RuntimeStyle::Distribution).unwrap().common, "acme-kea-libs");
     }
 
     #[test]

@@ -13,8 +13,8 @@
 //! are listed in the description instead) and no rpm `debugsource` package.
 
 use crate::emit::deb::changelog_debian_gz;
-use crate::runner::Runner;
-use crate::spec::{FileEntry, FileRole, Format, Op, PackageSpec, Relation, Source};
+use crate::support::runner::Runner;
+use crate::plan::spec::{FileEntry, FileRole, Format, Op, PackageSpec, Relation, Source};
 use anyhow::{Context, Result, bail};
 use std::fs;
 use std::io::{Read, Seek, SeekFrom};
@@ -186,7 +186,7 @@ mod tests {
         let files = [DebugFile { library: "libdhcp_test.so".into(), build_id: "ab12cd34".into(), path: "/w/debug/ab/12cd34.debug".into() }];
         assert_eq!(files[0].install_path(), "/usr/lib/debug/.build-id/ab/12cd34.debug");
         for (format, name, section) in [(Format::Deb, "kea-hook-test-dbgsym", "debug"), (Format::Rpm, "kea-hook-test-debuginfo", "net")] {
-            let (_tmp, main) = sample_spec(format, crate::spec::Compression::Gzip);
+            let (_tmp, main) = sample_spec(format, crate::plan::spec::Compression::Gzip);
             let dbg = plan_package(&main, &files);
             assert_eq!((dbg.name.as_str(), dbg.section.as_str()), (name, section));
             assert_eq!(dbg.depends, vec![Relation { name: "kea-hook-test".into(), constraint: Some((Op::Eq, "2.6.5-1".into())) }]);

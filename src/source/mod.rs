@@ -1,7 +1,10 @@
 //! Inputs to a prepared source tree: safe unpacking, the premium overlay, version checks.
 
-use crate::extract::{Limits, unpack_input};
-use crate::version::{self, KeaVersion};
+pub mod extract;
+pub mod version;
+
+use crate::source::extract::{Limits, unpack_input};
+use crate::source::version::KeaVersion;
 use anyhow::{Context, Result, bail};
 use std::fs;
 use std::path::{Path, PathBuf};

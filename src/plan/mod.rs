@@ -1,14 +1,22 @@
 //! Inventory + manifest + profile → `PackageSpec`. All Kea and distribution knowledge ends here.
 
-use crate::catalog::{Catalog, HookInfo};
+pub mod catalog;
+pub mod guidance;
+pub mod manifest;
+pub mod overrides;
+pub mod profile;
+pub mod relation;
+pub mod shlibdeps;
+pub mod spec;
+
+use crate::plan::catalog::{Catalog, HookInfo};
 use crate::emit::deb::{changelog_debian_gz, utc_year};
-use crate::guidance::{self, GuidanceInput, Templates};
-use crate::manifest::{PackageSection, Split};
-use crate::profile::Target;
-use crate::spec::{ChangelogEntry, FileEntry, FileRole, Format, Op, PackageSpec, Relation, Source};
+use crate::plan::guidance::{GuidanceInput, Templates};
+use crate::plan::manifest::{PackageSection, Split};
+use crate::plan::profile::Target;
+use crate::plan::spec::{ChangelogEntry, FileEntry, FileRole, Format, Op, PackageSpec, Relation, Source};
 use crate::stage::StagedHook;
-use crate::version::KeaVersion;
-use crate::{overrides, relation};
+use crate::source::version::KeaVersion;
 use anyhow::{Context, Result, bail};
 use std::collections::BTreeMap;
 
@@ -70,7 +78,7 @@ pub fn plan_all(input: &PlanInput) -> Result<Vec<PackageSpec>> {
             for (hook, info) in select_hooks(input) {
                 let mut package = input.package.clone();
                 package.name = per_hook_name(&prefix, &info);
-                anyhow::ensure!(crate::manifest::valid_name(&package.name), "per-hook package name '{}' is not valid; set package.per-hook-prefix", package.name);
+                anyhow::ensure!(crate::plan::manifest::valid_name(&package.name), "per-hook package name '{}' is not valid; set package.per-hook-prefix", package.name);
                 let one = [hook.clone()];
                 specs.push(plan(&PlanInput { package: &package, hooks: &one, ..*input })?);
             }

@@ -57,7 +57,7 @@ impl Runner {
     /// Time an in-process step the same way commands are timed.
     pub fn in_process<T>(&mut self, title: &str, f: impl FnOnce() -> Result<T>) -> Result<T> {
         self.note(&format!("{title} …"));
-        crate::interrupt::check()?;
+        crate::support::interrupt::check()?;
         let start = Instant::now();
         let out = f().with_context(|| format!("step '{title}' failed"))?;
         self.note(&format!("{title}: done in {}", human(start.elapsed())));
@@ -87,12 +87,12 @@ impl Runner {
         cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
         // Its own process group, so an interrupt stops the whole tree of what it started.
         std::os::unix::process::CommandExt::process_group(cmd, 0);
-        crate::interrupt::check()?;
+        crate::support::interrupt::check()?;
 
         self.note(&format!("{title} …"));
         let start = Instant::now();
         let mut child = cmd.spawn().with_context(|| format!("step '{title}': cannot start `{}`", describe(cmd)))?;
-        let _guard = crate::interrupt::ChildGuard::new(child.id());
+        let _guard = crate::support::interrupt::ChildGuard::new(child.id());
 
         let spinner = (!self.quiet && std::io::stderr().is_terminal()).then(|| {
             let pb = indicatif::ProgressBar::new_spinner();
@@ -132,7 +132,7 @@ impl Runner {
             pb.finish_and_clear();
         }
         let duration = start.elapsed();
-        crate::interrupt::check()?;
+        crate::support::interrupt::check()?;
         if !status.success() {
             let tail: Vec<String> = sink.lock().unwrap().1.iter().cloned().collect();
             bail!(StepFailed { title: title.to_string(), log: log.clone(), tail, status: status.to_string() });

@@ -3,9 +3,12 @@
 //! (deterministically; with `--debug-symbols` after copying their debug symbols aside, see
 //! `debug`).
 
-use crate::debug::DebugFile;
-use crate::runner::Runner;
-use crate::version::KeaVersion;
+pub mod debug;
+pub mod elf;
+
+use crate::stage::debug::DebugFile;
+use crate::support::runner::Runner;
+use crate::source::version::KeaVersion;
 use anyhow::{Context, Result, bail};
 use std::collections::BTreeSet;
 use std::fs;
@@ -80,7 +83,7 @@ pub fn inventory(
     let mut debug_files = Vec::new();
     for h in &hooks {
         // Only the hooks that will be packaged need debug files, but splitting all is harmless.
-        let debug = debug_dir.map(|dir| crate::debug::split(&h.path, &h.library, dir, runner)).transpose()?;
+        let debug = debug_dir.map(|dir| crate::stage::debug::split(&h.path, &h.library, dir, runner)).transpose()?;
         // Deterministic: strip removes debug sections and the compiler's .comment notes.
         runner.run(
             &format!("strip {}", h.library),
@@ -88,7 +91,7 @@ pub fn inventory(
             Command::new("strip").args(STRIP_ARGS).arg(&h.path),
         )?;
         if let Some(d) = debug {
-            crate::debug::link(&h.path, &d, runner)?;
+            crate::stage::debug::link(&h.path, &d, runner)?;
             debug_files.push(d);
         }
         if h.premium || include_open {
@@ -101,7 +104,7 @@ pub fn inventory(
 /// A packaged hook must load in Kea: no RPATH/RUNPATH (the distribution's loader paths rule),
 /// and the entry points Kea calls (`version()`, and `multi_threading_compatible()` from 1.8).
 pub fn check_hook(path: &Path, kea: &KeaVersion) -> Result<()> {
-    let info = crate::elf::read(path)?;
+    let info = crate::stage::elf::read(path)?;
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     if !info.rpath.is_empty() {
         bail!(

@@ -1,6 +1,8 @@
 //! Outputs appear whole or not at all: written to a temporary file in the output directory,
 //! synced, then renamed. `SHA256SUMS` lists every output keapack put there.
 
+pub mod record;
+
 use anyhow::{Context, Result};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
@@ -26,7 +28,7 @@ pub fn publish(out: &Path, name: &str, write: impl FnOnce(&mut dyn Write) -> Res
     }
     tmp.as_file().sync_all().with_context(|| format!("cannot write {}", dest.display()))?;
     // An interrupted run publishes nothing: the temporary file goes away with `tmp`.
-    crate::interrupt::check()?;
+    crate::support::interrupt::check()?;
     use std::os::unix::fs::PermissionsExt;
     fs::set_permissions(tmp.path(), fs::Permissions::from_mode(0o644))?;
     tmp.persist(&dest).with_context(|| format!("cannot move the finished file to {}", dest.display()))?;
