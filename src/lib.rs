@@ -16,3 +16,6 @@ pub mod demo;
 pub mod lint;
 pub mod pipeline;
 pub mod reproduce;
+
+#[cfg(test)]
+mod testutil;

@@ -272,7 +272,7 @@ fn civil(days: u64) -> (i64, i64, i64) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::emit::tarball::fixture::{MTIME, assert_reproducible, realistic_spec, run, run_status, sample_spec, write_file};
+    use crate::testutil::{MTIME, assert_reproducible, realistic_spec, run, run_status, sample_spec, write_file};
     use crate::plan::spec::{Compression, FileEntry, FileRole, Format};
 
     const ALL: [Compression; 4] = [Compression::Xz, Compression::Gzip, Compression::Zstd, Compression::None];

@@ -141,7 +141,7 @@ fn changelog_text(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::emit::tarball::fixture::{MTIME, assert_reproducible, realistic_spec, run, run_status, sample_spec, write_file};
+    use crate::testutil::{MTIME, assert_reproducible, realistic_spec, run, run_status, sample_spec, write_file};
     use crate::plan::spec::Format;
 
     fn q(rpm: &str, args: &[&str]) -> String {

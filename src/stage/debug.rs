@@ -168,7 +168,7 @@ pub fn build_id(path: &Path) -> Result<Option<String>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::emit::tarball::fixture::{run, sample_spec};
+    use crate::testutil::{run, sample_spec};
 
     #[test]
     fn reads_the_build_id_readelf_reads() {
