@@ -70,7 +70,7 @@ pub fn realistic_spec(format: Format) -> (tempfile::TempDir, PackageSpec) {
     spec.files.retain(|f| f.role != FileRole::License);
     let copyright = "Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/\nUpstream-Name: kea\n\n\
         Files: *\nCopyright: 2024 Internet Systems Consortium, Inc.\nLicense: MPL-2.0\n";
-    let changelog = crate::emit::deb::changelog_debian_gz(&spec);
+    let changelog = crate::plan::changelog::changelog_debian_gz(&spec);
     for (name, bytes) in [("copyright", copyright.as_bytes().to_vec()), ("changelog.Debian.gz", changelog)] {
         let path = format!("/usr/share/doc/kea-hook-test/{name}");
         spec.files.push(FileEntry { path, source: Source::Bytes(bytes), mode: 0o644, role: FileRole::Doc });

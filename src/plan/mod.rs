@@ -1,6 +1,7 @@
 //! Inventory + manifest + profile → `PackageSpec`. All Kea and distribution knowledge ends here.
 
 pub mod catalog;
+pub mod changelog;
 pub mod guidance;
 pub mod manifest;
 pub mod overrides;
@@ -10,7 +11,7 @@ pub mod shlibdeps;
 pub mod spec;
 
 use crate::plan::catalog::{Catalog, HookInfo};
-use crate::emit::deb::{changelog_debian_gz, utc_year};
+use crate::plan::changelog::{changelog_debian_gz, utc_year};
 use crate::plan::guidance::{GuidanceInput, Templates};
 use crate::plan::manifest::{PackageSection, Split};
 use crate::plan::profile::Target;

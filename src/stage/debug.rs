@@ -12,7 +12,7 @@
 //! Kept modest on purpose: no `Build-Ids:`/`Auto-Built-Package:` control fields (the build IDs
 //! are listed in the description instead) and no rpm `debugsource` package.
 
-use crate::emit::deb::changelog_debian_gz;
+use crate::plan::changelog::changelog_debian_gz;
 use crate::support::runner::Runner;
 use crate::plan::spec::{FileEntry, FileRole, Format, Op, PackageSpec, Relation, Source};
 use anyhow::{Context, Result, bail};

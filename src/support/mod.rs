@@ -2,6 +2,7 @@
 //! the work-directory lock and the one output channel for notes, warnings and errors.
 
 pub mod format;
+pub mod gzip;
 pub mod interrupt;
 pub mod runner;
 pub mod worklock;
