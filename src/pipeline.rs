@@ -209,7 +209,7 @@ pub fn build_locked(req: &BuildRequest, _lock: &crate::support::worklock::WorkLo
         for spec in specs {
             // A package that holds hooks gets its debug-symbols package; a meta package has none.
             let packaged: Vec<_> = debug_files.iter().filter(|d| spec.files.iter().any(|f| f.path.ends_with(&format!("/{}", d.library)))).cloned().collect();
-            let debug = (req.debug_symbols && !packaged.is_empty()).then(|| crate::stage::debug::plan_package(&spec, &packaged));
+            let debug = (req.debug_symbols && !packaged.is_empty()).then(|| crate::plan::debug::plan_package(&spec, &packaged));
             all.push(("package", spec));
             all.extend(debug.map(|d| ("debug-symbols", d)));
         }

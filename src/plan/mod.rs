@@ -2,6 +2,7 @@
 
 pub mod catalog;
 pub mod changelog;
+pub mod debug;
 pub mod guidance;
 pub mod manifest;
 pub mod overrides;

@@ -317,7 +317,7 @@ mod tests {
         assert!(path.exists(), "this test reads Kea's libkea-hooks.so: apt-get install kea-dev");
         let info = elf::read(&path).unwrap();
         assert!(info.needed.iter().any(|n| is_kea_library(n)) && info.needed.iter().any(|n| n == "libstdc++.so.6"), "{info:?}");
-        let machine = crate::stage::elf_machine(&path).unwrap();
+        let machine = crate::stage::elf::machine(&path).unwrap();
         let hooks = vec![StagedHook { library: "libdhcp_x.so".into(), path, premium: true, machine }];
         let profiles = Profiles::builtin();
         let d = discover(&hooks, &deb, Some(Format::Deb)).unwrap();

@@ -6,13 +6,12 @@
 pub mod debug;
 pub mod elf;
 
-use crate::stage::debug::DebugFile;
+use debug::DebugFile;
 use crate::support::runner::Runner;
 use crate::source::version::KeaVersion;
 use anyhow::{Context, Result, bail};
 use std::collections::BTreeSet;
 use std::fs;
-use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -64,7 +63,7 @@ pub fn inventory(
         if !name.ends_with(".so") || !entry.file_type()?.is_file() {
             continue;
         }
-        let machine = elf_machine(&path)?;
+        let machine = elf::machine(&path)?;
         hooks.push(StagedHook { premium: premium.contains(&name), library: name, path, machine });
     }
     if !hooks.iter().any(|h| h.premium) {
@@ -83,7 +82,7 @@ pub fn inventory(
     let mut debug_files = Vec::new();
     for h in &hooks {
         // Only the hooks that will be packaged need debug files, but splitting all is harmless.
-        let debug = debug_dir.map(|dir| crate::stage::debug::split(&h.path, &h.library, dir, runner)).transpose()?;
+        let debug = debug_dir.map(|dir| debug::split(&h.path, &h.library, dir, runner)).transpose()?;
         // Deterministic: strip removes debug sections and the compiler's .comment notes.
         runner.run(
             &format!("strip {}", h.library),
@@ -91,7 +90,7 @@ pub fn inventory(
             Command::new("strip").args(STRIP_ARGS).arg(&h.path),
         )?;
         if let Some(d) = debug {
-            crate::stage::debug::link(&h.path, &d, runner)?;
+            debug::link(&h.path, &d, runner)?;
             debug_files.push(d);
         }
         if h.premium || include_open {
@@ -104,7 +103,7 @@ pub fn inventory(
 /// A packaged hook must load in Kea: no RPATH/RUNPATH (the distribution's loader paths rule),
 /// and the entry points Kea calls (`version()`, and `multi_threading_compatible()` from 1.8).
 pub fn check_hook(path: &Path, kea: &KeaVersion) -> Result<()> {
-    let info = crate::stage::elf::read(path)?;
+    let info = elf::read(path)?;
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     if !info.rpath.is_empty() {
         bail!(
@@ -138,29 +137,6 @@ fn remove_la_files(dir: &Path) -> Result<()> {
         }
     }
     Ok(())
-}
-
-/// The ELF machine of a shared object, from its header.
-pub fn elf_machine(path: &Path) -> Result<String> {
-    let mut head = [0u8; 20];
-    fs::File::open(path)
-        .and_then(|mut f| f.read_exact(&mut head))
-        .with_context(|| format!("cannot read {}", path.display()))?;
-    if &head[..4] != b"\x7fELF" {
-        bail!("{} is not an ELF shared object", path.display());
-    }
-    let machine = if head[5] == 2 { u16::from_be_bytes([head[18], head[19]]) } else { u16::from_le_bytes([head[18], head[19]]) };
-    Ok(match machine {
-        3 => "i386",
-        40 => "arm",
-        62 => "x86_64",
-        183 => "aarch64",
-        243 => "riscv64",
-        21 => "ppc64",
-        22 => "s390x",
-        _ => "unknown",
-    }
-    .to_string())
 }
 
 #[cfg(test)]
@@ -213,15 +189,5 @@ mod tests {
         // From 1.6: $(libdir)/kea/hooks, preferred when both exist.
         fs::create_dir_all(tmp.path().join("usr/lib64/kea/hooks")).unwrap();
         assert_eq!(staged_hooks_dir(tmp.path(), lib), Some(tmp.path().join("usr/lib64/kea/hooks")));
-    }
-
-    #[test]
-    fn reads_the_machine_of_a_real_library() {
-        // The test binary itself is an ELF object of the host's machine.
-        let me = std::env::current_exe().unwrap();
-        assert_eq!(elf_machine(&me).unwrap(), std::env::consts::ARCH);
-        let tmp = tempfile::NamedTempFile::new().unwrap();
-        fs::write(tmp.path(), b"not an elf object at all").unwrap();
-        assert!(elf_machine(tmp.path()).unwrap_err().to_string().contains("not an ELF"));
     }
 }
