@@ -10,6 +10,7 @@ use keapack::plan::profile::{Profiles, RuntimeStyle};
 use keapack::source::BuildSystem;
 use keapack::build::deps;
 use keapack::demo;
+use keapack::support::output;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -165,7 +166,7 @@ struct GuidanceArgs {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     if let Err(e) = keapack::support::interrupt::install() {
-        eprintln!("keapack: warning: cannot watch for SIGINT/SIGTERM: {e}");
+        output::warning(&format!("cannot watch for SIGINT/SIGTERM: {e}"));
     }
     let result = match cli.command {
         Cmd::Build(a) => run_build(a),
@@ -176,10 +177,11 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("keapack: error: {e}");
+            let mut msg = e.to_string();
             for cause in e.chain().skip(1) {
-                eprintln!("  caused by: {cause}");
+                msg.push_str(&format!("\n  caused by: {cause}"));
             }
+            output::error(&msg);
             match keapack::support::interrupt::interrupted() {
                 Some(sig) => ExitCode::from(128 + sig as u8),
                 None => ExitCode::FAILURE,
@@ -230,7 +232,7 @@ fn run_lint(a: LintArgs) -> ExitCode {
     match keapack::lint::lint_all(&a.packages, opts, &mut std::io::stdout()) {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
-            eprintln!("keapack: error: {e:#}");
+            output::error(&format!("{e:#}"));
             ExitCode::from(2)
         }
     }

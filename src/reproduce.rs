@@ -14,6 +14,7 @@
 
 use crate::pipeline::{BuildOutcome, BuildRequest};
 use crate::publish::sha256_file;
+use crate::support::output;
 use anyhow::{Context, Result, bail};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
@@ -37,7 +38,7 @@ pub fn check(req: &BuildRequest, build: impl Fn(&BuildRequest) -> Result<BuildOu
     }
     let second_req = BuildRequest { work: root.join("second-work-directory"), out: root.join("out"), ..req.clone() };
     if !req.quiet {
-        eprintln!("keapack: checking reproducibility: building again in {}", second_req.work.display());
+        output::note(&format!("checking reproducibility: building again in {}", second_req.work.display()));
     }
     std::thread::sleep(std::time::Duration::from_millis(1100));
     let second = with_other_process_state(|| build(&second_req))?;
@@ -52,10 +53,10 @@ pub fn check(req: &BuildRequest, build: impl Fn(&BuildRequest) -> Result<BuildOu
         }
     }
     if !req.quiet {
-        eprintln!(
-            "keapack: reproducible: {} packages and the build record are byte-identical across two builds",
+        output::note(&format!(
+            "reproducible: {} packages and the build record are byte-identical across two builds",
             first.packages.len()
-        );
+        ));
     }
     Ok(first)
 }

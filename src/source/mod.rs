@@ -5,6 +5,7 @@ pub mod version;
 
 use crate::source::extract::{Limits, unpack_input};
 use crate::source::version::KeaVersion;
+use crate::support::output;
 use anyhow::{Context, Result, bail};
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -117,7 +118,7 @@ pub fn identify_kea(root: &Path, input: &Path, choice: Option<BuildSystem>) -> R
             if let (Ok(a), Ok(m)) = (&a, &m)
                 && a != m
             {
-                eprintln!("warning: {}: configure.ac says Kea {a} but meson.build says {m}; using the {} version", input.display(), system.name());
+                output::warning(&format!("{}: configure.ac says Kea {a} but meson.build says {m}; using the {} version", input.display(), system.name()));
             }
             (if system == BuildSystem::Meson { m } else { a }, system)
         }
@@ -171,17 +172,17 @@ fn check_versions(kea: &Path, premium: &Path, tree: &KeaVersion, allow: bool) ->
             premium.display()
         )),
         Some(_) => {}
-        None => eprintln!(
-            "warning: cannot tell the premium overlay's version from its name {}; make sure it matches Kea {tree}",
+        None => output::warning(&format!(
+            "cannot tell the premium overlay's version from its name {}; make sure it matches Kea {tree}",
             premium.display()
-        ),
+        )),
     }
     if problems.is_empty() {
         return Ok(());
     }
     if allow {
         for p in &problems {
-            eprintln!("warning: {p} (continuing: --allow-version-mismatch)");
+            output::warning(&format!("{p} (continuing: --allow-version-mismatch)"));
         }
         return Ok(());
     }

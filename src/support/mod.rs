@@ -4,5 +4,6 @@
 pub mod format;
 pub mod gzip;
 pub mod interrupt;
+pub mod output;
 pub mod runner;
 pub mod worklock;

@@ -47,10 +47,10 @@ impl Runner {
         self.clean = true;
     }
 
-    /// Print a progress note (suppressed with `quiet`).
+    /// Print a progress note through the output channel (suppressed with `quiet`).
     pub fn note(&self, msg: &str) {
         if !self.quiet {
-            eprintln!("keapack: {msg}");
+            crate::support::output::note(msg);
         }
     }
 
