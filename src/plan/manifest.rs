@@ -217,10 +217,6 @@ family = "deb"
 compression = "gzip"
 [profile.acme-linux-5.runtime.distribution]
 common = "acme-kea-libs"
-dhcp4 = "acme-kea"
-dhcp6 = "acme-kea"
-ctrl-agent = "acme-kea"
-ddns = "acme-kea"
 services = { dhcp4 = "acme-kea-dhcp4" }
 [profile.acme-linux-5.arch.amd64]
 elf-machine = "x86_64"

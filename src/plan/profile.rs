@@ -25,10 +25,6 @@ pub enum RuntimeStyle {
 pub struct RuntimePackages {
     /// The package holding `libkea-*` (what every hook links against).
     pub common: String,
-    pub dhcp4: String,
-    pub dhcp6: String,
-    pub ctrl_agent: String,
-    pub ddns: String,
     /// systemd unit per daemon (`dhcp4` → `kea-dhcp4-server`).
     pub services: BTreeMap<String, String>,
 }
