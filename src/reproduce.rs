@@ -129,7 +129,7 @@ fn diffoscope(a: &Path, b: &Path, report: &Path) -> Result<String> {
 }
 
 /// The first path (sorted, relative) whose kind or bytes differ between two trees, if any.
-pub fn first_difference(a: &Path, b: &Path) -> Result<Option<String>> {
+pub(crate) fn first_difference(a: &Path, b: &Path) -> Result<Option<String>> {
     let (la, lb) = (listing(a)?, listing(b)?);
     let names: BTreeSet<&String> = la.keys().chain(lb.keys()).collect();
     for n in names {

@@ -3,10 +3,10 @@
 //! the tool check, the package variables, the dispatch); autotools trees are built in
 //! [`autotools`], meson trees in [`meson`].
 
-pub mod autotools;
+pub(crate) mod autotools;
 pub mod deps;
-pub mod env;
-pub mod meson;
+pub(crate) mod env;
+pub(crate) mod meson;
 pub mod report;
 
 use crate::build::report::PremiumReport;
@@ -47,7 +47,7 @@ pub struct BuildOutput {
 }
 
 /// The tools a build system needs, each with the apt and dnf packages that provide it.
-pub fn required_tools(system: BuildSystem) -> &'static [(&'static str, &'static str, &'static str)] {
+pub(crate) fn required_tools(system: BuildSystem) -> &'static [(&'static str, &'static str, &'static str)] {
     match system {
         BuildSystem::Autotools => &[
             ("autoreconf", "autoconf", "autoconf"),
@@ -67,7 +67,7 @@ pub fn required_tools(system: BuildSystem) -> &'static [(&'static str, &'static 
 }
 
 /// Fail before anything runs when a needed tool is missing, naming the packages to install.
-pub fn check_tools(system: BuildSystem) -> Result<()> {
+pub(crate) fn check_tools(system: BuildSystem) -> Result<()> {
     let missing: Vec<_> = required_tools(system).iter().filter(|(tool, _, _)| !have(tool)).collect();
     if missing.is_empty() {
         return Ok(());
@@ -86,7 +86,7 @@ pub fn check_tools(system: BuildSystem) -> Result<()> {
 /// The variables ISC's own packaging sets for Kea's configure and meson setup: the package type
 /// and version. Kea names the build with them in its extended version, and its meson.build
 /// leaves out the install RPATH when the type is set.
-pub fn package_env(opts: &BuildOptions) -> Vec<(String, String)> {
+pub(crate) fn package_env(opts: &BuildOptions) -> Vec<(String, String)> {
     let kind = match opts.package_format {
         Format::Deb => "deb",
         Format::Rpm => "rpm",
@@ -106,7 +106,7 @@ pub fn build(tree: &PreparedTree, work: &Path, opts: &BuildOptions, runner: &mut
 }
 
 /// The shared objects built under a directory (libtool's `.libs/*.so`, meson's outputs), by file name.
-pub fn built_libraries(dir: &Path) -> Result<BTreeSet<String>> {
+pub(crate) fn built_libraries(dir: &Path) -> Result<BTreeSet<String>> {
     let mut found = BTreeSet::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {

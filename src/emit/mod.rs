@@ -1,8 +1,8 @@
 //! Emitters: one `PackageSpec` in, the bytes of one package format out. No Kea knowledge here.
 
-pub mod deb;
-pub mod rpm;
-pub mod tarball;
+pub(crate) mod deb;
+pub(crate) mod rpm;
+pub(crate) mod tarball;
 
 use crate::plan::spec::{Format, PackageSpec};
 use std::io::Write;

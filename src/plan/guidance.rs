@@ -11,7 +11,7 @@ use std::path::Path;
 static BUILTIN: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/templates");
 
 /// Where Kea's configuration files live on every supported distribution.
-pub const CONFIG_DIR: &str = "/etc/kea";
+pub(crate) const CONFIG_DIR: &str = "/etc/kea";
 
 /// The template set: the built-in one, optionally overridden file by file from a directory.
 pub struct Templates {
@@ -180,7 +180,7 @@ pub fn render(templates: &Templates, catalog: &Catalog, input: &GuidanceInput) -
 }
 
 /// The post-install script (deb `postinst`, rpm `%post`) that prints `guidance`.
-pub fn post_install(templates: &Templates, format: crate::plan::spec::Format, package: &str, hook_paths: &[String], guidance: &str) -> Result<String> {
+pub(crate) fn post_install(templates: &Templates, format: crate::plan::spec::Format, package: &str, hook_paths: &[String], guidance: &str) -> Result<String> {
     let hooks: Vec<_> = hook_paths.iter().map(|p| serde_json::json!({ "path": p })).collect();
     let format = match format {
         crate::plan::spec::Format::Deb => "deb",

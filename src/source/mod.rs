@@ -58,7 +58,7 @@ pub struct PreparedTree {
 /// Unpack (or copy) the Kea source and the premium overlay into `dest` and check they match.
 /// `choice` picks the build system of a tree that has both (Kea 2.7.7–2.7.9); `None` means the
 /// default (meson).
-pub fn prepare(kea: &Path, premium: &Path, dest: &Path, allow_mismatch: bool, limits: Limits, choice: Option<BuildSystem>) -> Result<PreparedTree> {
+pub(crate) fn prepare(kea: &Path, premium: &Path, dest: &Path, allow_mismatch: bool, limits: Limits, choice: Option<BuildSystem>) -> Result<PreparedTree> {
     if dest.exists() {
         fs::remove_dir_all(dest).with_context(|| format!("cannot clear the old source tree {}", dest.display()))?;
     }
@@ -90,7 +90,7 @@ pub fn prepare(kea: &Path, premium: &Path, dest: &Path, allow_mismatch: bool, li
 ///
 /// `configure.ac` alone → autotools; `meson.build` alone → meson; both (Kea 2.7.7–2.7.9 tarballs)
 /// → meson, unless `choice` says autotools. A `choice` the tree cannot build with is refused.
-pub fn identify_kea(root: &Path, input: &Path, choice: Option<BuildSystem>) -> Result<(KeaVersion, BuildSystem)> {
+pub(crate) fn identify_kea(root: &Path, input: &Path, choice: Option<BuildSystem>) -> Result<(KeaVersion, BuildSystem)> {
     let ac = fs::read_to_string(root.join("configure.ac")).ok();
     let meson = fs::read_to_string(root.join("meson.build")).ok();
     let from_ac = ac.as_deref().and_then(version::from_ac_init);

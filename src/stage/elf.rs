@@ -116,7 +116,7 @@ fn header_machine<'data, Elf: FileHeader<Endian = Endianness>, R: ReadRef<'data>
 }
 
 /// `e_machine` in the words `uname -m` uses; `unknown` for a machine no profile has.
-pub fn machine_name(e_machine: u16) -> &'static str {
+pub(crate) fn machine_name(e_machine: u16) -> &'static str {
     match elf::Machine(e_machine) {
         elf::EM_386 => "i386",
         elf::EM_ARM => "arm",

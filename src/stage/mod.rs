@@ -3,7 +3,7 @@
 //! (deterministically; with `--debug-symbols` after copying their debug symbols aside, see
 //! `debug`).
 
-pub mod debug;
+pub(crate) mod debug;
 pub mod elf;
 
 use debug::DebugFile;
@@ -29,19 +29,19 @@ pub struct StagedHook {
 }
 
 /// Kea's hooks directory inside the stage: `<libdir>/kea/hooks` (1.3–1.5: `<libdir>/hooks`).
-pub fn staged_hooks_dir(stage: &Path, libdir: &str) -> Option<PathBuf> {
+pub(crate) fn staged_hooks_dir(stage: &Path, libdir: &str) -> Option<PathBuf> {
     let base = stage.join(libdir.trim_start_matches('/'));
     [base.join("kea/hooks"), base.join("hooks")].into_iter().find(|d| d.is_dir())
 }
 
 /// The strip command: debug sections, symbols not needed for relocation, the compiler's
 /// `.comment` and the `.note` section go; the `.note.gnu.build-id` note stays.
-pub const STRIP_ARGS: &[&str] = &["--strip-unneeded", "--remove-section=.comment", "--remove-section=.note"];
+pub(crate) const STRIP_ARGS: &[&str] = &["--strip-unneeded", "--remove-section=.comment", "--remove-section=.note"];
 
 /// Inventory the staged hooks, dropping `.la` files and stripping each library in place; with
 /// `debug_dir`, the hooks' debug symbols are first kept in `.debug` files under it (cleared
 /// first), each library linked to its file.
-pub fn inventory(
+pub(crate) fn inventory(
     stage: &Path,
     libdir: &str,
     premium: &BTreeSet<String>,

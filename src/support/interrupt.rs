@@ -55,7 +55,7 @@ impl std::fmt::Display for Interrupted {
 impl std::error::Error for Interrupted {}
 
 /// Registers a child's process group for the signal watcher while it runs.
-pub struct ChildGuard(i32);
+pub(crate) struct ChildGuard(i32);
 
 impl ChildGuard {
     pub fn new(pgid: u32) -> ChildGuard {

@@ -2,8 +2,8 @@
 //! the work-directory lock and the one output channel for notes, warnings and errors.
 
 pub mod format;
-pub mod gzip;
+pub(crate) mod gzip;
 pub mod interrupt;
 pub mod output;
 pub mod runner;
-pub mod worklock;
+pub(crate) mod worklock;

@@ -144,7 +144,7 @@ impl Runner {
 
 /// A command that exited non-zero: its step, its log and the log's last lines.
 #[derive(Debug)]
-pub struct StepFailed {
+pub(crate) struct StepFailed {
     pub title: String,
     pub log: PathBuf,
     pub tail: Vec<String>,
@@ -164,13 +164,13 @@ impl std::fmt::Display for StepFailed {
 impl std::error::Error for StepFailed {}
 
 /// `1m 05s`, `12.3s`.
-pub fn human(d: Duration) -> String {
+pub(crate) fn human(d: Duration) -> String {
     let s = d.as_secs_f64();
     if s >= 60.0 { format!("{}m {:02}s", (s / 60.0) as u64, (s % 60.0) as u64) } else { format!("{s:.1}s") }
 }
 
 /// The command line as a user would type it.
-pub fn describe(cmd: &Command) -> String {
+pub(crate) fn describe(cmd: &Command) -> String {
     std::iter::once(cmd.get_program()).chain(cmd.get_args()).map(|a| a.to_string_lossy().into_owned()).collect::<Vec<_>>().join(" ")
 }
 
