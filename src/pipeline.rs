@@ -2,8 +2,8 @@
 //!
 //! Reproducibility is decided here once: the work directory is used by its physical path, the
 //! umask is 022, one epoch (`SOURCE_DATE_EPOCH`, else the inputs' newest entry time) stamps
-//! every output, build commands see only the normalised environment of `buildenv`, and the
-//! build record (`record`) is written next to the packages and listed in `SHA256SUMS`.
+//! every output, build commands see only the normalised environment of `build::env`, and the
+//! build record (`publish::record`) is written next to the packages and listed in `SHA256SUMS`.
 
 use crate::build::{self, BuildOptions};
 use crate::build::env::BuildEnv;

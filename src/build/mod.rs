@@ -1,7 +1,7 @@
 //! Runs Kea's own build system with the overlay in place, proves the overlay was detected, and
 //! installs into `<work>/stage` with `DESTDIR`. This is what both build systems share (options,
 //! the tool check, the package variables, the dispatch); autotools trees are built in
-//! [`autotools`], meson trees in [`meson`].
+//! `autotools`, meson trees in `meson`.
 
 pub(crate) mod autotools;
 pub mod deps;
