@@ -10,7 +10,7 @@ use std::fs;
 use std::io::{BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 
-pub(crate) const SUMS: &str = "SHA256SUMS";
+pub const SUMS: &str = "SHA256SUMS";
 
 /// Create `out` if needed and write `name` in it atomically from `write`.
 pub fn publish(out: &Path, name: &str, write: impl FnOnce(&mut dyn Write) -> Result<()>) -> Result<PathBuf> {
@@ -55,7 +55,7 @@ pub fn hex(bytes: &[u8]) -> String {
 }
 
 /// Add `files` (in `out`) to `out/SHA256SUMS`, keeping earlier entries whose files still exist.
-pub(crate) fn update_sums(out: &Path, files: &[PathBuf]) -> Result<PathBuf> {
+pub fn update_sums(out: &Path, files: &[PathBuf]) -> Result<PathBuf> {
     let mut sums: BTreeMap<String, String> = BTreeMap::new();
     if let Ok(old) = fs::read_to_string(out.join(SUMS)) {
         for line in old.lines() {

@@ -64,7 +64,7 @@ fn mtime_secs(meta: &fs::Metadata) -> u64 {
 
 /// The compression an archive's first bytes announce.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Packing {
+pub enum Packing {
     Gzip,
     Xz,
     Zstd,
@@ -250,7 +250,7 @@ fn remove_existing(path: &Path) -> Result<()> {
 }
 
 /// Drop setuid/setgid/sticky and group/world write; the owner can always read and write.
-pub(crate) fn clean_mode(mode: u32, dir: bool) -> u32 {
+pub fn clean_mode(mode: u32, dir: bool) -> u32 {
     (mode & 0o755) | if dir { 0o700 } else { 0o600 }
 }
 
@@ -260,7 +260,7 @@ fn set_mode(path: &Path, mode: u32) -> Result<()> {
 }
 
 /// The path with `.` removed and `..` applied, or `None` when it is absolute or climbs out.
-pub(crate) fn safe_relative(path: &Path) -> Option<PathBuf> {
+pub fn safe_relative(path: &Path) -> Option<PathBuf> {
     let mut out = PathBuf::new();
     for c in path.components() {
         match c {
