@@ -10,13 +10,13 @@
 //! `cargo bench` does) it prints this usage and exits.
 
 use anyhow::{Context, Result, bail};
-use keapack::catalog::Catalog;
-use keapack::guidance::Templates;
-use keapack::manifest::PackageSection;
+use keapack::plan::catalog::Catalog;
+use keapack::plan::guidance::Templates;
+use keapack::plan::manifest::PackageSection;
 use keapack::plan::{PlanInput, plan_all};
-use keapack::profile::Profiles;
+use keapack::plan::profile::Profiles;
 use keapack::stage::StagedHook;
-use keapack::version::KeaVersion;
+use keapack::source::version::KeaVersion;
 use std::collections::BTreeMap;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -74,7 +74,7 @@ fn staged_hooks(dir: &Path) -> Result<Vec<StagedHook>> {
         .into_iter()
         .map(|path| {
             let library = path.file_name().unwrap().to_string_lossy().into_owned();
-            let machine = keapack::stage::elf_machine(&path)?;
+            let machine = keapack::stage::elf::machine(&path)?;
             Ok(StagedHook { library, path, premium: true, machine })
         })
         .collect()

@@ -10,20 +10,20 @@ use std::path::{Path, PathBuf};
 static EXAMPLES: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/examples");
 
 /// The autotools example's Kea and overlay directory names.
-pub const KEA_DIR: &str = "kea-2.2.0";
-pub const PREMIUM_DIR: &str = "kea-premium-2.2.0";
+pub(crate) const KEA_DIR: &str = "kea-2.2.0";
+pub(crate) const PREMIUM_DIR: &str = "kea-premium-2.2.0";
 /// The Kea version of both examples.
-pub const EXAMPLE_VERSION: &str = "2.2.0";
+pub(crate) const EXAMPLE_VERSION: &str = "2.2.0";
 /// The meson example's Kea and overlay directory names.
-pub const MESON_KEA_DIR: &str = "kea-meson-2.2.0";
-pub const MESON_PREMIUM_DIR: &str = "kea-premium-meson-2.2.0";
+pub(crate) const MESON_KEA_DIR: &str = "kea-meson-2.2.0";
+pub(crate) const MESON_PREMIUM_DIR: &str = "kea-premium-meson-2.2.0";
 
 /// The demo's fixed timestamp when SOURCE_DATE_EPOCH is unset (2026-01-01T00:00:00Z), so two
 /// demo runs give identical packages.
 pub const DEMO_EPOCH: u64 = 1_767_225_600;
 
 /// The example's Kea and overlay directory names for a build system.
-pub fn example_dirs(system: BuildSystem) -> (&'static str, &'static str) {
+pub(crate) fn example_dirs(system: BuildSystem) -> (&'static str, &'static str) {
     match system {
         BuildSystem::Autotools => (KEA_DIR, PREMIUM_DIR),
         BuildSystem::Meson => (MESON_KEA_DIR, MESON_PREMIUM_DIR),
@@ -31,7 +31,7 @@ pub fn example_dirs(system: BuildSystem) -> (&'static str, &'static str) {
 }
 
 /// Write the bundled examples into `dir`; returns the Kea and overlay directories of `system`'s.
-pub fn write_example(dir: &Path, system: BuildSystem) -> Result<(PathBuf, PathBuf)> {
+pub(crate) fn write_example(dir: &Path, system: BuildSystem) -> Result<(PathBuf, PathBuf)> {
     if dir.exists() {
         std::fs::remove_dir_all(dir).with_context(|| format!("cannot clear {}", dir.display()))?;
     }

@@ -7,7 +7,7 @@
 //! unsigned packages by design (`--signed` drops the filter). A checker that is missing or
 //! cannot read the file is a failure to lint, never a pass.
 
-use crate::runner::{describe, have, human};
+use crate::support::runner::{describe, have, human};
 use anyhow::{Context, Result, bail};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
@@ -15,7 +15,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 /// The rpmlint configuration keapack lints its packages with.
-pub const RPMLINT_CONFIG: &str = include_str!("../packaging/rpmlint.toml");
+pub(crate) const RPMLINT_CONFIG: &str = include_str!("../packaging/rpmlint.toml");
 
 /// How to lint.
 #[derive(Debug, Clone, Copy, Default)]
@@ -104,7 +104,7 @@ impl Report {
 }
 
 /// Lint one package file.
-pub fn lint_file(path: &Path, opts: LintOptions) -> Result<Report> {
+pub(crate) fn lint_file(path: &Path, opts: LintOptions) -> Result<Report> {
     let checker = Checker::for_file(path)?;
     let program = checker.program();
     if !have(program) {
@@ -150,7 +150,7 @@ pub fn lint_file(path: &Path, opts: LintOptions) -> Result<Report> {
 }
 
 /// A finding from one output line: lintian `E: pkg: tag context`, rpmlint `pkg.arch: E: tag …`.
-pub fn parse_line(checker: Checker, line: &str) -> Option<Finding> {
+pub(crate) fn parse_line(checker: Checker, line: &str) -> Option<Finding> {
     let finding = |level: char, rest: &str| {
         let tag = rest.split_whitespace().next()?.to_string();
         Some(Finding { level, tag, line: line.to_string() })

@@ -2,13 +2,15 @@
 
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use keapack::catalog::{Catalog, HookInfo};
-use keapack::guidance::{self, GuidanceInput, Templates};
-use keapack::manifest::Manifest;
+use keapack::plan::catalog::{Catalog, HookInfo};
+use keapack::plan::guidance::{self, GuidanceInput, Templates};
+use keapack::plan::manifest::Manifest;
 use keapack::pipeline::{self, BuildRequest};
-use keapack::profile::{Profiles, RuntimeStyle};
+use keapack::plan::profile::{Profiles, RuntimeStyle};
 use keapack::source::BuildSystem;
-use keapack::{demo, deps};
+use keapack::build::deps;
+use keapack::demo;
+use keapack::support::{output, text};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -50,7 +52,7 @@ struct Common {
     revision: Option<String>,
     /// One package for all hooks (bundle) or one per hook (per-hook, named like ISC's).
     #[arg(long)]
-    split: Option<keapack::manifest::Split>,
+    split: Option<keapack::plan::manifest::Split>,
     /// With --split per-hook: also write a meta package depending on every hook package.
     #[arg(long)]
     meta: bool,
@@ -126,10 +128,10 @@ struct BuildArgs {
     #[arg(long, value_enum)]
     build_system: Option<BuildSystemArg>,
     /// Refuse an input archive that unpacks to more than this many bytes.
-    #[arg(long, default_value_t = keapack::extract::Limits::default().max_bytes)]
+    #[arg(long, default_value_t = keapack::source::extract::Limits::default().max_bytes)]
     max_unpacked_size: u64,
     /// Refuse an input archive with more than this many entries.
-    #[arg(long, default_value_t = keapack::extract::Limits::default().max_entries)]
+    #[arg(long, default_value_t = keapack::source::extract::Limits::default().max_entries)]
     max_entries: u64,
     #[command(flatten)]
     common: Common,
@@ -167,8 +169,8 @@ struct GuidanceArgs {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    if let Err(e) = keapack::interrupt::install() {
-        eprintln!("keapack: warning: cannot watch for SIGINT/SIGTERM: {e}");
+    if let Err(e) = keapack::support::interrupt::install() {
+        output::warning(&format!("cannot watch for SIGINT/SIGTERM: {e}"));
     }
     let result = match cli.command {
         Cmd::Build(a) => run_build(a),
@@ -180,11 +182,12 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             // Errors quote input text; each site escapes it, and this is the last line of defence.
-            eprintln!("keapack: error: {}", keapack::text::message(&e.to_string()));
+            let mut msg = text::message(&e.to_string());
             for cause in e.chain().skip(1) {
-                eprintln!("  caused by: {}", keapack::text::message(&cause.to_string()));
+                msg.push_str(&format!("\n  caused by: {}", text::message(&cause.to_string())));
             }
-            match keapack::interrupt::interrupted() {
+            output::error(&msg);
+            match keapack::support::interrupt::interrupted() {
                 Some(sig) => ExitCode::from(128 + sig as u8),
                 None => ExitCode::FAILURE,
             }
@@ -211,8 +214,8 @@ fn request(common: &Common, work_name: &str) -> BuildRequest {
 fn install_deps(common: &Common, work: &std::path::Path, set: deps::DepSet) -> Result<()> {
     if common.install_deps {
         // Its logs go into the work directory, so the directory must be keapack's first.
-        keapack::worklock::claim(work)?;
-        let mut runner = keapack::runner::Runner::new(&work.join("logs"), Vec::new(), common.quiet)?;
+        keapack::support::worklock::claim(work)?;
+        let mut runner = keapack::support::runner::Runner::new(&work.join("logs"), Vec::new(), common.quiet)?;
         deps::install(set, &mut runner)?;
     }
     Ok(())
@@ -236,7 +239,7 @@ fn run_lint(a: LintArgs) -> ExitCode {
     match keapack::lint::lint_all(&a.packages, opts, &mut std::io::stdout()) {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
-            eprintln!("keapack: error: {}", keapack::text::message(&format!("{e:#}")));
+            output::error(&text::message(&format!("{e:#}")));
             ExitCode::from(2)
         }
     }
@@ -256,7 +259,7 @@ fn resolve_and_run(common: &Common, req: &BuildRequest, deps: deps::DepSet) -> R
 }
 
 fn run_build(a: BuildArgs) -> Result<()> {
-    let name = a.kea.file_name().and_then(|n| n.to_str()).map(keapack::version::strip_archive_ext).unwrap_or("kea").to_string();
+    let name = a.kea.file_name().and_then(|n| n.to_str()).map(keapack::source::version::strip_archive_ext).unwrap_or("kea").to_string();
     let mut req = request(&a.common, &name);
     req.kea = a.kea;
     req.premium = a.premium;
@@ -267,7 +270,7 @@ fn run_build(a: BuildArgs) -> Result<()> {
     req.extra_configure = a.configure;
     req.build_system = a.build_system.map(BuildSystem::from);
     req.allow_version_mismatch = a.allow_version_mismatch;
-    req.limits = keapack::extract::Limits { max_bytes: a.max_unpacked_size, max_entries: a.max_entries };
+    req.limits = keapack::source::extract::Limits { max_bytes: a.max_unpacked_size, max_entries: a.max_entries };
     resolve_and_run(&a.common, &req, deps::DepSet::Kea)
 }
 
@@ -275,7 +278,7 @@ fn run_demo(a: DemoArgs) -> Result<()> {
     let mut req = request(&a.common, "demo");
     req.example = true;
     req.build_system = Some(BuildSystem::from(a.build_system));
-    req.manifest = Manifest::parse(keapack::manifest::EXAMPLE, "packaging/example-manifest.toml")?;
+    req.manifest = Manifest::parse(keapack::plan::manifest::EXAMPLE, "packaging/example-manifest.toml")?;
     req.epoch = Some(pipeline::env_epoch()?.unwrap_or(demo::DEMO_EPOCH));
     resolve_and_run(&a.common, &req, deps::DepSet::Example)
 }
@@ -284,14 +287,14 @@ fn run_guidance(a: GuidanceArgs) -> Result<()> {
     let catalog = Catalog::builtin();
     let target = Profiles::builtin().target(&a.target)?;
     let hooks: Vec<HookInfo> = if a.hooks.is_empty() {
-        catalog.hook.iter().filter(|h| h.kind == keapack::catalog::HookKind::Premium).cloned().collect()
+        catalog.hook.iter().filter(|h| h.kind == keapack::plan::catalog::HookKind::Premium).cloned().collect()
     } else {
         a.hooks
             .iter()
             .map(|n| catalog.by_name(n).cloned().with_context(|| format!("the hooks catalog has no hook '{n}'")))
             .collect::<Result<_>>()?
     };
-    let kea = keapack::version::KeaVersion::parse(&a.kea_version)?;
+    let kea = keapack::source::version::KeaVersion::parse(&a.kea_version)?;
     let version = format!("{}-1", kea.debian());
     let input = GuidanceInput {
         package: &a.package,

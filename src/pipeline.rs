@@ -2,19 +2,19 @@
 //!
 //! Reproducibility is decided here once: the work directory is used by its physical path, the
 //! umask is 022, one epoch (`SOURCE_DATE_EPOCH`, else the inputs' newest entry time) stamps
-//! every output, build commands see only the normalised environment of `buildenv`, and the
-//! build record (`record`) is written next to the packages and listed in `SHA256SUMS`.
+//! every output, build commands see only the normalised environment of `build::env`, and the
+//! build record (`publish::record`) is written next to the packages and listed in `SHA256SUMS`.
 
 use crate::build::{self, BuildOptions};
-use crate::buildenv::BuildEnv;
-use crate::record::{self, BuildRecord, EpochSource};
-use crate::catalog::Catalog;
-use crate::guidance::Templates;
-use crate::manifest::Manifest;
+use crate::build::env::BuildEnv;
+use crate::publish::record::{self, BuildRecord, EpochSource};
+use crate::plan::catalog::Catalog;
+use crate::plan::guidance::Templates;
+use crate::plan::manifest::Manifest;
 use crate::plan::{self, PlanInput};
-use crate::profile::{self, Target};
+use crate::plan::profile::{self, Target};
 use crate::publish::OutputSet;
-use crate::runner::Runner;
+use crate::support::runner::Runner;
 use crate::runplan::RunPlan;
 use crate::source;
 use anyhow::{Context, Result, bail};
@@ -44,11 +44,11 @@ pub struct BuildRequest {
     pub debug_symbols: bool,
     pub quiet: bool,
     /// Override the manifest's package split.
-    pub split: Option<crate::manifest::Split>,
+    pub split: Option<crate::plan::manifest::Split>,
     /// Also write the meta package of a per-hook split.
     pub meta: bool,
     /// Size and count limits for unpacking the inputs.
-    pub limits: crate::extract::Limits,
+    pub limits: crate::source::extract::Limits,
     /// The inputs are the bundled example of `build_system` (`keapack demo`), written into
     /// `<work>/example` when the run prepares its source; `kea` and `premium` are unused.
     pub example: bool,
@@ -106,11 +106,11 @@ pub fn build(req: &BuildRequest) -> Result<BuildOutcome> {
 /// Run a resolved plan: take the work directory, prepare the source tree, build and stage the
 /// hooks, package each target into the output set, and publish the set.
 pub fn run(plan: &RunPlan) -> Result<BuildOutcome> {
-    let _lock = crate::worklock::lock(&plan.request.work)?;
+    let _lock = crate::support::worklock::lock(&plan.request.work)?;
     let work = enter_work_dir(&plan.request.work)?;
     let mut runner = Runner::new(&work.join("logs"), Vec::new(), plan.request.quiet)?;
     for w in &plan.warnings {
-        eprintln!("warning: {w}");
+        crate::support::output::warning(w);
     }
     let prepared = prepare(plan, &work, &mut runner)?;
     let staged = build_and_stage(plan, &prepared, &work, &mut runner)?;
@@ -122,12 +122,12 @@ pub fn run(plan: &RunPlan) -> Result<BuildOutcome> {
             package_target(plan, &prepared, &staged, target, &mut set, &mut outputs, &mut runner)?;
         }
         let record_name = write_record(plan, &prepared, &staged, outputs, &mut set)?;
-        crate::interrupt::checkpoint("publish")?;
+        crate::support::interrupt::checkpoint("publish")?;
         let published = set.commit()?;
         Ok::<_, anyhow::Error>((published, record_name))
     })();
     let (published, record_name) = written.map_err(|e| {
-        let interrupted = e.downcast_ref::<crate::interrupt::Interrupted>().is_some();
+        let interrupted = e.downcast_ref::<crate::support::interrupt::Interrupted>().is_some();
         if interrupted { e } else { e.context(format!("nothing was published into {}: its earlier files and SHA256SUMS are as they were", out.display())) }
     })?;
     let record = out.join(&record_name);
@@ -139,7 +139,7 @@ pub fn run(plan: &RunPlan) -> Result<BuildOutcome> {
 /// through getcwd(), so what the prefix map must name.
 fn enter_work_dir(work: &Path) -> Result<PathBuf> {
     // SAFETY: umask only changes this process's file-creation mask.
-    unsafe { libc::umask(crate::buildenv::UMASK as libc::mode_t) };
+    unsafe { libc::umask(crate::build::env::UMASK as libc::mode_t) };
     std::fs::create_dir_all(work).with_context(|| format!("cannot create the work directory {}", work.display()))?;
     std::fs::canonicalize(work).with_context(|| format!("cannot resolve the work directory {}", work.display()))
 }
@@ -171,7 +171,7 @@ fn prepare(plan: &RunPlan, work: &Path, runner: &mut Runner) -> Result<Prepared>
 /// What the build left for packaging.
 struct Staged {
     hooks: Vec<crate::stage::StagedHook>,
-    debug_files: Vec<crate::debug::DebugFile>,
+    debug_files: Vec<crate::stage::debug::DebugFile>,
     built: build::BuildOutput,
     opts: BuildOptions,
     env: BuildEnv,
@@ -230,9 +230,9 @@ fn package_target(
     outputs: &mut Vec<record::Output>,
     runner: &mut Runner,
 ) -> Result<()> {
-    let needs = crate::shlibdeps::discover(&staged.hooks, target, profile::host_family())?;
+    let needs = crate::plan::shlibdeps::discover(&staged.hooks, target, profile::host_family())?;
     for w in &needs.warnings {
-        eprintln!("warning: {w}");
+        crate::support::output::warning(w);
     }
     let catalog = Catalog::builtin();
     let specs = plan::plan_all(&PlanInput {
@@ -249,10 +249,10 @@ fn package_target(
         // A package that holds hooks gets its debug-symbols package; a meta package has none.
         let packaged: Vec<_> =
             staged.debug_files.iter().filter(|d| spec.files.iter().any(|f| f.path.ends_with(&format!("/{}", d.library)))).cloned().collect();
-        let debug = (plan.request.debug_symbols && !packaged.is_empty()).then(|| crate::debug::plan_package(&spec, &packaged));
+        let debug = (plan.request.debug_symbols && !packaged.is_empty()).then(|| crate::plan::debug::plan_package(&spec, &packaged));
         for (kind, spec) in std::iter::once(("package", spec)).chain(debug.map(|d| ("debug-symbols", d))) {
             let name = spec.file_name();
-            crate::interrupt::checkpoint(&format!("output-{}", outputs.len() + 1))?;
+            crate::support::interrupt::checkpoint(&format!("output-{}", outputs.len() + 1))?;
             let path = runner.in_process(&format!("write {name}"), || set.write(&name, |w| crate::emit::write_package(&spec, w)))?;
             outputs.push(record::output(&path, &target.id(), kind)?);
         }
@@ -273,12 +273,12 @@ fn write_record(plan: &RunPlan, prepared: &Prepared, staged: &Staged, outputs: V
         epoch: staged.epoch,
         epoch_source: staged.epoch_source,
         build: record::Build {
-            build_dir: format!("{} is the Kea source tree's root inside the work directory", crate::buildenv::BUILD_DIR),
+            build_dir: format!("{} is the Kea source tree's root inside the work directory", crate::build::env::BUILD_DIR),
             configure: staged.built.configure_args.iter().map(|a| env.unpath(a)).collect(),
             configure_options: opts.user_args.iter().map(|a| env.unpath(a)).collect(),
             libdir: opts.libdir.clone(),
             inherited_environment: env.inherited_names(),
-            umask: format!("{:04o}", crate::buildenv::UMASK),
+            umask: format!("{:04o}", crate::build::env::UMASK),
             strip: crate::stage::STRIP_ARGS.iter().map(|s| s.to_string()).collect(),
             debug_symbols: req.debug_symbols,
             environment: recorded_env.clone(),
@@ -294,7 +294,7 @@ fn write_record(plan: &RunPlan, prepared: &Prepared, staged: &Staged, outputs: V
     };
     let name = record::file_name(&plan.package.name, &tree.version.to_string(), &plan.package.revision);
     let json = record.to_json();
-    crate::interrupt::checkpoint(&format!("output-{}", record.outputs.len() + 1))?;
+    crate::support::interrupt::checkpoint(&format!("output-{}", record.outputs.len() + 1))?;
     set.write(&name, |w| Ok(w.write_all(json.as_bytes())?))?;
     Ok(name)
 }

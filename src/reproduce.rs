@@ -15,6 +15,7 @@
 use crate::pipeline::BuildOutcome;
 use crate::runplan::RunPlan;
 use crate::publish::sha256_file;
+use crate::support::output;
 use anyhow::{Context, Result, bail};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
@@ -42,7 +43,7 @@ pub fn check(plan: &RunPlan, build: impl Fn(&RunPlan) -> Result<BuildOutcome>) -
     second.request.out = root.join("out");
     let second_req = &second.request;
     if !req.quiet {
-        eprintln!("keapack: checking reproducibility: building again in {}", second_req.work.display());
+        output::note(&format!("checking reproducibility: building again in {}", second_req.work.display()));
     }
     std::thread::sleep(std::time::Duration::from_millis(1100));
     let second = with_other_process_state(|| build(&second))?;
@@ -57,10 +58,10 @@ pub fn check(plan: &RunPlan, build: impl Fn(&RunPlan) -> Result<BuildOutcome>) -
         }
     }
     if !req.quiet {
-        eprintln!(
-            "keapack: reproducible: {} packages and the build record are byte-identical across two builds",
+        output::note(&format!(
+            "reproducible: {} packages and the build record are byte-identical across two builds",
             first.packages.len()
-        );
+        ));
     }
     Ok(first)
 }
@@ -104,7 +105,7 @@ fn explain(a: &Path, b: &Path, sa: &str, sb: &str, work_a: &Path, work_b: &Path,
         Ok(None) => text.push_str("\nThe staged files are identical: the difference comes from packaging, not from the build."),
         Err(e) => text.push_str(&format!("\nCould not compare the staged trees: {e:#}")),
     }
-    if crate::runner::have("diffoscope") && b.is_file() {
+    if crate::support::runner::have("diffoscope") && b.is_file() {
         let report = root.join(format!("diffoscope-{name}.txt"));
         match diffoscope(a, b, &report) {
             Ok(summary) => text.push_str(&format!("\ndiffoscope report: {}\n{summary}", report.display())),
@@ -133,7 +134,7 @@ fn diffoscope(a: &Path, b: &Path, report: &Path) -> Result<String> {
 }
 
 /// The first path (sorted, relative) whose kind or bytes differ between two trees, if any.
-pub fn first_difference(a: &Path, b: &Path) -> Result<Option<String>> {
+pub(crate) fn first_difference(a: &Path, b: &Path) -> Result<Option<String>> {
     let (la, lb) = (listing(a)?, listing(b)?);
     let names: BTreeSet<&String> = la.keys().chain(lb.keys()).collect();
     for n in names {
@@ -192,7 +193,7 @@ mod tests {
 
     #[test]
     fn diffoscope_report_is_written_and_quoted() {
-        if !crate::runner::have("diffoscope") {
+        if !crate::support::runner::have("diffoscope") {
             panic!("this test needs `diffoscope`: apt-get install diffoscope");
         }
         let tmp = tempfile::tempdir().unwrap();

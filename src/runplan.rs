@@ -11,16 +11,16 @@
 //! would write the same file are refused now rather than overwriting each other later.
 //! `--dry-run` prints the result (`RunPlan::describe`).
 
-use crate::catalog::{Catalog, HookKind};
-use crate::guidance::Templates;
-use crate::manifest::{PackageSection, Split};
+use crate::plan::catalog::{Catalog, HookKind};
+use crate::plan::guidance::Templates;
+use crate::plan::manifest::{PackageSection, Split};
 use crate::pipeline::BuildRequest;
 use crate::plan::{self, PlanInput};
-use crate::profile::{self, Profiles, Target};
+use crate::plan::profile::{self, Profiles, Target};
 use crate::source::BuildSystem;
-use crate::spec::Format;
+use crate::plan::spec::Format;
 use crate::stage::StagedHook;
-use crate::version::KeaVersion;
+use crate::source::version::KeaVersion;
 use anyhow::{Context, Result, bail};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -70,7 +70,7 @@ pub fn resolve(req: &BuildRequest) -> Result<RunPlan> {
         check_input(&req.premium, "--premium", "the premium overlay (kea-premium-X.Y.Z.tar.gz or a directory holding premium/)")?;
     }
     check_out_dir(&req.out)?;
-    crate::worklock::check(&req.work)?;
+    crate::support::worklock::check(&req.work)?;
     let jobs = resolve_jobs(req.jobs, req.manifest.build.jobs)?;
     let package = resolve_package(req)?;
 
@@ -160,14 +160,14 @@ pub fn resolve_jobs(cli: Option<usize>, manifest: Option<usize>) -> Result<usize
 fn resolve_package(req: &BuildRequest) -> Result<PackageSection> {
     let mut package = req.manifest.package.clone();
     if let Some(r) = &req.revision {
-        crate::manifest::check_revision(r).map_err(|why| anyhow::anyhow!("--revision '{r}' {why}"))?;
+        crate::plan::manifest::check_revision(r).map_err(|why| anyhow::anyhow!("--revision '{r}' {why}"))?;
         package.revision = r.clone();
     }
     if let Some(split) = req.split {
         package.split = split;
     }
     package.meta |= req.meta;
-    crate::manifest::check_package(&package).map_err(|why| anyhow::anyhow!("the manifest's package section: {why}"))?;
+    crate::plan::manifest::check_package(&package).map_err(|why| anyhow::anyhow!("the manifest's package section: {why}"))?;
     Ok(package)
 }
 
@@ -217,8 +217,8 @@ fn peek_version(kea: &Path, choice: Option<BuildSystem>) -> Option<KeaVersion> {
         }
         for r in roots {
             let read = |file: &str| std::fs::read_to_string(r.join(file)).ok();
-            let from_ac = read("configure.ac").as_deref().and_then(crate::version::from_ac_init).and_then(Result::ok);
-            let from_meson = read("meson.build").as_deref().and_then(crate::version::from_meson_project).and_then(Result::ok);
+            let from_ac = read("configure.ac").as_deref().and_then(crate::source::version::from_ac_init).and_then(Result::ok);
+            let from_meson = read("meson.build").as_deref().and_then(crate::source::version::from_meson_project).and_then(Result::ok);
             let found = match choice {
                 Some(BuildSystem::Autotools) => from_ac,
                 _ => from_meson.or(from_ac),
@@ -265,7 +265,7 @@ fn rehearse(package: &PackageSection, targets: &[Target], templates: &Templates,
                     Format::Deb => format!("{}-dbgsym", spec.name),
                     Format::Rpm => format!("{}-debuginfo", spec.name),
                 };
-                files.push(("debug-symbols", crate::spec::PackageSpec { name: debug_name, ..spec.clone() }.file_name()));
+                files.push(("debug-symbols", crate::plan::spec::PackageSpec { name: debug_name, ..spec.clone() }.file_name()));
             }
             for (kind, file_name) in files {
                 if let Some(other) = by_name.insert(file_name.clone(), target.id())
@@ -281,7 +281,7 @@ fn rehearse(package: &PackageSection, targets: &[Target], templates: &Templates,
         }
     }
     let version_text = kea.map_or_else(|| "<version>".to_string(), |v| v.to_string());
-    outputs.push(PlannedOutput { target: String::new(), kind: "build record", file_name: crate::record::file_name(&package.name, &version_text, &package.revision) });
+    outputs.push(PlannedOutput { target: String::new(), kind: "build record", file_name: crate::publish::record::file_name(&package.name, &version_text, &package.revision) });
     outputs.push(PlannedOutput { target: String::new(), kind: "checksums", file_name: crate::publish::SUMS.to_string() });
     Ok(outputs)
 }
@@ -363,7 +363,7 @@ mod tests {
     fn colliding_file_names_are_refused() {
         let p = Profiles::builtin();
         let targets = resolve_targets(&p, &["debian-12-amd64".into(), "debian-13-amd64".into()], &[]).unwrap();
-        let pkg = crate::manifest::Manifest::parse(crate::manifest::EXAMPLE, "example").unwrap().package;
+        let pkg = crate::plan::manifest::Manifest::parse(crate::plan::manifest::EXAMPLE, "example").unwrap().package;
         let e = rehearse(&pkg, &targets, &Templates::builtin(), None, false).unwrap_err().to_string();
         assert!(e.contains("debian-12-amd64 and debian-13-amd64 would both write kea-premium-hooks_0.0.0-1_amd64.deb"), "{e}");
         let ok = resolve_targets(&p, &["debian-12-amd64".into(), "rhel-9-x86_64".into()], &[]).unwrap();

@@ -1,10 +1,10 @@
 //! Emitters: one `PackageSpec` in, the bytes of one package format out. No Kea knowledge here.
 
-pub mod deb;
-pub mod rpm;
-pub mod tarball;
+pub(crate) mod deb;
+pub(crate) mod rpm;
+pub(crate) mod tarball;
 
-use crate::spec::{Format, PackageSpec};
+use crate::plan::spec::{Format, PackageSpec};
 use std::io::Write;
 
 /// Write `spec` in its format to `out`.

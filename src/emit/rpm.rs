@@ -8,7 +8,7 @@
 //! [`pin_build_time`] rewrites that tag to `spec.mtime` and recomputes the header digests: the
 //! build time is *set*, never clamped. The crate holds the compressed payload in memory.
 
-use crate::spec::{Compression, FileRole, Op, PackageSpec, Source};
+use crate::plan::spec::{Compression, FileRole, Op, PackageSpec, Source};
 use anyhow::{Context, Result};
 use rpm::{CompressionWithLevel, Dependency, FileOptions, PackageBuilder, Scriptlet, Timestamp};
 use std::io::Write;
@@ -141,8 +141,8 @@ fn changelog_text(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::emit::tarball::fixture::{MTIME, assert_reproducible, realistic_spec, run, run_status, sample_spec, write_file};
-    use crate::spec::Format;
+    use crate::testutil::{MTIME, assert_reproducible, realistic_spec, run, run_status, sample_spec, write_file};
+    use crate::plan::spec::Format;
 
     fn q(rpm: &str, args: &[&str]) -> String {
         run("rpm", "rpm", &[&["-qp", "--nosignature"], args, &[rpm]].concat())

@@ -8,6 +8,8 @@
 //! puts back the files it had replaced. Staging directories left by a killed run are removed by
 //! the next one.
 
+pub(crate) mod record;
+
 use anyhow::{Context, Result};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
@@ -33,7 +35,7 @@ pub fn publish(out: &Path, name: &str, write: impl FnOnce(&mut dyn Write) -> Res
     }
     tmp.as_file().sync_all().with_context(|| format!("cannot write {}", dest.display()))?;
     // An interrupted run publishes nothing: the temporary file goes away with `tmp`.
-    crate::interrupt::check()?;
+    crate::support::interrupt::check()?;
     use std::os::unix::fs::PermissionsExt;
     fs::set_permissions(tmp.path(), fs::Permissions::from_mode(0o644))?;
     tmp.persist(&dest).with_context(|| format!("cannot move the finished file to {}", dest.display()))?;
@@ -215,14 +217,14 @@ impl OutputSet {
     /// Publish the set: every file renamed into `out`, then `SHA256SUMS` (earlier entries whose
     /// files remain, plus the set's). Nothing is published when the run was interrupted.
     pub fn commit(mut self) -> Result<Published> {
-        crate::interrupt::check()?;
+        crate::support::interrupt::check()?;
         let staging = self.staging().to_path_buf();
         let staged: Vec<PathBuf> = self.names.iter().map(|n| staging.join(n)).collect();
         let sums_text = sums_after(&self.out, &staged)?;
         publish(&staging, SUMS, |w| Ok(w.write_all(sums_text.as_bytes())?))
             .map_err(|e| e.context(format!("cannot write {}", self.out.join(SUMS).display())))?;
         sync_dir(&staging)?;
-        crate::interrupt::check()?;
+        crate::support::interrupt::check()?;
 
         // Keep a link to every file about to be replaced, so a failed rename can put it back.
         let backup = staging.join(".replaced");

@@ -96,11 +96,6 @@ impl BuildEnv {
         self.vars.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
     }
 
-    /// The physical build directory the prefix map names.
-    pub fn build_dir(&self) -> &Path {
-        &self.build_dir
-    }
-
     /// The variables as the record shows them: without [`INHERITED`] ones, and with the build
     /// directory written as [`BUILD_DIR`].
     pub fn recorded(&self) -> BTreeMap<String, String> {
@@ -168,7 +163,7 @@ mod tests {
         std::os::unix::fs::symlink(&real, &link).unwrap();
         let via_link = BuildEnv::with_caller(&link, 1, caller(&[]));
         let direct = BuildEnv::with_caller(&real, 1, caller(&[]));
-        assert_eq!(via_link.build_dir(), std::fs::canonicalize(&real).unwrap());
+        assert_eq!(via_link.build_dir, std::fs::canonicalize(&real).unwrap());
         assert_eq!(via_link.vars(), direct.vars());
         assert_eq!(via_link.recorded(), direct.recorded());
     }

@@ -1,13 +1,13 @@
-//! The dynamic-linking facts of one ELF shared object: machine, class, SONAME, the libraries it
-//! needs (`DT_NEEDED`), the symbol versions it needs from each (`.gnu.version_r`) and any
-//! RPATH/RUNPATH.
+//! keapack's one ELF reader: the dynamic-linking facts of a shared object (machine, class,
+//! SONAME, the libraries it needs (`DT_NEEDED`), the symbol versions it needs from each
+//! (`.gnu.version_r`), any RPATH/RUNPATH, its exports), its machine alone, and its GNU build ID.
 //!
 //! Reading goes through the `object` crate (gimli-rs, read-only ELF support only) over a
 //! `ReadCache`, so only the headers and the dynamic sections are read from disk, never the whole
 //! library.
 
 use anyhow::{Context, Result, bail};
-use object::read::elf::{Dyn, FileHeader};
+use object::read::elf::{Dyn, FileHeader, SectionHeader};
 use object::read::{FileKind, ReadCache, ReadRef};
 use object::{Endianness, elf};
 use std::collections::{BTreeMap, BTreeSet};
@@ -96,9 +96,75 @@ where
     Ok(ElfInfo { machine: header.e_machine(endian).0, class64: header.is_class_64(), soname, needed, version_needs, rpath, exports })
 }
 
+/// The ELF machine of a shared object in the words `uname -m` uses (`x86_64`, `aarch64`, …),
+/// from its header.
+pub fn machine(path: &Path) -> Result<String> {
+    let file = std::fs::File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let cache = ReadCache::new(file);
+    let e_machine = match FileKind::parse(&cache) {
+        Ok(FileKind::Elf32) => header_machine::<elf::FileHeader32<Endianness>, _>(&cache),
+        Ok(FileKind::Elf64) => header_machine::<elf::FileHeader64<Endianness>, _>(&cache),
+        _ => None,
+    };
+    let Some(e_machine) = e_machine else { bail!("{} is not an ELF shared object", path.display()) };
+    Ok(machine_name(e_machine).to_string())
+}
+
+fn header_machine<'data, Elf: FileHeader<Endian = Endianness>, R: ReadRef<'data>>(data: R) -> Option<u16> {
+    let header = Elf::parse(data).ok()?;
+    Some(header.e_machine(header.endian().ok()?).0)
+}
+
+/// `e_machine` in the words `uname -m` uses; `unknown` for a machine no profile has.
+pub(crate) fn machine_name(e_machine: u16) -> &'static str {
+    match elf::Machine(e_machine) {
+        elf::EM_386 => "i386",
+        elf::EM_ARM => "arm",
+        elf::EM_X86_64 => "x86_64",
+        elf::EM_AARCH64 => "aarch64",
+        elf::EM_RISCV => "riscv64",
+        elf::EM_PPC64 => "ppc64",
+        elf::EM_S390 => "s390x",
+        _ => "unknown",
+    }
+}
+
+/// The GNU build ID of an ELF file (the `NT_GNU_BUILD_ID` note), lowercase hex, if it has one.
+/// Reads only the section headers and the note sections.
+pub fn build_id(path: &Path) -> Result<Option<String>> {
+    let file = std::fs::File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let cache = ReadCache::new(file);
+    let id = match FileKind::parse(&cache) {
+        Ok(FileKind::Elf32) => read_build_id::<elf::FileHeader32<Endianness>, _>(&cache),
+        Ok(FileKind::Elf64) => read_build_id::<elf::FileHeader64<Endianness>, _>(&cache),
+        _ => bail!("{} is not an ELF file", path.display()),
+    }
+    .with_context(|| format!("{} is not a readable ELF object", path.display()))?;
+    Ok(id.map(|id| id.iter().map(|b| format!("{b:02x}")).collect()))
+}
+
+fn read_build_id<'data, Elf, R>(data: R) -> Result<Option<Vec<u8>>>
+where
+    Elf: FileHeader<Endian = Endianness>,
+    R: ReadRef<'data>,
+{
+    let header = Elf::parse(data)?;
+    let endian = header.endian()?;
+    for section in header.sections(endian, data)?.iter() {
+        let Some(mut notes) = section.notes(endian, data)? else { continue };
+        while let Some(note) = notes.next()? {
+            if note.name() == elf::ELF_NOTE_GNU && note.n_type(endian) == elf::NT_GNU_BUILD_ID && note.desc().len() > 1 {
+                return Ok(Some(note.desc().to_vec()));
+            }
+        }
+    }
+    Ok(None)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::testutil::run;
 
     /// A library of this machine: libstdc++ needs libc and libm, with versions.
     fn libstdcxx() -> std::path::PathBuf {
@@ -119,7 +185,7 @@ mod tests {
         assert!(info.exports.iter().any(|e| e.starts_with("_ZNSt")), "libstdc++ exports its functions");
         assert!(!info.exports.contains("malloc"), "imports are not exports");
         assert_eq!(info.class64, cfg!(target_pointer_width = "64"));
-        let machine = crate::stage::elf_machine(&libstdcxx()).unwrap();
+        let machine = machine(&libstdcxx()).unwrap();
         assert_eq!(machine, std::env::consts::ARCH);
         assert_eq!(info.machine, if cfg!(target_arch = "x86_64") { 62 } else { info.machine });
     }
@@ -134,5 +200,26 @@ mod tests {
         let err = format!("{:#}", read(tmp.path()).unwrap_err());
         assert!(err.contains("is not a readable ELF object"), "{err}");
         assert!(format!("{:#}", read(Path::new("/nonexistent/libx.so")).unwrap_err()).contains("cannot open"));
+    }
+
+    #[test]
+    fn reads_the_build_id_readelf_reads() {
+        let me = std::env::current_exe().unwrap();
+        let ours = build_id(&me).unwrap().expect("rustc links with a build ID");
+        let notes = run("readelf", "binutils", &["-n", me.to_str().unwrap()]);
+        assert!(notes.contains(&format!("Build ID: {ours}")), "{ours} not in\n{notes}");
+        let tmp = tempfile::NamedTempFile::new().unwrap();
+        std::fs::write(tmp.path(), [0u8; 80]).unwrap();
+        assert!(build_id(tmp.path()).is_err());
+    }
+
+    #[test]
+    fn reads_the_machine_of_a_real_library() {
+        // The test binary itself is an ELF object of the host's machine.
+        let me = std::env::current_exe().unwrap();
+        assert_eq!(machine(&me).unwrap(), std::env::consts::ARCH);
+        let tmp = tempfile::NamedTempFile::new().unwrap();
+        std::fs::write(tmp.path(), b"not an elf object at all").unwrap();
+        assert!(machine(tmp.path()).unwrap_err().to_string().contains("not an ELF"));
     }
 }

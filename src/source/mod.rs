@@ -1,8 +1,11 @@
 //! Inputs to a prepared source tree: safe unpacking, the premium overlay, version checks.
 
-use crate::extract::{Limits, unpack_input};
-use crate::version::{self, KeaVersion};
-use crate::text;
+pub mod extract;
+pub mod version;
+
+use crate::source::extract::{Limits, unpack_input};
+use crate::source::version::KeaVersion;
+use crate::support::{output, text};
 use anyhow::{Context, Result, bail};
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -55,7 +58,7 @@ pub struct PreparedTree {
 /// Unpack (or copy) the Kea source and the premium overlay into `dest` and check they match.
 /// `choice` picks the build system of a tree that has both (Kea 2.7.7–2.7.9); `None` means the
 /// default (meson).
-pub fn prepare(kea: &Path, premium: &Path, dest: &Path, allow_mismatch: bool, limits: Limits, choice: Option<BuildSystem>) -> Result<PreparedTree> {
+pub(crate) fn prepare(kea: &Path, premium: &Path, dest: &Path, allow_mismatch: bool, limits: Limits, choice: Option<BuildSystem>) -> Result<PreparedTree> {
     if dest.exists() {
         fs::remove_dir_all(dest).with_context(|| format!("cannot clear the old source tree {}", text::path(dest)))?;
     }
@@ -87,7 +90,7 @@ pub fn prepare(kea: &Path, premium: &Path, dest: &Path, allow_mismatch: bool, li
 ///
 /// `configure.ac` alone → autotools; `meson.build` alone → meson; both (Kea 2.7.7–2.7.9 tarballs)
 /// → meson, unless `choice` says autotools. A `choice` the tree cannot build with is refused.
-pub fn identify_kea(root: &Path, input: &Path, choice: Option<BuildSystem>) -> Result<(KeaVersion, BuildSystem)> {
+pub(crate) fn identify_kea(root: &Path, input: &Path, choice: Option<BuildSystem>) -> Result<(KeaVersion, BuildSystem)> {
     let ac = fs::read_to_string(root.join("configure.ac")).ok();
     let meson = fs::read_to_string(root.join("meson.build")).ok();
     let from_ac = ac.as_deref().and_then(version::from_ac_init);
@@ -115,7 +118,7 @@ pub fn identify_kea(root: &Path, input: &Path, choice: Option<BuildSystem>) -> R
             if let (Ok(a), Ok(m)) = (&a, &m)
                 && a != m
             {
-                eprintln!("warning: {}: configure.ac says Kea {a} but meson.build says {m}; using the {} version", text::path(input), system.name());
+                output::warning(&format!("{}: configure.ac says Kea {a} but meson.build says {m}; using the {} version", text::path(input), system.name()));
             }
             (if system == BuildSystem::Meson { m } else { a }, system)
         }
@@ -169,17 +172,17 @@ fn check_versions(kea: &Path, premium: &Path, tree: &KeaVersion, allow: bool) ->
             text::path(premium)
         )),
         Some(_) => {}
-        None => eprintln!(
-            "warning: cannot tell the premium overlay's version from its name {}; make sure it matches Kea {tree}",
+        None => output::warning(&format!(
+            "cannot tell the premium overlay's version from its name {}; make sure it matches Kea {tree}",
             text::path(premium)
-        ),
+        )),
     }
     if problems.is_empty() {
         return Ok(());
     }
     if allow {
         for p in &problems {
-            eprintln!("warning: {p} (continuing: --allow-version-mismatch)");
+            output::warning(&format!("{p} (continuing: --allow-version-mismatch)"));
         }
         return Ok(());
     }

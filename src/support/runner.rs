@@ -47,18 +47,18 @@ impl Runner {
         self.clean = true;
     }
 
-    /// Print a progress note (suppressed with `quiet`); it may quote file names, so control
-    /// characters in it are escaped.
+    /// Print a progress note through the output channel (suppressed with `quiet`); it may quote
+    /// file names, so control characters in it are escaped.
     pub fn note(&self, msg: &str) {
         if !self.quiet {
-            eprintln!("keapack: {}", crate::text::shown(msg));
+            crate::support::output::note(&crate::support::text::escape(msg));
         }
     }
 
     /// Time an in-process step the same way commands are timed.
     pub fn in_process<T>(&mut self, title: &str, f: impl FnOnce() -> Result<T>) -> Result<T> {
         self.note(&format!("{title} …"));
-        crate::interrupt::check()?;
+        crate::support::interrupt::check()?;
         let start = Instant::now();
         let out = f().with_context(|| format!("step '{title}' failed"))?;
         self.note(&format!("{title}: done in {}", human(start.elapsed())));
@@ -88,17 +88,17 @@ impl Runner {
         cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
         // Its own process group, so an interrupt stops the whole tree of what it started.
         std::os::unix::process::CommandExt::process_group(cmd, 0);
-        crate::interrupt::check()?;
+        crate::support::interrupt::check()?;
 
         self.note(&format!("{title} …"));
         let start = Instant::now();
         let mut child = cmd.spawn().with_context(|| format!("step '{title}': cannot start `{}`", describe(cmd)))?;
-        let _guard = crate::interrupt::ChildGuard::new(child.id());
+        let _guard = crate::support::interrupt::ChildGuard::new(child.id());
 
         let spinner = (!self.quiet && std::io::stderr().is_terminal()).then(|| {
             let pb = indicatif::ProgressBar::new_spinner();
             pb.set_style(indicatif::ProgressStyle::with_template("{spinner} {prefix} [{elapsed}] {wide_msg}").unwrap());
-            pb.set_prefix(crate::text::escape(title));
+            pb.set_prefix(crate::support::text::escape(title));
             pb.enable_steady_tick(Duration::from_millis(120));
             pb
         });
@@ -119,7 +119,7 @@ impl Runner {
                             guard.1.pop_front();
                         }
                         if let Some(pb) = &pb {
-                            pb.set_message(crate::text::escape(&line));
+                            pb.set_message(crate::support::text::escape(&line));
                         }
                     }
                 })
@@ -133,7 +133,7 @@ impl Runner {
             pb.finish_and_clear();
         }
         let duration = start.elapsed();
-        crate::interrupt::check()?;
+        crate::support::interrupt::check()?;
         if !status.success() {
             let tail: Vec<String> = sink.lock().unwrap().1.iter().cloned().collect();
             bail!(StepFailed { title: title.to_string(), log: log.clone(), tail, status: status.to_string() });
@@ -145,14 +145,14 @@ impl Runner {
 
 /// A command that exited non-zero: its step, its log and the log's last lines.
 #[derive(Debug)]
-pub struct StepFailed {
+pub(crate) struct StepFailed {
     pub title: String,
     pub log: PathBuf,
     pub tail: Vec<String>,
     pub status: String,
 }
 
-use crate::text::shown;
+use crate::support::text::shown;
 
 impl std::fmt::Display for StepFailed {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -161,20 +161,20 @@ impl std::fmt::Display for StepFailed {
         for l in &self.tail {
             writeln!(f, "  | {}", shown(l))?;
         }
-        write!(f, "Full log: {}", crate::text::path(&self.log))
+        write!(f, "Full log: {}", crate::support::text::path(&self.log))
     }
 }
 
 impl std::error::Error for StepFailed {}
 
 /// `1m 05s`, `12.3s`.
-pub fn human(d: Duration) -> String {
+pub(crate) fn human(d: Duration) -> String {
     let s = d.as_secs_f64();
     if s >= 60.0 { format!("{}m {:02}s", (s / 60.0) as u64, (s % 60.0) as u64) } else { format!("{s:.1}s") }
 }
 
 /// The command line as a user would type it.
-pub fn describe(cmd: &Command) -> String {
+pub(crate) fn describe(cmd: &Command) -> String {
     std::iter::once(cmd.get_program()).chain(cmd.get_args()).map(|a| a.to_string_lossy().into_owned()).collect::<Vec<_>>().join(" ")
 }
 

@@ -39,7 +39,7 @@ pub enum Found {
 /// Whether `work` can be keapack's work directory, without changing anything: refuses a
 /// non-directory and a non-empty directory without keapack's mark or an earlier lock.
 pub fn check(work: &Path) -> Result<Found> {
-    let shown = crate::text::path(work);
+    let shown = crate::support::text::path(work);
     match fs::metadata(work) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Found::Missing),
         Err(e) => Err(e).with_context(|| format!("cannot read the work directory {shown}")),
@@ -65,7 +65,7 @@ pub fn check(work: &Path) -> Result<Found> {
 /// create it (marked) when missing; adopt it when it is empty or holds an earlier keapack's
 /// lock; refuse it, deleting nothing, when it holds anything else.
 pub fn claim(work: &Path) -> Result<()> {
-    let shown = crate::text::path(work);
+    let shown = crate::support::text::path(work);
     match check(work)? {
         Found::Marked => return Ok(()),
         Found::Missing => fs::create_dir_all(work).with_context(|| format!("cannot create the work directory {shown}"))?,
@@ -90,8 +90,8 @@ pub fn lock(work: &Path) -> Result<WorkLock> {
         let holder = fs::read_to_string(&path).unwrap_or_default();
         bail!(
             "another keapack run (pid {}) is using the work directory {}; wait for it to finish or choose another --work",
-            crate::text::shown(holder.trim().if_empty("unknown")),
-            crate::text::path(work)
+            crate::support::text::shown(holder.trim().if_empty("unknown")),
+            crate::support::text::path(work)
         );
     }
     file.set_len(0)?;

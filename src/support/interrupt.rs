@@ -56,7 +56,7 @@ pub fn checkpoint(point: &str) -> anyhow::Result<()> {
         anyhow::bail!("stopped at {point} because KEAPACK_FAIL_AT asked for it");
     }
     if std::env::var("KEAPACK_PAUSE_AT").is_ok_and(|p| p == point) {
-        eprintln!("keapack: paused at {point} (KEAPACK_PAUSE_AT); waiting for SIGINT or SIGTERM");
+        crate::support::output::note(&format!("paused at {point} (KEAPACK_PAUSE_AT); waiting for SIGINT or SIGTERM"));
         wait();
     }
     check()
@@ -84,7 +84,7 @@ impl std::fmt::Display for Interrupted {
 impl std::error::Error for Interrupted {}
 
 /// Registers a child's process group for the signal watcher while it runs.
-pub struct ChildGuard(i32);
+pub(crate) struct ChildGuard(i32);
 
 impl ChildGuard {
     pub fn new(pgid: u32) -> ChildGuard {

@@ -117,7 +117,7 @@ pub struct Host {
 pub struct Packaging {
     pub targets: Vec<String>,
     /// The manifest's `[package]` section as used (after `--revision`).
-    pub package: crate::manifest::PackageSection,
+    pub package: crate::plan::manifest::PackageSection,
     /// Template files overridden with `--templates`, by name, with their SHA-256.
     pub template_overrides: BTreeMap<String, String>,
 }

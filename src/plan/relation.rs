@@ -5,7 +5,7 @@
 //! The merge follows dpkg-shlibdeps: one package needed at `>= 2.4` and `>= 2.36` becomes
 //! `>= 2.36`; an unversioned relation is dropped when a versioned one on the same package exists.
 
-use crate::spec::{Format, Op, Relation};
+use crate::plan::spec::{Format, Op, Relation};
 use anyhow::{Result, bail};
 use std::cmp::Ordering;
 use std::collections::BTreeMap;

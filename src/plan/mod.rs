@@ -1,25 +1,35 @@
 //! Inventory + manifest + profile → `PackageSpec`. All Kea and distribution knowledge ends here.
 
-use crate::catalog::{Catalog, HookInfo};
-use crate::emit::deb::{changelog_debian_gz, utc_year};
-use crate::guidance::{self, GuidanceInput, Templates};
-use crate::manifest::{PackageSection, Split};
-use crate::profile::Target;
-use crate::spec::{ChangelogEntry, FileEntry, FileRole, Format, Op, PackageSpec, Relation, Source};
+pub mod catalog;
+pub(crate) mod changelog;
+pub(crate) mod debug;
+pub mod guidance;
+pub mod manifest;
+pub(crate) mod overrides;
+pub mod profile;
+pub(crate) mod relation;
+pub(crate) mod shlibdeps;
+pub mod spec;
+
+use crate::plan::catalog::{Catalog, HookInfo};
+use crate::plan::changelog::{changelog_debian_gz, utc_year};
+use crate::plan::guidance::{GuidanceInput, Templates};
+use crate::plan::manifest::{PackageSection, Split};
+use crate::plan::profile::Target;
+use crate::plan::spec::{ChangelogEntry, FileEntry, FileRole, Format, Op, PackageSpec, Relation, Source};
 use crate::stage::StagedHook;
-use crate::version::KeaVersion;
-use crate::{overrides, relation};
+use crate::source::version::KeaVersion;
 use anyhow::{Context, Result, bail};
 use std::collections::BTreeMap;
 
 /// Kea's first copyright year (BIND 10, where Kea began): copyright notices read
 /// `2009-<year of the package's timestamp>`.
-pub const ISC_FIRST_YEAR: i64 = 2009;
+pub(crate) const ISC_FIRST_YEAR: i64 = 2009;
 
 /// The rpm Group. Fedora and RHEL 8+ deprecate the tag and a Debian section means nothing
 /// there, but rpmlint 2.4 reports a missing Group (and rpmbuild's `Unspecified`) as the error
 /// `no-group-tag`: keapack writes the historical Red Hat group of DHCP server packages.
-pub const RPM_GROUP: &str = "System Environment/Daemons";
+pub(crate) const RPM_GROUP: &str = "System Environment/Daemons";
 
 /// Description lines stay within this width (lintian and rpmlint want them under 80).
 const WRAP: usize = 76;
@@ -40,7 +50,7 @@ pub struct PlanInput<'a> {
 
 /// The hooks that go into the package: the premium ones (and open ones when asked), each with
 /// its catalog entry.
-pub fn select_hooks<'a>(input: &'a PlanInput) -> Vec<(&'a StagedHook, HookInfo)> {
+pub(crate) fn select_hooks<'a>(input: &'a PlanInput) -> Vec<(&'a StagedHook, HookInfo)> {
     input
         .hooks
         .iter()
@@ -50,13 +60,13 @@ pub fn select_hooks<'a>(input: &'a PlanInput) -> Vec<(&'a StagedHook, HookInfo)>
 }
 
 /// The package name ISC gives a hook: `isc-kea-premium-host-cmds`, `…-forensic-log` for legal_log.
-pub fn per_hook_name(prefix: &str, hook: &HookInfo) -> String {
+pub(crate) fn per_hook_name(prefix: &str, hook: &HookInfo) -> String {
     let base = if hook.library == "libdhcp_legal_log.so" { "forensic_log" } else { hook.name.as_str() };
     format!("{prefix}-{}", base.replace('_', "-"))
 }
 
 /// ISC's per-hook prefix for a Kea release: premium in 2.x, subscriber from 3.0.
-pub fn default_prefix(kea: &KeaVersion) -> &'static str {
+pub(crate) fn default_prefix(kea: &KeaVersion) -> &'static str {
     if kea.major >= 3 { "isc-kea-subscriber" } else { "isc-kea-premium" }
 }
 
@@ -70,7 +80,7 @@ pub fn plan_all(input: &PlanInput) -> Result<Vec<PackageSpec>> {
             for (hook, info) in select_hooks(input) {
                 let mut package = input.package.clone();
                 package.name = per_hook_name(&prefix, &info);
-                anyhow::ensure!(crate::manifest::valid_name(&package.name), "per-hook package name '{}' is not valid; set package.per-hook-prefix", package.name);
+                anyhow::ensure!(crate::plan::manifest::valid_name(&package.name), "per-hook package name '{}' is not valid; set package.per-hook-prefix", package.name);
                 let one = [hook.clone()];
                 specs.push(plan(&PlanInput { package: &package, hooks: &one, ..*input })?);
             }
@@ -87,7 +97,7 @@ pub fn plan_all(input: &PlanInput) -> Result<Vec<PackageSpec>> {
 }
 
 /// Package version and revision in the family's syntax.
-pub fn version_and_revision(format: Format, kea: &KeaVersion, revision: &str, dist_tag: &str) -> (String, String) {
+pub(crate) fn version_and_revision(format: Format, kea: &KeaVersion, revision: &str, dist_tag: &str) -> (String, String) {
     match format {
         Format::Deb => (kea.debian(), revision.to_string()),
         // rpm: a pre-release sorts first with a `0.` release (Fedora's convention).
@@ -99,7 +109,7 @@ pub fn version_and_revision(format: Format, kea: &KeaVersion, revision: &str, di
 }
 
 /// The exact pin on the Kea runtime this package's hooks were built against.
-pub fn runtime_relations(format: Format, runtime_pkg: &str, kea: &KeaVersion) -> Vec<Relation> {
+pub(crate) fn runtime_relations(format: Format, runtime_pkg: &str, kea: &KeaVersion) -> Vec<Relation> {
     let rel = |op, v: String| Relation { name: runtime_pkg.to_string(), constraint: Some((op, v)) };
     match format {
         // Any Debian revision of exactly this upstream release (2.6.5-1, 2.6.5+dfsg-2), nothing newer.
@@ -250,7 +260,7 @@ fn add_required_docs(spec: &mut PackageSpec, input: &PlanInput) -> Result<()> {
 
 /// The optional meta package of a per-hook split: no files of its own, an exact dependency on
 /// every per-hook package of the same build.
-pub fn plan_meta(input: &PlanInput, parts: &[PackageSpec]) -> Result<PackageSpec> {
+pub(crate) fn plan_meta(input: &PlanInput, parts: &[PackageSpec]) -> Result<PackageSpec> {
     let first = parts.first().context("a meta package needs per-hook packages")?;
     let pkg = input.package;
     let full = format!("{}-{}", first.version, first.revision);

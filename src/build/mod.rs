@@ -1,16 +1,22 @@
 //! Runs Kea's own build system with the overlay in place, proves the overlay was detected, and
-//! installs into `<work>/stage` with `DESTDIR`. Autotools trees are built here; meson trees in
-//! [`crate::meson`].
+//! installs into `<work>/stage` with `DESTDIR`. This is what both build systems share (options,
+//! the tool check, the package variables, the dispatch); autotools trees are built in
+//! `autotools`, meson trees in `meson`.
 
-use crate::report::{self, PremiumReport};
-use crate::runner::{Runner, StepFailed, have};
+pub(crate) mod autotools;
+pub mod deps;
+pub(crate) mod env;
+pub(crate) mod meson;
+pub mod report;
+
+use crate::build::report::PremiumReport;
+use crate::support::runner::{Runner, have};
 use crate::source::{BuildSystem, PreparedTree};
-use crate::spec::Format;
+use crate::support::format::Format;
 use anyhow::{Context, Result, bail};
 use std::collections::BTreeSet;
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 /// What the build step needs to know.
 #[derive(Debug, Clone)]
@@ -40,11 +46,8 @@ pub struct BuildOutput {
     pub configure_args: Vec<String>,
 }
 
-/// The message Kea 2.6.2+ configure prints when the overlay arrived after autoreconf.
-const STUB_ERROR: &str = "You appear to have added premium hooks after running autoreconf";
-
 /// The tools a build system needs, each with the apt and dnf packages that provide it.
-pub fn required_tools(system: BuildSystem) -> &'static [(&'static str, &'static str, &'static str)] {
+pub(crate) fn required_tools(system: BuildSystem) -> &'static [(&'static str, &'static str, &'static str)] {
     match system {
         BuildSystem::Autotools => &[
             ("autoreconf", "autoconf", "autoconf"),
@@ -64,7 +67,7 @@ pub fn required_tools(system: BuildSystem) -> &'static [(&'static str, &'static 
 }
 
 /// Fail before anything runs when a needed tool is missing, naming the packages to install.
-pub fn check_tools(system: BuildSystem) -> Result<()> {
+pub(crate) fn check_tools(system: BuildSystem) -> Result<()> {
     let missing: Vec<_> = required_tools(system).iter().filter(|(tool, _, _)| !have(tool)).collect();
     if missing.is_empty() {
         return Ok(());
@@ -83,7 +86,7 @@ pub fn check_tools(system: BuildSystem) -> Result<()> {
 /// The variables ISC's own packaging sets for Kea's configure and meson setup: the package type
 /// and version. Kea names the build with them in its extended version, and its meson.build
 /// leaves out the install RPATH when the type is set.
-pub fn package_env(opts: &BuildOptions) -> Vec<(String, String)> {
+pub(crate) fn package_env(opts: &BuildOptions) -> Vec<(String, String)> {
     let kind = match opts.package_format {
         Format::Deb => "deb",
         Format::Rpm => "rpm",
@@ -97,74 +100,13 @@ pub fn package_env(opts: &BuildOptions) -> Vec<(String, String)> {
 /// Build the prepared tree and install it into `<work>/stage`.
 pub fn build(tree: &PreparedTree, work: &Path, opts: &BuildOptions, runner: &mut Runner) -> Result<BuildOutput> {
     match tree.build_system {
-        BuildSystem::Autotools => autotools(tree, work, opts, runner),
-        BuildSystem::Meson => crate::meson::build(tree, work, opts, runner),
+        BuildSystem::Autotools => autotools::build(tree, work, opts, runner),
+        BuildSystem::Meson => meson::build(tree, work, opts, runner),
     }
-}
-
-fn autotools(tree: &PreparedTree, work: &Path, opts: &BuildOptions, runner: &mut Runner) -> Result<BuildOutput> {
-    let root = &tree.root;
-    runner.run("autoreconf -if", "autoreconf", Command::new("autoreconf").arg("-if").current_dir(root))?;
-
-    let mut args: Vec<String> = [
-        "--prefix=/usr".to_string(),
-        format!("--libdir={}", opts.libdir),
-        "--sysconfdir=/etc".into(),
-        "--localstatedir=/var".into(),
-        "--disable-static".into(),
-        "--disable-rpath".into(),
-    ]
-    .into();
-    args.extend(opts.user_args.iter().cloned());
-    let configured = runner.run("configure", "configure", Command::new("./configure").args(&args).envs(package_env(opts)).current_dir(root));
-    if let Err(e) = configured {
-        if let Some(failed) = e.downcast_ref::<StepFailed>() {
-            let log = fs::read_to_string(&failed.log).unwrap_or_default();
-            if log.contains(STUB_ERROR) {
-                return Err(e.context(
-                    "configure says the premium overlay was added after autoreconf: autoreconf did not pick up premium/config.m4. \
-                     Check that the overlay sits at the Kea tree's root (premium/config.m4 next to configure.ac) and that configure.ac \
-                     includes it (m4_sinclude(premium/config.m4)).",
-                ));
-            }
-        }
-        return Err(e);
-    }
-
-    let report_path = root.join("config.report");
-    let text = fs::read_to_string(&report_path).with_context(|| {
-        format!("configure finished but wrote no {}; cannot prove the premium overlay was detected", report_path.display())
-    })?;
-    let report = report::parse(&text);
-    if !report.detected() {
-        let shown = if report.evidence.is_empty() { "  (the report has no \"Premium hooks:\" line at all)".to_string() } else { report.evidence.iter().map(|l| format!("  {l}")).collect::<Vec<_>>().join("\n") };
-        bail!(
-            "Kea's configure did not detect the premium overlay. {} says:\n{shown}\n\
-             Likely causes: the overlay was unpacked in the wrong place (premium/ must sit at the Kea tree's root, next to configure.ac), \
-             or autoreconf did not pick up premium/config.m4 (configure.ac must m4_sinclude it; rerun autoreconf -if).",
-            report_path.display()
-        );
-    }
-    runner.note(&format!("premium overlay detected: {}", report.evidence.join(" | ").trim()));
-
-    runner.run(&format!("make -j{}", opts.jobs), "make", Command::new("make").arg(format!("-j{}", opts.jobs)).current_dir(root))?;
-
-    let stage = work.join("stage");
-    if stage.exists() {
-        fs::remove_dir_all(&stage).with_context(|| format!("cannot clear {}", stage.display()))?;
-    }
-    // Kea says parallel install breaks: no -j here.
-    let destdir = format!("DESTDIR={}", stage.display());
-    runner.run("make install", "make-install", Command::new("make").args(["install", &destdir]).current_dir(root))?;
-
-    let premium_libraries = built_libraries(&root.join("premium"))?;
-    let mut configure_args = vec!["./configure".to_string()];
-    configure_args.extend(args);
-    Ok(BuildOutput { stage, report, premium_libraries, configure_args })
 }
 
 /// The shared objects built under a directory (libtool's `.libs/*.so`, meson's outputs), by file name.
-pub fn built_libraries(dir: &Path) -> Result<BTreeSet<String>> {
+pub(crate) fn built_libraries(dir: &Path) -> Result<BTreeSet<String>> {
     let mut found = BTreeSet::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {

@@ -10,11 +10,11 @@
 //! the install umask 0027 of Kea 2.7.9–3.1.8, which the planner undoes by giving every packaged
 //! hook mode 0644.
 
-use crate::build::{BuildOptions, BuildOutput, built_libraries, package_env};
-use crate::report;
-use crate::runner::Runner;
+use super::{BuildOptions, BuildOutput, built_libraries, package_env};
+use crate::build::report;
+use crate::support::runner::Runner;
 use crate::source::PreparedTree;
-use crate::version::KeaVersion;
+use crate::source::version::KeaVersion;
 use anyhow::{Context, Result, bail};
 use std::collections::BTreeSet;
 use std::fmt;
@@ -227,7 +227,7 @@ fn which(program: &str) -> Option<PathBuf> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::spec::Format;
+    use crate::support::format::Format;
 
     fn v(s: &str) -> KeaVersion {
         KeaVersion::parse(s).unwrap()

@@ -1,6 +1,6 @@
 //! `--install-deps`: install what a build needs with the system's package manager.
 
-use crate::runner::{Runner, have};
+use crate::support::runner::{Runner, have};
 use anyhow::{Result, bail};
 use std::process::Command;
 

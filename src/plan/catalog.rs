@@ -5,7 +5,7 @@ use serde::Deserialize;
 use std::collections::BTreeMap;
 
 /// The catalog compiled into the binary.
-pub const BUILTIN: &str = include_str!("../packaging/hooks.toml");
+pub(crate) const BUILTIN: &str = include_str!("../../packaging/hooks.toml");
 
 /// Whether a hook came closed (premium/subscriber) or open source.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]

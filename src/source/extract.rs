@@ -6,7 +6,7 @@
 //! and entries that replace an earlier entry of another type. setuid/setgid/sticky bits and
 //! group/world write are dropped. Size and entry-count limits stop decompression bombs.
 
-use crate::text;
+use crate::support::text;
 use anyhow::{Context, Result, bail};
 use std::collections::BTreeMap;
 use std::fs;

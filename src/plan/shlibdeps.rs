@@ -23,10 +23,10 @@
 //! A library keapack cannot resolve is a warning, not an error: the build goes on and the user
 //! declares the relation in the manifest.
 
-use crate::elf::{self, ElfInfo};
-use crate::profile::Target;
-use crate::relation;
-use crate::spec::{Format, Relation};
+use crate::stage::elf::{self, ElfInfo};
+use crate::plan::profile::Target;
+use crate::plan::relation;
+use crate::plan::spec::{Format, Relation};
 use crate::stage::StagedHook;
 use anyhow::Result;
 use std::collections::BTreeMap;
@@ -270,8 +270,8 @@ fn dpkg_owner(path: &Path) -> Option<Vec<String>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::profile::Profiles;
-    use crate::spec::Op;
+    use crate::plan::profile::Profiles;
+    use crate::plan::spec::Op;
 
     #[test]
     fn sonames_key_shlibs_lines() {
@@ -293,7 +293,7 @@ mod tests {
     /// The real shlibs file of libc6 on this machine, read the way keapack reads it.
     #[test]
     fn libc_resolves_through_dpkg_and_its_shlibs_file() {
-        let target = Profiles::builtin().target(&format!("debian-12-{}", crate::profile::host_arch(Format::Deb))).unwrap();
+        let target = Profiles::builtin().target(&format!("debian-12-{}", crate::plan::profile::host_arch(Format::Deb))).unwrap();
         let me = elf::read(&std::env::current_exe().unwrap()).unwrap();
         let mut host = DebianHost::new(&target.arch, &target.arch_info.libdir);
         let libc = host.resolve("libc.so.6", &me).unwrap();
@@ -312,12 +312,12 @@ mod tests {
     #[test]
     fn hooks_get_debian_packages_or_rpm_capabilities_never_kea_libraries() {
         // A library linked like a hook: against libkea-* and the C++ runtime.
-        let deb = Profiles::builtin().target(&format!("debian-12-{}", crate::profile::host_arch(Format::Deb))).unwrap();
+        let deb = Profiles::builtin().target(&format!("debian-12-{}", crate::plan::profile::host_arch(Format::Deb))).unwrap();
         let path = Path::new(&deb.arch_info.libdir).join("libkea-hooks.so");
         assert!(path.exists(), "this test reads Kea's libkea-hooks.so: apt-get install kea-dev");
         let info = elf::read(&path).unwrap();
         assert!(info.needed.iter().any(|n| is_kea_library(n)) && info.needed.iter().any(|n| n == "libstdc++.so.6"), "{info:?}");
-        let machine = crate::stage::elf_machine(&path).unwrap();
+        let machine = crate::stage::elf::machine(&path).unwrap();
         let hooks = vec![StagedHook { library: "libdhcp_x.so".into(), path, premium: true, machine }];
         let profiles = Profiles::builtin();
         let d = discover(&hooks, &deb, Some(Format::Deb)).unwrap();
@@ -331,7 +331,7 @@ mod tests {
         assert!(cross.by_library["libdhcp_x.so"].is_empty());
         assert!(cross.warnings[0].contains("not Debian-family") && cross.warnings[0].contains("libc.so.6 (needed by libdhcp_x.so)"), "{:?}", cross.warnings);
 
-        let rpm = profiles.target(&format!("rhel-9-{}", crate::profile::host_arch(Format::Rpm))).unwrap();
+        let rpm = profiles.target(&format!("rhel-9-{}", crate::plan::profile::host_arch(Format::Rpm))).unwrap();
         for host in [Some(Format::Deb), Some(Format::Rpm), None] {
             let r = discover(&hooks, &rpm, host).unwrap();
             let caps: Vec<&str> = r.by_library["libdhcp_x.so"].iter().map(|r| r.name.as_str()).collect();

@@ -4,6 +4,7 @@
 //! `plan`); an emitter only turns a spec into bytes of its format. Both emitters take the same
 //! spec, so a new format is one new emitter.
 
+pub use crate::support::format::Format;
 use std::path::PathBuf;
 
 /// Payload compression of a package (deb: data.tar/control.tar; rpm: the cpio payload).
@@ -14,14 +15,6 @@ pub enum Compression {
     Xz,
     Zstd,
     None,
-}
-
-/// Which package format a spec is emitted as.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Deserialize, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Format {
-    Deb,
-    Rpm,
 }
 
 /// A version comparison in a relation.

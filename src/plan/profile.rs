@@ -1,6 +1,6 @@
 //! Distribution profiles (`packaging/profiles/*.toml`) and targets such as `debian-12-amd64`.
 
-use crate::spec::{Compression, Format};
+use crate::plan::spec::{Compression, Format};
 use anyhow::{Context, Result, bail};
 use include_dir::{Dir, include_dir};
 use serde::Deserialize;
@@ -25,10 +25,6 @@ pub enum RuntimeStyle {
 pub struct RuntimePackages {
     /// The package holding `libkea-*` (what every hook links against).
     pub common: String,
-    pub dhcp4: String,
-    pub dhcp6: String,
-    pub ctrl_agent: String,
-    pub ddns: String,
     /// systemd unit per daemon (`dhcp4` → `kea-dhcp4-server`).
     pub services: BTreeMap<String, String>,
 }

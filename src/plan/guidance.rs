@@ -1,8 +1,8 @@
 //! The configuration guidance a package prints: rendered from `templates/` for the hooks a
 //! package really holds, with the target's real paths.
 
-use crate::catalog::{Catalog, HookInfo};
-use crate::profile::{RuntimeStyle, Target};
+use crate::plan::catalog::{Catalog, HookInfo};
+use crate::plan::profile::{RuntimeStyle, Target};
 use anyhow::{Context, Result};
 use include_dir::{Dir, include_dir};
 use serde::Serialize;
@@ -11,7 +11,7 @@ use std::path::Path;
 static BUILTIN: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/templates");
 
 /// Where Kea's configuration files live on every supported distribution.
-pub const CONFIG_DIR: &str = "/etc/kea";
+pub(crate) const CONFIG_DIR: &str = "/etc/kea";
 
 /// The template set: the built-in one, optionally overridden file by file from a directory.
 #[derive(Clone)]
@@ -160,7 +160,7 @@ pub fn render(templates: &Templates, catalog: &Catalog, input: &GuidanceInput) -
         .collect();
     let mut commands: Vec<String> = input.hooks.iter().flat_map(|h| h.commands.iter().cloned()).collect();
     commands.dedup();
-    let kind_word = if input.hooks.iter().all(|h| h.kind == crate::catalog::HookKind::Subscriber) { "subscriber" } else { "premium" };
+    let kind_word = if input.hooks.iter().all(|h| h.kind == crate::plan::catalog::HookKind::Subscriber) { "subscriber" } else { "premium" };
     let text = templates.render(
         "guidance.txt.j2",
         serde_json::json!({
@@ -181,11 +181,11 @@ pub fn render(templates: &Templates, catalog: &Catalog, input: &GuidanceInput) -
 }
 
 /// The post-install script (deb `postinst`, rpm `%post`) that prints `guidance`.
-pub fn post_install(templates: &Templates, format: crate::spec::Format, package: &str, hook_paths: &[String], guidance: &str) -> Result<String> {
+pub(crate) fn post_install(templates: &Templates, format: crate::plan::spec::Format, package: &str, hook_paths: &[String], guidance: &str) -> Result<String> {
     let hooks: Vec<_> = hook_paths.iter().map(|p| serde_json::json!({ "path": p })).collect();
     let format = match format {
-        crate::spec::Format::Deb => "deb",
-        crate::spec::Format::Rpm => "rpm",
+        crate::plan::spec::Format::Deb => "deb",
+        crate::plan::spec::Format::Rpm => "rpm",
     };
     templates.render(
         "post-install.sh.j2",
@@ -196,7 +196,7 @@ pub fn post_install(templates: &Templates, format: crate::spec::Format, package:
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::profile::Profiles;
+    use crate::plan::profile::Profiles;
 
     fn hooks(names: &[&str]) -> Vec<HookInfo> {
         let c = Catalog::builtin();
@@ -251,11 +251,11 @@ mod tests {
 
     #[test]
     fn post_install_script_embeds_guidance_and_exits_zero() {
-        let s = post_install(&Templates::builtin(), crate::spec::Format::Deb, "p", &["/usr/lib/x/kea/hooks/a.so".into()], "HELLO").unwrap();
+        let s = post_install(&Templates::builtin(), crate::plan::spec::Format::Deb, "p", &["/usr/lib/x/kea/hooks/a.so".into()], "HELLO").unwrap();
         assert!(s.starts_with("#!/bin/sh\n"));
         assert!(s.contains("configure) ;;") && s.contains("HELLO") && s.contains("${DPKG_ROOT:-}$lib"));
         assert!(s.trim_end().ends_with("exit 0"));
-        let r = post_install(&Templates::builtin(), crate::spec::Format::Rpm, "p", &[], "HELLO").unwrap();
+        let r = post_install(&Templates::builtin(), crate::plan::spec::Format::Rpm, "p", &[], "HELLO").unwrap();
         assert!(!r.contains("configure)"));
     }
 }

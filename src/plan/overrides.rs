@@ -11,7 +11,7 @@
 //!   `HOOKS_LOAD_ERROR 'load' function in hook library …`. lintian reads here-document text as
 //!   shell code and takes `function in` for a bash function definition.
 
-use crate::spec::PackageSpec;
+use crate::plan::spec::PackageSpec;
 
 /// The overrides file's path in the package.
 pub fn path(package: &str) -> String {
@@ -100,8 +100,8 @@ fn blank_quotes(line: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::emit::tarball::fixture::sample_spec;
-    use crate::spec::{Compression, Format};
+    use crate::testutil::sample_spec;
+    use crate::plan::spec::{Compression, Format};
 
     #[test]
     fn overrides_only_what_the_package_draws() {

@@ -3,13 +3,15 @@
 //! (deterministically; with `--debug-symbols` after copying their debug symbols aside, see
 //! `debug`).
 
-use crate::debug::DebugFile;
-use crate::runner::Runner;
-use crate::version::KeaVersion;
+pub(crate) mod debug;
+pub mod elf;
+
+use debug::DebugFile;
+use crate::support::runner::Runner;
+use crate::source::version::KeaVersion;
 use anyhow::{Context, Result, bail};
 use std::collections::BTreeSet;
 use std::fs;
-use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -27,19 +29,19 @@ pub struct StagedHook {
 }
 
 /// Kea's hooks directory inside the stage: `<libdir>/kea/hooks` (1.3–1.5: `<libdir>/hooks`).
-pub fn staged_hooks_dir(stage: &Path, libdir: &str) -> Option<PathBuf> {
+pub(crate) fn staged_hooks_dir(stage: &Path, libdir: &str) -> Option<PathBuf> {
     let base = stage.join(libdir.trim_start_matches('/'));
     [base.join("kea/hooks"), base.join("hooks")].into_iter().find(|d| d.is_dir())
 }
 
 /// The strip command: debug sections, symbols not needed for relocation, the compiler's
 /// `.comment` and the `.note` section go; the `.note.gnu.build-id` note stays.
-pub const STRIP_ARGS: &[&str] = &["--strip-unneeded", "--remove-section=.comment", "--remove-section=.note"];
+pub(crate) const STRIP_ARGS: &[&str] = &["--strip-unneeded", "--remove-section=.comment", "--remove-section=.note"];
 
 /// Inventory the staged hooks, dropping `.la` files and stripping each library in place; with
 /// `debug_dir`, the hooks' debug symbols are first kept in `.debug` files under it (cleared
 /// first), each library linked to its file.
-pub fn inventory(
+pub(crate) fn inventory(
     stage: &Path,
     libdir: &str,
     premium: &BTreeSet<String>,
@@ -61,15 +63,15 @@ pub fn inventory(
         if !name.ends_with(".so") || !entry.file_type()?.is_file() {
             continue;
         }
-        let machine = elf_machine(&path)?;
+        let machine = elf::machine(&path)?;
         hooks.push(StagedHook { premium: premium.contains(&name), library: name, path, machine });
     }
     if !hooks.iter().any(|h| h.premium) {
         bail!(
             "the build installed no premium hook library into {} (found: {}); the overlay built: {}",
-            crate::text::path(&dir),
-            crate::text::shown(hooks.iter().map(|h| h.library.as_str()).collect::<Vec<_>>().join(", ")),
-            if premium.is_empty() { "nothing".to_string() } else { crate::text::escape(&premium.iter().cloned().collect::<Vec<_>>().join(", ")) }
+            crate::support::text::path(&dir),
+            crate::support::text::shown(hooks.iter().map(|h| h.library.as_str()).collect::<Vec<_>>().join(", ")),
+            if premium.is_empty() { "nothing".to_string() } else { crate::support::text::escape(&premium.iter().cloned().collect::<Vec<_>>().join(", ")) }
         );
     }
     if let Some(dir) = debug_dir
@@ -80,7 +82,7 @@ pub fn inventory(
     let mut debug_files = Vec::new();
     for h in &hooks {
         // Only the hooks that will be packaged need debug files, but splitting all is harmless.
-        let debug = debug_dir.map(|dir| crate::debug::split(&h.path, &h.library, dir, runner)).transpose()?;
+        let debug = debug_dir.map(|dir| debug::split(&h.path, &h.library, dir, runner)).transpose()?;
         // Deterministic: strip removes debug sections and the compiler's .comment notes.
         runner.run(
             &format!("strip {}", h.library),
@@ -88,7 +90,7 @@ pub fn inventory(
             Command::new("strip").args(STRIP_ARGS).arg(&h.path),
         )?;
         if let Some(d) = debug {
-            crate::debug::link(&h.path, &d, runner)?;
+            debug::link(&h.path, &d, runner)?;
             debug_files.push(d);
         }
         if h.premium || include_open {
@@ -101,8 +103,8 @@ pub fn inventory(
 /// A packaged hook must load in Kea: no RPATH/RUNPATH (the distribution's loader paths rule),
 /// and the entry points Kea calls (`version()`, and `multi_threading_compatible()` from 1.8).
 pub fn check_hook(path: &Path, kea: &KeaVersion) -> Result<()> {
-    let info = crate::elf::read(path)?;
-    let name = path.file_name().map(|n| crate::text::escape(&n.to_string_lossy())).unwrap_or_default();
+    let info = elf::read(path)?;
+    let name = path.file_name().map(|n| crate::support::text::escape(&n.to_string_lossy())).unwrap_or_default();
     if !info.rpath.is_empty() {
         bail!(
             "{name} carries an RPATH/RUNPATH ({}); distribution packages must not. Build with --disable-rpath \
@@ -135,29 +137,6 @@ fn remove_la_files(dir: &Path) -> Result<()> {
         }
     }
     Ok(())
-}
-
-/// The ELF machine of a shared object, from its header.
-pub fn elf_machine(path: &Path) -> Result<String> {
-    let mut head = [0u8; 20];
-    fs::File::open(path)
-        .and_then(|mut f| f.read_exact(&mut head))
-        .with_context(|| format!("cannot read {}", path.display()))?;
-    if &head[..4] != b"\x7fELF" {
-        bail!("{} is not an ELF shared object", path.display());
-    }
-    let machine = if head[5] == 2 { u16::from_be_bytes([head[18], head[19]]) } else { u16::from_le_bytes([head[18], head[19]]) };
-    Ok(match machine {
-        3 => "i386",
-        40 => "arm",
-        62 => "x86_64",
-        183 => "aarch64",
-        243 => "riscv64",
-        21 => "ppc64",
-        22 => "s390x",
-        _ => "unknown",
-    }
-    .to_string())
 }
 
 #[cfg(test)]
@@ -210,15 +189,5 @@ mod tests {
         // From 1.6: $(libdir)/kea/hooks, preferred when both exist.
         fs::create_dir_all(tmp.path().join("usr/lib64/kea/hooks")).unwrap();
         assert_eq!(staged_hooks_dir(tmp.path(), lib), Some(tmp.path().join("usr/lib64/kea/hooks")));
-    }
-
-    #[test]
-    fn reads_the_machine_of_a_real_library() {
-        // The test binary itself is an ELF object of the host's machine.
-        let me = std::env::current_exe().unwrap();
-        assert_eq!(elf_machine(&me).unwrap(), std::env::consts::ARCH);
-        let tmp = tempfile::NamedTempFile::new().unwrap();
-        fs::write(tmp.path(), b"not an elf object at all").unwrap();
-        assert!(elf_machine(tmp.path()).unwrap_err().to_string().contains("not an ELF"));
     }
 }

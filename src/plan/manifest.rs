@@ -1,14 +1,14 @@
 //! The manifest (`keapack.toml`): what a release engineer decides once and keeps in version control.
 
-use crate::profile::RuntimeStyle;
-use crate::relation;
-use crate::spec::{Compression, Format, Relation};
+use crate::plan::profile::RuntimeStyle;
+use crate::plan::relation;
+use crate::plan::spec::{Compression, Format, Relation};
 use anyhow::{Context, Result};
 use serde::{Deserialize, Deserializer};
 use std::path::Path;
 
 /// The example manifest shipped in `packaging/`, used by `keapack demo`.
-pub const EXAMPLE: &str = include_str!("../packaging/example-manifest.toml");
+pub const EXAMPLE: &str = include_str!("../../packaging/example-manifest.toml");
 
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
@@ -22,7 +22,7 @@ pub struct Manifest {
     pub build: BuildSection,
     /// Extra distribution profiles, same keys as `packaging/profiles/*.toml`, by id.
     #[serde(default)]
-    pub profile: std::collections::BTreeMap<String, crate::profile::Profile>,
+    pub profile: std::collections::BTreeMap<String, crate::plan::profile::Profile>,
 }
 
 #[derive(Debug, Clone, Deserialize, serde::Serialize)]
@@ -166,7 +166,7 @@ impl Manifest {
 
 impl Manifest {
     /// Add the manifest's own profiles to `profiles` (replacing built-in ones of the same id).
-    pub fn add_profiles(&self, profiles: &mut crate::profile::Profiles) {
+    pub fn add_profiles(&self, profiles: &mut crate::plan::profile::Profiles) {
         for (id, p) in &self.profile {
             let mut p = p.clone();
             p.id = id.clone();
@@ -204,7 +204,7 @@ pub fn check_revision(revision: &str) -> Result<(), &'static str> {
 }
 
 /// Debian's package name rule, which rpm accepts too.
-pub fn valid_name(name: &str) -> bool {
+pub(crate) fn valid_name(name: &str) -> bool {
     name.len() >= 2
         && name.starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
         && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "+-.".contains(c))
@@ -237,10 +237,6 @@ family = "deb"
 compression = "gzip"
 [profile.acme-linux-5.runtime.distribution]
 common = "acme-kea-libs"
-dhcp4 = "acme-kea"
-dhcp6 = "acme-kea"
-ctrl-agent = "acme-kea"
-ddns = "acme-kea"
 services = { dhcp4 = "acme-kea-dhcp4" }
 [profile.acme-linux-5.arch.amd64]
 elf-machine = "x86_64"
@@ -249,11 +245,11 @@ libdir = "/usr/lib/acme64"
             "m.toml",
         )
         .unwrap();
-        let mut profiles = crate::profile::Profiles::builtin();
+        let mut profiles = crate::plan::profile::Profiles::builtin();
         m.add_profiles(&mut profiles);
         let t = profiles.target("acme-linux-5-amd64").unwrap();
         assert_eq!(t.hooks_dir(), "/usr/lib/acme64/kea/hooks");
-        assert_eq!(t.runtime(crate::profile::RuntimeStyle::Distribution).unwrap().common, "acme-kea-libs");
+        assert_eq!(t.runtime(crate::plan::profile::RuntimeStyle::Distribution).unwrap().common, "acme-kea-libs");
     }
 
     #[test]

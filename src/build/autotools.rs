@@ -1,0 +1,76 @@
+//! Builds an autotools Kea tree with the overlay in place: `autoreconf -if` (so configure picks
+//! up `premium/config.m4`), `configure` with the installed Kea's layout, `config.report` read to
+//! prove the overlay was detected, `make` and `make install DESTDIR=<work>/stage`.
+
+use super::{BuildOptions, BuildOutput, built_libraries, package_env};
+use crate::build::report;
+use crate::source::PreparedTree;
+use crate::support::runner::{Runner, StepFailed};
+use anyhow::{Context, Result, bail};
+use std::fs;
+use std::path::Path;
+use std::process::Command;
+
+/// The message Kea 2.6.2+ configure prints when the overlay arrived after autoreconf.
+const STUB_ERROR: &str = "You appear to have added premium hooks after running autoreconf";
+
+pub fn build(tree: &PreparedTree, work: &Path, opts: &BuildOptions, runner: &mut Runner) -> Result<BuildOutput> {
+    let root = &tree.root;
+    runner.run("autoreconf -if", "autoreconf", Command::new("autoreconf").arg("-if").current_dir(root))?;
+
+    let mut args: Vec<String> = [
+        "--prefix=/usr".to_string(),
+        format!("--libdir={}", opts.libdir),
+        "--sysconfdir=/etc".into(),
+        "--localstatedir=/var".into(),
+        "--disable-static".into(),
+        "--disable-rpath".into(),
+    ]
+    .into();
+    args.extend(opts.user_args.iter().cloned());
+    let configured = runner.run("configure", "configure", Command::new("./configure").args(&args).envs(package_env(opts)).current_dir(root));
+    if let Err(e) = configured {
+        if let Some(failed) = e.downcast_ref::<StepFailed>() {
+            let log = fs::read_to_string(&failed.log).unwrap_or_default();
+            if log.contains(STUB_ERROR) {
+                return Err(e.context(
+                    "configure says the premium overlay was added after autoreconf: autoreconf did not pick up premium/config.m4. \
+                     Check that the overlay sits at the Kea tree's root (premium/config.m4 next to configure.ac) and that configure.ac \
+                     includes it (m4_sinclude(premium/config.m4)).",
+                ));
+            }
+        }
+        return Err(e);
+    }
+
+    let report_path = root.join("config.report");
+    let text = fs::read_to_string(&report_path).with_context(|| {
+        format!("configure finished but wrote no {}; cannot prove the premium overlay was detected", report_path.display())
+    })?;
+    let report = report::parse(&text);
+    if !report.detected() {
+        let shown = if report.evidence.is_empty() { "  (the report has no \"Premium hooks:\" line at all)".to_string() } else { report.evidence.iter().map(|l| format!("  {l}")).collect::<Vec<_>>().join("\n") };
+        bail!(
+            "Kea's configure did not detect the premium overlay. {} says:\n{shown}\n\
+             Likely causes: the overlay was unpacked in the wrong place (premium/ must sit at the Kea tree's root, next to configure.ac), \
+             or autoreconf did not pick up premium/config.m4 (configure.ac must m4_sinclude it; rerun autoreconf -if).",
+            report_path.display()
+        );
+    }
+    runner.note(&format!("premium overlay detected: {}", report.evidence.join(" | ").trim()));
+
+    runner.run(&format!("make -j{}", opts.jobs), "make", Command::new("make").arg(format!("-j{}", opts.jobs)).current_dir(root))?;
+
+    let stage = work.join("stage");
+    if stage.exists() {
+        fs::remove_dir_all(&stage).with_context(|| format!("cannot clear {}", stage.display()))?;
+    }
+    // Kea says parallel install breaks: no -j here.
+    let destdir = format!("DESTDIR={}", stage.display());
+    runner.run("make install", "make-install", Command::new("make").args(["install", &destdir]).current_dir(root))?;
+
+    let premium_libraries = built_libraries(&root.join("premium"))?;
+    let mut configure_args = vec!["./configure".to_string()];
+    configure_args.extend(args);
+    Ok(BuildOutput { stage, report, premium_libraries, configure_args })
+}

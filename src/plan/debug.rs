@@ -1,0 +1,85 @@
+//! Debug symbols kept apart (`--debug-symbols`), the planning half: the `.debug` files the
+//! stage kept (`stage::debug`) become one debug package per target, `<name>-dbgsym` (`.deb`,
+//! Debian's naming) or `<name>-debuginfo` (`.rpm`).
+//!
+//! Kept modest on purpose: no `Build-Ids:`/`Auto-Built-Package:` control fields (the build IDs
+//! are listed in the description instead) and no rpm `debugsource` package.
+
+use crate::plan::changelog::changelog_debian_gz;
+use crate::plan::spec::{FileEntry, FileRole, Format, Op, PackageSpec, Relation, Source};
+use crate::stage::debug::DebugFile;
+
+/// The debug package that goes with `main`: same version and architecture, depending on
+/// exactly `main`'s version, holding the `.debug` files and the copyright (and for `.deb` a
+/// changelog) under its own name.
+pub fn plan_package(main: &PackageSpec, files: &[DebugFile]) -> PackageSpec {
+    let name = match main.format {
+        Format::Deb => format!("{}-dbgsym", main.name),
+        Format::Rpm => format!("{}-debuginfo", main.name),
+    };
+    let full_version = format!("{}-{}", main.version, main.revision);
+    let (old_doc, new_doc) = (format!("/usr/share/doc/{}/", main.name), format!("/usr/share/doc/{name}/"));
+    let (old_lic, new_lic) = (format!("/usr/share/licenses/{}/", main.name), format!("/usr/share/licenses/{name}/"));
+    let mut spec = PackageSpec {
+        name: name.clone(),
+        summary: format!("debug symbols for {}", main.name),
+        description: format!(
+            "Debug symbols (DWARF) for the hook libraries in\n{} {full_version}, one file per GNU build ID:\n{}",
+            main.name,
+            files.iter().map(|f| format!("{} {}", f.library, f.build_id)).collect::<Vec<_>>().join("\n")
+        ),
+        section: if main.format == Format::Deb { "debug".into() } else { main.section.clone() },
+        depends: vec![Relation { name: main.name.clone(), constraint: Some((Op::Eq, full_version)) }],
+        files: files
+            .iter()
+            .map(|f| FileEntry { path: f.install_path(), source: Source::Path(f.path.clone()), mode: 0o644, role: FileRole::Plain })
+            .collect(),
+        owned_dirs: Vec::new(),
+        post_install: None,
+        ..main.clone()
+    };
+    for f in &main.files {
+        if let Some(rest) = f.path.strip_prefix(&old_lic) {
+            spec.files.push(FileEntry { path: format!("{new_lic}{rest}"), ..f.clone() });
+            spec.owned_dirs.push(new_lic.trim_end_matches('/').to_string());
+        } else if f.path.strip_prefix(&old_doc) == Some("copyright") {
+            spec.files.push(FileEntry { path: format!("{new_doc}copyright"), ..f.clone() });
+        }
+    }
+    if main.format == Format::Deb {
+        let changelog = changelog_debian_gz(&spec);
+        spec.files.push(FileEntry { path: format!("{new_doc}changelog.Debian.gz"), source: Source::Bytes(changelog), mode: 0o644, role: FileRole::Plain });
+        spec.owned_dirs.push(new_doc.trim_end_matches('/').to_string());
+    }
+    spec.files.sort_by(|a, b| a.path.cmp(&b.path));
+    spec.owned_dirs.sort();
+    spec.owned_dirs.dedup();
+    spec
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::spec::Compression;
+    use crate::testutil::sample_spec;
+
+    #[test]
+    fn debug_package_names_paths_and_pin() {
+        let files = [DebugFile { library: "libdhcp_test.so".into(), build_id: "ab12cd34".into(), path: "/w/debug/ab/12cd34.debug".into() }];
+        assert_eq!(files[0].install_path(), "/usr/lib/debug/.build-id/ab/12cd34.debug");
+        for (format, name, section) in [(Format::Deb, "kea-hook-test-dbgsym", "debug"), (Format::Rpm, "kea-hook-test-debuginfo", "net")] {
+            let (_tmp, main) = sample_spec(format, Compression::Gzip);
+            let dbg = plan_package(&main, &files);
+            assert_eq!((dbg.name.as_str(), dbg.section.as_str()), (name, section));
+            assert_eq!(dbg.depends, vec![Relation { name: "kea-hook-test".into(), constraint: Some((Op::Eq, "2.6.5-1".into())) }]);
+            assert!(dbg.post_install.is_none());
+            assert_eq!(dbg.files[0].path, "/usr/lib/debug/.build-id/ab/12cd34.debug");
+            assert!(dbg.description.contains("libdhcp_test.so ab12cd34"));
+            let paths: Vec<&str> = dbg.files.iter().map(|f| f.path.as_str()).collect();
+            match format {
+                Format::Deb => assert!(paths.contains(&"/usr/share/doc/kea-hook-test-dbgsym/changelog.Debian.gz"), "{paths:?}"),
+                Format::Rpm => assert!(paths.contains(&"/usr/share/licenses/kea-hook-test-debuginfo/LICENSE"), "{paths:?}"),
+            }
+        }
+    }
+}
