@@ -35,32 +35,62 @@ fn listing(dir: &Path) -> Vec<(String, Vec<u8>)> {
     v
 }
 
+/// Bytes in use on the file system holding `dir`.
+fn used_bytes(dir: &Path) -> u64 {
+    let c = std::ffi::CString::new(dir.as_os_str().as_encoded_bytes()).unwrap();
+    let mut st: libc::statvfs = unsafe { std::mem::zeroed() };
+    // SAFETY: statvfs fills the struct we own from a NUL-terminated path.
+    assert_eq!(unsafe { libc::statvfs(c.as_ptr(), &mut st) }, 0);
+    (st.f_blocks - st.f_bfree) as u64 * st.f_frsize as u64
+}
+
+/// `sha256sum -c SHA256SUMS` in `dir` passes.
+fn sums_verify(dir: &Path) {
+    require("sha256sum", "coreutils");
+    let res = run(std::process::Command::new("sha256sum").args(["--strict", "-c", "SHA256SUMS"]).current_dir(dir));
+    assert!(res.status.success(), "SHA256SUMS no longer verifies:\n{}", String::from_utf8_lossy(&res.stdout));
+}
+
 #[test]
 fn full_disk_and_read_only_output_keep_earlier_outputs() {
     require_build_tools();
     require("mount", "mount");
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("dist");
-    let fs = Tmpfs::mount(&out, "size=24k");
-    // Earlier outputs: another package, and an older copy of the one this run writes.
-    std::fs::write(out.join("other_1.0-1_amd64.deb"), b"an earlier package").unwrap();
-    std::fs::write(out.join("kea-premium-hooks_2.2.0-1_amd64.deb"), b"the previous build").unwrap();
-    let before = listing(&out);
-
-    let demo = |work: &str| {
-        run(keapack().args(["demo", "--quiet", "--target", "debian-12-amd64", "--target", "rhel-9-x86_64", "--out"]).arg(&out).arg("--work").arg(tmp.path().join(work)))
+    let fs = Tmpfs::mount(&out, "size=4m");
+    let demo = |work: &str, revision: &str| {
+        run(keapack()
+            .args(["demo", "--quiet", "--revision", revision, "--target", "debian-12-amd64", "--target", "rhel-9-x86_64", "--out"])
+            .arg(&out)
+            .arg("--work")
+            .arg(tmp.path().join(work)))
     };
-    let res = demo("w1");
+    // The earlier set: revision 1, with its SHA256SUMS, and another run's file.
+    let res = demo("w1", "1");
+    assert!(res.status.success(), "{}", String::from_utf8_lossy(&res.stderr));
+    std::fs::write(out.join("other_1.0-1_amd64.deb"), b"an earlier package").unwrap();
+    let before = listing(&out);
+    sums_verify(&out);
+    let deb = std::fs::metadata(out.join("kea-premium-hooks_2.2.0-1_amd64.deb")).unwrap().len();
+    let rpm = std::fs::metadata(out.join("kea-premium-hooks-2.2.0-1.el9.x86_64.rpm")).unwrap().len();
+
+    // Room for revision 2's .deb (written first) but not its .rpm: the disk fills mid-set.
+    let room = deb.next_multiple_of(4096) + 8192;
+    assert!(room < rpm, "the example's .rpm ({rpm} bytes) must not fit in {room} bytes for this test");
+    fs.remount(&format!("size={}", (used_bytes(&out) + room).next_multiple_of(4096)));
+    let res = demo("w1", "2");
     let err = String::from_utf8_lossy(&res.stderr);
-    assert!(!res.status.success(), "a 24 KiB output directory cannot hold the packages");
-    assert!(err.contains("cannot write") && err.contains(&out.display().to_string()), "{err}");
-    assert!(err.contains("No space left on device"), "{err}");
-    assert_eq!(listing(&out), before, "earlier outputs intact, no partial file");
+    assert!(!res.status.success(), "the .rpm cannot fit");
+    assert!(err.contains("cannot write") && err.contains("kea-premium-hooks-2.2.0-2.el9.x86_64.rpm"), "the failure is the set's second file:\n{err}");
+    assert!(err.contains("No space left on device") && err.contains(&format!("nothing was published into {}", out.display())), "{err}");
+    assert_eq!(listing(&out), before, "earlier outputs intact, no partial file, no staging directory");
+    sums_verify(&out);
 
     fs.remount("ro");
-    let res = demo("w2");
+    let res = demo("w2", "2");
     let err = String::from_utf8_lossy(&res.stderr);
     assert!(!res.status.success());
     assert!(err.contains("cannot write in the output directory") && err.contains("Read-only file system"), "{err}");
+    assert!(!tmp.path().join("w2").exists(), "a read-only --out is refused before the work directory is made");
     assert_eq!(listing(&out), before);
 }
