@@ -234,6 +234,8 @@ mod tests {
 [profile.acme-linux-5]
 name = "Acme Linux 5"
 family = "deb"
+os-id = "acme"
+os-version-id = "5"
 compression = "gzip"
 [profile.acme-linux-5.runtime.distribution]
 common = "acme-kea-libs"

@@ -46,6 +46,13 @@ pub struct Profile {
     pub id: String,
     pub name: String,
     pub family: Format,
+    /// `/etc/os-release`'s `ID` of this release (`debian`, `ubuntu`, `rhel`, `fedora`, …).
+    pub os_id: String,
+    /// `/etc/os-release`'s `VERSION_ID` (`12`, `24.04`, `9`).
+    pub os_version_id: String,
+    /// The Debian-family suite (`bookworm`, `noble`), for debootstrap and apt repositories.
+    #[serde(default)]
+    pub codename: Option<String>,
     #[serde(default)]
     pub dist_tag: String,
     pub compression: Compression,
