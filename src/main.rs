@@ -74,6 +74,14 @@ struct Common {
     /// Build a second time (other work directory, TZ, LANG, umask) and fail if any output differs.
     #[arg(long)]
     check_reproducible: bool,
+    /// Where to build a target of another release than this host's: `auto` builds it in a root
+    /// of its release (Debian family, made with debootstrap and cached), `host` on this host.
+    #[arg(long, value_enum, default_value = "auto")]
+    build_env: BuildEnvArg,
+    /// Debian-family mirror for build roots (default: the manifest's build.mirror, else this
+    /// host's own Debian mirror, or Ubuntu's archive for Ubuntu).
+    #[arg(long)]
+    mirror: Option<String>,
     /// Check everything that can be checked without building, print the plan (steps, targets,
     /// every output's file name) and stop.
     #[arg(long)]
@@ -91,6 +99,13 @@ struct LintArgs {
     /// Explain each tag (the checkers' --info).
     #[arg(long)]
     info: bool,
+}
+
+/// `--build-env`: where targets of other releases are built.
+#[derive(Clone, Copy, ValueEnum)]
+enum BuildEnvArg {
+    Auto,
+    Host,
 }
 
 /// `--build-system`: which of Kea's build systems to run.
@@ -207,6 +222,11 @@ fn request(common: &Common, work_name: &str) -> BuildRequest {
         templates_dir: common.templates.clone(),
         quiet: common.quiet,
         debug_symbols: common.debug_symbols,
+        build_env: match common.build_env {
+            BuildEnvArg::Auto => keapack::runplan::BuildEnvChoice::Auto,
+            BuildEnvArg::Host => keapack::runplan::BuildEnvChoice::Host,
+        },
+        mirror: common.mirror.clone(),
         ..BuildRequest::default()
     }
 }

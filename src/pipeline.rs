@@ -52,6 +52,10 @@ pub struct BuildRequest {
     /// The inputs are the bundled example of `build_system` (`keapack demo`), written into
     /// `<work>/example` when the run prepares its source; `kea` and `premium` are unused.
     pub example: bool,
+    /// Where targets of other releases are built (`--build-env`).
+    pub build_env: crate::runplan::BuildEnvChoice,
+    /// The Debian-family mirror for build roots (`--mirror`); `None`: the manifest's, else the default.
+    pub mirror: Option<String>,
 }
 
 /// What a run produced.
@@ -69,11 +73,7 @@ pub struct BuildOutcome {
 
 /// The default work directory: `$XDG_CACHE_HOME/keapack/<name>` (or `~/.cache/keapack/<name>`).
 pub fn default_work_dir(name: &str) -> PathBuf {
-    let cache = std::env::var_os("XDG_CACHE_HOME")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
-        .unwrap_or_else(std::env::temp_dir);
-    cache.join("keapack").join(name)
+    crate::support::cache_home().join(name)
 }
 
 /// `SOURCE_DATE_EPOCH` from the environment, if set and valid.
@@ -103,25 +103,31 @@ pub fn build(req: &BuildRequest) -> Result<BuildOutcome> {
     run(&crate::runplan::resolve(req)?)
 }
 
-/// Run a resolved plan: take the work directory, prepare the source tree, build and stage the
-/// hooks, package each target into the output set, and publish the set.
+/// Run a resolved plan: take the work directory, then for each build environment prepare the
+/// source tree and build and stage the hooks, package each target into the output set, and
+/// publish the set.
 pub fn run(plan: &RunPlan) -> Result<BuildOutcome> {
     let _lock = crate::support::worklock::lock(&plan.request.work)?;
     let work = enter_work_dir(&plan.request.work)?;
-    let mut runner = Runner::new(&work.join("logs"), Vec::new(), plan.request.quiet)?;
     for w in &plan.warnings {
         crate::support::output::warning(w);
     }
-    let prepared = prepare(plan, &work, &mut runner)?;
-    let staged = build_and_stage(plan, &prepared, &work, &mut runner)?;
+    let mut builds = Vec::new();
+    for env in &plan.environments {
+        // One environment builds in the work directory itself; several each in their own.
+        let dir = if plan.environments.len() == 1 { work.clone() } else { work.join(format!("env-{}", env.name)) };
+        builds.push(build_in(plan, env, &dir)?);
+    }
     let out = &plan.request.out;
     let written = (|| {
         let mut set = OutputSet::begin(out)?;
         let mut outputs = Vec::new();
-        for target in &plan.targets {
-            package_target(plan, &prepared, &staged, target, &mut set, &mut outputs, &mut runner)?;
+        for b in &mut builds {
+            for target in b.env.targets.clone() {
+                package_target(plan, b, &target, &mut set, &mut outputs)?;
+            }
         }
-        let record_name = write_record(plan, &prepared, &staged, outputs, &mut set)?;
+        let record_name = write_record(plan, &builds, outputs, &mut set)?;
         crate::support::interrupt::checkpoint("publish")?;
         let published = set.commit()?;
         Ok::<_, anyhow::Error>((published, record_name))
@@ -132,7 +138,7 @@ pub fn run(plan: &RunPlan) -> Result<BuildOutcome> {
     })?;
     let record = out.join(&record_name);
     let packages = published.files.into_iter().filter(|p| *p != record).collect();
-    Ok(BuildOutcome { packages, record, sums: published.sums, epoch: staged.epoch, work })
+    Ok(BuildOutcome { packages, record, sums: published.sums, epoch: builds[0].staged.epoch, work })
 }
 
 /// Set the umask, create the work directory and return its physical path: what compilers see
@@ -144,6 +150,44 @@ fn enter_work_dir(work: &Path) -> Result<PathBuf> {
     std::fs::canonicalize(work).with_context(|| format!("cannot resolve the work directory {}", work.display()))
 }
 
+/// One environment's build: where it ran, what it prepared and what it staged.
+struct Build<'a> {
+    env: &'a crate::runplan::Environment,
+    /// The root it ran in (`None`: this host).
+    root: Option<PathBuf>,
+    prepared: Prepared,
+    staged: Staged,
+    runner: Runner,
+    /// The environment its commands ran with.
+    runner_env: Vec<(String, std::ffi::OsString)>,
+}
+
+impl Build<'_> {
+    /// The file system whose libraries and dpkg database the build used.
+    fn sysroot(&self) -> &Path {
+        self.root.as_deref().unwrap_or(Path::new("/"))
+    }
+}
+
+/// Make (or reuse) the environment's root, then prepare, build and stage in `dir`.
+fn build_in<'a>(plan: &RunPlan, env: &'a crate::runplan::Environment, dir: &Path) -> Result<Build<'a>> {
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let mut runner = Runner::new(&dir.join("logs"), Vec::new(), plan.request.quiet)?;
+    let root = match &env.root {
+        Some(spec) => {
+            let root = crate::build::root::ensure(spec, &mut runner)?;
+            runner.note(&format!("building {} in a {} root: {}", env.targets.iter().map(Target::id).collect::<Vec<_>>().join(", "), spec.codename, root.display()));
+            Some(root)
+        }
+        None => None,
+    };
+    let prepared = prepare(plan, dir, root.as_deref(), &mut runner)?;
+    runner.set_sandbox(root.clone().map(|r| (r, vec![dir.to_path_buf()])));
+    let staged = build_and_stage(plan, env, &prepared, dir, &mut runner)?;
+    let runner_env = command_env(&staged.env, env.root.is_some());
+    Ok(Build { env, root, prepared, staged, runner, runner_env })
+}
+
 /// The prepared source tree, and the inputs it came from.
 struct Prepared {
     tree: source::PreparedTree,
@@ -153,7 +197,7 @@ struct Prepared {
 
 /// Unpack the inputs (for the demo, first write the bundled example into the work directory)
 /// and put the overlay in place.
-fn prepare(plan: &RunPlan, work: &Path, runner: &mut Runner) -> Result<Prepared> {
+fn prepare(plan: &RunPlan, work: &Path, root: Option<&Path>, runner: &mut Runner) -> Result<Prepared> {
     let req = &plan.request;
     let (kea, premium) = if req.example {
         crate::demo::write_example(&work.join("example"), plan.build_system.unwrap_or(source::BuildSystem::Autotools))?
@@ -164,8 +208,18 @@ fn prepare(plan: &RunPlan, work: &Path, runner: &mut Runner) -> Result<Prepared>
         source::prepare(&kea, &premium, &work.join("source"), req.allow_version_mismatch, req.limits, plan.build_system)
     })?;
     runner.note(&format!("Kea {} ({}) with the premium overlay at {}", tree.version, tree.build_system.name(), tree.root.display()));
-    build::check_tools(tree.build_system)?;
+    build::check_tools(tree.build_system, root)?;
     Ok(Prepared { tree, kea, premium })
+}
+
+/// The variables build commands run with; in a root, its own PATH instead of the host's.
+fn command_env(env: &BuildEnv, in_root: bool) -> Vec<(String, std::ffi::OsString)> {
+    let mut vars = env.vars();
+    if in_root {
+        vars.retain(|(k, _)| k != "PATH");
+        vars.extend(crate::build::root::root_env());
+    }
+    vars
 }
 
 /// What the build left for packaging.
@@ -179,14 +233,15 @@ struct Staged {
     epoch_source: EpochSource,
 }
 
-/// Build Kea with the overlay once for every target (hooks embed no library directory) and
-/// read the staged hooks.
-fn build_and_stage(plan: &RunPlan, prepared: &Prepared, work: &Path, runner: &mut Runner) -> Result<Staged> {
+/// Build Kea with the overlay once for the environment's targets (hooks embed no library
+/// directory) and read the staged hooks.
+fn build_and_stage(plan: &RunPlan, environment: &crate::runplan::Environment, prepared: &Prepared, work: &Path, runner: &mut Runner) -> Result<Staged> {
     let req = &plan.request;
     let tree = &prepared.tree;
     let (epoch, epoch_source) = resolve_epoch(req.epoch, tree.newest_input_time)?;
     let host = profile::host_family();
-    let build_target = plan.targets.iter().find(|t| Some(t.profile.family) == host).unwrap_or(&plan.targets[0]);
+    let targets = &environment.targets;
+    let build_target = targets.iter().find(|t| Some(t.profile.family) == host).unwrap_or(&targets[0]);
     let mut user_args = match tree.build_system {
         source::BuildSystem::Autotools => req.manifest.build.configure_options.clone(),
         source::BuildSystem::Meson => req.manifest.build.meson_options.clone(),
@@ -201,7 +256,7 @@ fn build_and_stage(plan: &RunPlan, prepared: &Prepared, work: &Path, runner: &mu
         package_version: format!("{}-{}", tree.version, plan.package.revision),
     };
     let env = BuildEnv::new(&tree.root, epoch);
-    runner.set_clean_env(env.vars());
+    runner.set_clean_env(command_env(&env, environment.root.is_some()));
     let built = build::build(tree, work, &opts, runner)?;
     let debug_dir = req.debug_symbols.then(|| work.join("debug"));
     let (hooks, debug_files) = crate::stage::inventory(
@@ -221,16 +276,9 @@ fn build_and_stage(plan: &RunPlan, prepared: &Prepared, work: &Path, runner: &mu
 }
 
 /// Plan one target's packages (and their debug-symbols packages) and write them into the set.
-fn package_target(
-    plan: &RunPlan,
-    prepared: &Prepared,
-    staged: &Staged,
-    target: &Target,
-    set: &mut OutputSet,
-    outputs: &mut Vec<record::Output>,
-    runner: &mut Runner,
-) -> Result<()> {
-    let needs = crate::plan::shlibdeps::discover(&staged.hooks, target, profile::host_family())?;
+fn package_target(plan: &RunPlan, build: &mut Build, target: &Target, set: &mut OutputSet, outputs: &mut Vec<record::Output>) -> Result<()> {
+    let needs = crate::plan::shlibdeps::discover(&build.staged.hooks, target, profile::host_family(), build.sysroot())?;
+    let (prepared, staged, runner) = (&build.prepared, &build.staged, &mut build.runner);
     for w in &needs.warnings {
         crate::support::output::warning(w);
     }
@@ -260,9 +308,11 @@ fn package_target(
     Ok(())
 }
 
-/// Write the build record into the set; returns its file name.
-fn write_record(plan: &RunPlan, prepared: &Prepared, staged: &Staged, outputs: Vec<record::Output>, set: &mut OutputSet) -> Result<String> {
+/// Write the build record into the set; returns its file name. The first environment's build
+/// is the record's `build`; `environments` lists every build and the targets it served.
+fn write_record(plan: &RunPlan, builds: &[Build], outputs: Vec<record::Output>, set: &mut OutputSet) -> Result<String> {
     let req = &plan.request;
+    let (prepared, staged) = (&builds[0].prepared, &builds[0].staged);
     let (tree, env, opts) = (&prepared.tree, &staged.env, &staged.opts);
     let recorded_env = env.recorded();
     let record = BuildRecord {
@@ -284,7 +334,17 @@ fn write_record(plan: &RunPlan, prepared: &Prepared, staged: &Staged, outputs: V
             environment: recorded_env.clone(),
         },
         host: record::host(),
-        tools: record::tool_versions(&record::tools(tree.build_system, req.debug_symbols, &recorded_env), &env.vars()),
+        environments: builds
+            .iter()
+            .map(|b| record::Environment {
+                name: b.env.name.clone(),
+                os: crate::build::root::pretty_name(b.sysroot()),
+                root: b.env.root.as_ref().map(|r| format!("{} from {}", r.key(), r.mirror)),
+                packages: crate::build::root::package_versions(b.sysroot(), record::ENVIRONMENT_PACKAGES),
+                targets: b.env.targets.iter().map(Target::id).collect(),
+            })
+            .collect(),
+        tools: record::tool_versions(&record::tools(tree.build_system, req.debug_symbols, &recorded_env), &builds[0].runner_env, builds[0].root.as_deref()),
         packaging: record::Packaging {
             targets: plan.targets.iter().map(|t| t.id()).collect(),
             package: plan.package.clone(),

@@ -51,6 +51,28 @@ pub struct RunPlan {
     pub outputs: Vec<PlannedOutput>,
     /// Things worth saying before the build starts (e.g. a target of another family).
     pub warnings: Vec<String>,
+    /// Where the targets are built: one build per environment, serving its targets.
+    pub environments: Vec<Environment>,
+}
+
+/// `--build-env`: where targets of another release than the host's are built.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum BuildEnvChoice {
+    /// The host for its own release, a root of the release for other Debian-family releases.
+    #[default]
+    Auto,
+    /// Every target on this host (a warning for each target of another release).
+    Host,
+}
+
+/// One build environment and the targets it serves.
+#[derive(Debug, Clone)]
+pub struct Environment {
+    /// `host`, or `debian-13-amd64` for the root of that target's release.
+    pub name: String,
+    /// `None`: this host.
+    pub root: Option<crate::build::root::RootSpec>,
+    pub targets: Vec<Target>,
 }
 
 /// One output file of the run.
@@ -98,7 +120,8 @@ pub fn resolve(req: &BuildRequest) -> Result<RunPlan> {
     }
 
     let outputs = rehearse(&package, &targets, &templates, kea_version.as_ref(), req.debug_symbols)?;
-    Ok(RunPlan { request: req.clone(), targets, package, jobs, templates, kea_version, build_system, outputs, warnings })
+    let environments = environments(req, &targets, build_system, &mut warnings)?;
+    Ok(RunPlan { request: req.clone(), targets, package, jobs, templates, kea_version, build_system, outputs, warnings, environments })
 }
 
 /// An input must exist and be readable: a file we can open, or a directory we can list.
@@ -202,6 +225,48 @@ fn check_buildable(target: &Target, host_machine: &str) -> Result<()> {
         );
     }
     Ok(())
+}
+
+/// Group the targets by where they are built: the host for the host's own release (and, with
+/// `--build-env host`, for every release), a root of the release for another Debian-family
+/// release, the host (with the cross-family warning) for an RPM-family release on a Debian host.
+fn environments(req: &BuildRequest, targets: &[Target], system: Option<BuildSystem>, warnings: &mut Vec<String>) -> Result<Vec<Environment>> {
+    let host = profile::host_release();
+    let host_name = crate::build::root::pretty_name(Path::new("/"));
+    let mut envs: Vec<Environment> = Vec::new();
+    for t in targets {
+        let own = host.as_ref().is_some_and(|h| t.profile.is_release(h));
+        let root = match (own, req.build_env, &t.profile.codename) {
+            (false, BuildEnvChoice::Auto, Some(codename)) if t.profile.family == Format::Deb => {
+                let mirror = req.mirror.clone().or_else(|| req.manifest.build.mirror.clone()).unwrap_or_else(|| crate::build::root::default_mirror(&t.profile.os_id));
+                let set = if req.example { crate::build::deps::DepSet::Example } else { crate::build::deps::DepSet::Kea };
+                let mut packages: Vec<String> = crate::build::deps::packages("apt-get", set).into_iter().map(str::to_string).collect();
+                if system == Some(BuildSystem::Meson) {
+                    packages.push("meson".into());
+                }
+                packages.extend(req.manifest.build.root_packages.iter().cloned());
+                Some(crate::build::root::RootSpec { os_id: t.profile.os_id.clone(), codename: codename.clone(), arch: t.arch.clone(), mirror, packages })
+            }
+            (false, BuildEnvChoice::Host, _) if t.profile.family == Format::Deb || profile::host_family() != Some(Format::Deb) => {
+                warnings.push(format!(
+                    "target {} is {}, but it is built on this host ({host_name}, --build-env host): its hooks link against this host's headers and libraries",
+                    t.id(),
+                    t.profile.name
+                ));
+                None
+            }
+            _ => None,
+        };
+        let name = if root.is_some() { format!("{}-{}", t.profile.id, t.arch) } else { "host".to_string() };
+        match envs.iter_mut().find(|e| e.root == root) {
+            Some(e) => e.targets.push(t.clone()),
+            None => envs.push(Environment { name, root, targets: vec![t.clone()] }),
+        }
+    }
+    if envs.iter().any(|e| e.root.is_some()) {
+        crate::build::root::check_host_can_use_roots()?;
+    }
+    Ok(envs)
 }
 
 /// Kea's version when it shows without unpacking: from a directory's configure.ac or
@@ -309,6 +374,17 @@ impl RunPlan {
         let _ = writeln!(s, "           stage the hooks (strip{}, check)", if req.debug_symbols { ", keep debug symbols" } else { "" });
         let _ = writeln!(s, "           write every package into a staging directory in --out, then publish them all, SHA256SUMS last");
         let _ = writeln!(s, "targets:   {}", self.targets.iter().map(Target::id).collect::<Vec<_>>().join(", "));
+        for e in &self.environments {
+            let ids = e.targets.iter().map(Target::id).collect::<Vec<_>>().join(", ");
+            match &e.root {
+                None => {
+                    let _ = writeln!(s, "build env: this host ({}) for {ids}", crate::build::root::pretty_name(Path::new("/")));
+                }
+                Some(r) => {
+                    let _ = writeln!(s, "build env: a {} {} root ({} from {}) for {ids}", r.codename, r.arch, r.key(), r.mirror);
+                }
+            }
+        }
         let _ = writeln!(s, "package:   {} revision {}, {}{}", self.package.name, self.package.revision, match self.package.split {
             Split::Bundle => "one package for all hooks",
             Split::PerHook => "one package per hook",

@@ -7,6 +7,7 @@ pub(crate) mod autotools;
 pub mod deps;
 pub(crate) mod env;
 pub(crate) mod meson;
+pub mod root;
 pub mod report;
 
 use crate::build::report::PremiumReport;
@@ -67,8 +68,13 @@ pub(crate) fn required_tools(system: BuildSystem) -> &'static [(&'static str, &'
 }
 
 /// Fail before anything runs when a needed tool is missing, naming the packages to install.
-pub(crate) fn check_tools(system: BuildSystem) -> Result<()> {
-    let missing: Vec<_> = required_tools(system).iter().filter(|(tool, _, _)| !have(tool)).collect();
+/// `root`: look inside that build root instead of on this host.
+pub(crate) fn check_tools(system: BuildSystem, root: Option<&Path>) -> Result<()> {
+    let present = |tool: &str| match root {
+        None => have(tool),
+        Some(r) => ["usr/bin", "bin", "usr/local/bin"].iter().any(|d| r.join(d).join(tool).exists()),
+    };
+    let missing: Vec<_> = required_tools(system).iter().filter(|(tool, _, _)| !present(tool)).collect();
     if missing.is_empty() {
         return Ok(());
     }

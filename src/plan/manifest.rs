@@ -148,6 +148,13 @@ pub struct BuildSection {
     pub build_system: Option<crate::source::BuildSystem>,
     /// Parallel make jobs (default: the number of CPUs).
     pub jobs: Option<usize>,
+    /// The Debian-family mirror build roots are made from (default: the host's own Debian
+    /// mirror for Debian releases, Ubuntu's archive for Ubuntu).
+    pub mirror: Option<String>,
+    /// Packages installed in build roots besides the build prerequisites (the `-dev` packages
+    /// your configure options need, e.g. `default-libmysqlclient-dev` for `--with-mysql`).
+    #[serde(default)]
+    pub root_packages: Vec<String>,
 }
 
 impl Manifest {

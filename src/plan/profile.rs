@@ -173,6 +173,20 @@ pub fn host_arch(family: Format) -> &'static str {
     }
 }
 
+/// The build host's release as `/etc/os-release` names it: (`ID`, `VERSION_ID`).
+pub fn host_release() -> Option<(String, String)> {
+    let text = std::fs::read_to_string("/etc/os-release").ok()?;
+    let field = |key: &str| text.lines().find_map(|l| l.strip_prefix(key)).map(|v| v.trim().trim_matches('"').to_string());
+    Some((field("ID=")?, field("VERSION_ID=").unwrap_or_default()))
+}
+
+impl Profile {
+    /// Whether `release` (`ID`, `VERSION_ID`) is this profile's release.
+    pub fn is_release(&self, release: &(String, String)) -> bool {
+        self.os_id == release.0 && self.os_version_id == release.1
+    }
+}
+
 /// The build host's distribution family, from `/etc/os-release` (`ID`, `ID_LIKE`).
 pub fn host_family() -> Option<Format> {
     let text = std::fs::read_to_string("/etc/os-release").ok()?;

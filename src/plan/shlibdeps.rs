@@ -48,11 +48,14 @@ pub fn is_kea_library(soname: &str) -> bool {
 }
 
 /// Read the NEEDED entries of every hook and turn them into relations for `target`.
-/// `host` is the build host's family (`profile::host_family()`).
-pub fn discover(hooks: &[StagedHook], target: &Target, host: Option<Format>) -> Result<Discovery> {
+/// `host` is the build host's family (`profile::host_family()`); `sysroot` is the file system
+/// the hooks were built against: `/`, or the build root of the target's release, whose
+/// libraries, dpkg database and shlibs files are read instead of the host's.
+pub fn discover(hooks: &[StagedHook], target: &Target, host: Option<Format>, sysroot: &Path) -> Result<Discovery> {
     let family = target.profile.family;
     let mut out = Discovery::default();
-    let mut debian = (family == Format::Deb && host == Some(Format::Deb)).then(|| DebianHost::new(&target.arch, &target.arch_info.libdir));
+    let debian_root = host == Some(Format::Deb) || sysroot != Path::new("/");
+    let mut debian = (family == Format::Deb && debian_root).then(|| DebianHost::new(&target.arch, &target.arch_info.libdir, sysroot));
     let mut uncovered: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for hook in hooks {
         let info = elf::read(&hook.path)?;
@@ -125,15 +128,20 @@ pub fn shlibs_relations(dependency: &str) -> Result<Vec<Relation>> {
 struct DebianHost {
     arch: String,
     libdir: String,
+    /// `/`, or a build root: every path below is looked up inside it.
+    sysroot: PathBuf,
     admindir: PathBuf,
     ldcache: Vec<(String, PathBuf)>,
     cache: BTreeMap<(String, u16, bool), Result<Vec<Relation>, String>>,
 }
 
 impl DebianHost {
-    fn new(arch: &str, libdir: &str) -> DebianHost {
-        let admindir = std::env::var_os("DPKG_ADMINDIR").map_or_else(|| PathBuf::from("/var/lib/dpkg"), PathBuf::from);
-        DebianHost { arch: arch.into(), libdir: libdir.into(), admindir, ldcache: ldconfig_cache(), cache: BTreeMap::new() }
+    fn new(arch: &str, libdir: &str, sysroot: &Path) -> DebianHost {
+        let admindir = match std::env::var_os("DPKG_ADMINDIR") {
+            Some(d) if sysroot == Path::new("/") => PathBuf::from(d),
+            _ => sysroot.join("var/lib/dpkg"),
+        };
+        DebianHost { arch: arch.into(), libdir: libdir.into(), sysroot: sysroot.to_path_buf(), admindir, ldcache: ldconfig_cache(sysroot), cache: BTreeMap::new() }
     }
 
     /// The relations for one needed SONAME, or why there are none.
@@ -148,18 +156,18 @@ impl DebianHost {
     }
 
     fn lookup(&self, soname: &str, needer: &ElfInfo) -> Result<Vec<Relation>, String> {
-        let override_file = Path::new("/etc/dpkg/shlibs.override");
+        let override_file = &self.sysroot.join("etc/dpkg/shlibs.override");
         if let Some(dep) = read(override_file).and_then(|t| shlibs_lookup(&t, soname)) {
             return shlibs_relations(&dep).map_err(|e| format!("{}: {e}", override_file.display()));
         }
-        let candidates = library_candidates(soname, &self.libdir, &self.ldcache);
-        let Some(file) = candidates.iter().find(|p| elf::read(p).is_ok_and(|i| i.machine == needer.machine && i.class64 == needer.class64)) else {
+        let candidates = library_candidates(soname, &self.libdir, &self.ldcache, &self.sysroot);
+        let Some(file) = candidates.iter().find(|p| elf::read(&self.sysroot.join(p.strip_prefix("/").unwrap_or(p))).is_ok_and(|i| i.machine == needer.machine && i.class64 == needer.class64)) else {
             return Err(format!(
                 "{soname} is not installed on this build host for this architecture (looked in ldconfig's cache and {}); Depends does not cover it: install it, or declare the relation in [package.depends] deb",
                 standard_dirs(&self.libdir).join(", ")
             ));
         };
-        let Some(packages) = dpkg_owner(file) else {
+        let Some(packages) = dpkg_owner(file, &self.sysroot, &self.admindir) else {
             return Err(format!(
                 "{soname} is {}, which no Debian package owns; Depends does not cover it: declare the relation in [package.depends] deb",
                 file.display()
@@ -177,7 +185,7 @@ impl DebianHost {
                 }
             }
         }
-        if let Some(dep) = read(Path::new("/etc/dpkg/shlibs.default")).and_then(|t| shlibs_lookup(&t, soname)) {
+        if let Some(dep) = read(&self.sysroot.join("etc/dpkg/shlibs.default")).and_then(|t| shlibs_lookup(&t, soname)) {
             return shlibs_relations(&dep).map_err(|e| format!("/etc/dpkg/shlibs.default: {e}"));
         }
         Err(format!(
@@ -191,10 +199,15 @@ fn read(path: &Path) -> Option<String> {
     std::fs::read_to_string(path).ok()
 }
 
-/// `ldconfig -p`: (SONAME, path) pairs, in the cache's order. Empty when ldconfig is missing.
-fn ldconfig_cache() -> Vec<(String, PathBuf)> {
+/// `ldconfig -p` (of `sysroot`'s cache): (SONAME, path inside sysroot) pairs, in the cache's
+/// order. Empty when ldconfig is missing.
+fn ldconfig_cache(sysroot: &Path) -> Vec<(String, PathBuf)> {
     let ldconfig = ["/sbin/ldconfig", "/usr/sbin/ldconfig"].into_iter().find(|p| Path::new(p).is_file()).unwrap_or("ldconfig");
-    let Ok(out) = Command::new(ldconfig).arg("-p").env("LC_ALL", "C").output() else { return Vec::new() };
+    let mut cmd = Command::new(ldconfig);
+    if sysroot != Path::new("/") {
+        cmd.arg("-r").arg(sysroot);
+    }
+    let Ok(out) = cmd.arg("-p").env("LC_ALL", "C").output() else { return Vec::new() };
     parse_ldconfig(&String::from_utf8_lossy(&out.stdout))
 }
 
@@ -222,13 +235,14 @@ fn standard_dirs(libdir: &str) -> Vec<String> {
     dirs
 }
 
-/// Existing files named `soname`: ldconfig's entries first, then the standard directories.
-fn library_candidates(soname: &str, libdir: &str, ldcache: &[(String, PathBuf)]) -> Vec<PathBuf> {
+/// Existing files named `soname` (paths inside `sysroot`): ldconfig's entries first, then the
+/// standard directories.
+fn library_candidates(soname: &str, libdir: &str, ldcache: &[(String, PathBuf)], sysroot: &Path) -> Vec<PathBuf> {
     let mut out: Vec<PathBuf> = Vec::new();
     let from_cache = ldcache.iter().filter(|(s, _)| s == soname).map(|(_, p)| p.clone());
     let from_dirs = standard_dirs(libdir).into_iter().map(|d| Path::new(&d).join(soname));
     for p in from_cache.chain(from_dirs) {
-        if p.is_file() && !out.contains(&p) {
+        if sysroot.join(p.strip_prefix("/").unwrap_or(&p)).is_file() && !out.contains(&p) {
             out.push(p);
         }
     }
@@ -238,13 +252,16 @@ fn library_candidates(soname: &str, libdir: &str, ldcache: &[(String, PathBuf)])
 /// The path, its merged-/usr alias, and the same for the resolved path: dpkg's database knows
 /// each file under one of them only (`/lib/x86_64-linux-gnu/libc.so.6`, but
 /// `/usr/lib/x86_64-linux-gnu/libstdc++.so.6`).
-fn aliases(path: &Path) -> Vec<PathBuf> {
+fn aliases(path: &Path, sysroot: &Path) -> Vec<PathBuf> {
     let toggle = |p: &Path| match p.strip_prefix("/usr") {
         Ok(rest) => Path::new("/").join(rest),
         Err(_) => Path::new("/usr").join(p.strip_prefix("/").unwrap_or(p)),
     };
     let mut out = vec![path.to_path_buf(), toggle(path)];
-    if let Ok(real) = std::fs::canonicalize(path) {
+    if let Ok(real) = std::fs::canonicalize(sysroot.join(path.strip_prefix("/").unwrap_or(path)))
+        && let Ok(inside) = real.strip_prefix(sysroot)
+    {
+        let real = Path::new("/").join(inside);
         out.push(toggle(&real));
         out.push(real);
     }
@@ -253,9 +270,9 @@ fn aliases(path: &Path) -> Vec<PathBuf> {
 }
 
 /// Which packages own the file, by `dpkg-query -S` (`libc6:amd64: /lib/…/libc.so.6`).
-fn dpkg_owner(path: &Path) -> Option<Vec<String>> {
-    aliases(path).into_iter().find_map(|alias| {
-        let out = Command::new("dpkg-query").arg("-S").arg(&alias).env("LC_ALL", "C").output().ok()?;
+fn dpkg_owner(path: &Path, sysroot: &Path, admindir: &Path) -> Option<Vec<String>> {
+    aliases(path, sysroot).into_iter().find_map(|alias| {
+        let out = Command::new("dpkg-query").arg(format!("--admindir={}", admindir.display())).arg("-S").arg(&alias).env("LC_ALL", "C").output().ok()?;
         if !out.status.success() {
             return None;
         }
@@ -295,7 +312,7 @@ mod tests {
     fn libc_resolves_through_dpkg_and_its_shlibs_file() {
         let target = Profiles::builtin().target(&format!("debian-12-{}", crate::plan::profile::host_arch(Format::Deb))).unwrap();
         let me = elf::read(&std::env::current_exe().unwrap()).unwrap();
-        let mut host = DebianHost::new(&target.arch, &target.arch_info.libdir);
+        let mut host = DebianHost::new(&target.arch, &target.arch_info.libdir, Path::new("/"));
         let libc = host.resolve("libc.so.6", &me).unwrap();
         assert_eq!(libc.len(), 1);
         assert_eq!(libc[0].name, "libc6");
@@ -320,20 +337,20 @@ mod tests {
         let machine = crate::stage::elf::machine(&path).unwrap();
         let hooks = vec![StagedHook { library: "libdhcp_x.so".into(), path, premium: true, machine }];
         let profiles = Profiles::builtin();
-        let d = discover(&hooks, &deb, Some(Format::Deb)).unwrap();
+        let d = discover(&hooks, &deb, Some(Format::Deb), Path::new("/")).unwrap();
         assert!(d.warnings.is_empty(), "{:?}", d.warnings);
         let names: Vec<&str> = d.by_library["libdhcp_x.so"].iter().map(|r| r.name.as_str()).collect();
         assert!(names.contains(&"libc6") && names.contains(&"libstdc++6"), "{names:?}");
         assert!(!names.iter().any(|n| n.contains("kea")), "libkea-* is the runtime pin's job: {names:?}");
         assert!(names.windows(2).all(|w| w[0] < w[1]), "merged: one relation per package, sorted: {names:?}");
 
-        let cross = discover(&hooks, &deb, Some(Format::Rpm)).unwrap();
+        let cross = discover(&hooks, &deb, Some(Format::Rpm), Path::new("/")).unwrap();
         assert!(cross.by_library["libdhcp_x.so"].is_empty());
         assert!(cross.warnings[0].contains("not Debian-family") && cross.warnings[0].contains("libc.so.6 (needed by libdhcp_x.so)"), "{:?}", cross.warnings);
 
         let rpm = profiles.target(&format!("rhel-9-{}", crate::plan::profile::host_arch(Format::Rpm))).unwrap();
         for host in [Some(Format::Deb), Some(Format::Rpm), None] {
-            let r = discover(&hooks, &rpm, host).unwrap();
+            let r = discover(&hooks, &rpm, host, Path::new("/")).unwrap();
             let caps: Vec<&str> = r.by_library["libdhcp_x.so"].iter().map(|r| r.name.as_str()).collect();
             assert!(caps.contains(&"libc.so.6()(64bit)") && caps.iter().any(|c| c.starts_with("libc.so.6(GLIBC_2.")), "{caps:?}");
             assert!(caps.contains(&"libstdc++.so.6()(64bit)") && !caps.iter().any(|c| c.contains("kea")), "{caps:?}");

@@ -19,7 +19,7 @@ use std::path::Path;
 use std::process::Command;
 
 /// Bumped when a field changes meaning or disappears.
-pub const RECORD_FORMAT: u32 = 1;
+pub const RECORD_FORMAT: u32 = 2;
 
 /// The record's file name: `<package>_<kea version>-<revision>.keapack-buildinfo.json`.
 pub fn file_name(package: &str, kea_version: &str, revision: &str) -> String {
@@ -39,6 +39,8 @@ pub struct BuildRecord {
     pub epoch_source: EpochSource,
     pub build: Build,
     pub host: Host,
+    /// Every build of the run: the host or a root of a release, with the targets it served.
+    pub environments: Vec<Environment>,
     /// First line of each tool's `--version`, run in the build environment.
     pub tools: BTreeMap<String, String>,
     pub packaging: Packaging,
@@ -101,6 +103,25 @@ pub struct Build {
     /// Whether debug symbols were split off into debug packages (this changes the libraries:
     /// each gets a `.gnu_debuglink`).
     pub debug_symbols: bool,
+}
+
+/// The packages whose versions the record lists for each build environment (when installed).
+pub const ENVIRONMENT_PACKAGES: &[&str] = &["gcc", "g++", "binutils", "libc6-dev", "libstdc++-12-dev", "libstdc++-14-dev", "kea-dev"];
+
+/// One build: where it ran and which targets it served.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct Environment {
+    /// `host`, or the target whose release's root it ran in.
+    pub name: String,
+    /// The environment's `PRETTY_NAME`.
+    pub os: String,
+    /// The root's cache entry and mirror; absent for the host.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub root: Option<String>,
+    /// Versions of its compiler, binutils, C library headers and kea-dev (Debian family).
+    pub packages: BTreeMap<String, String>,
+    pub targets: Vec<String>,
 }
 
 /// The build host, without its name.
@@ -225,13 +246,20 @@ pub fn tools(system: crate::source::BuildSystem, debug_symbols: bool, env: &BTre
 
 /// First line of `<command> --version` for each tool, run with exactly `env` (so the build's
 /// `PATH`, `LC_ALL=C`); a tool that cannot run is recorded as `unavailable`.
-pub fn tool_versions(tools: &[(String, String)], env: &[(String, OsString)]) -> BTreeMap<String, String> {
+/// `root`: run them inside that build root (where the build ran) rather than on this host.
+pub fn tool_versions(tools: &[(String, String)], env: &[(String, OsString)], root: Option<&Path>) -> BTreeMap<String, String> {
     tools
         .iter()
         .map(|(name, command)| {
             let mut words = command.split_whitespace();
             let out = words.next().and_then(|program| {
-                Command::new(program).args(words).arg("--version").env_clear().envs(env.iter().map(|(k, v)| (k, v))).output().ok()
+                let mut cmd = Command::new(program);
+                cmd.args(words).arg("--version").env_clear().envs(env.iter().map(|(k, v)| (k, v)));
+                if let Some(root) = root {
+                    cmd = crate::support::sandbox::enter(root, &[], &cmd);
+                    cmd.env_clear().envs(env.iter().map(|(k, v)| (k, v)));
+                }
+                cmd.output().ok()
             });
             let line = out
                 .filter(|o| o.status.success())
@@ -311,7 +339,7 @@ mod tests {
         let path: OsString = std::env::var_os("PATH").unwrap();
         let env = vec![("PATH".to_string(), path), ("LC_ALL".to_string(), OsString::from("C"))];
         let tools = vec![("shell".to_string(), "bash".to_string()), ("nothing".to_string(), "keapack-no-such-tool".to_string())];
-        let v = tool_versions(&tools, &env);
+        let v = tool_versions(&tools, &env, None);
         assert!(v["shell"].starts_with("GNU bash"), "{v:?}");
         assert_eq!(v["nothing"], "unavailable");
     }

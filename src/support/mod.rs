@@ -6,5 +6,17 @@ pub(crate) mod gzip;
 pub mod interrupt;
 pub mod output;
 pub mod runner;
+pub mod sandbox;
 pub mod text;
 pub mod worklock;
+
+/// keapack's cache directory: `$XDG_CACHE_HOME/keapack`, else `~/.cache/keapack`, else one
+/// under the temporary directory.
+pub fn cache_home() -> std::path::PathBuf {
+    std::env::var_os("XDG_CACHE_HOME")
+        .filter(|v| !v.is_empty())
+        .map(std::path::PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| std::path::PathBuf::from(h).join(".cache")))
+        .unwrap_or_else(std::env::temp_dir)
+        .join("keapack")
+}

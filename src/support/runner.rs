@@ -25,6 +25,8 @@ pub struct Runner {
     clean: bool,
     step: usize,
     quiet: bool,
+    /// Run every command inside this root, with these host directories bound (`sandbox`).
+    sandbox: Option<(PathBuf, Vec<PathBuf>)>,
 }
 
 /// What a finished step left behind.
@@ -38,13 +40,24 @@ impl Runner {
     /// A runner writing logs under `log_dir`, adding `env` to every command it starts.
     pub fn new(log_dir: &Path, env: Vec<(String, OsString)>, quiet: bool) -> Result<Self> {
         fs::create_dir_all(log_dir).with_context(|| format!("cannot create the log directory {}", log_dir.display()))?;
-        Ok(Runner { log_dir: log_dir.to_path_buf(), env, clean: false, step: 0, quiet })
+        Ok(Runner { log_dir: log_dir.to_path_buf(), env, clean: false, step: 0, quiet, sandbox: None })
     }
 
     /// Run every later command with exactly `env`: nothing of keapack's own environment leaks in.
     pub fn set_clean_env(&mut self, env: Vec<(String, OsString)>) {
         self.env = env;
         self.clean = true;
+    }
+
+    /// Run every later command inside `root` (read-only), with `binds` writable at their own
+    /// paths; `None` runs them on the host again.
+    pub fn set_sandbox(&mut self, sandbox: Option<(PathBuf, Vec<PathBuf>)>) {
+        self.sandbox = sandbox;
+    }
+
+    /// The root later commands run in, if any.
+    pub fn sandbox_root(&self) -> Option<&Path> {
+        self.sandbox.as_ref().map(|(r, _)| r.as_path())
     }
 
     /// Print a progress note through the output channel (suppressed with `quiet`); it may quote
@@ -85,6 +98,20 @@ impl Runner {
                 None => cmd.env_remove(k),
             };
         }
+        let mut wrapped = self.sandbox.as_ref().map(|(root, binds)| {
+            let _ = writeln!(log_file, "# inside the root {}", root.display());
+            let mut w = crate::support::sandbox::enter(root, binds, cmd);
+            if self.clean {
+                // bwrap passes its own environment on: give it exactly the command's.
+                let envs: Vec<(OsString, Option<OsString>)> = w.get_envs().map(|(k, v)| (k.to_owned(), v.map(|v| v.to_owned()))).collect();
+                w.env_clear();
+                for (k, v) in envs.into_iter().filter_map(|(k, v)| Some((k, v?))) {
+                    w.env(k, v);
+                }
+            }
+            w
+        });
+        let cmd = wrapped.as_mut().unwrap_or(cmd);
         cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
         // Its own process group, so an interrupt stops the whole tree of what it started.
         std::os::unix::process::CommandExt::process_group(cmd, 0);

@@ -109,6 +109,21 @@ impl IfEmpty for str {
     }
 }
 
+/// Hold an exclusive lock on `path` (created if needed), waiting for another process that
+/// holds it; released when the returned file is dropped. For caches shared between runs.
+pub fn lock_file(path: &Path) -> Result<fs::File> {
+    let file = fs::OpenOptions::new().read(true).write(true).create(true).truncate(false).open(path).with_context(|| format!("cannot open the lock {}", path.display()))?;
+    // SAFETY: flock on a file descriptor we own.
+    while unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) } != 0 {
+        let e = std::io::Error::last_os_error();
+        if e.kind() != std::io::ErrorKind::Interrupted {
+            return Err(e).with_context(|| format!("cannot lock {}", path.display()));
+        }
+        crate::support::interrupt::check()?;
+    }
+    Ok(file)
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
