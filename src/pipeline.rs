@@ -182,6 +182,9 @@ fn build_in<'a>(plan: &RunPlan, env: &'a crate::runplan::Environment, dir: &Path
         None => None,
     };
     let prepared = prepare(plan, dir, root.as_deref(), &mut runner)?;
+    if let Some(r) = &root {
+        crate::support::sandbox::prepare_mount_points(r, &[dir.to_path_buf()])?;
+    }
     runner.set_sandbox(root.clone().map(|r| (r, vec![dir.to_path_buf()])));
     let staged = build_and_stage(plan, env, &prepared, dir, &mut runner)?;
     let runner_env = command_env(&staged.env, env.root.is_some());

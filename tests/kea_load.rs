@@ -1,13 +1,15 @@
-//! A real Kea loads the packaged hooks: Debian 12's kea-dhcp4 and kea-dhcp6 (2.2), started in a
-//! throwaway root where dpkg installed the .deb, configured with the JSON snippet and the
-//! control socket that the package's own postinst printed, listening on the loopback interface
-//! only. And with flex_id's mandatory parameter left out, Kea refuses to start, as the guidance
-//! warns.
+//! A real Kea loads the packaged hooks: Debian 12's kea-dhcp4 and kea-dhcp6 (2.2), and Debian
+//! 13's (2.6.3, which checks the socket, hooks and data paths against what it was built with),
+//! each started in a throwaway root of its release where dpkg installed the .deb built for that
+//! release (the Debian 13 one compiled by keapack in a trixie root), configured with the JSON
+//! snippet and the control socket that the package's own postinst printed, listening on the
+//! loopback interface only. And with flex_id's mandatory parameter left out, Kea refuses to
+//! start, as the guidance warns.
 
 mod common;
 use common::kea::{Kea, START_TIMEOUT, run_bounded};
-use common::packages::example_packages;
-use common::roots::Root;
+use common::packages::{example_packages, trixie_example};
+use common::roots::{self, Root};
 use common::*;
 use serde_json::{Value, json};
 use std::time::Duration;
@@ -30,11 +32,13 @@ struct Daemon {
 const DHCP4: Daemon = Daemon { process: "kea-dhcp4", key: "Dhcp4", log_prefix: "DHCP4", flex_expression: "pkt4.mac" };
 const DHCP6: Daemon = Daemon { process: "kea-dhcp6", key: "Dhcp6", log_prefix: "DHCP6", flex_expression: "relay6[0].option[18].hex" };
 
-/// A fresh Kea root with the revision-1 .deb installed: the root and what the postinst printed.
-fn installed() -> (Root, String) {
-    let pk = example_packages(1);
-    let root = Root::kea();
-    std::fs::copy(&pk.deb, root.join("/tmp/hooks.deb")).unwrap();
+/// A fresh Kea root of `release` with the example's .deb for that release installed (Debian
+/// 12: revision 1 built on this host; Debian 13: built in a trixie root): the root and what the
+/// postinst printed.
+fn installed(release: &roots::Release) -> (Root, String) {
+    let deb = if release.suite == "trixie" { trixie_example().deb } else { example_packages(1).deb };
+    let root = Root::kea_of(release);
+    std::fs::copy(&deb, root.join("/tmp/hooks.deb")).unwrap();
     let out = run(root.chroot("dpkg").args(["-i", "/tmp/hooks.deb"]));
     assert!(out.status.success(), "dpkg -i: {}", String::from_utf8_lossy(&out.stderr));
     (root, String::from_utf8(out.stdout).unwrap())
@@ -67,7 +71,7 @@ fn guidance_log_lines(guidance: &str) -> Vec<String> {
 /// REPLACE-ME placeholder filled with `flex` (or the parameter removed when `None`), the
 /// guidance's control socket, the loopback interface only, leases in memory, and INFO logging to
 /// stdout.
-fn config(guidance: &str, d: &Daemon, flex: Option<&str>) -> Value {
+fn config(guidance: &str, d: &Daemon, flex: Option<&str>, release: &roots::Release) -> Value {
     let snippet = json_blocks(guidance).into_iter().find(|b| b.get(d.key).is_some()).unwrap_or_else(|| panic!("no {} snippet", d.key));
     let mut libs = vec![json!({ "library": LEASE_CMDS })];
     libs.extend(snippet[d.key]["hooks-libraries"].as_array().unwrap().iter().cloned());
@@ -91,8 +95,9 @@ fn config(guidance: &str, d: &Daemon, flex: Option<&str>) -> Value {
         "hooks-libraries": libs,
         "loggers": [{ "name": d.process, "output_options": [{ "output": "stdout" }], "severity": "INFO" }]
     });
-    if d.key == "Dhcp6" {
-        // kea-dhcp6 writes its server id there.
+    if d.key == "Dhcp6" && release.kea.is_none() {
+        // Kea 2.2's kea-dhcp6 writes its server id there; 2.6.3 accepts only its own data
+        // directory (/var/lib/kea, which the unit creates), so it is left to its default.
         body["data-directory"] = json!(RUN_DIR);
     }
     json!({ d.key: body })
@@ -106,10 +111,10 @@ fn write_config(root: &Root, guidance: &str, d: &Daemon, cfg: &Value) -> String 
     path
 }
 
-fn loads_the_hooks_and_lists_their_commands(d: &Daemon) {
-    let (root, guidance) = installed();
+fn loads_the_hooks_and_lists_their_commands(d: &Daemon, release: &roots::Release) {
+    let (root, guidance) = installed(release);
     let hooks = packaged_hooks(&root);
-    let conf = write_config(&root, &guidance, d, &config(&guidance, d, Some(d.flex_expression)));
+    let conf = write_config(&root, &guidance, d, &config(&guidance, d, Some(d.flex_expression), release));
     let mut kea = Kea::start(&root, d.process, &conf, RUN_DIR);
 
     let mut expected: Vec<String> = hooks.iter().map(|h| format!("HOOKS_LIBRARY_LOADED hooks library {h} successfully loaded")).collect();
@@ -144,9 +149,9 @@ fn loads_the_hooks_and_lists_their_commands(d: &Daemon) {
 }
 
 fn refuses_flex_id_without_identifier_expression(d: &Daemon) {
-    let (root, guidance) = installed();
+    let (root, guidance) = installed(roots::BOOKWORM);
     let flex = packaged_hooks(&root).into_iter().find(|h| h.ends_with("libdhcp_flex_id.so")).unwrap();
-    let conf = write_config(&root, &guidance, d, &config(&guidance, d, None));
+    let conf = write_config(&root, &guidance, d, &config(&guidance, d, None, roots::BOOKWORM));
     let mut kea = Kea::start(&root, d.process, &conf, RUN_DIR);
     let (status, log) = kea.wait_exit(START_TIMEOUT);
     assert_eq!(status.code(), Some(1), "Kea must refuse to start:\n{log}");
@@ -166,7 +171,7 @@ fn refuses_flex_id_without_identifier_expression(d: &Daemon) {
 
 #[test]
 fn kea_dhcp4_loads_the_hooks_with_the_printed_snippet_and_lists_their_commands() {
-    loads_the_hooks_and_lists_their_commands(&DHCP4);
+    loads_the_hooks_and_lists_their_commands(&DHCP4, roots::BOOKWORM);
 }
 
 #[test]
@@ -176,10 +181,20 @@ fn kea_dhcp4_refuses_to_start_with_flex_id_lacking_identifier_expression() {
 
 #[test]
 fn kea_dhcp6_loads_the_hooks_with_the_printed_snippet_and_lists_their_commands() {
-    loads_the_hooks_and_lists_their_commands(&DHCP6);
+    loads_the_hooks_and_lists_their_commands(&DHCP6, roots::BOOKWORM);
 }
 
 #[test]
 fn kea_dhcp6_refuses_to_start_with_flex_id_lacking_identifier_expression() {
     refuses_flex_id_without_identifier_expression(&DHCP6);
+}
+
+#[test]
+fn debian_13_kea_dhcp4_2_6_3_loads_hooks_built_in_a_trixie_root_on_the_printed_socket() {
+    loads_the_hooks_and_lists_their_commands(&DHCP4, roots::TRIXIE);
+}
+
+#[test]
+fn debian_13_kea_dhcp6_2_6_3_loads_hooks_built_in_a_trixie_root_on_the_printed_socket() {
+    loads_the_hooks_and_lists_their_commands(&DHCP6, roots::TRIXIE);
 }

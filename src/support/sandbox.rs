@@ -38,6 +38,26 @@ fn finish(mut w: Command, cmd: &Command) -> Command {
     w
 }
 
+/// Create in `root` the directories where `binds` will be mounted: bwrap cannot create them
+/// in a root mounted read-only. Refuses a path that crosses a symbolic link inside the root
+/// (following it could create directories outside the root).
+pub fn prepare_mount_points(root: &Path, binds: &[PathBuf]) -> anyhow::Result<()> {
+    for b in binds {
+        let mut at = root.to_path_buf();
+        for part in b.strip_prefix("/").unwrap_or(b).components() {
+            at.push(part);
+            match std::fs::symlink_metadata(&at) {
+                Ok(m) if m.file_type().is_symlink() => {
+                    anyhow::bail!("cannot use {} inside the build root {}: {} is a symbolic link there; choose a --work directory outside it", b.display(), root.display(), at.display())
+                }
+                Ok(_) => {}
+                Err(_) => std::fs::create_dir(&at).map_err(|e| anyhow::anyhow!("cannot create the mount point {}: {e}", at.display()))?,
+            }
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

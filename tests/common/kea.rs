@@ -37,6 +37,9 @@ impl Kea {
         }
         let chown = super::run(root.chroot("chown").arg("_kea:_kea").args(&dirs));
         assert!(chown.status.success(), "chown in the root: {}", String::from_utf8_lossy(&chown.stderr));
+        // RuntimeDirectoryMode=0750, as the unit (and the guidance) has it: Kea 2.6.3 refuses a
+        // control socket in a directory more open than that.
+        fs::set_permissions(root.join("/run/kea"), std::os::unix::fs::PermissionsExt::from_mode(0o750)).unwrap();
         let log = root.join(&format!("{run_dir}/{daemon}.log"));
         let out = File::create(&log).unwrap();
         let mut cmd = Command::new("chroot");

@@ -92,3 +92,51 @@ fn list_files(dir: &Path, out: &mut Vec<PathBuf>) {
         }
     }
 }
+
+/// The example built for Debian 13 from this Debian 12 host: what keapack wrote.
+#[derive(Clone, Debug)]
+pub struct ReleaseBuild {
+    pub deb: PathBuf,
+    pub record: serde_json::Value,
+}
+
+/// The bundled example, its version made Kea 2.6.3 (Debian 13's, which its hooks compile
+/// against), built by keapack for `debian-13-amd64` on this Debian 12 host: keapack makes a
+/// trixie root (cached under `target/keapack-test-cache`, as `$XDG_CACHE_HOME`) and builds in it.
+/// The result is kept like `example_packages`'.
+pub fn trixie_example() -> ReleaseBuild {
+    let base = Path::new(env!("CARGO_TARGET_TMPDIR")).parent().unwrap().join("keapack-test-packages");
+    let key = build_key();
+    let dir = base.join(&key).join("trixie");
+    fs::create_dir_all(base.join(&key)).unwrap();
+    let _lock = super::roots::lock_exclusive(&base.join(&key).join("trixie.lock"));
+    if !dir.is_dir() {
+        let tmp = tempfile::Builder::new().prefix("build-").tempdir_in(base.join(&key)).unwrap();
+        let (kea, premium) = (tmp.path().join("kea-2.6.3"), tmp.path().join("kea-premium-2.6.3"));
+        super::copy_tree(&super::examples().join("kea-2.2.0"), &kea);
+        super::copy_tree(&super::examples().join("kea-premium-2.2.0"), &premium);
+        let ac = fs::read_to_string(kea.join("configure.ac")).unwrap();
+        assert!(ac.contains("AC_INIT(kea, 2.2.0,"), "the example's AC_INIT changed");
+        fs::write(kea.join("configure.ac"), ac.replace("AC_INIT(kea, 2.2.0,", "AC_INIT(kea, 2.6.3,")).unwrap();
+        let manifest = tmp.path().join("keapack.toml");
+        // The example's hooks compile against the installed Kea's headers: kea-dev in the root.
+        fs::write(&manifest, "[build]\nroot-packages = [\"kea-dev\"]\n").unwrap();
+        let cache = Path::new(env!("CARGO_TARGET_TMPDIR")).parent().unwrap().join("keapack-test-cache");
+        let out = tmp.path().join("dist");
+        let res = super::run(super::keapack()
+            .args(["build", "--quiet", "--target", "debian-13-amd64", "--manifest"])
+            .arg(&manifest)
+            .arg("--kea").arg(&kea)
+            .arg("--premium").arg(&premium)
+            .arg("--out").arg(&out)
+            .arg("--work").arg(tmp.path().join("work"))
+            .env("XDG_CACHE_HOME", &cache)
+            .env("SOURCE_DATE_EPOCH", "1700000000"));
+        assert!(res.status.success(), "keapack build for debian-13-amd64 failed:\n{}\n{}", String::from_utf8_lossy(&res.stdout), String::from_utf8_lossy(&res.stderr));
+        fs::rename(&out, &dir).unwrap();
+    }
+    let mut debs: Vec<PathBuf> = fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).filter(|p| p.extension().is_some_and(|x| x == "deb")).collect();
+    assert_eq!(debs.len(), 1, "one .deb for debian-13-amd64: {debs:?}");
+    let record = fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).find(|p| p.to_string_lossy().ends_with(".keapack-buildinfo.json")).expect("a build record");
+    ReleaseBuild { deb: debs.remove(0), record: serde_json::from_slice(&fs::read(record).unwrap()).unwrap() }
+}

@@ -26,6 +26,19 @@ use std::process::Command;
 
 /// Bump when the recipe below changes, so cached roots are rebuilt.
 const RECIPE: u32 = 1;
+
+/// A Debian release a test root is made of.
+pub struct Release {
+    pub suite: &'static str,
+    /// The Kea its archive ships, when the root's Kea must be exactly the host's kea-dev (the
+    /// fixture hooks are compiled against it): `None`; else the version the root must have.
+    pub kea: Option<&'static str>,
+}
+
+/// Debian 12: its Kea must be the host's kea-dev release.
+pub const BOOKWORM: &Release = &Release { suite: "bookworm", kea: None };
+/// Debian 13, with Kea 2.6.3 and its path checks.
+pub const TRIXIE: &Release = &Release { suite: "trixie", kea: Some("2.6.3") };
 /// What the Kea root holds beyond minbase.
 const KEA_PACKAGES: &[&str] = &["kea-dhcp4-server", "kea-dhcp6-server", "socat"];
 
@@ -40,7 +53,13 @@ impl Root {
     /// into a tmpfs of its own when the kernel lets us mount one (fast, and freed whole by the
     /// unmount on drop), else onto the disk.
     pub fn kea() -> Root {
-        let tar = kea_root_tarball();
+        Root::kea_of(BOOKWORM)
+    }
+
+    /// A fresh copy of the cached root of `release` (Debian 12 or 13) with its own Kea and
+    /// socat installed.
+    pub fn kea_of(release: &Release) -> Root {
+        let tar = kea_root_tarball(release);
         let root = Root::empty("kea-root-");
         let c = std::ffi::CString::new(root.dir.as_os_str().as_encoded_bytes()).unwrap();
         let _ = unsafe { libc::mount(c"tmpfs".as_ptr(), c.as_ptr(), c"tmpfs".as_ptr(), 0, c"mode=0755".as_ptr().cast()) };
@@ -119,15 +138,18 @@ pub fn require_root_user() {
     assert_eq!(unsafe { libc::geteuid() }, 0, "this test needs root: it runs chroot, debootstrap, dpkg --root and rpm --root in throwaway roots");
 }
 
-/// The cached Kea root tarball, built first if missing.
-fn kea_root_tarball() -> PathBuf {
+/// The cached Kea root tarball of `release`, built first if missing.
+fn kea_root_tarball(release: &Release) -> PathBuf {
     require_root_user();
     super::require("tar", "tar");
     super::require("chroot", "coreutils");
-    let kea = host_kea_dev_version();
+    let kea = match release.kea {
+        None => host_kea_dev_version(),
+        Some(_) => "archive".to_string(),
+    };
     let cache = Path::new(env!("CARGO_TARGET_TMPDIR")).parent().unwrap().join("keapack-test-roots");
     fs::create_dir_all(&cache).unwrap();
-    let tar = cache.join(format!("bookworm-kea_{kea}_r{RECIPE}.tar"));
+    let tar = cache.join(format!("{}-kea_{kea}_r{RECIPE}.tar", release.suite));
     let _lock = lock_exclusive(&cache.join(".lock"));
     if tar.is_file() {
         return tar;
@@ -141,8 +163,8 @@ fn kea_root_tarball() -> PathBuf {
     }
     let build = Root { dir: cache.join(format!("build.{}", std::process::id())) };
     let started = std::time::Instant::now();
-    eprintln!("building the Debian 12 test root {} (debootstrap, once; cached afterwards)", tar.display());
-    bootstrap_kea_root(build.path(), &kea);
+    eprintln!("building the {} test root {} (debootstrap, once; cached afterwards)", release.suite, tar.display());
+    bootstrap_kea_root(build.path(), release, &kea);
     let part = cache.join(format!(".{}.part", tar.file_name().unwrap().to_string_lossy()));
     let st = Command::new("tar").arg("--numeric-owner").arg("-cf").arg(&part).arg("-C").arg(build.path()).arg(".").status().unwrap();
     assert!(st.success(), "cannot pack the test root into {}", part.display());
@@ -151,21 +173,22 @@ fn kea_root_tarball() -> PathBuf {
     tar
 }
 
-/// debootstrap a minbase bookworm into `dir` from the host's mirror, then install Kea in it.
-fn bootstrap_kea_root(dir: &Path, host_kea: &str) {
+/// debootstrap a minbase root of `release` into `dir` from the host's mirror, then install Kea
+/// in it.
+fn bootstrap_kea_root(dir: &Path, release: &Release, host_kea: &str) {
     super::require("debootstrap", "debootstrap");
     let sources = host_bookworm_sources();
     let mirror = &sources.iter().find(|(_, suite)| suite == "bookworm").expect("checked in host_bookworm_sources").0;
     let log = dir.with_extension("log");
-    let out = Command::new("debootstrap").args(["--variant=minbase", "bookworm"]).arg(dir).arg(mirror).output().unwrap();
+    let out = Command::new("debootstrap").args(["--variant=minbase", release.suite]).arg(dir).arg(mirror).output().unwrap();
     fs::write(&log, [&out.stdout[..], &out.stderr[..]].concat()).unwrap();
     // debootstrap unmounts its /proc and /sys itself; make sure, even when it failed.
     unmount_all_under(dir);
-    assert!(out.status.success(), "debootstrap --variant=minbase bookworm {} {mirror} failed; its output is in {}", dir.display(), log.display());
+    assert!(out.status.success(), "debootstrap --variant=minbase {} {} {mirror} failed (the mirror is the host's); its output is in {}", release.suite, dir.display(), log.display());
 
-    // The same Debian suites as the host (bookworm, -updates, -security), so the root's Kea is
-    // the release the host's kea-dev compiles the fixture hooks against.
-    let list: String = sources.iter().map(|(uri, suite)| format!("deb {uri} {suite} main\n")).collect();
+    // The host's Debian suites (release, -updates, -security) with the release's name, so a
+    // bookworm root's Kea is the release the host's kea-dev compiles the fixture hooks against.
+    let list: String = sources.iter().map(|(uri, suite)| format!("deb {uri} {} main\n", suite.replacen("bookworm", release.suite, 1))).collect();
     fs::write(dir.join("etc/apt/sources.list"), list).unwrap();
     // No service starts inside the root when a package is installed (Debian's policy-rc.d).
     let policy = dir.join("usr/sbin/policy-rc.d");
@@ -183,7 +206,10 @@ fn bootstrap_kea_root(dir: &Path, host_kea: &str) {
 
     let status = dir.join("var/lib/dpkg");
     let got = super::stdout(Command::new("dpkg-query").arg("--admindir").arg(&status).args(["-W", "-f", "${Version}", "kea-dhcp4-server"]));
-    assert_eq!(got, host_kea, "the test root's Kea must be the release the host's kea-dev builds the fixture hooks for; upgrade the host (apt-get upgrade kea-dev) or check /etc/apt/sources.list");
+    match release.kea {
+        None => assert_eq!(got, host_kea, "the test root's Kea must be the release the host's kea-dev builds the fixture hooks for; upgrade the host (apt-get upgrade kea-dev) or check /etc/apt/sources.list"),
+        Some(want) => assert!(got.starts_with(&format!("{want}-")), "the {} root's Kea is {got}, the tests expect {want}", release.suite),
+    }
 }
 
 /// The host's kea-dev version (e.g. `2.2.0-6`).
