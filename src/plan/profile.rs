@@ -194,9 +194,8 @@ impl Target {
             ),
             ArchiveKea::None => bail!(
                 "target {id}: runtime \"distribution\" makes the hooks depend on {name}'s own Kea ({common}), \
-                 but {name} ships no Kea in its archive. \
-                 Either depend on ISC's Kea {kea} packages instead (--runtime isc, or runtime = \"isc\" in the manifest's [package]), \
-                 or build the Kea release of a target whose archive ships one"
+                 but {name} ships no Kea in its archive, so there is no Kea release of its own to build instead. \
+                 Depend on ISC's Kea {kea} packages (--runtime isc, or runtime = \"isc\" in the manifest's [package])"
             ),
         }
     }
