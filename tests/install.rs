@@ -52,7 +52,7 @@ fn assert_guidance(out: &str, version: &str, hooks_dir: &str) {
         "(FLEX_ID_EXPRESSION_NOT_DEFINED: flex_id is missing a mandatory parameter)".to_string(),
         "  echo '{ \"command\": \"list-commands\" }' | socat - UNIX:/run/kea/kea4-ctrl-socket".to_string(),
         // The socket directory Kea 2.4.2/2.6.3+ insists on, owned by the family's Kea user.
-        format!("  install -d -m 0750 -o {user} -g {user} /run/kea", user = if hooks_dir == DEB_HOOKS { "_kea" } else { "kea" }),
+        format!("  # install -d -m 0750 -o {user} -g {user} /run/kea", user = if hooks_dir == DEB_HOOKS { "_kea" } else { "kea" }),
     ] {
         assert!(out.lines().any(|l| l.contains(line.as_str())), "the guidance lacks {line:?}:\n{out}");
     }
