@@ -191,7 +191,7 @@ fn the_report_says_premium_hooks_yes_with_six_spaces_and_keapack_ran_meson() {
     assert_eq!(logs(&b.work)[..4], ["01-meson-version.log", "02-meson-setup.log", "03-meson-compile.log", "04-meson-install.log"]);
     let setup = std::fs::read_to_string(b.work.join("logs/02-meson-setup.log")).unwrap();
     let first = setup.lines().next().unwrap();
-    for arg in ["setup build", "--prefix=/usr", "--libdir=/usr/lib/x86_64-linux-gnu", "--sysconfdir=/etc", "--localstatedir=/var", "--buildtype=release", "--wrap-mode=nodownload"] {
+    for arg in ["setup build", "--prefix=/usr", "--libdir=/usr/lib/x86_64-linux-gnu", "--sysconfdir=/etc", "--localstatedir=/var", "--buildtype=release", "--wrap-mode=nodownload", "-Drunstatedir=/run"] {
         assert!(first.contains(arg), "{arg} missing from {first}");
     }
 }
