@@ -27,8 +27,8 @@ fn per_hook_split_writes_one_package_per_hook_with_its_own_guidance() {
             "isc-kea-premium-host-cmds-2.2.0-1.el9.x86_64.rpm",
             "isc-kea-premium-host-cmds_2.2.0-1+deb12_amd64.deb",
             "kea-premium-hooks-2.2.0-1.el9.noarch.rpm",
-            "kea-premium-hooks_2.2.0-1.keapack-buildinfo.json",
             "kea-premium-hooks_2.2.0-1+deb12_all.deb",
+            "kea-premium-hooks_2.2.0-1.keapack-buildinfo.json",
         ]
     );
     let deb = out.join("isc-kea-premium-host-cmds_2.2.0-1+deb12_amd64.deb");
