@@ -6,7 +6,7 @@ use keapack::plan::catalog::{Catalog, HookInfo};
 use keapack::plan::guidance::{self, GuidanceInput, Templates};
 use keapack::plan::manifest::Manifest;
 use keapack::pipeline::{self, BuildRequest};
-use keapack::plan::profile::{Profiles, RuntimeStyle};
+use keapack::plan::profile::{ArchiveKea, Profiles, RuntimeStyle};
 use keapack::source::BuildSystem;
 use keapack::build::deps;
 use keapack::demo;
@@ -56,6 +56,10 @@ struct Common {
     /// With --split per-hook: also write a meta package depending on every hook package.
     #[arg(long)]
     meta: bool,
+    /// Which Kea the hooks depend on and load into: the target release's own (distribution) or
+    /// ISC's packages (isc); default: the manifest's package.runtime.
+    #[arg(long)]
+    runtime: Option<RuntimeStyle>,
     /// Directory of templates overriding the built-in ones, file by file.
     #[arg(long)]
     templates: Option<PathBuf>,
@@ -169,9 +173,10 @@ struct GuidanceArgs {
     /// Target whose paths the guidance uses.
     #[arg(long, short = 't', default_value = "debian-12-amd64")]
     target: String,
-    /// The Kea version the hooks were built for.
-    #[arg(long, default_value = "2.6.5")]
-    kea_version: String,
+    /// The Kea version the hooks were built for (default: the Kea the target's archive ships,
+    /// else 2.6.5).
+    #[arg(long)]
+    kea_version: Option<String>,
     /// Package name shown in the text.
     #[arg(long, default_value = "kea-premium-hooks")]
     package: String,
@@ -219,6 +224,7 @@ fn request(common: &Common, work_name: &str) -> BuildRequest {
         revision: common.revision.clone(),
         split: common.split,
         meta: common.meta,
+        runtime: common.runtime,
         templates_dir: common.templates.clone(),
         quiet: common.quiet,
         debug_symbols: common.debug_symbols,
@@ -303,6 +309,10 @@ fn run_demo(a: DemoArgs) -> Result<()> {
     resolve_and_run(&a.common, &req, deps::DepSet::Example)
 }
 
+/// The Kea version `keapack guidance` shows when neither `--kea-version` nor the target's
+/// archive names one.
+const GUIDANCE_KEA: &str = "2.6.5";
+
 fn run_guidance(a: GuidanceArgs) -> Result<()> {
     let catalog = Catalog::builtin();
     let target = Profiles::builtin().target(&a.target)?;
@@ -314,15 +324,21 @@ fn run_guidance(a: GuidanceArgs) -> Result<()> {
             .map(|n| catalog.by_name(n).cloned().with_context(|| format!("the hooks catalog has no hook '{n}'")))
             .collect::<Result<_>>()?
     };
-    let kea = keapack::source::version::KeaVersion::parse(&a.kea_version)?;
-    let version = format!("{}-1", kea.debian());
+    let runtime = if a.isc { RuntimeStyle::Isc } else { RuntimeStyle::Distribution };
+    let kea = match (&a.kea_version, &target.profile.kea) {
+        (Some(v), _) => keapack::source::version::KeaVersion::parse(v)?,
+        (None, ArchiveKea::Version(v)) if runtime == RuntimeStyle::Distribution => v.clone(),
+        (None, _) => keapack::source::version::KeaVersion::parse(GUIDANCE_KEA)?,
+    };
+    let (upstream, revision) = keapack::plan::version_and_revision(target.profile.family, &kea, "1", &target.profile.dist_tag);
+    let version = format!("{upstream}-{revision}");
     let input = GuidanceInput {
         package: &a.package,
         version: &version,
         kea_version: &kea.to_string(),
         hooks: &hooks,
         target: &target,
-        runtime: if a.isc { RuntimeStyle::Isc } else { RuntimeStyle::Distribution },
+        runtime,
     };
     print!("{}", guidance::render(&Templates::builtin(), &catalog, &input)?.text);
     Ok(())

@@ -47,6 +47,8 @@ pub struct BuildRequest {
     pub split: Option<crate::plan::manifest::Split>,
     /// Also write the meta package of a per-hook split.
     pub meta: bool,
+    /// Override the manifest's `package.runtime` (`--runtime`).
+    pub runtime: Option<crate::plan::profile::RuntimeStyle>,
     /// Size and count limits for unpacking the inputs.
     pub limits: crate::source::extract::Limits,
     /// The inputs are the bundled example of `build_system` (`keapack demo`), written into
@@ -211,6 +213,7 @@ fn prepare(plan: &RunPlan, work: &Path, root: Option<&Path>, runner: &mut Runner
         source::prepare(&kea, &premium, &work.join("source"), req.allow_version_mismatch, req.limits, plan.build_system)
     })?;
     runner.note(&format!("Kea {} ({}) with the premium overlay at {}", tree.version, tree.build_system.name(), tree.root.display()));
+    crate::runplan::check_runtimes(&plan.targets, plan.package.runtime, &tree.version)?;
     build::check_tools(tree.build_system, root)?;
     Ok(Prepared { tree, kea, premium })
 }

@@ -108,6 +108,10 @@ pub fn resolve(req: &BuildRequest) -> Result<RunPlan> {
     let build_system = req.build_system.or(req.manifest.build.build_system);
     let kea_version = if req.example { KeaVersion::parse(crate::demo::EXAMPLE_VERSION).ok() } else { peek_version(&req.kea, build_system) };
 
+    if let Some(v) = &kea_version {
+        check_runtimes(&targets, package.runtime, v)?;
+    }
+
     let mut warnings = Vec::new();
     if let Some(host) = profile::host_family() {
         for t in targets.iter().filter(|t| t.profile.family != host) {
@@ -190,6 +194,9 @@ fn resolve_package(req: &BuildRequest) -> Result<PackageSection> {
         package.split = split;
     }
     package.meta |= req.meta;
+    if let Some(runtime) = req.runtime {
+        package.runtime = runtime;
+    }
     crate::plan::manifest::check_package(&package).map_err(|why| anyhow::anyhow!("the manifest's package section: {why}"))?;
     Ok(package)
 }
@@ -385,6 +392,7 @@ impl RunPlan {
                 }
             }
         }
+        let _ = writeln!(s, "runtime:   {} ({})", self.package.runtime.name(), self.targets.iter().map(|t| format!("{}: {}", t.id(), t.runtime(self.package.runtime).map_or("?", |r| r.common.as_str()))).collect::<Vec<_>>().join(", "));
         let _ = writeln!(s, "package:   {} revision {}, {}{}", self.package.name, self.package.revision, match self.package.split {
             Split::Bundle => "one package for all hooks",
             Split::PerHook => "one package per hook",
@@ -402,6 +410,16 @@ impl RunPlan {
         }
         s
     }
+}
+
+/// Every target's runtime must be able to load hooks of Kea `kea`: a distribution runtime
+/// only when the target's archive ships that release (`Target::check_runtime`). Called by
+/// `resolve` when Kea's version shows without unpacking, else once the source is unpacked.
+pub fn check_runtimes(targets: &[Target], runtime: crate::plan::profile::RuntimeStyle, kea: &KeaVersion) -> Result<()> {
+    for t in targets {
+        t.check_runtime(runtime, kea)?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -438,10 +456,25 @@ mod tests {
     #[test]
     fn colliding_file_names_are_refused() {
         let p = Profiles::builtin();
-        let targets = resolve_targets(&p, &["debian-12-amd64".into(), "debian-13-amd64".into()], &[]).unwrap();
         let pkg = crate::plan::manifest::Manifest::parse(crate::plan::manifest::EXAMPLE, "example").unwrap().package;
+        // RHEL and its rebuilds of one release share the dist tag, hence the file name.
+        let targets = resolve_targets(&p, &["rhel-9-x86_64".into(), "rocky-9-x86_64".into()], &[]).unwrap();
         let e = rehearse(&pkg, &targets, &Templates::builtin(), None, false).unwrap_err().to_string();
-        assert!(e.contains("debian-12-amd64 and debian-13-amd64 would both write kea-premium-hooks_0.0.0-1_amd64.deb"), "{e}");
+        assert!(e.contains("rhel-9-x86_64 and rocky-9-x86_64 would both write kea-premium-hooks-0.0.0-1.el9.x86_64.rpm"), "{e}");
+        // Debian-family releases carry their own revision suffix: side by side in one --out.
+        let debs = resolve_targets(&p, &["debian-11-amd64".into(), "debian-12-amd64".into(), "debian-13-amd64".into(), "ubuntu-22.04-amd64".into(), "ubuntu-24.04-amd64".into()], &[]).unwrap();
+        let outs = rehearse(&pkg, &debs, &Templates::builtin(), None, false).unwrap();
+        let names: Vec<&str> = outs.iter().filter(|o| o.kind == "package").map(|o| o.file_name.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "kea-premium-hooks_0.0.0-1+deb11_amd64.deb",
+                "kea-premium-hooks_0.0.0-1+deb12_amd64.deb",
+                "kea-premium-hooks_0.0.0-1+deb13_amd64.deb",
+                "kea-premium-hooks_0.0.0-1+ubuntu22.04_amd64.deb",
+                "kea-premium-hooks_0.0.0-1+ubuntu24.04_amd64.deb"
+            ]
+        );
         let ok = resolve_targets(&p, &["debian-12-amd64".into(), "rhel-9-x86_64".into()], &[]).unwrap();
         let v = KeaVersion::parse("2.6.5").unwrap();
         let outs = rehearse(&pkg, &ok, &Templates::builtin(), Some(&v), true).unwrap();
@@ -449,8 +482,8 @@ mod tests {
         assert_eq!(
             names,
             [
-                "kea-premium-hooks_2.6.5-1_amd64.deb",
-                "kea-premium-hooks-dbgsym_2.6.5-1_amd64.deb",
+                "kea-premium-hooks_2.6.5-1+deb12_amd64.deb",
+                "kea-premium-hooks-dbgsym_2.6.5-1+deb12_amd64.deb",
                 "kea-premium-hooks-2.6.5-1.el9.x86_64.rpm",
                 "kea-premium-hooks-debuginfo-2.6.5-1.el9.x86_64.rpm",
                 "kea-premium-hooks_2.6.5-1.keapack-buildinfo.json",
@@ -470,5 +503,25 @@ mod tests {
         assert!(e.contains("this is a file, not a directory"), "{e}");
         let e = check_out_dir(&file.join("sub")).unwrap_err().to_string();
         assert!(e.contains("is a file"), "{e}");
+    }
+
+    #[test]
+    fn runtime_flag_overrides_the_manifest_and_the_archive_decides() {
+        let mut req = BuildRequest { example: true, targets: vec!["debian-13-amd64".into()], ..BuildRequest::default() };
+        let tmp = tempfile::tempdir().unwrap();
+        req.out = tmp.path().join("out");
+        req.work = tmp.path().join("work");
+        req.manifest = crate::plan::manifest::Manifest::parse(crate::plan::manifest::EXAMPLE, "example").unwrap();
+        // The example is Kea 2.2.0; Debian 13 ships 2.6.3.
+        let e = resolve(&req).err().expect("Debian 13's own Kea is 2.6.3").to_string();
+        assert!(e.contains("target debian-13-amd64") && e.contains("Kea 2.6.3") && e.contains("--runtime isc"), "{e}");
+        req.runtime = Some(crate::plan::profile::RuntimeStyle::Isc);
+        let plan = resolve(&req).unwrap();
+        assert_eq!(plan.package.runtime, crate::plan::profile::RuntimeStyle::Isc);
+        assert!(plan.describe().contains("runtime:   isc (debian-13-amd64: isc-kea-common)"), "{}", plan.describe());
+        assert_eq!(plan.outputs[0].file_name, "kea-premium-hooks_2.2.0-1+deb13_amd64.deb");
+        req.targets = vec!["debian-12-amd64".into()];
+        req.runtime = None;
+        resolve(&req).unwrap();
     }
 }

@@ -26,7 +26,7 @@ fn deb_field(deb: &Path, field: &str) -> String {
 fn deb_control_names_version_relations() {
     let b = built();
     assert_eq!(deb_field(&b.deb, "Package"), "kea-premium-hooks");
-    assert_eq!(deb_field(&b.deb, "Version"), "2.2.0-1");
+    assert_eq!(deb_field(&b.deb, "Version"), "2.2.0-1+deb12");
     assert_eq!(deb_field(&b.deb, "Architecture"), "amd64");
     // The exact Kea pin, then what the hooks' NEEDED libraries map to through this host's
     // shlibs files (libkea-* is the pin's job), merged and sorted.
@@ -132,4 +132,39 @@ fn sha256sums_cover_every_package() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
     let leftovers: Vec<_> = std::fs::read_dir(&b.out).unwrap().map(|e| e.unwrap().file_name()).filter(|n| n.to_string_lossy().starts_with('.')).collect();
     assert!(leftovers.is_empty(), "no temporary files stay in the output: {leftovers:?}");
+}
+
+#[test]
+fn the_build_record_shows_configure_with_the_distributions_runstatedir() {
+    // Kea checks control sockets against its compiled-in <runstatedir>/kea: keapack's Kea takes
+    // the distributions' /run, so it answers on /run/kea as theirs does.
+    let b = built();
+    let record: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(b.out.join("kea-premium-hooks_2.2.0-1.keapack-buildinfo.json")).unwrap()).unwrap();
+    let configure: Vec<&str> = record["build"]["configure"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
+    assert!(configure.contains(&"--runstatedir=/run") && configure.contains(&"--localstatedir=/var"), "{configure:?}");
+    // And configure really took it: config.status substitutes it for @runstatedir@.
+    let work = b.out.parent().unwrap().join("work");
+    let status = std::fs::read_to_string(work.join("source/kea/kea-2.2.0/config.status")).unwrap();
+    assert!(status.contains("S[\"runstatedir\"]=\"/run\""), "configure's runstatedir is /run");
+}
+
+#[test]
+fn runtime_isc_depends_on_iscs_packages_and_names_their_socket_directory() {
+    // Debian 13's archive ships Kea 2.6.3, so the 2.2.0 example is refused there with the
+    // distribution runtime; with ISC's runtime it builds, next to Debian 12's in one --out.
+    let b = build_example_tarballs("isc-runtime-rs-", "tar.gz", &["--runtime", "isc", "--target", "debian-13-amd64"]);
+    let deb13 = b.out.join("kea-premium-hooks_2.2.0-1+deb13_amd64.deb");
+    for deb in [&b.deb, &deb13] {
+        let depends = deb_field(deb, "Depends");
+        assert!(depends.starts_with("isc-kea-common (>= 2.2.0), isc-kea-common (<< 2.2.1~), libc6"), "{}: {depends}", deb.display());
+        assert!(!depends.contains(" kea-common") && !depends.starts_with("kea-common"), "{depends}");
+        let scripts = stdout(std::process::Command::new("dpkg-deb").arg("-I").arg(deb).arg("postinst"));
+        assert!(scripts.contains("socat - UNIX:/var/run/kea/kea4-ctrl-socket") && scripts.contains("install -d -m 0750 -o _kea -g _kea /var/run/kea"), "{scripts}");
+        assert!(!scripts.contains(" /run/kea"), "{scripts}");
+    }
+    require("rpm", "rpm");
+    let reqs = stdout(std::process::Command::new("rpm").args(["-qp", "--requires"]).arg(&b.rpm));
+    assert!(reqs.lines().any(|l| l == "isc-kea-common = 2.2.0") && !reqs.lines().any(|l| l.starts_with("kea-libs")), "{reqs}");
+    let scripts = stdout(std::process::Command::new("rpm").args(["-qp", "--scripts"]).arg(&b.rpm));
+    assert!(scripts.contains("install -d -m 0750 -o kea -g kea /var/run/kea"), "{scripts}");
 }

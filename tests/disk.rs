@@ -71,7 +71,7 @@ fn full_disk_and_read_only_output_keep_earlier_outputs() {
     std::fs::write(out.join("other_1.0-1_amd64.deb"), b"an earlier package").unwrap();
     let before = listing(&out);
     sums_verify(&out);
-    let deb = std::fs::metadata(out.join("kea-premium-hooks_2.2.0-1_amd64.deb")).unwrap().len();
+    let deb = std::fs::metadata(out.join("kea-premium-hooks_2.2.0-1+deb12_amd64.deb")).unwrap().len();
     let rpm = std::fs::metadata(out.join("kea-premium-hooks-2.2.0-1.el9.x86_64.rpm")).unwrap().len();
 
     // Room for revision 2's .deb (written first) but not its .rpm: the disk fills mid-set.

@@ -51,6 +51,8 @@ fn assert_guidance(out: &str, version: &str, hooks_dir: &str) {
         "  HOST_CMDS_INIT_OK ...".to_string(),
         "(FLEX_ID_EXPRESSION_NOT_DEFINED: flex_id is missing a mandatory parameter)".to_string(),
         "  echo '{ \"command\": \"list-commands\" }' | socat - UNIX:/run/kea/kea4-ctrl-socket".to_string(),
+        // The socket directory Kea 2.4.2/2.6.3+ insists on, owned by the family's Kea user.
+        format!("  # install -d -m 0750 -o {user} -g {user} /run/kea", user = if hooks_dir == DEB_HOOKS { "_kea" } else { "kea" }),
     ] {
         assert!(out.lines().any(|l| l.contains(line.as_str())), "the guidance lacks {line:?}:\n{out}");
     }
@@ -82,11 +84,11 @@ fn deb_installs_into_the_hooks_dir_prints_the_guidance_and_installs_twice() {
     let root = Root::kea();
     let deb = copy_in(&root, &pk.deb);
     let (out, err) = dpkg(&root, &["-i", &deb]);
-    assert!(out.contains(&format!("Setting up {PKG} (2.2.0-1) ...")), "{out}");
-    assert_guidance(&out, "2.2.0-1", DEB_HOOKS);
+    assert!(out.contains(&format!("Setting up {PKG} (2.2.0-1+deb12) ...")), "{out}");
+    assert_guidance(&out, "2.2.0-1+deb12", DEB_HOOKS);
     assert!(!err.contains("warning"), "the postinst found its hooks: {err}");
     assert_hooks_installed(&root, DEB_HOOKS);
-    assert_eq!(dpkg_status(&root), "install ok installed 2.2.0-1");
+    assert_eq!(dpkg_status(&root), "install ok installed 2.2.0-1+deb12");
     // dpkg checks every installed file against the package's md5sums.
     assert_eq!(dpkg(&root, &["--verify", PKG]), (String::new(), String::new()));
     let listed = dpkg(&root, &["-L", PKG]).0;
@@ -96,9 +98,9 @@ fn deb_installs_into_the_hooks_dir_prints_the_guidance_and_installs_twice() {
 
     // The same package again: dpkg unpacks it over itself and configures it again.
     let (out, _) = dpkg(&root, &["-i", &deb]);
-    assert!(out.contains(&format!("Unpacking {PKG} (2.2.0-1) over (2.2.0-1) ...")), "{out}");
-    assert_guidance(&out, "2.2.0-1", DEB_HOOKS);
-    assert_eq!(dpkg_status(&root), "install ok installed 2.2.0-1");
+    assert!(out.contains(&format!("Unpacking {PKG} (2.2.0-1+deb12) over (2.2.0-1+deb12) ...")), "{out}");
+    assert_guidance(&out, "2.2.0-1+deb12", DEB_HOOKS);
+    assert_eq!(dpkg_status(&root), "install ok installed 2.2.0-1+deb12");
     assert_hooks_installed(&root, DEB_HOOKS);
 }
 
@@ -109,14 +111,14 @@ fn deb_upgrades_from_revision_1_to_2() {
     let (old, new) = (copy_in(&root, &old.deb), copy_in(&root, &new.deb));
     dpkg(&root, &["-i", &old]);
     let (out, err) = dpkg(&root, &["-i", &new]);
-    assert!(out.contains(&format!("Unpacking {PKG} (2.2.0-2) over (2.2.0-1) ...")), "{out}");
-    assert_guidance(&out, "2.2.0-2", DEB_HOOKS);
+    assert!(out.contains(&format!("Unpacking {PKG} (2.2.0-2+deb12) over (2.2.0-1+deb12) ...")), "{out}");
+    assert_guidance(&out, "2.2.0-2+deb12", DEB_HOOKS);
     assert!(!err.contains("warning"), "{err}");
-    assert_eq!(dpkg_status(&root), "install ok installed 2.2.0-2");
+    assert_eq!(dpkg_status(&root), "install ok installed 2.2.0-2+deb12");
     assert_hooks_installed(&root, DEB_HOOKS);
     assert_eq!(dpkg(&root, &["--verify", PKG]), (String::new(), String::new()));
     let doc = std::fs::read_to_string(root.join(&format!("/usr/share/doc/{PKG}/GUIDANCE.txt"))).unwrap();
-    assert!(doc.starts_with(&format!("{PKG} 2.2.0-2:")), "the new revision's files replaced the old: {doc}");
+    assert!(doc.starts_with(&format!("{PKG} 2.2.0-2+deb12:")), "the new revision's files replaced the old: {doc}");
 }
 
 #[test]
@@ -145,7 +147,7 @@ fn deb_remove_and_purge_leave_nothing_behind() {
     let installed = snapshot_diff(&before, &snapshot(root.path(), &skip));
     assert!(installed.iter().any(|l| l.starts_with(&format!("+ {}/libdhcp_host_cmds.so", &DEB_HOOKS[1..]))), "the snapshot sees the install: {installed:?}");
     let (out, _) = dpkg(&root, &["-r", PKG]);
-    assert!(out.contains(&format!("Removing {PKG} (2.2.0-1) ...")), "{out}");
+    assert!(out.contains(&format!("Removing {PKG} (2.2.0-1+deb12) ...")), "{out}");
     // The package has no conffiles and no postrm, so `dpkg -r` already forgets it entirely.
     assert_nothing_left("dpkg -r");
     // kea-common's hooks and directory stay (the snapshot covers them; say it plainly too).
@@ -156,7 +158,7 @@ fn deb_remove_and_purge_leave_nothing_behind() {
 
     dpkg(&root, &["-i", &deb]);
     let (out, _) = dpkg(&root, &["-P", PKG]);
-    assert!(out.contains(&format!("Removing {PKG} (2.2.0-1) ...")), "{out}");
+    assert!(out.contains(&format!("Removing {PKG} (2.2.0-1+deb12) ...")), "{out}");
     assert_nothing_left("dpkg -P");
 }
 
@@ -178,17 +180,17 @@ fn dpkg_root_runs_the_postinst_chrooted_or_with_dpkg_root_set() {
         host_dpkg(&[force, &["--unpack", deb]].concat());
         std::fs::remove_file(root.join(&flex)).unwrap();
         let (out, err) = host_dpkg(&[force, &["--configure", PKG]].concat());
-        assert_guidance(&out, "2.2.0-1", DEB_HOOKS);
+        assert_guidance(&out, "2.2.0-1+deb12", DEB_HOOKS);
         let warning = format!("{PKG}: warning: not found under {looked_under}: {flex}");
         assert!(err.lines().any(|l| l == warning), "{force:?}: expected {warning:?} in:\n{err}");
         host_dpkg(&[force, &["--purge", PKG]].concat());
     }
     // A plain `dpkg --root R -i`: the chrooted postinst finds both hooks.
     let (out, err) = host_dpkg(&["-i", deb]);
-    assert_guidance(&out, "2.2.0-1", DEB_HOOKS);
+    assert_guidance(&out, "2.2.0-1+deb12", DEB_HOOKS);
     assert!(!err.contains("warning"), "{err}");
     assert_hooks_installed(&root, DEB_HOOKS);
-    assert_eq!(dpkg_status(&root), "install ok installed 2.2.0-1");
+    assert_eq!(dpkg_status(&root), "install ok installed 2.2.0-1+deb12");
 }
 
 /// An empty root for rpm: rpm runs scriptlets chrooted into it with /bin/sh, so it gets the

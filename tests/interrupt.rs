@@ -101,7 +101,7 @@ fn signals_stop_the_build_and_a_rerun_succeeds() {
     let child = start_build(&work, &out);
     let res = child.wait_with_output().unwrap();
     assert!(res.status.success(), "{}", String::from_utf8_lossy(&res.stderr));
-    assert!(out.join("kea-premium-hooks_2.2.0-1_amd64.deb").is_file());
+    assert!(out.join("kea-premium-hooks_2.2.0-1+deb12_amd64.deb").is_file());
     assert!(out.join("SHA256SUMS").is_file());
 }
 
@@ -189,7 +189,7 @@ fn a_failed_or_interrupted_set_leaves_the_earlier_outputs_verifying() {
     let res = start_revision_2(&work, &out, "KEAPACK_UNUSED", "").wait_with_output().unwrap();
     assert!(res.status.success(), "{}", String::from_utf8_lossy(&res.stderr));
     let names: Vec<String> = listing(&out).into_iter().map(|(n, _)| n).collect();
-    for n in ["kea-premium-hooks_2.2.0-1_amd64.deb", "kea-premium-hooks_2.2.0-2_amd64.deb", "kea-premium-hooks-2.2.0-2.el9.x86_64.rpm", "other_1.0-1_amd64.deb"] {
+    for n in ["kea-premium-hooks_2.2.0-1+deb12_amd64.deb", "kea-premium-hooks_2.2.0-2+deb12_amd64.deb", "kea-premium-hooks-2.2.0-2.el9.x86_64.rpm", "other_1.0-1_amd64.deb"] {
         assert!(names.iter().any(|x| x == n), "{n} missing from {names:?}");
     }
     assert!(!names.iter().any(|n| n.starts_with('.')), "no staging directory left: {names:?}");

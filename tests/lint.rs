@@ -56,7 +56,9 @@ fn lintian_directly_reports_no_error_no_warning_and_uses_every_override() {
     assert!(lintian_level(&out, 'E').is_empty() && lintian_level(&out, 'W').is_empty(), "lintian:\n{out}");
     // The package's own overrides are all used, and they are the only ones.
     let overridden: Vec<&str> = lintian_level(&out, 'O').iter().map(|l| l.split_whitespace().nth(2).unwrap()).collect();
-    assert_eq!(overridden, ["initial-upload-closes-no-bugs", "possible-bashism-in-maintainer-script"], "{out}");
+    // (No initial-upload-closes-no-bugs: lintian takes only a version ending in -1 for a first
+    // upload, and Debian 12's revision is 1+deb12.)
+    assert_eq!(overridden, ["possible-bashism-in-maintainer-script"], "{out}");
     for tag in ["unused-override", "mismatched-override", "missing-dependency-on-libc", "hardening-no-bindnow", "hardening-no-relro",
         "binary-or-shlib-defines-rpath", "unstripped-binary-or-object", "copyright-without-copyright-notice"] {
         assert!(!out.contains(tag), "{tag}:\n{out}");

@@ -35,7 +35,7 @@ fn built() -> &'static Built {
         let out = tmp.path().join("dist");
         let res = build(&kea, &premium, &work, &out, &["--target", "debian-12-amd64", "--target", "rhel-9-x86_64"]);
         assert!(res.status.success(), "build failed:\n{}", String::from_utf8_lossy(&res.stderr));
-        let deb = out.join("kea-premium-hooks_2.2.0-1_amd64.deb");
+        let deb = out.join("kea-premium-hooks_2.2.0-1+deb12_amd64.deb");
         let rpm = out.join("kea-premium-hooks-2.2.0-1.el9.x86_64.rpm");
         let stdout = String::from_utf8_lossy(&res.stdout);
         assert!(stdout.contains(&deb.display().to_string()) && stdout.contains(&rpm.display().to_string()), "{stdout}");
@@ -105,7 +105,7 @@ fn deb_holds_the_premium_hooks_at_the_debian_path_as_root_0644() {
     }
     assert!(!list.contains("lease_cmds"), "the open-source hook stays out:\n{list}");
     let control = |f: &str| stdout(Command::new("dpkg-deb").arg("-f").arg(&b.deb).arg(f)).trim().to_string();
-    assert_eq!(control("Version"), "2.2.0-1");
+    assert_eq!(control("Version"), "2.2.0-1+deb12");
     assert_eq!(control("Depends"), "kea-common (>= 2.2.0), kea-common (<< 2.2.1~), libc6 (>= 2.36), libgcc-s1, libstdc++6");
 }
 
@@ -191,7 +191,7 @@ fn the_report_says_premium_hooks_yes_with_six_spaces_and_keapack_ran_meson() {
     assert_eq!(logs(&b.work)[..4], ["01-meson-version.log", "02-meson-setup.log", "03-meson-compile.log", "04-meson-install.log"]);
     let setup = std::fs::read_to_string(b.work.join("logs/02-meson-setup.log")).unwrap();
     let first = setup.lines().next().unwrap();
-    for arg in ["setup build", "--prefix=/usr", "--libdir=/usr/lib/x86_64-linux-gnu", "--sysconfdir=/etc", "--localstatedir=/var", "--buildtype=release", "--wrap-mode=nodownload"] {
+    for arg in ["setup build", "--prefix=/usr", "--libdir=/usr/lib/x86_64-linux-gnu", "--sysconfdir=/etc", "--localstatedir=/var", "--buildtype=release", "--wrap-mode=nodownload", "-Drunstatedir=/run"] {
         assert!(first.contains(arg), "{arg} missing from {first}");
     }
 }
@@ -292,7 +292,7 @@ fn a_tree_with_both_builds_with_meson_by_default() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let logs = logs(&work);
     assert!(logs.iter().any(|l| l.ends_with("meson-setup.log")) && !logs.iter().any(|l| l.contains("configure") || l.contains("autoreconf")), "{logs:?}");
-    assert!(tmp.path().join("dist/kea-premium-hooks_2.2.0-1_amd64.deb").is_file());
+    assert!(tmp.path().join("dist/kea-premium-hooks_2.2.0-1+deb12_amd64.deb").is_file());
 }
 
 #[test]
@@ -305,7 +305,7 @@ fn a_tree_with_both_builds_with_autotools_when_asked() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let logs = logs(&work);
     assert!(logs.iter().any(|l| l.ends_with("autoreconf.log")) && !logs.iter().any(|l| l.contains("meson")), "{logs:?}");
-    let list = stdout(Command::new("dpkg-deb").arg("-c").arg(tmp.path().join("dist/kea-premium-hooks_2.2.0-1_amd64.deb")));
+    let list = stdout(Command::new("dpkg-deb").arg("-c").arg(tmp.path().join("dist/kea-premium-hooks_2.2.0-1+deb12_amd64.deb")));
     assert!(HOOKS.iter().all(|h| list.contains(h)), "{list}");
 }
 

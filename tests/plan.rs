@@ -98,12 +98,71 @@ fn jobs_out_of_bounds_are_refused() {
 #[test]
 fn targets_that_would_write_the_same_file_are_refused() {
     let d = Dirs::new();
+    // RHEL and its rebuilds of one release share the dist tag .el9, hence the file name.
     refused_before_work(
         &d,
-        &["--target", "debian-12-amd64", "--target", "debian-13-amd64"],
-        &["targets debian-12-amd64 and debian-13-amd64 would both write kea-premium-hooks_2.2.0-1_amd64.deb", "separate --out"],
+        &["--target", "rhel-9-x86_64", "--target", "rocky-9-x86_64"],
+        &["targets rhel-9-x86_64 and rocky-9-x86_64 would both write kea-premium-hooks-2.2.0-1.el9.x86_64.rpm", "separate --out"],
     );
-    refused_before_work(&d, &["--target", "rhel-9-x86_64", "--target", "rocky-9-x86_64"], &["would both write kea-premium-hooks-2.2.0-1.el9.x86_64.rpm"]);
+}
+
+#[test]
+fn debian_family_releases_write_side_by_side() {
+    // Each Debian-family release has its own revision suffix, so one --out holds them all.
+    let d = Dirs::new();
+    let out = d.out();
+    let (ok, stdout, err) = build(
+        &d,
+        &["--dry-run", "--runtime", "isc", "-t", "debian-11-amd64", "-t", "debian-12-amd64", "-t", "debian-13-amd64", "-t", "ubuntu-22.04-amd64", "-t", "ubuntu-24.04-amd64", "--out", out.to_str().unwrap()],
+    );
+    assert!(ok, "{err}");
+    for want in [
+        "debian-11-amd64  kea-premium-hooks_2.2.0-1+deb11_amd64.deb (package)",
+        "debian-12-amd64  kea-premium-hooks_2.2.0-1+deb12_amd64.deb (package)",
+        "debian-13-amd64  kea-premium-hooks_2.2.0-1+deb13_amd64.deb (package)",
+        "ubuntu-22.04-amd64  kea-premium-hooks_2.2.0-1+ubuntu22.04_amd64.deb (package)",
+        "ubuntu-24.04-amd64  kea-premium-hooks_2.2.0-1+ubuntu24.04_amd64.deb (package)",
+    ] {
+        assert!(stdout.contains(want), "expected {want:?} in:\n{stdout}");
+    }
+    assert!(!d.work().exists() && !out.exists(), "a dry run writes nothing");
+}
+
+#[test]
+fn a_distribution_runtime_without_the_kea_being_built_is_refused() {
+    // The example is Kea 2.2.0: Debian 13's archive ships 2.6.3, Debian 11's none, Ubuntu 24.04's 2.4.1.
+    let d = Dirs::new();
+    let ways_out = ["--runtime isc", "runtime = \"isc\""];
+    refused_before_work(
+        &d,
+        &["--target", "debian-13-amd64"],
+        &["target debian-13-amd64", "Debian 13 (trixie)'s own Kea (kea-common), which is Kea 2.6.3", "built from Kea 2.2.0", ways_out[0], ways_out[1], "build the Kea release Debian 13 (trixie) ships (--kea kea-2.6.3.tar.gz"],
+    );
+    refused_before_work(&d, &["--target", "debian-11-amd64", "--runtime", "distribution"], &["target debian-11-amd64", "ships no Kea in its archive", ways_out[0]]);
+    refused_before_work(&d, &["--target", "debian-12-amd64", "--target", "ubuntu-24.04-amd64"], &["target ubuntu-24.04-amd64", "which is Kea 2.4.1", ways_out[0]]);
+    // A manifest's runtime = "distribution" is overridden by --runtime isc, and the reverse.
+    let manifest = d.tmp.path().join("keapack.toml");
+    std::fs::write(&manifest, "[package]\nruntime = \"isc\"\n").unwrap();
+    let m = manifest.to_str().unwrap();
+    refused_before_work(&d, &["--manifest", m, "--runtime", "distribution", "--target", "debian-13-amd64"], &["target debian-13-amd64", "which is Kea 2.6.3"]);
+    let (ok, stdout, err) = build(&d, &["--manifest", m, "--dry-run", "--target", "debian-13-amd64", "--out", d.out().to_str().unwrap()]);
+    assert!(ok && stdout.contains("runtime:   isc (debian-13-amd64: isc-kea-common)"), "{stdout}{err}");
+    // An unknown runtime word is refused by the command line.
+    let (ok, _, err) = build(&d, &["--runtime", "debian", "--dry-run", "--target", "debian-12-amd64"]);
+    assert!(!ok && err.contains("'debian' is not a runtime"), "{err}");
+    assert!(!d.work().exists());
+}
+
+#[test]
+fn the_same_target_with_runtime_isc_plans_fine() {
+    let d = Dirs::new();
+    let out = d.out();
+    let (ok, stdout, err) = build(&d, &["--dry-run", "--runtime", "isc", "--target", "debian-13-amd64", "--out", out.to_str().unwrap()]);
+    assert!(ok, "{err}");
+    for want in ["runtime:   isc (debian-13-amd64: isc-kea-common)", "debian-13-amd64  kea-premium-hooks_2.2.0-1+deb13_amd64.deb (package)"] {
+        assert!(stdout.contains(want), "expected {want:?} in:\n{stdout}");
+    }
+    assert!(!d.work().exists() && !out.exists(), "a dry run writes nothing");
 }
 
 #[test]
@@ -144,8 +203,8 @@ fn dry_run_prints_the_plan_and_writes_nothing() {
         "kea:       2.2.0",
         "3 parallel jobs",
         "targets:   debian-12-amd64, rhel-9-x86_64\n",
-        "debian-12-amd64  kea-premium-hooks_2.2.0-1_amd64.deb (package)",
-        "debian-12-amd64  kea-premium-hooks-dbgsym_2.2.0-1_amd64.deb (debug-symbols)",
+        "debian-12-amd64  kea-premium-hooks_2.2.0-1+deb12_amd64.deb (package)",
+        "debian-12-amd64  kea-premium-hooks-dbgsym_2.2.0-1+deb12_amd64.deb (debug-symbols)",
         "rhel-9-x86_64  kea-premium-hooks-2.2.0-1.el9.x86_64.rpm (package)",
         "rhel-9-x86_64  kea-premium-hooks-debuginfo-2.2.0-1.el9.x86_64.rpm (debug-symbols)",
         "kea-premium-hooks_2.2.0-1.keapack-buildinfo.json (build record)",
@@ -153,6 +212,6 @@ fn dry_run_prints_the_plan_and_writes_nothing() {
     ] {
         assert!(stdout.contains(want), "expected {want:?} in:\n{stdout}");
     }
-    assert_eq!(stdout.matches("kea-premium-hooks_2.2.0-1_amd64.deb").count(), 1, "a target given twice is planned once:\n{stdout}");
+    assert_eq!(stdout.matches("kea-premium-hooks_2.2.0-1+deb12_amd64.deb").count(), 1, "a target given twice is planned once:\n{stdout}");
     assert!(!d.work().exists() && !out.exists(), "a dry run writes nothing");
 }

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::OnceLock;
 
-const DEB: &str = "kea-premium-hooks_2.2.0-1_amd64.deb";
+const DEB: &str = "kea-premium-hooks_2.2.0-1+deb12_amd64.deb";
 const RPM: &str = "kea-premium-hooks-2.2.0-1.el9.x86_64.rpm";
 const RECORD: &str = "kea-premium-hooks_2.2.0-1.keapack-buildinfo.json";
 const HOST: &str = "keapack-probe-host-7f3a";
@@ -308,7 +308,7 @@ fn the_record_describes_the_build_and_sha256sums_covers_it() {
 
     let build = &r["build"];
     let configure: Vec<&str> = build["configure"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
-    assert_eq!(configure, ["./configure", "--prefix=/usr", "--libdir=/usr/lib/x86_64-linux-gnu", "--sysconfdir=/etc", "--localstatedir=/var", "--disable-static", "--disable-rpath"]);
+    assert_eq!(configure, ["./configure", "--prefix=/usr", "--libdir=/usr/lib/x86_64-linux-gnu", "--sysconfdir=/etc", "--localstatedir=/var", "--runstatedir=/run", "--disable-static", "--disable-rpath"]);
     let env = &build["environment"];
     assert_eq!((env["LC_ALL"].as_str(), env["TZ"].as_str()), (Some("C"), Some("UTC")));
     assert_eq!(env["SOURCE_DATE_EPOCH"], i.newest.to_string());
@@ -372,7 +372,7 @@ fn demo_with_debug_symbols_is_reproducible_and_checks_itself() {
     let dist = t.join("one/dist");
     let (main, dbg) = (t.join("main"), t.join("dbg"));
     stdout(Command::new("dpkg-deb").arg("-x").arg(dist.join(DEB)).arg(&main));
-    stdout(Command::new("dpkg-deb").arg("-x").arg(dist.join("kea-premium-hooks-dbgsym_2.2.0-1_amd64.deb")).arg(&dbg));
+    stdout(Command::new("dpkg-deb").arg("-x").arg(dist.join("kea-premium-hooks-dbgsym_2.2.0-1+deb12_amd64.deb")).arg(&dbg));
     let ids = build_ids(&main.join("usr/lib/x86_64-linux-gnu/kea/hooks"));
     assert_eq!(ids.keys().collect::<Vec<_>>(), ["libdhcp_flex_id.so", "libdhcp_host_cmds.so"]);
     for (lib, id) in &ids {
@@ -386,8 +386,8 @@ fn demo_with_debug_symbols_is_reproducible_and_checks_itself() {
         assert!(!contains(&bytes, &t.display().to_string()), "{} holds a work path", debug.display());
     }
     assert_eq!(std::fs::read_dir(dbg.join("usr/lib/debug/.build-id")).unwrap().count(), 2, "only the packaged hooks");
-    let depends = stdout(Command::new("dpkg-deb").arg("-f").arg(dist.join("kea-premium-hooks-dbgsym_2.2.0-1_amd64.deb")).arg("Depends"));
-    assert_eq!(depends.trim(), "kea-premium-hooks (= 2.2.0-1)");
+    let depends = stdout(Command::new("dpkg-deb").arg("-f").arg(dist.join("kea-premium-hooks-dbgsym_2.2.0-1+deb12_amd64.deb")).arg("Depends"));
+    assert_eq!(depends.trim(), "kea-premium-hooks (= 2.2.0-1+deb12)");
     let rpm = dist.join("kea-premium-hooks-debuginfo-2.2.0-1.el9.x86_64.rpm");
     let files = rpm_q(&rpm, &["-l"]);
     for id in ids.values() {

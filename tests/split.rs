@@ -23,15 +23,15 @@ fn per_hook_split_writes_one_package_per_hook_with_its_own_guidance() {
         [
             "SHA256SUMS",
             "isc-kea-premium-flex-id-2.2.0-1.el9.x86_64.rpm",
-            "isc-kea-premium-flex-id_2.2.0-1_amd64.deb",
+            "isc-kea-premium-flex-id_2.2.0-1+deb12_amd64.deb",
             "isc-kea-premium-host-cmds-2.2.0-1.el9.x86_64.rpm",
-            "isc-kea-premium-host-cmds_2.2.0-1_amd64.deb",
+            "isc-kea-premium-host-cmds_2.2.0-1+deb12_amd64.deb",
             "kea-premium-hooks-2.2.0-1.el9.noarch.rpm",
+            "kea-premium-hooks_2.2.0-1+deb12_all.deb",
             "kea-premium-hooks_2.2.0-1.keapack-buildinfo.json",
-            "kea-premium-hooks_2.2.0-1_all.deb",
         ]
     );
-    let deb = out.join("isc-kea-premium-host-cmds_2.2.0-1_amd64.deb");
+    let deb = out.join("isc-kea-premium-host-cmds_2.2.0-1+deb12_amd64.deb");
     let list = stdout(std::process::Command::new("dpkg-deb").arg("-c").arg(&deb));
     assert!(list.contains("./usr/lib/x86_64-linux-gnu/kea/hooks/libdhcp_host_cmds.so"), "{list}");
     assert!(!list.contains("flex_id"), "only its own hook: {list}");
@@ -40,9 +40,9 @@ fn per_hook_split_writes_one_package_per_hook_with_its_own_guidance() {
     assert!(depends.contains("kea-common (>= 2.2.0), kea-common (<< 2.2.1~)"), "{depends}");
 
     // The meta package: no hooks, an exact dependency on each per-hook package.
-    let meta = out.join("kea-premium-hooks_2.2.0-1_all.deb");
+    let meta = out.join("kea-premium-hooks_2.2.0-1+deb12_all.deb");
     let depends = stdout(std::process::Command::new("dpkg-deb").arg("-f").arg(&meta).arg("Depends"));
-    assert_eq!(depends.trim(), "isc-kea-premium-flex-id (= 2.2.0-1), isc-kea-premium-host-cmds (= 2.2.0-1)");
+    assert_eq!(depends.trim(), "isc-kea-premium-flex-id (= 2.2.0-1+deb12), isc-kea-premium-host-cmds (= 2.2.0-1+deb12)");
     assert!(!stdout(std::process::Command::new("dpkg-deb").arg("-c").arg(&meta)).contains(".so"));
     let reqs = stdout(std::process::Command::new("rpm").args(["-qp", "--requires"]).arg(out.join("kea-premium-hooks-2.2.0-1.el9.noarch.rpm")));
     assert!(reqs.lines().any(|l| l == "isc-kea-premium-host-cmds = 2.2.0-1.el9"), "{reqs}");

@@ -11,6 +11,16 @@ use std::fs;
 use std::path::Path;
 use std::process::Command;
 
+/// The run-state directory keapack's Kea is configured with: the distributions' `/run`, so its
+/// control sockets live in `/run/kea` (kea-facts.md §5).
+pub const RUNSTATEDIR: &str = "/run";
+
+/// Whether a generated configure script accepts `--runstatedir` (autoconf 2.70+, or a patched
+/// 2.69): it then parses the option by name.
+pub fn knows_runstatedir(configure: &str) -> bool {
+    configure.contains("-runstatedir")
+}
+
 /// The message Kea 2.6.2+ configure prints when the overlay arrived after autoreconf.
 const STUB_ERROR: &str = "You appear to have added premium hooks after running autoreconf";
 
@@ -23,10 +33,19 @@ pub fn build(tree: &PreparedTree, work: &Path, opts: &BuildOptions, runner: &mut
         format!("--libdir={}", opts.libdir),
         "--sysconfdir=/etc".into(),
         "--localstatedir=/var".into(),
-        "--disable-static".into(),
-        "--disable-rpath".into(),
     ]
     .into();
+    // Kea (2.4.2, 2.6.3 and later) accepts control sockets only in <runstatedir>/kea; without
+    // --runstatedir that is /var/run/kea. The distributions pass /run (debhelper, rpm's
+    // %configure), so keapack's Kea answers where theirs do. Autoconf before 2.70 has no such
+    // option unless patched (Debian's is): pass it when the configure script knows it.
+    let configure_text = fs::read_to_string(root.join("configure")).unwrap_or_default();
+    if knows_runstatedir(&configure_text) {
+        args.push(format!("--runstatedir={RUNSTATEDIR}"));
+    } else {
+        runner.note(&format!("this configure has no --runstatedir (autoconf older than 2.70): Kea's control sockets go in /var/run/kea, not {RUNSTATEDIR}/kea"));
+    }
+    args.extend(["--disable-static".to_string(), "--disable-rpath".to_string()]);
     args.extend(opts.user_args.iter().cloned());
     let configured = runner.run("configure", "configure", Command::new("./configure").args(&args).envs(package_env(opts)).current_dir(root));
     if let Err(e) = configured {
@@ -73,4 +92,16 @@ pub fn build(tree: &PreparedTree, work: &Path, opts: &BuildOptions, runner: &mut
     let mut configure_args = vec!["./configure".to_string()];
     configure_args.extend(args);
     Ok(BuildOutput { stage, report, premium_libraries, configure_args })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn runstatedir_is_passed_only_to_a_configure_that_knows_it() {
+        // What autoconf 2.71 writes into configure's option parser.
+        assert!(knows_runstatedir("  -runstatedir | --runstatedir | --runstatedi | --runstated \\\n"));
+        assert!(!knows_runstatedir("  -localstatedir | --localstatedir | --localstatedi \\\n"));
+    }
 }

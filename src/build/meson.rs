@@ -120,7 +120,9 @@ pub fn too_old_message(found: MesonVersion, path: &str, need: &MesonRequirement)
 }
 
 /// The `meson setup` options keapack passes, minus those the user gives themselves.
-pub fn setup_args(opts: &BuildOptions) -> Vec<String> {
+/// `declares_runstatedir`: the tree's options file declares Kea's own `runstatedir` option
+/// (Kea 3.x), which then gets the distributions' `/run`, as autotools' `--runstatedir` does.
+pub fn setup_args(opts: &BuildOptions, declares_runstatedir: bool) -> Vec<String> {
     let defaults = [
         ("prefix", "/usr".to_string()),
         ("libdir", opts.libdir.clone()),
@@ -136,8 +138,22 @@ pub fn setup_args(opts: &BuildOptions) -> Vec<String> {
             args.push(format!("--{}={value}", name.replace('_', "-")));
         }
     }
+    if declares_runstatedir && !given.contains("runstatedir") {
+        args.push(format!("-Drunstatedir={}", crate::build::autotools::RUNSTATEDIR));
+    }
     args.extend(opts.user_args.iter().cloned());
     args
+}
+
+/// Whether the tree's `meson.options` (meson 1.1+) or `meson_options.txt` declares `option('<name>', …)`.
+pub fn declares_option(root: &Path, name: &str) -> bool {
+    ["meson.options", "meson_options.txt"].iter().any(|f| fs::read_to_string(root.join(f)).is_ok_and(|text| options_declare(&text, name)))
+}
+
+/// Whether an options file's text declares `option('<name>', …)`; comments are skipped.
+fn options_declare(text: &str, name: &str) -> bool {
+    let code: String = text.lines().map(|l| l.split_once('#').map_or(l, |(code, _)| code)).flat_map(|l| l.chars()).filter(|c| !c.is_whitespace()).collect();
+    code.split("option(").skip(1).any(|rest| rest.starts_with(&format!("'{name}'")) || rest.starts_with(&format!("\"{name}\"")))
 }
 
 /// The option a `meson setup` argument sets (`--wrap-mode=x`, `-Dwrap_mode=x` → `wrap_mode`).
@@ -163,7 +179,7 @@ pub fn build(tree: &PreparedTree, work: &Path, opts: &BuildOptions, runner: &mut
     if build_dir.exists() {
         fs::remove_dir_all(&build_dir).with_context(|| format!("cannot clear the old build directory {}", build_dir.display()))?;
     }
-    let args = setup_args(opts);
+    let args = setup_args(opts, declares_option(root, "runstatedir"));
     let setup = runner.run("meson setup", "meson-setup", Command::new(&path).args(&args).envs(env.clone()).current_dir(root))?;
 
     let report_path = build_dir.join("config.report");
@@ -300,7 +316,7 @@ mod tests {
 
     #[test]
     fn setup_gets_the_distribution_layout_and_the_users_options_last() {
-        let args = setup_args(&opts(&["-Dmysql=enabled", "-Dpostgresql=disabled"]));
+        let args = setup_args(&opts(&["-Dmysql=enabled", "-Dpostgresql=disabled"]), false);
         assert_eq!(
             args,
             [
@@ -321,8 +337,27 @@ mod tests {
     #[test]
     fn a_users_own_setting_replaces_keapacks_default() {
         // meson refuses `--buildtype=release -Dbuildtype=debug` ("Got argument buildtype as both…").
-        let args = setup_args(&opts(&["-Dbuildtype=debugoptimized", "--wrap-mode=forcefallback", "-D", "x=y"]));
+        let args = setup_args(&opts(&["-Dbuildtype=debugoptimized", "--wrap-mode=forcefallback", "-D", "x=y"]), true);
         assert!(!args.contains(&"--buildtype=release".to_string()) && !args.contains(&"--wrap-mode=nodownload".to_string()), "{args:?}");
         assert!(args.contains(&"-Dbuildtype=debugoptimized".to_string()) && args.contains(&"--prefix=/usr".to_string()), "{args:?}");
+    }
+
+    #[test]
+    fn runstatedir_goes_only_to_a_tree_that_declares_it() {
+        let kea3 = "option('runstatedir', type: 'string', value: '',\n    description: 'run-state directory')\n";
+        assert!(options_declare(kea3, "runstatedir"));
+        assert!(options_declare("option(\n  \"runstatedir\",\n  type: 'string')\n", "runstatedir"));
+        assert!(!options_declare("# option('runstatedir', type: 'string')\noption('kea_include', type: 'string')\n", "runstatedir"));
+        assert!(!options_declare("option('runstatedir_extra', type: 'string')\n", "runstatedir"));
+        let with = setup_args(&opts(&[]), true);
+        assert_eq!(with.last().map(String::as_str), Some("-Drunstatedir=/run"), "{with:?}");
+        assert!(!setup_args(&opts(&[]), false).iter().any(|a| a.contains("runstatedir")));
+        let mine = setup_args(&opts(&["-Drunstatedir=/var/run"]), true);
+        assert_eq!(mine.iter().filter(|a| a.contains("runstatedir")).collect::<Vec<_>>(), ["-Drunstatedir=/var/run"]);
+
+        let tmp = tempfile::tempdir().unwrap();
+        assert!(!declares_option(tmp.path(), "runstatedir"));
+        fs::write(tmp.path().join("meson_options.txt"), kea3).unwrap();
+        assert!(declares_option(tmp.path(), "runstatedir"));
     }
 }

@@ -91,7 +91,8 @@ pub struct DaemonInfo {
     pub process: String,
     pub config: String,
     pub key: String,
-    /// An example control socket path (Debian and Fedora keep Kea's sockets in /run/kea).
+    /// The control socket's file name (`kea4-ctrl-socket`); its directory is the runtime's
+    /// (`RuntimePackages::socket_dir`), since Kea accepts sockets only in its compiled-in one.
     pub socket: String,
 }
 
@@ -163,7 +164,7 @@ mod tests {
 
     #[test]
     fn unknown_daemon_is_rejected() {
-        let bad = "[daemon.dhcp4]\nprocess='kea-dhcp4'\nconfig='c'\nkey='Dhcp4'\nsocket='/s'\n[[hook]]\nname='x'\nlibrary='x.so'\ntitle='X'\nkind='open'\ndaemons=['dhcp9']\n";
+        let bad = "[daemon.dhcp4]\nprocess='kea-dhcp4'\nconfig='c'\nkey='Dhcp4'\nsocket='s'\n[[hook]]\nname='x'\nlibrary='x.so'\ntitle='X'\nkind='open'\ndaemons=['dhcp9']\n";
         let err = Catalog::parse(bad, "t.toml").unwrap_err().to_string();
         assert!(err.contains("dhcp9"), "{err}");
     }

@@ -134,7 +134,7 @@ pub fn render(templates: &Templates, catalog: &Catalog, input: &GuidanceInput) -
             key: info.key.clone(),
             config_path: format!("{CONFIG_DIR}/{}", info.config),
             service: runtime.services.get(id).cloned().unwrap_or_else(|| info.process.clone()),
-            socket: info.socket.clone(),
+            socket: format!("{}/{}", runtime.socket_dir.trim_end_matches('/'), info.socket),
             snippet: text,
             snippet_file: file,
         });
@@ -174,6 +174,8 @@ pub fn render(templates: &Templates, catalog: &Catalog, input: &GuidanceInput) -
             "mandatory": mandatory,
             "commands": commands,
             "runtime_common": runtime.common,
+            "socket_dir": runtime.socket_dir.trim_end_matches('/'),
+            "kea_user": runtime.user,
             "doc_dir": format!("/usr/share/doc/{}", input.package),
         }),
     )?;
@@ -204,9 +206,13 @@ mod tests {
     }
 
     fn guidance(target: &str, names: &[&str]) -> Guidance {
+        guidance_for(target, RuntimeStyle::Distribution, names)
+    }
+
+    fn guidance_for(target: &str, runtime: RuntimeStyle, names: &[&str]) -> Guidance {
         let t = Profiles::builtin().target(target).unwrap();
         let h = hooks(names);
-        let input = GuidanceInput { package: "kea-premium-hooks", version: "2.6.5-1", kea_version: "2.6.5", hooks: &h, target: &t, runtime: RuntimeStyle::Distribution };
+        let input = GuidanceInput { package: "kea-premium-hooks", version: "2.6.5-1", kea_version: "2.6.5", hooks: &h, target: &t, runtime };
         render(&Templates::builtin(), &Catalog::builtin(), &input).unwrap()
     }
 
@@ -257,5 +263,28 @@ mod tests {
         assert!(s.trim_end().ends_with("exit 0"));
         let r = post_install(&Templates::builtin(), crate::plan::spec::Format::Rpm, "p", &[], "HELLO").unwrap();
         assert!(!r.contains("configure)"));
+    }
+
+    #[test]
+    fn the_socket_directory_is_the_runtimes_own() {
+        for (target, runtime, dir, user) in [
+            ("debian-12-amd64", RuntimeStyle::Distribution, "/run/kea", "_kea"),
+            ("debian-12-amd64", RuntimeStyle::Isc, "/var/run/kea", "_kea"),
+            ("ubuntu-24.04-amd64", RuntimeStyle::Distribution, "/run/kea", "_kea"),
+            ("rhel-9-x86_64", RuntimeStyle::Distribution, "/run/kea", "kea"),
+            ("fedora-44-x86_64", RuntimeStyle::Isc, "/var/run/kea", "kea"),
+        ] {
+            for hooks in [&["host_cmds"][..], &["flex_id"][..]] {
+                let t = guidance_for(target, runtime, hooks).text;
+                let ctx = format!("{target} {runtime:?} {hooks:?}:\n{t}");
+                assert!(t.contains(&format!("socat - UNIX:{dir}/kea4-ctrl-socket")), "{ctx}");
+                assert!(t.contains(&format!("{dir} (Kea's socket directory: mode 0750 or")) || t.contains(&format!("\"socket-name\": \"{dir}/kea6-ctrl-socket\"")), "{ctx}");
+                assert!(t.contains("0750 or") && t.contains(user), "{ctx}");
+                let other = if dir == "/run/kea" { "/var/run/kea" } else { " /run/kea" };
+                assert!(!t.contains(other), "{ctx}");
+            }
+        }
+        let t = guidance_for("debian-13-amd64", RuntimeStyle::Distribution, &["host_cmds"]).text;
+        assert!(t.contains("install -d -m 0750 -o _kea -g _kea /run/kea"), "{t}");
     }
 }

@@ -96,10 +96,11 @@ pub fn plan_all(input: &PlanInput) -> Result<Vec<PackageSpec>> {
     }
 }
 
-/// Package version and revision in the family's syntax.
-pub(crate) fn version_and_revision(format: Format, kea: &KeaVersion, revision: &str, dist_tag: &str) -> (String, String) {
+/// Package version and revision in the family's syntax, the profile's dist tag appended to the
+/// revision (`1+deb12`, `1.el9`) so that each release's package has its own version.
+pub fn version_and_revision(format: Format, kea: &KeaVersion, revision: &str, dist_tag: &str) -> (String, String) {
     match format {
-        Format::Deb => (kea.debian(), revision.to_string()),
+        Format::Deb => (kea.debian(), format!("{revision}{dist_tag}")),
         // rpm: a pre-release sorts first with a `0.` release (Fedora's convention).
         Format::Rpm => match &kea.pre {
             Some(pre) => (kea.plain(), format!("0.{revision}.{pre}{dist_tag}")),
@@ -351,10 +352,38 @@ mod tests {
     #[test]
     fn versions_follow_each_family() {
         let v = KeaVersion::new(2, 6, 5);
-        assert_eq!(version_and_revision(Format::Deb, &v, "1", ".el9"), ("2.6.5".into(), "1".into()));
+        assert_eq!(version_and_revision(Format::Deb, &v, "1", "+deb12"), ("2.6.5".into(), "1+deb12".into()));
+        assert_eq!(version_and_revision(Format::Deb, &v, "1", ""), ("2.6.5".into(), "1".into()));
         assert_eq!(version_and_revision(Format::Rpm, &v, "2", ".el9"), ("2.6.5".into(), "2.el9".into()));
         let rc = KeaVersion::parse("3.1.0-rc1").unwrap();
         assert_eq!(version_and_revision(Format::Deb, &rc, "1", ""), ("3.1.0~rc1".into(), "1".into()));
         assert_eq!(version_and_revision(Format::Rpm, &rc, "1", ".fc44"), ("3.1.0".into(), "0.1.rc1.fc44".into()));
+    }
+
+    #[test]
+    fn the_runtime_style_decides_what_the_package_depends_on_and_its_guidance() {
+        use crate::plan::profile::{Profiles, RuntimeStyle};
+        let (catalog, templates, kea, no_libs) = (Catalog::builtin(), Templates::builtin(), KeaVersion::new(2, 2, 0), BTreeMap::new());
+        for (target, style, common, socket, revision) in [
+            ("debian-12-amd64", RuntimeStyle::Distribution, "kea-common", "/run/kea/kea4-ctrl-socket", "1+deb12"),
+            ("debian-12-amd64", RuntimeStyle::Isc, "isc-kea-common", "/var/run/kea/kea4-ctrl-socket", "1+deb12"),
+            ("debian-11-amd64", RuntimeStyle::Isc, "isc-kea-common", "/var/run/kea/kea4-ctrl-socket", "1+deb11"),
+            ("rhel-9-x86_64", RuntimeStyle::Distribution, "kea-libs", "/run/kea/kea4-ctrl-socket", "1.el9"),
+            ("rhel-9-x86_64", RuntimeStyle::Isc, "isc-kea-common", "/var/run/kea/kea4-ctrl-socket", "1.el9"),
+        ] {
+            let t = Profiles::builtin().target(target).unwrap();
+            let hooks = [StagedHook { library: "libdhcp_host_cmds.so".into(), path: "/nonexistent".into(), premium: true, machine: t.arch_info.elf_machine.clone() }];
+            let package = PackageSection { runtime: style, ..PackageSection::default() };
+            let input = PlanInput { package: &package, kea_version: &kea, hooks: &hooks, target: &t, epoch: 0, catalog: &catalog, templates: &templates, library_depends: &no_libs };
+            let spec = plan_all(&input).unwrap().remove(0);
+            let names: Vec<&str> = spec.depends.iter().map(|r| r.name.as_str()).collect();
+            assert!(names.iter().all(|n| *n == common), "{target} {style:?}: {names:?}");
+            assert!(!names.is_empty());
+            assert_eq!(spec.revision, revision);
+            let guidance = spec.files.iter().find(|f| f.path.ends_with("/GUIDANCE.txt")).unwrap();
+            let Source::Bytes(text) = &guidance.source else { panic!("guidance is generated") };
+            let text = String::from_utf8(text.clone()).unwrap();
+            assert!(text.contains(&format!("socat - UNIX:{socket}")), "{target} {style:?}:\n{text}");
+        }
     }
 }

@@ -1,6 +1,7 @@
 //! Distribution profiles (`packaging/profiles/*.toml`) and targets such as `debian-12-amd64`.
 
 use crate::plan::spec::{Compression, Format};
+use crate::source::version::KeaVersion;
 use anyhow::{Context, Result, bail};
 use include_dir::{Dir, include_dir};
 use serde::Deserialize;
@@ -19,6 +20,67 @@ pub enum RuntimeStyle {
     Isc,
 }
 
+impl RuntimeStyle {
+    /// The word the manifest and `--runtime` use.
+    pub fn name(self) -> &'static str {
+        match self {
+            RuntimeStyle::Distribution => "distribution",
+            RuntimeStyle::Isc => "isc",
+        }
+    }
+}
+
+impl std::str::FromStr for RuntimeStyle {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "distribution" => Ok(RuntimeStyle::Distribution),
+            "isc" => Ok(RuntimeStyle::Isc),
+            _ => Err(format!("'{s}' is not a runtime: use distribution (the release's own Kea) or isc (ISC's packages)")),
+        }
+    }
+}
+
+/// The Kea a release's own archive ships (kea-facts.md §6): what a package with
+/// `runtime = "distribution"` loads its hooks into.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "String")]
+pub enum ArchiveKea {
+    /// Exactly this release (Debian 12: 2.2.0).
+    Version(KeaVersion),
+    /// The archive has no Kea (Debian 11).
+    None,
+    /// Not pinned: the release's Kea moves with updates (Fedora, RHEL and rebuilds via EPEL).
+    Unknown,
+}
+
+impl TryFrom<String> for ArchiveKea {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        match s.as_str() {
+            "none" => Ok(ArchiveKea::None),
+            "unknown" => Ok(ArchiveKea::Unknown),
+            v => KeaVersion::parse(v)
+                .map(ArchiveKea::Version)
+                .map_err(|e| format!("kea = '{v}' is not a Kea version, \"none\" or \"unknown\": {e}")),
+        }
+    }
+}
+
+impl std::fmt::Display for ArchiveKea {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ArchiveKea::Version(v) => write!(f, "Kea {v}"),
+            ArchiveKea::None => f.write_str("no Kea"),
+            ArchiveKea::Unknown => f.write_str("a Kea keapack does not pin"),
+        }
+    }
+}
+
+fn default_socket_dir() -> String {
+    "/run/kea".into()
+}
+
 /// Kea runtime package names of one style.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
@@ -27,6 +89,13 @@ pub struct RuntimePackages {
     pub common: String,
     /// systemd unit per daemon (`dhcp4` → `kea-dhcp4-server`).
     pub services: BTreeMap<String, String>,
+    /// The directory this Kea accepts control sockets in: its compiled-in `<runstatedir>/kea`
+    /// (kea-facts.md §5). Debian's Kea: `/run/kea`; ISC's packages: `/var/run/kea`.
+    #[serde(default = "default_socket_dir")]
+    pub socket_dir: String,
+    /// The user this Kea's services run as (`_kea` on Debian, `kea` on Fedora/RHEL).
+    #[serde(default)]
+    pub user: Option<String>,
 }
 
 /// One architecture of a profile.
@@ -53,14 +122,23 @@ pub struct Profile {
     /// The Debian-family suite (`bookworm`, `noble`), for debootstrap and apt repositories.
     #[serde(default)]
     pub codename: Option<String>,
+    /// Appended to the package revision: the rpm dist tag (`.el9`), the Debian-family release
+    /// suffix (`+deb12`), so each release's packages have their own version and file name.
     #[serde(default)]
     pub dist_tag: String,
+    /// The Kea this release's own archive ships; a user's profile that does not say is `unknown`.
+    #[serde(default = "unknown_kea")]
+    pub kea: ArchiveKea,
     pub compression: Compression,
     /// The payload compressions this release's package manager reads; empty means all.
     #[serde(default)]
     pub readable_compressions: Vec<Compression>,
     pub runtime: BTreeMap<RuntimeStyle, RuntimePackages>,
     pub arch: BTreeMap<String, ArchInfo>,
+}
+
+fn unknown_kea() -> ArchiveKea {
+    ArchiveKea::Unknown
 }
 
 impl Profile {
@@ -96,6 +174,32 @@ impl Target {
     pub fn hooks_dir(&self) -> String {
         format!("{}/kea/hooks", self.arch_info.libdir)
     }
+    /// Refuse hooks of Kea `kea` for this target's distribution runtime when its archive ships
+    /// another Kea release (compared on major.minor.patch) or none: Kea loads only hooks built
+    /// for its own release, and the package would depend on a Kea the archive cannot install.
+    pub fn check_runtime(&self, style: RuntimeStyle, kea: &KeaVersion) -> Result<()> {
+        if style != RuntimeStyle::Distribution {
+            return Ok(());
+        }
+        let (id, name) = (self.id(), &self.profile.name);
+        let common = self.runtime(style).map(|r| r.common.as_str()).unwrap_or("kea");
+        match &self.profile.kea {
+            ArchiveKea::Unknown => Ok(()),
+            ArchiveKea::Version(v) if (v.major, v.minor, v.patch) == (kea.major, kea.minor, kea.patch) => Ok(()),
+            ArchiveKea::Version(v) => bail!(
+                "target {id}: runtime \"distribution\" makes the hooks depend on {name}'s own Kea ({common}), which is Kea {v}, \
+                 but they are built from Kea {kea}, and Kea loads only hooks built for its own release. \
+                 Either depend on ISC's Kea {kea} packages instead (--runtime isc, or runtime = \"isc\" in the manifest's [package]), \
+                 or build the Kea release {name} ships (--kea kea-{v}.tar.gz with the premium overlay of {v})"
+            ),
+            ArchiveKea::None => bail!(
+                "target {id}: runtime \"distribution\" makes the hooks depend on {name}'s own Kea ({common}), \
+                 but {name} ships no Kea in its archive, so there is no Kea release of its own to build instead. \
+                 Depend on ISC's Kea {kea} packages (--runtime isc, or runtime = \"isc\" in the manifest's [package])"
+            ),
+        }
+    }
+
     pub fn runtime(&self, style: RuntimeStyle) -> Result<&RuntimePackages> {
         self.profile
             .runtime
@@ -266,5 +370,73 @@ mod tests {
         assert!(e.contains("unknown target") && e.contains("debian-12"), "{e}");
         let e = p.target("debian-12-sparc").unwrap_err().to_string();
         assert!(e.contains("no architecture 'sparc'") && e.contains("amd64"), "{e}");
+    }
+
+    #[test]
+    fn profiles_know_their_archives_kea() {
+        let p = Profiles::builtin();
+        let kea = |id: &str| p.target(id).unwrap().profile.kea;
+        let v = |s: &str| ArchiveKea::Version(KeaVersion::parse(s).unwrap());
+        assert_eq!(kea("debian-11-amd64"), ArchiveKea::None);
+        assert_eq!(kea("debian-12-amd64"), v("2.2.0"));
+        assert_eq!(kea("debian-13-arm64"), v("2.6.3"));
+        assert_eq!(kea("ubuntu-22.04-amd64"), v("2.0.2"));
+        assert_eq!(kea("ubuntu-24.04-amd64"), v("2.4.1"));
+        for id in ["rhel-8", "rhel-9", "rhel-10", "rocky-9", "alma-10", "fedora-43", "fedora-44"] {
+            assert_eq!(kea(&format!("{id}-x86_64")), ArchiveKea::Unknown, "{id}");
+        }
+    }
+
+    #[test]
+    fn runtimes_name_their_socket_directory_and_user() {
+        let p = Profiles::builtin();
+        for id in p.ids().map(str::to_string).collect::<Vec<_>>() {
+            let t = p.target(&format!("{id}-{}", host_arch(p.by_id[&id].family))).unwrap();
+            let user = if t.profile.family == Format::Deb { "_kea" } else { "kea" };
+            let d = t.runtime(RuntimeStyle::Distribution).unwrap();
+            assert_eq!((d.socket_dir.as_str(), d.user.as_deref()), ("/run/kea", Some(user)), "{id}");
+            let i = t.runtime(RuntimeStyle::Isc).unwrap();
+            assert_eq!((i.socket_dir.as_str(), i.user.as_deref()), ("/var/run/kea", Some(user)), "{id}");
+        }
+    }
+
+    #[test]
+    fn debian_family_releases_carry_a_revision_suffix_that_sorts_by_release() {
+        let p = Profiles::builtin();
+        let tag = |id: &str| p.target(id).unwrap().profile.dist_tag;
+        let tags: Vec<String> = ["debian-11-amd64", "debian-12-amd64", "debian-13-amd64"].iter().map(|i| tag(i)).collect();
+        assert_eq!(tags, ["+deb11", "+deb12", "+deb13"]);
+        assert_eq!(tag("ubuntu-22.04-amd64"), "+ubuntu22.04");
+        assert_eq!(tag("ubuntu-24.04-amd64"), "+ubuntu24.04");
+        assert_eq!(tag("rhel-9-x86_64"), ".el9");
+    }
+
+    #[test]
+    fn a_distribution_runtime_needs_the_kea_its_archive_ships() {
+        let p = Profiles::builtin();
+        let v = |s: &str| KeaVersion::parse(s).unwrap();
+        let d12 = p.target("debian-12-amd64").unwrap();
+        d12.check_runtime(RuntimeStyle::Distribution, &v("2.2.0")).unwrap();
+        // Compared on major.minor.patch: a pre-release tag does not matter.
+        d12.check_runtime(RuntimeStyle::Distribution, &v("2.2.0-rc1")).unwrap();
+        d12.check_runtime(RuntimeStyle::Isc, &v("2.6.5")).unwrap();
+        let e = d12.check_runtime(RuntimeStyle::Distribution, &v("2.6.5")).unwrap_err().to_string();
+        for want in ["target debian-12-amd64", "which is Kea 2.2.0", "built from Kea 2.6.5", "--runtime isc", "kea-2.2.0.tar.gz"] {
+            assert!(e.contains(want), "{want:?} missing: {e}");
+        }
+        let e = p.target("debian-11-amd64").unwrap().check_runtime(RuntimeStyle::Distribution, &v("2.2.0")).unwrap_err().to_string();
+        assert!(e.contains("target debian-11-amd64") && e.contains("ships no Kea") && e.contains("--runtime isc"), "{e}");
+        p.target("debian-11-amd64").unwrap().check_runtime(RuntimeStyle::Isc, &v("2.2.0")).unwrap();
+        p.target("rhel-9-x86_64").unwrap().check_runtime(RuntimeStyle::Distribution, &v("2.6.5")).unwrap();
+        let e = p.target("debian-13-amd64").unwrap().check_runtime(RuntimeStyle::Distribution, &v("2.6.2")).unwrap_err().to_string();
+        assert!(e.contains("which is Kea 2.6.3"), "{e}");
+    }
+
+    #[test]
+    fn profile_kea_values_parse_or_explain() {
+        assert_eq!(ArchiveKea::try_from("none".to_string()).unwrap(), ArchiveKea::None);
+        assert_eq!(ArchiveKea::try_from("unknown".to_string()).unwrap(), ArchiveKea::Unknown);
+        let e = ArchiveKea::try_from("bookworm".to_string()).unwrap_err();
+        assert!(e.contains("not a Kea version"), "{e}");
     }
 }

@@ -147,7 +147,7 @@ pub fn build_example_tarballs(prefix: &str, premium_ext: &str, extra: &[&str]) -
         .env("SOURCE_DATE_EPOCH", "1700000000"));
     let stdout = String::from_utf8_lossy(&res.stdout).into_owned();
     assert!(res.status.success(), "build {extra:?} failed:\n{stdout}\n{}", String::from_utf8_lossy(&res.stderr));
-    let deb = out.join("kea-premium-hooks_2.2.0-1_amd64.deb");
+    let deb = out.join("kea-premium-hooks_2.2.0-1+deb12_amd64.deb");
     let rpm = out.join("kea-premium-hooks-2.2.0-1.el9.x86_64.rpm");
     Built { _tmp: tmp, out, deb, rpm, stdout }
 }

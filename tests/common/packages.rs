@@ -25,7 +25,7 @@ pub fn example_packages(revision: u32) -> Packages {
     let key = build_key();
     let dir = base.join(&key).join(format!("rev-{revision}"));
     let pkgs = Packages {
-        deb: dir.join(format!("kea-premium-hooks_2.2.0-{revision}_amd64.deb")),
+        deb: dir.join(format!("kea-premium-hooks_2.2.0-{revision}+deb12_amd64.deb")),
         rpm: dir.join(format!("kea-premium-hooks-2.2.0-{revision}.el9.x86_64.rpm")),
     };
     fs::create_dir_all(base.join(&key)).unwrap();
