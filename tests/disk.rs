@@ -29,12 +29,6 @@ impl Drop for Tmpfs {
     }
 }
 
-fn listing(dir: &Path) -> Vec<(String, Vec<u8>)> {
-    let mut v: Vec<_> = std::fs::read_dir(dir).unwrap().flatten().map(|e| (e.file_name().into_string().unwrap(), std::fs::read(e.path()).unwrap())).collect();
-    v.sort();
-    v
-}
-
 /// Bytes in use on the file system holding `dir`.
 fn used_bytes(dir: &Path) -> u64 {
     let c = std::ffi::CString::new(dir.as_os_str().as_encoded_bytes()).unwrap();
@@ -44,12 +38,6 @@ fn used_bytes(dir: &Path) -> u64 {
     (st.f_blocks - st.f_bfree) as u64 * st.f_frsize as u64
 }
 
-/// `sha256sum -c SHA256SUMS` in `dir` passes.
-fn sums_verify(dir: &Path) {
-    require("sha256sum", "coreutils");
-    let res = run(std::process::Command::new("sha256sum").args(["--strict", "-c", "SHA256SUMS"]).current_dir(dir));
-    assert!(res.status.success(), "SHA256SUMS no longer verifies:\n{}", String::from_utf8_lossy(&res.stdout));
-}
 
 #[test]
 fn full_disk_and_read_only_output_keep_earlier_outputs() {

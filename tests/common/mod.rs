@@ -151,3 +151,17 @@ pub fn build_example_tarballs(prefix: &str, premium_ext: &str, extra: &[&str]) -
     let rpm = out.join("kea-premium-hooks-2.2.0-1.el9.x86_64.rpm");
     Built { _tmp: tmp, out, deb, rpm, stdout }
 }
+
+/// Every entry of a directory with its bytes (a directory's: none), sorted by name.
+pub fn listing(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut v: Vec<_> = std::fs::read_dir(dir).unwrap().flatten().map(|e| (e.file_name().into_string().unwrap(), std::fs::read(e.path()).unwrap_or_default())).collect();
+    v.sort();
+    v
+}
+
+/// `sha256sum --strict -c SHA256SUMS` in `dir` passes.
+pub fn sums_verify(dir: &Path) {
+    require("sha256sum", "coreutils");
+    let res = run(Command::new("sha256sum").args(["--strict", "-c", "SHA256SUMS"]).current_dir(dir));
+    assert!(res.status.success(), "SHA256SUMS no longer verifies:\n{}", String::from_utf8_lossy(&res.stdout));
+}
