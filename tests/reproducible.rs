@@ -134,7 +134,7 @@ fn builds() -> &'static Builds {
 fn packages_are_identical_across_directories_time_umask_tz_lang_host_and_user() {
     let b = builds();
     let (a, other) = (sums(&b.a), sums(&b.b));
-    assert_eq!(a.keys().collect::<Vec<_>>(), ["SHA256SUMS", RPM, RECORD, DEB].iter().collect::<Vec<_>>(), "{a:?}");
+    assert_eq!(a.keys().collect::<Vec<_>>(), ["SHA256SUMS", RPM, DEB, RECORD].iter().collect::<Vec<_>>(), "{a:?}");
     assert_eq!(a, other, "every output, the record and SHA256SUMS included, is byte-identical");
     // Modes normalised, owners root in both formats (B ran with umask 077).
     let listing = stdout(Command::new("dpkg-deb").arg("-c").arg(b.b.join(DEB)));
@@ -290,7 +290,14 @@ fn the_record_describes_the_build_and_sha256sums_covers_it() {
     let i = inputs();
     let text = std::fs::read_to_string(b.a.join(RECORD)).unwrap();
     let r: serde_json::Value = serde_json::from_str(&text).unwrap();
-    assert_eq!(r["record-format"], 1);
+    assert_eq!(r["record-format"], 2);
+    // One build, on this host (a Debian 12 host builds its own release's targets and, with the
+    // cross-family warning, the RPM ones), serving both targets.
+    let envs = r["environments"].as_array().unwrap();
+    assert_eq!(envs.len(), 1, "{envs:?}");
+    assert_eq!(envs[0]["name"], "host");
+    assert_eq!(envs[0]["targets"], serde_json::json!(["debian-12-amd64", "rhel-9-x86_64"]));
+    assert!(envs[0]["packages"]["kea-dev"].as_str().is_some_and(|v| v.starts_with("2.2.0-")), "{}", envs[0]);
     assert_eq!(r["keapack-version"], env!("CARGO_PKG_VERSION"));
     for (n, (role, path)) in [("kea", &i.kea), ("premium", &i.premium)].into_iter().enumerate() {
         let input = &r["inputs"][n];
