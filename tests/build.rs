@@ -151,8 +151,10 @@ fn the_build_record_shows_configure_with_the_distributions_runstatedir() {
 #[test]
 fn runtime_isc_depends_on_iscs_packages_and_names_their_socket_directory() {
     // Debian 13's archive ships Kea 2.6.3, so the 2.2.0 example is refused there with the
-    // distribution runtime; with ISC's runtime it builds, next to Debian 12's in one --out.
-    let b = build_example_tarballs("isc-runtime-rs-", "tar.gz", &["--runtime", "isc", "--target", "debian-13-amd64"]);
+    // distribution runtime; with ISC's runtime it builds, next to Debian 12's in one --out. The
+    // example's hooks compile against the installed Kea 2.2 headers, which only this host has
+    // (a trixie root's kea-dev is 2.6.3), so it is built here (--build-env host).
+    let b = build_example_tarballs("isc-runtime-rs-", "tar.gz", &["--runtime", "isc", "--build-env", "host", "--target", "debian-13-amd64"]);
     let deb13 = b.out.join("kea-premium-hooks_2.2.0-1+deb13_amd64.deb");
     for deb in [&b.deb, &deb13] {
         let depends = deb_field(deb, "Depends");
