@@ -185,9 +185,9 @@ fn build_in<'a>(plan: &RunPlan, env: &'a crate::runplan::Environment, dir: &Path
         }
         None => None,
     };
+    let _ = std::fs::remove_file(dir.join("logs/cache.log"));
     let inputs = inputs(plan, dir)?;
     let slot = if plan.request.no_cache {
-        crate::cache::note(dir, "disabled", None);
         None
     } else {
         Some(crate::cache::Slot::open(&cache_identity(plan, env, root.as_deref(), dir, &inputs)?)?)
@@ -207,9 +207,13 @@ fn build_in<'a>(plan: &RunPlan, env: &'a crate::runplan::Environment, dir: &Path
             }
             runner.set_sandbox(root.clone().map(|r| (r, vec![dir.to_path_buf()])));
             let staged = build_and_stage(plan, env, &prepared, dir, &mut runner)?;
-            if let Some(slot) = &slot {
-                crate::cache::note(dir, "miss", Some(slot.key()));
-                store(plan, env, dir, &prepared, &staged, slot, &runner);
+            // Said once the build is done, so a run stopped before any step leaves no log.
+            match &slot {
+                Some(slot) => {
+                    crate::cache::note(dir, "miss", Some(slot.key()));
+                    store(plan, env, dir, &prepared, &staged, slot, &runner);
+                }
+                None => crate::cache::note(dir, "disabled", None),
             }
             (prepared, staged)
         }
