@@ -52,7 +52,7 @@ impl Place {
     /// keapack with this place's cache on.
     fn keapack(&self) -> Command {
         let mut cmd = keapack();
-        cmd.env_remove("KEAPACK_NO_CACHE").env("XDG_CACHE_HOME", self.cache()).env_remove("KEAPACK_CACHE_MAX");
+        cmd.env_remove("KEAPACK_NO_CACHE").env_remove("KEAPACK_CACHE_MAX").env("XDG_CACHE_HOME", self.cache());
         cmd
     }
 
@@ -212,7 +212,14 @@ fn what_changes_the_build_misses_and_prune_removes_the_oldest_first() {
     let removed: Vec<&str> = pruned.lines().filter_map(|l| l.strip_prefix("removed ")).map(|l| l.split(' ').next().unwrap()).collect();
     let older: Vec<String> = keys[..4].iter().map(|k| k.trim_start_matches("miss ").to_string()).collect();
     assert_eq!(removed, older, "oldest first:\n{pruned}");
-    assert_eq!(p.entries(), [newest]);
+    assert_eq!(p.entries(), [newest.clone()]);
+
+    // The bound: a run that adds an entry removes the older ones beyond KEAPACK_CACHE_MAX,
+    // never its own.
+    p.build_env("bounded", &[], &[("SOURCE_DATE_EPOCH", "1700000002"), ("KEAPACK_CACHE_MAX", "1")]);
+    let bounded = p.status("bounded");
+    assert!(bounded.starts_with("miss "), "{bounded}");
+    assert_eq!(p.entries(), [bounded.trim_start_matches("miss ").to_string()]);
 }
 
 fn dir_size(dir: &Path) -> u64 {
