@@ -212,7 +212,7 @@ fn what_changes_the_build_misses_and_prune_removes_the_oldest_first() {
     let removed: Vec<&str> = pruned.lines().filter_map(|l| l.strip_prefix("removed ")).map(|l| l.split(' ').next().unwrap()).collect();
     let older: Vec<String> = keys[..4].iter().map(|k| k.trim_start_matches("miss ").to_string()).collect();
     assert_eq!(removed, older, "oldest first:\n{pruned}");
-    assert_eq!(p.entries(), [newest.clone()]);
+    assert_eq!(p.entries(), [newest]);
 
     // The bound: a run that adds an entry removes the older ones beyond KEAPACK_CACHE_MAX,
     // never its own.
