@@ -18,6 +18,7 @@ pub mod lint;
 pub mod pipeline;
 pub mod runplan;
 pub mod reproduce;
+pub mod cache;
 
 #[cfg(test)]
 mod testutil;

@@ -31,6 +31,9 @@ enum Cmd {
     Guidance(GuidanceArgs),
     /// Check packages with lintian (.deb) and rpmlint (.rpm); exit 1 on findings, 2 when unchecked.
     Lint(LintArgs),
+    /// List or prune the build cache ($XDG_CACHE_HOME/keapack/builds).
+    #[command(subcommand)]
+    Cache(keapack::cache::CacheCmd),
 }
 
 #[derive(Args)]
@@ -90,6 +93,9 @@ struct Common {
     /// every output's file name) and stop.
     #[arg(long)]
     dry_run: bool,
+    /// Neither reuse a build from the build cache nor keep this one there (also: KEAPACK_NO_CACHE=1).
+    #[arg(long)]
+    no_cache: bool,
 }
 
 #[derive(Args)]
@@ -197,6 +203,7 @@ fn main() -> ExitCode {
         Cmd::Demo(a) => run_demo(a),
         Cmd::Guidance(a) => run_guidance(a),
         Cmd::Lint(a) => return run_lint(a),
+        Cmd::Cache(c) => keapack::cache::run_command(&c, &mut std::io::stdout()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -233,6 +240,7 @@ fn request(common: &Common, work_name: &str) -> BuildRequest {
             BuildEnvArg::Host => keapack::runplan::BuildEnvChoice::Host,
         },
         mirror: common.mirror.clone(),
+        no_cache: common.no_cache || std::env::var_os("KEAPACK_NO_CACHE").is_some_and(|v| !v.is_empty() && v != "0"),
         ..BuildRequest::default()
     }
 }

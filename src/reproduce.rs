@@ -41,6 +41,8 @@ pub fn check(plan: &RunPlan, build: impl Fn(&RunPlan) -> Result<BuildOutcome>) -
     let mut second = plan.clone();
     second.request.work = root.join("second-work-directory");
     second.request.out = root.join("out");
+    // The second build is a real one: it neither reuses the first's cache entry nor keeps its own.
+    second.request.no_cache = true;
     let second_req = &second.request;
     if !req.quiet {
         output::note(&format!("checking reproducibility: building again in {}", second_req.work.display()));

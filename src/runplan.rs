@@ -376,6 +376,11 @@ impl RunPlan {
         let _ = writeln!(s, "out:       {}", req.out.display());
         let system = self.build_system.map_or("as the source tree has it (meson when it has both)", |b| b.name());
         let _ = writeln!(s, "build:     {system}, {} parallel jobs", self.jobs);
+        if req.no_cache {
+            let _ = writeln!(s, "cache:     off (--no-cache): the build runs and is not kept");
+        } else {
+            let _ = writeln!(s, "cache:     a build of the same identity in {} is reused (no prepare, build or stage steps), else this one is kept there", crate::cache::dir().display());
+        }
         let _ = writeln!(s, "steps:     prepare the source tree (unpack Kea, add premium/, check versions)");
         let _ = writeln!(s, "           autotools: autoreconf -if, configure, make -j{}, make install; meson: meson setup, meson compile -j{}, meson install", self.jobs, self.jobs);
         let _ = writeln!(s, "           stage the hooks (strip{}, check)", if req.debug_symbols { ", keep debug symbols" } else { "" });

@@ -8,9 +8,12 @@ pub mod roots;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-/// The keapack binary cargo built for these tests.
+/// The keapack binary cargo built for these tests, with the build cache off: each test's
+/// builds really build (tests/cache.rs turns it on, with a cache of its own).
 pub fn keapack() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_keapack"))
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_keapack"));
+    cmd.env("KEAPACK_NO_CACHE", "1");
+    cmd
 }
 
 /// Fail (never skip) when a tool the test needs is missing, naming its Debian package.
