@@ -58,6 +58,12 @@ pub struct BuildRequest {
     pub build_env: crate::runplan::BuildEnvChoice,
     /// The Debian-family mirror for build roots (`--mirror`); `None`: the manifest's, else the default.
     pub mirror: Option<String>,
+    /// Build all of Kea (`--full-build`), not only what the hooks need; the manifest's
+    /// `build.full` also asks for it.
+    pub full_build: bool,
+    /// Compile through ccache: `Some(true)` `--ccache`, `Some(false)` `--no-ccache`, `None`
+    /// when it is installed.
+    pub ccache: Option<bool>,
 }
 
 /// What a run produced.
@@ -260,8 +266,17 @@ fn build_and_stage(plan: &RunPlan, environment: &crate::runplan::Environment, pr
         epoch,
         package_format: build_target.profile.family,
         package_version: format!("{}-{}", tree.version, plan.package.revision),
+        scope: if req.full_build || req.manifest.build.full { build::Scope::Full } else { build::Scope::HooksOnly },
+        open_hooks: plan.package.include_open_hooks,
+        ccache: use_ccache(req.ccache, environment.root.is_some())?,
     };
-    let env = BuildEnv::new(&tree.root, epoch);
+    let mut env = BuildEnv::new(&tree.root, epoch);
+    if opts.ccache {
+        env.use_ccache(tree.build_system == source::BuildSystem::Meson, &crate::build::ccache_dir());
+    } else {
+        env.refuse_ccache();
+    }
+    runner.note(&format!("{} build{}", opts.scope.name(), if opts.ccache { ", through ccache" } else { "" }));
     runner.set_clean_env(command_env(&env, environment.root.is_some()));
     let built = build::build(tree, work, &opts, runner)?;
     let debug_dir = req.debug_symbols.then(|| work.join("debug"));
@@ -279,6 +294,17 @@ fn build_and_stage(plan: &RunPlan, environment: &crate::runplan::Environment, pr
         hooks.iter().map(|h| format!("{}{}", h.library, if h.premium { " (premium)" } else { "" })).collect::<Vec<_>>().join(", ")
     ));
     Ok(Staged { hooks, debug_files, built, opts, env, epoch, epoch_source })
+}
+
+/// Whether to compile through ccache: as asked, else when it is installed. Builds in a release
+/// root do without it (the root has no ccache and cannot see keapack's cache directory).
+fn use_ccache(asked: Option<bool>, in_root: bool) -> Result<bool> {
+    match asked {
+        Some(true) if in_root => bail!("--ccache: this target builds in a release root, which has no ccache; build with --build-env host or without --ccache"),
+        Some(true) if !crate::support::runner::have("ccache") => bail!("--ccache: ccache is not installed (apt-get install ccache / dnf install ccache, or --install-deps)"),
+        Some(asked) => Ok(asked),
+        None => Ok(!in_root && crate::support::runner::have("ccache")),
+    }
 }
 
 /// Plan one target's packages (and their debug-symbols packages) and write them into the set.
@@ -337,6 +363,8 @@ fn write_record(plan: &RunPlan, builds: &[Build], outputs: Vec<record::Output>, 
             umask: format!("{:04o}", crate::build::env::UMASK),
             strip: crate::stage::STRIP_ARGS.iter().map(|s| s.to_string()).collect(),
             debug_symbols: req.debug_symbols,
+            scope: opts.scope,
+            ccache: opts.ccache,
             environment: recorded_env.clone(),
         },
         host: record::host(),

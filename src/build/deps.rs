@@ -17,8 +17,9 @@ pub enum DepSet {
 // ninja serves meson builds. meson itself is not installed from the distribution: Debian 12's
 // (1.0.1) is older than Kea's minimum (1.1.0), and keapack's version check says how to get a
 // newer one from PyPI.
-const APT_TOOLS: &[&str] = &["autoconf", "automake", "libtool", "make", "g++", "pkg-config", "binutils", "ninja-build"];
-const DNF_TOOLS: &[&str] = &["autoconf", "automake", "libtool", "make", "gcc-c++", "pkgconf-pkg-config", "binutils", "ninja-build"];
+// ccache makes rebuilds fast (keapack uses it when installed).
+const APT_TOOLS: &[&str] = &["autoconf", "automake", "libtool", "make", "g++", "pkg-config", "binutils", "ninja-build", "ccache"];
+const DNF_TOOLS: &[&str] = &["autoconf", "automake", "libtool", "make", "gcc-c++", "pkgconf-pkg-config", "binutils", "ninja-build", "ccache"];
 
 /// The package list for the system's package manager.
 pub fn packages(manager: &str, set: DepSet) -> Vec<&'static str> {

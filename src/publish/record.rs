@@ -103,6 +103,11 @@ pub struct Build {
     /// Whether debug symbols were split off into debug packages (this changes the libraries:
     /// each gets a `.gnu_debuglink`).
     pub debug_symbols: bool,
+    /// `hooks-only` (Kea's libraries and the hooks built, only the hooks installed) or `full`
+    /// (all of Kea, `--full-build`).
+    pub scope: crate::build::Scope,
+    /// Whether the compilers ran through ccache.
+    pub ccache: bool,
 }
 
 /// The packages whose versions the record lists for each build environment (when installed).
