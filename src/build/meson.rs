@@ -336,18 +336,20 @@ fn install_hook(h: &HookTarget, stage: &Path, meson: &Path, runner: &mut Runner)
 
 /// Calls meson's depfixer as `meson install` does; its signature grew a `system` argument in
 /// recent meson releases, so the call adapts to the meson at hand.
-const DEPFIXER: &str = "import inspect, sys\n\
-from mesonbuild.scripts import depfixer\n\
-fname, final, new = sys.argv[1], sys.argv[2], sys.argv[3]\n\
-remove = set(a.encode() for a in sys.argv[4:])\n\
-args = [fname, remove, new, final, {}]\n\
-if 'system' in inspect.signature(depfixer.fix_rpath).parameters:\n\
-    args.append('linux')\n\
-try:\n\
-    depfixer.fix_rpath(*args, verbose=False)\n\
-except SystemExit as e:\n\
-    if e.code not in (0, None):\n\
-        raise\n";
+const DEPFIXER: &str = r#"
+import inspect, sys
+from mesonbuild.scripts import depfixer
+fname, final, new = sys.argv[1], sys.argv[2], sys.argv[3]
+remove = set(a.encode() for a in sys.argv[4:])
+args = [fname, remove, new, final, {}]
+if 'system' in inspect.signature(depfixer.fix_rpath).parameters:
+    args.append('linux')
+try:
+    depfixer.fix_rpath(*args, verbose=False)
+except SystemExit as e:
+    if e.code not in (0, None):
+        raise
+"#;
 
 /// What a command printed, from its step log (whose first line is `$ <command>`).
 fn command_output(log: &Path) -> Result<String> {
