@@ -198,6 +198,8 @@ fn ccache_keeps_the_packages_and_hits_from_another_work_directory(kea: &str, pre
     assert_eq!(env["CCACHE_BASEDIR"], "$BUILD_DIR");
     assert!(env.get("CCACHE_DIR").is_none(), "{env}");
     assert!(a["build"]["inherited-environment"].as_array().unwrap().iter().any(|v| v == "CCACHE_DIR"));
+    assert!(a["tools"]["ccache"].as_str().unwrap().starts_with("ccache version"), "{}", a["tools"]);
+    assert!(p["tools"].get("ccache").is_none(), "{}", p["tools"]);
 }
 
 #[test]

@@ -241,6 +241,9 @@ pub fn tools(system: crate::source::BuildSystem, debug_symbols: bool, env: &BTre
     if let Some(cc) = env.get("CC") {
         list.push(("c compiler", cc.clone()));
     }
+    if env.get("CXX").is_some_and(|c| c.starts_with("ccache ")) {
+        list.push(("ccache", "ccache".into()));
+    }
     list.push(("linker", "ld".into()));
     list.push(("strip", "strip".into()));
     if debug_symbols {
