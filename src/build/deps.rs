@@ -17,9 +17,13 @@ pub enum DepSet {
 // ninja serves meson builds. meson itself is not installed from the distribution: Debian 12's
 // (1.0.1) is older than Kea's minimum (1.1.0), and keapack's version check says how to get a
 // newer one from PyPI.
-// ccache makes rebuilds fast (keapack uses it when installed).
-const APT_TOOLS: &[&str] = &["autoconf", "automake", "libtool", "make", "g++", "pkg-config", "binutils", "ninja-build", "ccache"];
-const DNF_TOOLS: &[&str] = &["autoconf", "automake", "libtool", "make", "gcc-c++", "pkgconf-pkg-config", "binutils", "ninja-build", "ccache"];
+const APT_TOOLS: &[&str] = &["autoconf", "automake", "libtool", "make", "g++", "pkg-config", "binutils", "ninja-build"];
+const DNF_TOOLS: &[&str] = &["autoconf", "automake", "libtool", "make", "gcc-c++", "pkgconf-pkg-config", "binutils", "ninja-build"];
+
+/// Installed by `--install-deps` on this host only: keapack compiles through ccache when it is
+/// installed. Not part of [`packages`], which also makes build roots (whose builds do without
+/// ccache, and whose cache key would change).
+pub const CCACHE: &str = "ccache";
 
 /// The package list for the system's package manager.
 pub fn packages(manager: &str, set: DepSet) -> Vec<&'static str> {
@@ -54,7 +58,8 @@ pub fn install(set: DepSet, runner: &mut Runner) -> Result<()> {
         }
         c
     };
-    let pkgs = packages(manager, set);
+    let mut pkgs = packages(manager, set);
+    pkgs.push(CCACHE);
     if manager == "apt-get" {
         runner.run("apt-get update", "apt-get-update", &mut cmd(&["apt-get", "update"]))?;
     }

@@ -468,6 +468,50 @@ mod tests {
     }
 
     #[test]
+    fn hook_targets_are_the_premium_modules_installed_into_the_hooks_directory() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = fs::canonicalize(tmp.path()).unwrap();
+        let b = root.join("build");
+        let target = |dir: &str, name: &str, file: &str, kind: &str| {
+            serde_json::json!({"name": name, "id": format!("0f11a96@@{file}@sha"), "type": kind,
+                "defined_in": root.join(dir).join("meson.build"), "filename": [b.join(dir).join(format!("lib{name}.so"))]})
+        };
+        let targets = serde_json::json!([
+            target("src/hooks/dhcp/lease_cmds", "dhcp_lease_cmds", "dhcp_lease_cmds.so", "shared module"),
+            target("premium/src/hooks/dhcp/host_cmds", "dhcp_host_cmds", "dhcp_host_cmds.so", "shared module"),
+            target("premium/src/lib/helper", "kea-helper", "kea-helper", "shared library"),
+            target("premium/src/hooks/dhcp/flex_id", "dhcp_flex_id", "dhcp_flex_id.so", "shared module"),
+            target("premium/tools", "tool", "tool", "executable"),
+        ]);
+        let entry = |dir: &str, name: &str, dest: &str, rpaths: &[&str]| {
+            (b.join(dir).join(format!("lib{name}.so")).display().to_string(),
+             serde_json::json!({"destination": dest, "tag": "runtime", "install_rpath": null, "build_rpaths": rpaths}))
+        };
+        let plan: serde_json::Map<String, serde_json::Value> = [
+            entry("src/hooks/dhcp/lease_cmds", "dhcp_lease_cmds", "{libdir}/kea/hooks/libdhcp_lease_cmds.so", &[]),
+            entry("premium/src/hooks/dhcp/host_cmds", "dhcp_host_cmds", "{libdir}/kea/hooks/libdhcp_host_cmds.so", &["$ORIGIN/../../../../../src/lib"]),
+            entry("premium/src/lib/helper", "kea-helper", "{libdir}/libkea-helper.so", &[]),
+            entry("premium/src/hooks/dhcp/flex_id", "dhcp_flex_id", "{libdir}/kea/hooks/libdhcp_flex_id.so", &[]),
+        ]
+        .into_iter()
+        .collect();
+        let plan = serde_json::json!({ "targets": plan }).to_string();
+        let mut o = opts(&[]);
+        let found = hook_targets(&targets.to_string(), &plan, &root, &o).unwrap();
+        let names: Vec<&str> = found.iter().map(|h| h.target.as_str()).collect();
+        // Sorted by destination; the library outside the hooks directory and the executable stay out.
+        assert_eq!(names, ["premium/src/hooks/dhcp/flex_id/dhcp_flex_id.so", "premium/src/hooks/dhcp/host_cmds/dhcp_host_cmds.so"]);
+        assert_eq!(found[1].destination, "/usr/lib/x86_64-linux-gnu/kea/hooks/libdhcp_host_cmds.so");
+        assert_eq!(found[1].build_rpaths, ["$ORIGIN/../../../../../src/lib"]);
+        assert_eq!(found[1].install_rpath, "");
+        o.open_hooks = true;
+        let found = hook_targets(&targets.to_string(), &plan, &root, &o).unwrap();
+        assert_eq!(found.len(), 3);
+        assert!(found.iter().any(|h| h.target == "src/hooks/dhcp/lease_cmds/dhcp_lease_cmds.so"));
+        assert!(hook_targets("not json", &plan, &root, &o).is_err());
+    }
+
+    #[test]
     fn runstatedir_goes_only_to_a_tree_that_declares_it() {
         let kea3 = "option('runstatedir', type: 'string', value: '',\n    description: 'run-state directory')\n";
         assert!(options_declare(kea3, "runstatedir"));
