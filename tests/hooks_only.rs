@@ -101,6 +101,63 @@ fn autotools_hooks_only_and_build_full_write_the_same_packages() {
 }
 
 #[test]
+fn autotools_hooks_only_builds_and_installs_src_lib_the_hooks_link() {
+    // Like real Kea, the premium hook links a libtool library of the tree
+    // ($(top_builddir)/src/lib/…/libkea-*.la). It uses nothing of it, and -Wl,--as-needed
+    // keeps it out of NEEDED, so the package needs nothing new.
+    require_build_tools();
+    let tmp = shared_dir("hooks-only-srclib-");
+    let d = tmp.path();
+    let (kea, premium) = (d.join("kea"), d.join("premium"));
+    copy_tree(&examples().join("kea-2.2.0"), &kea);
+    copy_tree(&examples().join("kea-premium-2.2.0"), &premium);
+    std::fs::create_dir_all(kea.join("src/lib")).unwrap();
+    std::fs::write(kea.join("src/lib/example.cc"), "int kea_example_unused() { return 1; }\n").unwrap();
+    std::fs::write(kea.join("src/lib/Makefile.am"), "lib_LTLIBRARIES = libkea-example.la\nlibkea_example_la_SOURCES = example.cc\n").unwrap();
+    let edit = |path: &Path, old: &str, new: &str| {
+        let text = std::fs::read_to_string(path).unwrap();
+        assert!(text.contains(old), "{}: {old:?} not found", path.display());
+        std::fs::write(path, text.replacen(old, new, 1)).unwrap();
+    };
+    edit(&kea.join("src/Makefile.am"), "SUBDIRS = hooks", "SUBDIRS = lib hooks");
+    edit(&kea.join("configure.ac"), "AC_CONFIG_FILES([src/Makefile])", "AC_CONFIG_FILES([src/Makefile])\nAC_CONFIG_FILES([src/lib/Makefile])");
+    let hook = premium.join("premium/src/hooks/dhcp/host_cmds/Makefile.am");
+    edit(&hook, "libdhcp_host_cmds_la_LIBADD  += -lkea-exceptions", "libdhcp_host_cmds_la_LIBADD  += -lkea-exceptions\nlibdhcp_host_cmds_la_LIBADD  += $(top_builddir)/src/lib/libkea-example.la");
+    let cache = d.join("cache");
+    let as_needed = "--as-needed";
+    let with_ldflags = |name: &str, extra: &[&str]| {
+        let _one = HEAVY.lock().unwrap_or_else(|e| e.into_inner());
+        let out = d.join(format!("out-{name}"));
+        let res = run(keapack()
+            .args(["build", "--quiet", "--no-ccache", "--target", "debian-12-amd64", "--target", "rhel-9-x86_64"])
+            .args(extra)
+            .arg("--kea").arg(&kea)
+            .arg("--premium").arg(&premium)
+            .arg("--out").arg(&out)
+            .arg("--work").arg(d.join(format!("work-{name}")))
+            .env("XDG_CACHE_HOME", &cache)
+            .env("LDFLAGS", format!("-Wl,{as_needed}"))
+            .env("SOURCE_DATE_EPOCH", "1700000000"));
+        assert!(res.status.success(), "build {name} failed:\n{}", String::from_utf8_lossy(&res.stderr));
+        out
+    };
+    let hooks = with_ldflags("hooks", &[]);
+    let full = with_ldflags("full", &["--full-build"]);
+    same_packages(&hooks, &full);
+    let work = d.join("work-hooks");
+    let h = logs(&work);
+    let at = |suffix: &str| h.iter().position(|l| l.ends_with(suffix)).unwrap_or_else(|| panic!("no {suffix} in {h:?}"));
+    // src/lib is made before premium and installed before it: libtool relinks the hook
+    // against the staged library.
+    assert!(at("-make-src-lib.log") < at("-make-premium.log"), "{h:?}");
+    assert!(at("-make-install-src-lib.log") < at("-make-install-premium.log"), "{h:?}");
+    let install = std::fs::read_to_string(work.join("logs").join(&h[at("-make-install-premium.log")])).unwrap();
+    assert!(install.contains("relinking 'libdhcp_host_cmds.la'"), "{install}");
+    assert!(work.join("source/kea/src/lib/.libs/libkea-example.so").exists());
+    assert!(!has_file_ending(&work.join("source/kea/src/hooks/dhcp/lease_cmds"), ".o"), "hooks-only compiled lease_cmds");
+}
+
+#[test]
 fn hooks_only_builds_the_open_source_hooks_when_they_are_packaged() {
     require_build_tools();
     require_meson_tools();
