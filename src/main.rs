@@ -81,6 +81,16 @@ struct Common {
     /// Build a second time (other work directory, TZ, LANG, umask) and fail if any output differs.
     #[arg(long)]
     check_reproducible: bool,
+    /// Build and install all of Kea (daemons, tools, every hook), not only the libraries and
+    /// hooks the packages need; the packages are the same.
+    #[arg(long)]
+    full_build: bool,
+    /// Compile through ccache (default: when ccache is installed), cached in keapack's cache directory.
+    #[arg(long, conflicts_with = "no_ccache")]
+    ccache: bool,
+    /// Do not compile through ccache, even when it is installed.
+    #[arg(long)]
+    no_ccache: bool,
     /// Where to build a target of another release than this host's: `auto` builds it in a root
     /// of its release (Debian family, made with debootstrap and cached), `host` on this host.
     #[arg(long, value_enum, default_value = "auto")]
@@ -241,6 +251,8 @@ fn request(common: &Common, work_name: &str) -> BuildRequest {
         },
         mirror: common.mirror.clone(),
         no_cache: common.no_cache || std::env::var_os("KEAPACK_NO_CACHE").is_some_and(|v| !v.is_empty() && v != "0"),
+        full_build: common.full_build,
+        ccache: if common.ccache { Some(true) } else if common.no_ccache { Some(false) } else { None },
         ..BuildRequest::default()
     }
 }

@@ -60,6 +60,12 @@ pub struct BuildRequest {
     pub mirror: Option<String>,
     /// Neither read nor write the build cache (`--no-cache`).
     pub no_cache: bool,
+    /// Build all of Kea (`--full-build`), not only what the hooks need; the manifest's
+    /// `build.full` also asks for it.
+    pub full_build: bool,
+    /// Compile through ccache: `Some(true)` `--ccache`, `Some(false)` `--no-ccache`, `None`
+    /// when it is installed.
+    pub ccache: Option<bool>,
 }
 
 /// What a run produced.
@@ -279,8 +285,9 @@ fn build_and_stage(plan: &RunPlan, environment: &crate::runplan::Environment, pr
     let req = &plan.request;
     let tree = &prepared.tree;
     let (epoch, epoch_source) = resolve_epoch(req.epoch, tree.newest_input_time)?;
-    let opts = build_options(plan, environment, tree, epoch);
-    let env = BuildEnv::new(&tree.root, epoch);
+    let opts = build_options(plan, environment, tree, epoch)?;
+    let env = build_env(&opts, tree, epoch);
+    runner.note(&format!("{} build{}", opts.scope.name(), if opts.ccache { ", through ccache" } else { "" }));
     runner.set_clean_env(command_env(&env, environment.root.is_some()));
     let built = build::build(tree, work, &opts, runner)?;
     let debug_dir = req.debug_symbols.then(|| work.join("debug"));
@@ -309,7 +316,7 @@ fn build_target(environment: &crate::runplan::Environment) -> &Target {
 }
 
 /// The build step's options for `tree` in `environment`.
-fn build_options(plan: &RunPlan, environment: &crate::runplan::Environment, tree: &source::PreparedTree, epoch: u64) -> BuildOptions {
+fn build_options(plan: &RunPlan, environment: &crate::runplan::Environment, tree: &source::PreparedTree, epoch: u64) -> Result<BuildOptions> {
     let req = &plan.request;
     let build_target = build_target(environment);
     let mut user_args = match tree.build_system {
@@ -317,14 +324,29 @@ fn build_options(plan: &RunPlan, environment: &crate::runplan::Environment, tree
         source::BuildSystem::Meson => req.manifest.build.meson_options.clone(),
     };
     user_args.extend(req.extra_configure.iter().cloned());
-    BuildOptions {
+    Ok(BuildOptions {
         libdir: build_target.arch_info.libdir.clone(),
         user_args,
         jobs: plan.jobs,
         epoch,
         package_format: build_target.profile.family,
         package_version: format!("{}-{}", tree.version, plan.package.revision),
+        scope: if req.full_build || req.manifest.build.full { build::Scope::Full } else { build::Scope::HooksOnly },
+        open_hooks: plan.package.include_open_hooks,
+        ccache: use_ccache(req.ccache, environment.root.is_some())?,
+    })
+}
+
+/// The build commands' environment for `opts`: ccache's variables when it is used, else
+/// ccache turned off (meson would pick it up from PATH by itself).
+fn build_env(opts: &BuildOptions, tree: &source::PreparedTree, epoch: u64) -> BuildEnv {
+    let mut env = BuildEnv::new(&tree.root, epoch);
+    if opts.ccache {
+        env.use_ccache(tree.build_system == source::BuildSystem::Meson, &crate::build::ccache_dir());
+    } else {
+        env.refuse_ccache();
     }
+    env
 }
 
 /// Where an environment builds, as the cache and its listing name it.
@@ -375,6 +397,10 @@ fn cache_identity(plan: &RunPlan, environment: &crate::runplan::Environment, roo
     id.add("package family", format!("{:?}", target.profile.family));
     id.add("debug symbols", req.debug_symbols.to_string());
     id.add("include open hooks", plan.package.include_open_hooks.to_string());
+    // The packages are the same bytes either way, but the record says which build ran.
+    let full = req.full_build || req.manifest.build.full;
+    id.add("scope", if full { "full" } else { "hooks-only" });
+    id.add("ccache", use_ccache(req.ccache, root.is_some())?.to_string());
     Ok(id)
 }
 
@@ -457,7 +483,7 @@ fn restore(plan: &RunPlan, environment: &crate::runplan::Environment, work: &Pat
     };
     crate::runplan::check_runtimes(&plan.targets, plan.package.runtime, &tree.version)?;
     let (epoch, epoch_source) = resolve_epoch(req.epoch, tree.newest_input_time)?;
-    let opts = build_options(plan, environment, &tree, epoch);
+    let opts = build_options(plan, environment, &tree, epoch)?;
     let stage = work.join("stage");
     let hooks_dir = stage.join(&entry.hooks_dir);
     std::fs::create_dir_all(&hooks_dir).with_context(|| format!("cannot create {}", hooks_dir.display()))?;
@@ -482,8 +508,19 @@ fn restore(plan: &RunPlan, environment: &crate::runplan::Environment, work: &Pat
         premium_libraries: entry.premium_libraries.iter().cloned().collect(),
         configure_args: entry.configure_args.clone(),
     };
-    let env = BuildEnv::new(&tree.root, epoch);
+    let env = build_env(&opts, &tree, epoch);
     Ok((Prepared { tree, kea, premium }, Staged { hooks, debug_files, built, opts, env, epoch, epoch_source }))
+}
+
+/// Whether to compile through ccache: as asked, else when it is installed. Builds in a release
+/// root do without it (the root has no ccache and cannot see keapack's cache directory).
+fn use_ccache(asked: Option<bool>, in_root: bool) -> Result<bool> {
+    match asked {
+        Some(true) if in_root => bail!("--ccache: this target builds in a release root, which has no ccache; build with --build-env host or without --ccache"),
+        Some(true) if !crate::support::runner::have("ccache") => bail!("--ccache: ccache is not installed (apt-get install ccache / dnf install ccache, or --install-deps)"),
+        Some(asked) => Ok(asked),
+        None => Ok(!in_root && crate::support::runner::have("ccache")),
+    }
 }
 
 /// Plan one target's packages (and their debug-symbols packages) and write them into the set.
@@ -542,6 +579,8 @@ fn write_record(plan: &RunPlan, builds: &[Build], outputs: Vec<record::Output>, 
             umask: format!("{:04o}", crate::build::env::UMASK),
             strip: crate::stage::STRIP_ARGS.iter().map(|s| s.to_string()).collect(),
             debug_symbols: req.debug_symbols,
+            scope: opts.scope,
+            ccache: opts.ccache,
             environment: recorded_env.clone(),
         },
         host: record::host(),

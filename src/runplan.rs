@@ -382,7 +382,11 @@ impl RunPlan {
             let _ = writeln!(s, "cache:     a build of the same identity in {} is reused (no prepare, build or stage steps), else this one is kept there", crate::cache::dir().display());
         }
         let _ = writeln!(s, "steps:     prepare the source tree (unpack Kea, add premium/, check versions)");
-        let _ = writeln!(s, "           autotools: autoreconf -if, configure, make -j{}, make install; meson: meson setup, meson compile -j{}, meson install", self.jobs, self.jobs);
+        if req.full_build || req.manifest.build.full {
+            let _ = writeln!(s, "           full build: autotools: autoreconf -if, configure, make -j{}, make install; meson: meson setup, meson compile -j{}, meson install", self.jobs, self.jobs);
+        } else {
+            let _ = writeln!(s, "           hooks-only build: autotools: autoreconf -if, configure, make -j{0} in src/lib and premium, make install in them; meson: meson setup, meson compile -j{0} <hook targets>, install the hooks", self.jobs);
+        }
         let _ = writeln!(s, "           stage the hooks (strip{}, check)", if req.debug_symbols { ", keep debug symbols" } else { "" });
         let _ = writeln!(s, "           write every package into a staging directory in --out, then publish them all, SHA256SUMS last");
         let _ = writeln!(s, "targets:   {}", self.targets.iter().map(Target::id).collect::<Vec<_>>().join(", "));

@@ -21,10 +21,20 @@ struct Built {
 }
 
 /// One build of the meson example from tarballs (Kea .tar.gz with a top directory, overlay
-/// .tar.xz), for Debian 12 and RHEL 9, shared by the tests of this file.
+/// .tar.xz), for Debian 12 and RHEL 9, shared by the tests of this file: hooks-only, the default.
 fn built() -> &'static Built {
     static B: OnceLock<Built> = OnceLock::new();
-    B.get_or_init(|| {
+    B.get_or_init(|| built_with(&[]))
+}
+
+/// The same with `--full-build`: `meson compile` of everything, then `meson install`.
+fn built_full() -> &'static Built {
+    static B: OnceLock<Built> = OnceLock::new();
+    B.get_or_init(|| built_with(&["--full-build"]))
+}
+
+fn built_with(extra: &[&str]) -> Built {
+    {
         require_meson_tools();
         let tmp = tempfile::tempdir().unwrap();
         let kea = tmp.path().join("kea-2.2.0.tar.gz");
@@ -33,14 +43,16 @@ fn built() -> &'static Built {
         tarball(&examples().join("kea-premium-meson-2.2.0"), "", &premium);
         let work = tmp.path().join("work");
         let out = tmp.path().join("dist");
-        let res = build(&kea, &premium, &work, &out, &["--target", "debian-12-amd64", "--target", "rhel-9-x86_64"]);
+        let mut args = vec!["--target", "debian-12-amd64", "--target", "rhel-9-x86_64"];
+        args.extend(extra);
+        let res = build(&kea, &premium, &work, &out, &args);
         assert!(res.status.success(), "build failed:\n{}", String::from_utf8_lossy(&res.stderr));
         let deb = out.join("kea-premium-hooks_2.2.0-1+deb12_amd64.deb");
         let rpm = out.join("kea-premium-hooks-2.2.0-1.el9.x86_64.rpm");
         let stdout = String::from_utf8_lossy(&res.stdout);
         assert!(stdout.contains(&deb.display().to_string()) && stdout.contains(&rpm.display().to_string()), "{stdout}");
         Built { _tmp: tmp, work, deb, rpm }
-    })
+    }
 }
 
 /// `keapack build --quiet` with a fixed epoch.
@@ -125,7 +137,12 @@ fn rpm_holds_the_premium_hooks_in_lib64_as_root_0644() {
 
 #[test]
 fn umask_0027_in_the_stage_becomes_0644_in_the_packages() {
-    let b = built();
+    // A hooks-only build installs the hooks itself, 0644, whatever the tree's install_umask.
+    for hook in HOOKS {
+        let mode = std::fs::metadata(built().work.join("stage").join(DEB_HOOKS_DIR).join(hook)).unwrap().permissions().mode() & 0o7777;
+        assert_eq!(mode, 0o644, "{hook} staged by a hooks-only build");
+    }
+    let b = built_full();
     // meson installed with the tree's install_umask=0027 (like Kea 2.7.9–3.1.8): no "other" bits.
     let stage = b.work.join("stage").join(DEB_HOOKS_DIR);
     for hook in HOOKS {
@@ -148,8 +165,13 @@ fn with_kea_pkg_type_set_meson_leaves_no_rpath() {
     let report = std::fs::read_to_string(b.work.join("source/kea/kea-2.2.0/build/config.report")).unwrap();
     assert!(report.contains("  Extended version:   2.2.0 (2.2.0-1 deb)"), "keapack set KEA_PKG_*_IN_CONFIGURE:\n{report}");
     assert!(report.contains("  Install RPATH:      none"), "{report}");
-    for hook in HOOKS.iter().chain(&["libdhcp_lease_cmds.so"]) {
+    for hook in HOOKS {
         let staged = b.work.join("stage").join(DEB_HOOKS_DIR).join(hook);
+        assert_eq!(rpaths(&staged), Vec::<String>::new(), "{}", staged.display());
+    }
+    // A full build's meson install, the open-source hook included.
+    for hook in HOOKS.iter().chain(&["libdhcp_lease_cmds.so"]) {
+        let staged = built_full().work.join("stage").join(DEB_HOOKS_DIR).join(hook);
         assert_eq!(rpaths(&staged), Vec::<String>::new(), "{}", staged.display());
     }
     let tmp = tempfile::tempdir().unwrap();
@@ -188,7 +210,13 @@ fn the_report_says_premium_hooks_yes_with_six_spaces_and_keapack_ran_meson() {
     let b = built();
     let report = std::fs::read_to_string(b.work.join("source/kea/kea-2.2.0/build/config.report")).unwrap();
     assert!(report.lines().any(|l| l == "  Premium hooks:      yes"), "{report}");
-    assert_eq!(logs(&b.work)[..4], ["01-meson-version.log", "02-meson-setup.log", "03-meson-compile.log", "04-meson-install.log"]);
+    assert_eq!(logs(&b.work)[..5], ["01-meson-version.log", "02-meson-setup.log", "03-meson-targets.log", "04-meson-install-plan.log", "05-meson-compile.log"]);
+    // Hooks-only: meson compiles the premium hook targets by name, and nothing installs Kea.
+    let compile = std::fs::read_to_string(b.work.join("logs/05-meson-compile.log")).unwrap();
+    let first = compile.lines().next().unwrap();
+    assert!(first.contains("premium/src/hooks/dhcp/host_cmds/dhcp_host_cmds.so") && first.contains("premium/src/hooks/dhcp/flex_id/dhcp_flex_id.so"), "{first}");
+    assert!(!first.contains("lease_cmds") && !logs(&b.work).iter().any(|l| l.contains("meson-install.log")));
+    assert_eq!(logs(&built_full().work)[..4], ["01-meson-version.log", "02-meson-setup.log", "03-meson-compile.log", "04-meson-install.log"]);
     let setup = std::fs::read_to_string(b.work.join("logs/02-meson-setup.log")).unwrap();
     let first = setup.lines().next().unwrap();
     for arg in ["setup build", "--prefix=/usr", "--libdir=/usr/lib/x86_64-linux-gnu", "--sysconfdir=/etc", "--localstatedir=/var", "--buildtype=release", "--wrap-mode=nodownload", "-Drunstatedir=/run"] {

@@ -2,7 +2,7 @@
 //! up `premium/config.m4`), `configure` with the installed Kea's layout, `config.report` read to
 //! prove the overlay was detected, `make` and `make install DESTDIR=<work>/stage`.
 
-use super::{BuildOptions, BuildOutput, built_libraries, package_env};
+use super::{BuildOptions, BuildOutput, Scope, built_libraries, package_env};
 use crate::build::report;
 use crate::source::PreparedTree;
 use crate::support::runner::{Runner, StepFailed};
@@ -78,20 +78,73 @@ pub fn build(tree: &PreparedTree, work: &Path, opts: &BuildOptions, runner: &mut
     }
     runner.note(&format!("premium overlay detected: {}", report.evidence.join(" | ").trim()));
 
-    runner.run(&format!("make -j{}", opts.jobs), "make", Command::new("make").arg(format!("-j{}", opts.jobs)).current_dir(root))?;
-
     let stage = work.join("stage");
     if stage.exists() {
         fs::remove_dir_all(&stage).with_context(|| format!("cannot clear {}", stage.display()))?;
     }
-    // Kea says parallel install breaks: no -j here.
+    // Kea says parallel install breaks: no -j for any install.
     let destdir = format!("DESTDIR={}", stage.display());
-    runner.run("make install", "make-install", Command::new("make").args(["install", &destdir]).current_dir(root))?;
+    let jobs = format!("-j{}", opts.jobs);
+    match opts.scope {
+        Scope::Full => {
+            runner.run(&format!("make {jobs}"), "make", Command::new("make").arg(&jobs).current_dir(root))?;
+            runner.run("make install", "make-install", Command::new("make").args(["install", &destdir]).current_dir(root))?;
+        }
+        Scope::HooksOnly => {
+            let dirs = hooks_only_dirs(root, opts.open_hooks);
+            // The top directory's own targets first (generated headers such as config.h), without
+            // descending into SUBDIRS; then each directory the hooks need, in Kea's SUBDIRS order.
+            runner.run(&format!("make {jobs} all-am"), "make-top", Command::new("make").args([&jobs, "all-am"]).current_dir(root))?;
+            for d in &dirs.build {
+                let step = format!("make-{}", d.replace('/', "-"));
+                runner.run(&format!("make {jobs} -C {d}"), &step, Command::new("make").args([&jobs, "-C", d]).current_dir(root))?;
+            }
+            for d in &dirs.install {
+                let step = format!("make-install-{}", d.replace('/', "-"));
+                runner.run(&format!("make -C {d} install"), &step, Command::new("make").args(["-C", d, "install", &destdir]).current_dir(root))?;
+            }
+        }
+    }
 
     let premium_libraries = built_libraries(&root.join("premium"))?;
     let mut configure_args = vec!["./configure".to_string()];
     configure_args.extend(args);
     Ok(BuildOutput { stage, report, premium_libraries, configure_args })
+}
+
+/// The directories a hooks-only build makes, and those it installs, relative to the tree root.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HooksOnlyDirs {
+    pub build: Vec<String>,
+    pub install: Vec<String>,
+}
+
+/// What a hooks-only build makes in an autotools tree, in Kea's `SUBDIRS` order (`tools . ext
+/// src doc m4macros premium`): `ext` (bundled headers and libraries some libraries use) and
+/// `src/lib` (the `libkea-*` libraries the hooks link, `$(top_builddir)/src/lib/*/libkea-*.la`)
+/// when the tree has them, Kea's open-source hooks (`src/hooks`) when they are packaged, then
+/// `premium`. Only `src/lib` (the hooks relink against the installed libraries, as in a full
+/// install, where `src` installs before `premium`), the open-source hooks and `premium` are
+/// installed. A directory counts when configure wrote its Makefile.
+pub fn hooks_only_dirs(root: &Path, open_hooks: bool) -> HooksOnlyDirs {
+    let has = |d: &str| root.join(d).join("Makefile").is_file();
+    let mut build = Vec::new();
+    let mut install = Vec::new();
+    for d in ["ext", "src/lib"] {
+        if has(d) {
+            build.push(d.to_string());
+        }
+    }
+    if has("src/lib") {
+        install.push("src/lib".to_string());
+    }
+    if open_hooks && has("src/hooks") {
+        build.push("src/hooks".to_string());
+        install.push("src/hooks".to_string());
+    }
+    build.push("premium".to_string());
+    install.push("premium".to_string());
+    HooksOnlyDirs { build, install }
 }
 
 #[cfg(test)]
@@ -103,5 +156,30 @@ mod tests {
         // What autoconf 2.71 writes into configure's option parser.
         assert!(knows_runstatedir("  -runstatedir | --runstatedir | --runstatedi | --runstated \\\n"));
         assert!(!knows_runstatedir("  -localstatedir | --localstatedir | --localstatedi \\\n"));
+    }
+
+    #[test]
+    fn hooks_only_makes_the_libraries_then_premium_and_installs_premium() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path();
+        let mk = |d: &str| {
+            fs::create_dir_all(root.join(d)).unwrap();
+            fs::write(root.join(d).join("Makefile"), "all:\n").unwrap();
+        };
+        // A tree like the example: no src/lib, an open-source hook.
+        mk("src/hooks");
+        mk("premium");
+        let d = hooks_only_dirs(root, false);
+        assert_eq!((d.build.as_slice(), d.install.as_slice()), (&["premium".to_string()][..], &["premium".to_string()][..]));
+        let d = hooks_only_dirs(root, true);
+        assert_eq!(d.build, ["src/hooks", "premium"]);
+        assert_eq!(d.install, ["src/hooks", "premium"]);
+        // A tree like real Kea.
+        mk("ext");
+        mk("src/lib");
+        fs::create_dir_all(root.join("src/bin")).unwrap();
+        let d = hooks_only_dirs(root, false);
+        assert_eq!(d.build, ["ext", "src/lib", "premium"]);
+        assert_eq!(d.install, ["src/lib", "premium"]);
     }
 }

@@ -20,6 +20,11 @@ pub enum DepSet {
 const APT_TOOLS: &[&str] = &["autoconf", "automake", "libtool", "make", "g++", "pkg-config", "binutils", "ninja-build"];
 const DNF_TOOLS: &[&str] = &["autoconf", "automake", "libtool", "make", "gcc-c++", "pkgconf-pkg-config", "binutils", "ninja-build"];
 
+/// Installed by `--install-deps` on this host only: keapack compiles through ccache when it is
+/// installed. Not part of [`packages`], which also makes build roots (whose builds do without
+/// ccache, and whose cache key would change).
+pub const CCACHE: &str = "ccache";
+
 /// The package list for the system's package manager.
 pub fn packages(manager: &str, set: DepSet) -> Vec<&'static str> {
     let (tools, kea, example): (&[&str], &[&str], &[&str]) = match manager {
@@ -53,7 +58,8 @@ pub fn install(set: DepSet, runner: &mut Runner) -> Result<()> {
         }
         c
     };
-    let pkgs = packages(manager, set);
+    let mut pkgs = packages(manager, set);
+    pkgs.push(CCACHE);
     if manager == "apt-get" {
         runner.run("apt-get update", "apt-get-update", &mut cmd(&["apt-get", "update"]))?;
     }

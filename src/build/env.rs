@@ -38,6 +38,10 @@ pub const PASSED: &[&str] = &[
     "KEA_PKG_VERSION_IN_CONFIGURE",
 ];
 
+/// Variables keapack sets whose values are machine-specific: never recorded (only their names
+/// are, with [`INHERITED`]'s).
+pub const UNRECORDED: &[&str] = &["CCACHE_DIR"];
+
 /// What the build directory is called in the record.
 pub const BUILD_DIR: &str = "$BUILD_DIR";
 
@@ -91,6 +95,31 @@ impl BuildEnv {
         BuildEnv { build_dir, vars }
     }
 
+    /// Compile through ccache, caching in `dir`: `CC`/`CXX` become `ccache <compiler>` (the
+    /// caller's compiler, else the one `configure` (`gcc`, `g++`) or meson (`cc`, `c++`) picks
+    /// first), `CCACHE_BASEDIR` is the build directory, so that paths below it are hashed as
+    /// relative ones and another work directory hits, and `CCACHE_NOHASHDIR` keeps the current
+    /// directory out of the hash (ccache otherwise hashes it when compiling with `-g`; the prefix
+    /// map already keeps it out of the objects).
+    pub fn use_ccache(&mut self, meson: bool, dir: &Path) {
+        let (cc, cxx) = if meson { ("cc", "c++") } else { ("gcc", "g++") };
+        for (name, default) in [("CC", cc), ("CXX", cxx)] {
+            let compiler = self.vars.get(name).map(|v| v.to_string_lossy().to_string()).unwrap_or_else(|| default.to_string());
+            if !compiler.split_whitespace().next().is_some_and(|first| first.ends_with("ccache")) {
+                self.vars.insert(name.to_string(), OsString::from(format!("ccache {compiler}")));
+            }
+        }
+        self.vars.insert("CCACHE_DIR".into(), dir.as_os_str().to_owned());
+        self.vars.insert("CCACHE_BASEDIR".into(), self.build_dir.as_os_str().to_owned());
+        self.vars.insert("CCACHE_NOHASHDIR".into(), "1".into());
+        self.vars.remove("CCACHE_DISABLE");
+    }
+
+    /// Keep ccache out even where a tool would use it by itself (meson does, when it is on PATH).
+    pub fn refuse_ccache(&mut self) {
+        self.vars.insert("CCACHE_DISABLE".into(), "1".into());
+    }
+
     /// Every variable, sorted by name, for `Runner::set_clean_env`.
     pub fn vars(&self) -> Vec<(String, OsString)> {
         self.vars.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
@@ -101,14 +130,14 @@ impl BuildEnv {
     pub fn recorded(&self) -> BTreeMap<String, String> {
         self.vars
             .iter()
-            .filter(|(k, _)| !INHERITED.contains(&k.as_str()))
+            .filter(|(k, _)| !INHERITED.contains(&k.as_str()) && !UNRECORDED.contains(&k.as_str()))
             .map(|(k, v)| (k.clone(), self.unpath(&v.to_string_lossy())))
             .collect()
     }
 
     /// Names of the inherited variables that are set.
     pub fn inherited_names(&self) -> Vec<String> {
-        INHERITED.iter().filter(|k| self.vars.contains_key(**k)).map(|k| k.to_string()).collect()
+        INHERITED.iter().chain(UNRECORDED).filter(|k| self.vars.contains_key(**k)).map(|k| k.to_string()).collect()
     }
 
     /// `text` with the build directory replaced by [`BUILD_DIR`].
@@ -152,6 +181,40 @@ mod tests {
         assert_eq!(env.inherited_names(), ["PATH"]);
         assert!(rec["CFLAGS"].contains("-ffile-prefix-map=$BUILD_DIR=."), "{}", rec["CFLAGS"]);
         assert!(!rec.values().any(|v| v.contains(&*real.to_string_lossy())));
+    }
+
+    #[test]
+    fn ccache_wraps_the_compilers_and_its_directory_stays_out_of_the_record() {
+        let a = tempfile::tempdir().unwrap();
+        let b = tempfile::tempdir().unwrap();
+        let mut one = BuildEnv::with_caller(a.path(), 1, caller(&[]));
+        one.use_ccache(false, Path::new("/home/x/.cache/keapack/ccache"));
+        let vars: BTreeMap<String, String> = one.vars().into_iter().map(|(k, v)| (k, v.into_string().unwrap())).collect();
+        assert_eq!((vars["CC"].as_str(), vars["CXX"].as_str()), ("ccache gcc", "ccache g++"));
+        assert_eq!(vars["CCACHE_DIR"], "/home/x/.cache/keapack/ccache");
+        assert_eq!(vars["CCACHE_BASEDIR"], std::fs::canonicalize(a.path()).unwrap().display().to_string());
+        assert_eq!(vars["CCACHE_NOHASHDIR"], "1");
+        // Another work directory and another cache directory: the same record.
+        let mut two = BuildEnv::with_caller(b.path(), 1, caller(&[]));
+        two.use_ccache(false, Path::new("/root/.cache/keapack/ccache"));
+        assert_eq!(one.recorded(), two.recorded());
+        assert!(!one.recorded().contains_key("CCACHE_DIR"));
+        assert_eq!(one.recorded()["CCACHE_BASEDIR"], BUILD_DIR);
+        assert!(one.inherited_names().contains(&"CCACHE_DIR".to_string()));
+        // The caller's compiler is kept, wrapped once; meson's default names.
+        let mut mine = BuildEnv::with_caller(a.path(), 1, caller(&[("CXX", "clang++"), ("CC", "ccache clang")]));
+        mine.use_ccache(true, Path::new("/c"));
+        let rec = mine.recorded();
+        assert_eq!((rec["CC"].as_str(), rec["CXX"].as_str()), ("ccache clang", "ccache clang++"));
+        let mut meson = BuildEnv::with_caller(a.path(), 1, caller(&[]));
+        meson.use_ccache(true, Path::new("/c"));
+        assert_eq!(meson.recorded()["CXX"], "ccache c++");
+        // Refused: ccache is told to step aside, the compilers are left alone.
+        let mut off = BuildEnv::with_caller(a.path(), 1, caller(&[]));
+        off.refuse_ccache();
+        let rec = off.recorded();
+        assert_eq!(rec["CCACHE_DISABLE"], "1");
+        assert!(!rec.contains_key("CC") && !rec.contains_key("CCACHE_BASEDIR"));
     }
 
     #[test]

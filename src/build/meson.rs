@@ -10,7 +10,7 @@
 //! the install umask 0027 of Kea 2.7.9–3.1.8, which the planner undoes by giving every packaged
 //! hook mode 0644.
 
-use super::{BuildOptions, BuildOutput, built_libraries, package_env};
+use super::{BuildOptions, BuildOutput, Scope, built_libraries, package_env};
 use crate::build::report;
 use crate::support::runner::Runner;
 use crate::source::PreparedTree;
@@ -206,21 +206,41 @@ pub fn build(tree: &PreparedTree, work: &Path, opts: &BuildOptions, runner: &mut
     runner.note(&format!("premium overlay detected: {}", report.evidence.join(" | ").trim()));
 
     let jobs = format!("-j{}", opts.jobs);
-    runner.run(
-        &format!("meson compile {jobs}"),
-        "meson-compile",
-        Command::new(&path).args(["compile", "-C", BUILD_DIR, &jobs]).envs(env.clone()).current_dir(root),
-    )?;
-
     let stage = work.join("stage");
     if stage.exists() {
         fs::remove_dir_all(&stage).with_context(|| format!("cannot clear {}", stage.display()))?;
     }
-    runner.run(
-        "meson install",
-        "meson-install",
-        Command::new(&path).args(["install", "-C", BUILD_DIR, "--destdir"]).arg(&stage).envs(env).current_dir(root),
-    )?;
+    match opts.scope {
+        Scope::Full => {
+            runner.run(
+                &format!("meson compile {jobs}"),
+                "meson-compile",
+                Command::new(&path).args(["compile", "-C", BUILD_DIR, &jobs]).envs(env.clone()).current_dir(root),
+            )?;
+            runner.run(
+                "meson install",
+                "meson-install",
+                Command::new(&path).args(["install", "-C", BUILD_DIR, "--destdir"]).arg(&stage).envs(env).current_dir(root),
+            )?;
+        }
+        Scope::HooksOnly => {
+            let targets_log = runner.run("meson introspect --targets", "meson-targets", Command::new(&path).args(["introspect", BUILD_DIR, "--targets"]).current_dir(root))?;
+            let plan_log = runner.run("meson introspect --install-plan", "meson-install-plan", Command::new(&path).args(["introspect", BUILD_DIR, "--install-plan"]).current_dir(root))?;
+            let hooks = hook_targets(&command_output(&targets_log.log)?, &command_output(&plan_log.log)?, root, opts)?;
+            if hooks.is_empty() {
+                bail!("meson introspect lists no hook library under premium/ (a shared module installed into <libdir>/kea/hooks); premium/meson.build builds nothing keapack can package");
+            }
+            let names: Vec<String> = hooks.iter().map(|h| h.target.clone()).collect();
+            runner.run(
+                &format!("meson compile {jobs} {}", names.join(" ")),
+                "meson-compile",
+                Command::new(&path).args(["compile", "-C", BUILD_DIR, &jobs]).args(&names).envs(env.clone()).current_dir(root),
+            )?;
+            for h in &hooks {
+                install_hook(h, &stage, &path, runner)?;
+            }
+        }
+    }
 
     let premium_out = build_dir.join("premium");
     let premium_libraries = if premium_out.is_dir() { built_libraries(&premium_out)? } else { BTreeSet::new() };
@@ -228,6 +248,108 @@ pub fn build(tree: &PreparedTree, work: &Path, opts: &BuildOptions, runner: &mut
     configure_args.extend(args);
     Ok(BuildOutput { stage, report, premium_libraries, configure_args })
 }
+
+/// A hook library a hooks-only meson build compiles and installs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HookTarget {
+    /// The name `meson compile` takes: `<subdir>/<target name>` (`premium/src/hooks/dhcp/host_cmds/dhcp_host_cmds`).
+    pub target: String,
+    /// The built file.
+    pub built: PathBuf,
+    /// Where it installs, with meson's `{prefix}`/`{libdir}` placeholders resolved (`/usr/lib64/kea/hooks/libdhcp_host_cmds.so`).
+    pub destination: String,
+    /// The build-tree run paths meson's install removes from it.
+    pub build_rpaths: Vec<String>,
+    /// The run path meson's install writes instead (empty: none).
+    pub install_rpath: String,
+}
+
+/// The hooks to build, from `meson introspect --targets` and `--install-plan` (both JSON):
+/// every shared module defined under `premium/` (and, with `opts.open_hooks`, under `src/hooks/`)
+/// that installs into `<libdir>/kea/hooks`.
+pub fn hook_targets(targets_json: &str, plan_json: &str, root: &Path, opts: &BuildOptions) -> Result<Vec<HookTarget>> {
+    let targets: serde_json::Value = serde_json::from_str(targets_json).context("meson introspect --targets printed no JSON")?;
+    let plan: serde_json::Value = serde_json::from_str(plan_json).context("meson introspect --install-plan printed no JSON")?;
+    let plan = plan.get("targets").and_then(|t| t.as_object()).cloned().unwrap_or_default();
+    let root = fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf());
+    let build_dir = root.join(BUILD_DIR);
+    let hooks_dir = format!("{}/kea/hooks/", opts.libdir.trim_end_matches('/'));
+    let mut found = Vec::new();
+    for t in targets.as_array().map(Vec::as_slice).unwrap_or_default() {
+        let text = |k: &str| t.get(k).and_then(|v| v.as_str()).unwrap_or_default().to_string();
+        if !matches!(text("type").as_str(), "shared module" | "shared library") {
+            continue;
+        }
+        let Some(built) = t.get("filename").and_then(|f| f.as_array()).and_then(|f| f.first()).and_then(|f| f.as_str()) else { continue };
+        // `meson compile` finds a target by the directory of its output relative to the build
+        // directory (the subdir that defines it) and by the name in its id, which carries the
+        // name suffix (`dhcp_host_cmds.so` for `name_suffix: 'so'`).
+        let Ok(rel) = Path::new(built).parent().unwrap_or(Path::new("")).strip_prefix(&build_dir) else { continue };
+        let wanted = rel.starts_with("premium") || (opts.open_hooks && rel.starts_with("src/hooks"));
+        if !wanted {
+            continue;
+        }
+        let id = text("id");
+        let name = id.rsplit_once('@').and_then(|(head, _)| head.split_once("@@")).map(|(_, n)| n.to_string()).unwrap_or_else(|| text("name"));
+        let Some(entry) = plan.get(built) else { continue };
+        let destination = entry
+            .get("destination")
+            .and_then(|d| d.as_str())
+            .unwrap_or_default()
+            .replace("{libdir}", opts.libdir.trim_end_matches('/'))
+            .replace("{prefix}", "/usr");
+        if !destination.starts_with(&hooks_dir) || !destination.ends_with(".so") {
+            continue;
+        }
+        let build_rpaths = entry.get("build_rpaths").and_then(|r| r.as_array()).map(|r| r.iter().filter_map(|x| x.as_str().map(str::to_string)).collect()).unwrap_or_default();
+        let install_rpath = entry.get("install_rpath").and_then(|r| r.as_str()).unwrap_or_default().to_string();
+        let target = if rel.as_os_str().is_empty() { name } else { format!("{}/{name}", rel.display()) };
+        found.push(HookTarget { target, built: PathBuf::from(built), destination, build_rpaths, install_rpath });
+    }
+    found.sort_by(|a, b| a.destination.cmp(&b.destination));
+    Ok(found)
+}
+
+/// Install one built hook into the stage as `meson install` would: copy it, then let meson's
+/// own rpath fixer (`mesonbuild.scripts.depfixer`, run with `meson runpython`, what `meson
+/// install` calls on every installed target) replace the build-tree run paths with the install
+/// rpath, which Kea leaves empty when `KEA_PKG_TYPE_IN_CONFIGURE` is set. Mode 0644.
+fn install_hook(h: &HookTarget, stage: &Path, meson: &Path, runner: &mut Runner) -> Result<()> {
+    let dest = stage.join(h.destination.trim_start_matches('/'));
+    if let Some(dir) = dest.parent() {
+        fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    }
+    fs::copy(&h.built, &dest).with_context(|| format!("cannot copy {} to {}", h.built.display(), dest.display()))?;
+    let present = crate::stage::elf::read(&dest)?.rpath;
+    if !present.is_empty() || !h.install_rpath.is_empty() {
+        let name = dest.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+        runner.run(
+            &format!("meson's depfixer on {name}"),
+            &format!("meson-depfixer-{}", name.trim_end_matches(".so")),
+            Command::new(meson).args(["runpython", "-c", DEPFIXER]).arg(&dest).arg(&h.destination).arg(&h.install_rpath).args(&h.build_rpaths),
+        )?;
+    }
+    use std::os::unix::fs::PermissionsExt;
+    fs::set_permissions(&dest, fs::Permissions::from_mode(0o644)).with_context(|| format!("cannot set the mode of {}", dest.display()))?;
+    Ok(())
+}
+
+/// Calls meson's depfixer as `meson install` does; its signature grew a `system` argument in
+/// recent meson releases, so the call adapts to the meson at hand.
+const DEPFIXER: &str = r#"
+import inspect, sys
+from mesonbuild.scripts import depfixer
+fname, final, new = sys.argv[1], sys.argv[2], sys.argv[3]
+remove = set(a.encode() for a in sys.argv[4:])
+args = [fname, remove, new, final, {}]
+if 'system' in inspect.signature(depfixer.fix_rpath).parameters:
+    args.append('linux')
+try:
+    depfixer.fix_rpath(*args, verbose=False)
+except SystemExit as e:
+    if e.code not in (0, None):
+        raise
+"#;
 
 /// What a command printed, from its step log (whose first line is `$ <command>`).
 fn command_output(log: &Path) -> Result<String> {
@@ -311,6 +433,9 @@ mod tests {
             epoch: 0,
             package_format: Format::Deb,
             package_version: "2.2.0-1".into(),
+            scope: Scope::HooksOnly,
+            open_hooks: false,
+            ccache: false,
         }
     }
 
@@ -340,6 +465,50 @@ mod tests {
         let args = setup_args(&opts(&["-Dbuildtype=debugoptimized", "--wrap-mode=forcefallback", "-D", "x=y"]), true);
         assert!(!args.contains(&"--buildtype=release".to_string()) && !args.contains(&"--wrap-mode=nodownload".to_string()), "{args:?}");
         assert!(args.contains(&"-Dbuildtype=debugoptimized".to_string()) && args.contains(&"--prefix=/usr".to_string()), "{args:?}");
+    }
+
+    #[test]
+    fn hook_targets_are_the_premium_modules_installed_into_the_hooks_directory() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = fs::canonicalize(tmp.path()).unwrap();
+        let b = root.join("build");
+        let target = |dir: &str, name: &str, file: &str, kind: &str| {
+            serde_json::json!({"name": name, "id": format!("0f11a96@@{file}@sha"), "type": kind,
+                "defined_in": root.join(dir).join("meson.build"), "filename": [b.join(dir).join(format!("lib{name}.so"))]})
+        };
+        let targets = serde_json::json!([
+            target("src/hooks/dhcp/lease_cmds", "dhcp_lease_cmds", "dhcp_lease_cmds.so", "shared module"),
+            target("premium/src/hooks/dhcp/host_cmds", "dhcp_host_cmds", "dhcp_host_cmds.so", "shared module"),
+            target("premium/src/lib/helper", "kea-helper", "kea-helper", "shared library"),
+            target("premium/src/hooks/dhcp/flex_id", "dhcp_flex_id", "dhcp_flex_id.so", "shared module"),
+            target("premium/tools", "tool", "tool", "executable"),
+        ]);
+        let entry = |dir: &str, name: &str, dest: &str, rpaths: &[&str]| {
+            (b.join(dir).join(format!("lib{name}.so")).display().to_string(),
+             serde_json::json!({"destination": dest, "tag": "runtime", "install_rpath": null, "build_rpaths": rpaths}))
+        };
+        let plan: serde_json::Map<String, serde_json::Value> = [
+            entry("src/hooks/dhcp/lease_cmds", "dhcp_lease_cmds", "{libdir}/kea/hooks/libdhcp_lease_cmds.so", &[]),
+            entry("premium/src/hooks/dhcp/host_cmds", "dhcp_host_cmds", "{libdir}/kea/hooks/libdhcp_host_cmds.so", &["$ORIGIN/../../../../../src/lib"]),
+            entry("premium/src/lib/helper", "kea-helper", "{libdir}/libkea-helper.so", &[]),
+            entry("premium/src/hooks/dhcp/flex_id", "dhcp_flex_id", "{libdir}/kea/hooks/libdhcp_flex_id.so", &[]),
+        ]
+        .into_iter()
+        .collect();
+        let plan = serde_json::json!({ "targets": plan }).to_string();
+        let mut o = opts(&[]);
+        let found = hook_targets(&targets.to_string(), &plan, &root, &o).unwrap();
+        let names: Vec<&str> = found.iter().map(|h| h.target.as_str()).collect();
+        // Sorted by destination; the library outside the hooks directory and the executable stay out.
+        assert_eq!(names, ["premium/src/hooks/dhcp/flex_id/dhcp_flex_id.so", "premium/src/hooks/dhcp/host_cmds/dhcp_host_cmds.so"]);
+        assert_eq!(found[1].destination, "/usr/lib/x86_64-linux-gnu/kea/hooks/libdhcp_host_cmds.so");
+        assert_eq!(found[1].build_rpaths, ["$ORIGIN/../../../../../src/lib"]);
+        assert_eq!(found[1].install_rpath, "");
+        o.open_hooks = true;
+        let found = hook_targets(&targets.to_string(), &plan, &root, &o).unwrap();
+        assert_eq!(found.len(), 3);
+        assert!(found.iter().any(|h| h.target == "src/hooks/dhcp/lease_cmds/dhcp_lease_cmds.so"));
+        assert!(hook_targets("not json", &plan, &root, &o).is_err());
     }
 
     #[test]

@@ -33,6 +33,33 @@ pub struct BuildOptions {
     pub package_format: Format,
     /// The package version (`KEA_PKG_VERSION_IN_CONFIGURE`, e.g. `2.6.5-1`).
     pub package_version: String,
+    /// What to build and install: the hooks only (default) or all of Kea (`--full-build`).
+    pub scope: Scope,
+    /// Also build and stage Kea's open-source hooks (`package.include-open-hooks`).
+    pub open_hooks: bool,
+    /// The compilers run through ccache.
+    pub ccache: bool,
+}
+
+/// How much of Kea a build compiles and installs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Scope {
+    /// Only what the packaged hooks need: Kea's libraries and the premium overlay (and the
+    /// open-source hooks when they are packaged), with only the hooks installed.
+    #[default]
+    HooksOnly,
+    /// All of Kea (daemons, tools, every hook), installed whole, as before.
+    Full,
+}
+
+impl Scope {
+    pub fn name(self) -> &'static str {
+        match self {
+            Scope::HooksOnly => "hooks-only",
+            Scope::Full => "full",
+        }
+    }
 }
 
 /// What the build left behind.
@@ -45,6 +72,11 @@ pub struct BuildOutput {
     pub premium_libraries: BTreeSet<String>,
     /// The configure (or `meson setup`) command line, as run.
     pub configure_args: Vec<String>,
+}
+
+/// ccache's directory: keapack's cache (`~/.cache/keapack/ccache`), shared by every work directory.
+pub fn ccache_dir() -> PathBuf {
+    crate::support::cache_home().join("ccache")
 }
 
 /// The tools a build system needs, each with the apt and dnf packages that provide it.

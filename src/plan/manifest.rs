@@ -155,6 +155,9 @@ pub struct BuildSection {
     /// your configure options need, e.g. `default-libmysqlclient-dev` for `--with-mysql`).
     #[serde(default)]
     pub root_packages: Vec<String>,
+    /// Build all of Kea, not only what the hooks need (as `--full-build`).
+    #[serde(default)]
+    pub full: bool,
 }
 
 impl Manifest {

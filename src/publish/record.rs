@@ -103,6 +103,11 @@ pub struct Build {
     /// Whether debug symbols were split off into debug packages (this changes the libraries:
     /// each gets a `.gnu_debuglink`).
     pub debug_symbols: bool,
+    /// `hooks-only` (Kea's libraries and the hooks built, only the hooks installed) or `full`
+    /// (all of Kea, `--full-build`).
+    pub scope: crate::build::Scope,
+    /// Whether the compilers ran through ccache.
+    pub ccache: bool,
 }
 
 /// The packages whose versions the record lists for each build environment (when installed).
@@ -235,6 +240,9 @@ pub fn tools(system: crate::source::BuildSystem, debug_symbols: bool, env: &BTre
     list.push(("c++ compiler", env.get("CXX").cloned().unwrap_or_else(|| "g++".into())));
     if let Some(cc) = env.get("CC") {
         list.push(("c compiler", cc.clone()));
+    }
+    if env.get("CXX").is_some_and(|c| c.starts_with("ccache ")) {
+        list.push(("ccache", "ccache".into()));
     }
     list.push(("linker", "ld".into()));
     list.push(("strip", "strip".into()));
