@@ -280,11 +280,7 @@ pub fn tool_versions(tools: &[(String, String)], env: &[(String, OsString)], roo
 
 /// The build host: distribution and machine, never its name.
 pub fn host() -> Host {
-    let os = fs::read_to_string("/etc/os-release")
-        .ok()
-        .and_then(|t| t.lines().find_map(|l| l.strip_prefix("PRETTY_NAME=").map(|v| v.trim_matches('"').to_string())))
-        .unwrap_or_else(|| "unknown".into());
-    Host { os, arch: std::env::consts::ARCH.to_string() }
+    Host { os: crate::build::root::pretty_name(Path::new("/")), arch: std::env::consts::ARCH.to_string() }
 }
 
 /// Template files in `dir` that override built-in ones, with their SHA-256.
