@@ -19,6 +19,8 @@ pub mod pipeline;
 pub mod runplan;
 pub mod reproduce;
 pub mod cache;
+pub mod cli_extra;
+pub mod targets;
 
 #[cfg(test)]
 mod testutil;

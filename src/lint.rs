@@ -7,6 +7,7 @@
 //! unsigned packages by design (`--signed` drops the filter). A checker that is missing or
 //! cannot read the file is a failure to lint, never a pass.
 
+use crate::support::events::{self, Event};
 use crate::support::runner::{describe, have, human};
 use anyhow::{Context, Result, bail};
 use std::io::{Read, Write};
@@ -180,20 +181,29 @@ pub fn lint_all(paths: &[PathBuf], opts: LintOptions, out: &mut dyn Write) -> Re
     }
     let mut code = 0;
     for path in paths {
+        let step = format!("lint {}", path.display());
+        events::emit(Event::StepStarted { step: step.clone(), log: None });
         match lint_file(path, opts) {
             Ok(report) => {
                 writeln!(out, "{} {}:", report.checker.program(), path.display())?;
                 for f in &report.findings {
                     writeln!(out, "{}", f.line)?;
+                    if f.level == 'E' || f.level == 'W' {
+                        events::emit(Event::Warning { message: f.line.clone(), file: Some(path.clone()) });
+                    }
                 }
                 let note = if report.checker == Checker::Rpmlint && !opts.signed { " (no-signature not counted: keapack writes unsigned packages; sign them when publishing)" } else { "" };
                 writeln!(out, "{} in {}{note}", report.verdict(), human(report.duration))?;
                 if !report.passed() {
                     code = code.max(1);
+                    events::emit(Event::Error { message: format!("{}: {}", path.display(), report.verdict()), step: Some(step), log: None, log_tail: Vec::new(), file: Some(path.clone()) });
+                } else {
+                    events::emit(Event::StepFinished { step, duration: report.duration.as_secs_f64(), log: None });
                 }
             }
             Err(e) => {
                 writeln!(out, "{}: not checked: {e:#}", path.display())?;
+                events::emit(Event::Error { message: format!("{}: not checked: {e:#}", path.display()), step: Some(step), log: None, log_tail: Vec::new(), file: Some(path.clone()) });
                 code = 2;
             }
         }

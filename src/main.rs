@@ -1,7 +1,9 @@
 //! keapack's command line: parse arguments, call the library, print errors as sentences.
 
 use anyhow::{Context, Result};
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
+use keapack::cli_extra;
+use keapack::support::events::MessageFormat;
 use keapack::plan::catalog::{Catalog, HookInfo};
 use keapack::plan::guidance::{self, GuidanceInput, Templates};
 use keapack::plan::manifest::Manifest;
@@ -10,13 +12,18 @@ use keapack::plan::profile::{ArchiveKea, Profiles, RuntimeStyle};
 use keapack::source::BuildSystem;
 use keapack::build::deps;
 use keapack::demo;
-use keapack::support::{output, text};
+use keapack::support::output;
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Parser)]
 #[command(name = "keapack", version, about = "Build Kea with its premium hooks and package them as .deb and .rpm")]
 struct Cli {
+    /// How build, demo and lint report: sentences (human) or one JSON event per line on stdout
+    /// (json; the sentences and reports then go to stderr). See the README's "JSON events".
+    #[arg(long, global = true, value_enum, default_value = "human")]
+    message_format: MessageFormat,
     #[command(subcommand)]
     command: Cmd,
 }
@@ -34,12 +41,37 @@ enum Cmd {
     /// List or prune the build cache ($XDG_CACHE_HOME/keapack/builds).
     #[command(subcommand)]
     Cache(keapack::cache::CacheCmd),
+    /// List the targets the profiles define and the build environments that build them (--json: a CI matrix).
+    Targets(TargetsArgs),
+    /// Write a shell completion script to stdout (source it, or install it where the shell looks).
+    Completions {
+        #[arg(value_enum)]
+        shell: keapack::cli_extra::Shell,
+    },
+    /// Write a man page for keapack and each subcommand (keapack.1, keapack-build.1, …).
+    Man {
+        /// Directory for the pages.
+        #[arg(long, default_value = "man")]
+        out: PathBuf,
+    },
+}
+
+#[derive(Args)]
+struct TargetsArgs {
+    /// Print the listing as JSON: targets, and environments with their container images.
+    #[arg(long)]
+    json: bool,
+    /// Only these targets (default: the manifest's, else every architecture of every profile).
+    #[arg(long = "target", short = 't', help = keapack::cli_extra::target_help())]
+    targets: Vec<String>,
+    /// Manifest whose targets and extra profiles to list.
+    #[arg(long, short = 'm')]
+    manifest: Option<PathBuf>,
 }
 
 #[derive(Args)]
 struct Common {
-    /// Target: a profile and an architecture (debian-12-amd64, rhel-9-x86_64); repeatable.
-    #[arg(long = "target", short = 't')]
+    #[arg(long = "target", short = 't', help = keapack::cli_extra::target_help())]
     targets: Vec<String>,
     /// Output directory for packages and SHA256SUMS.
     #[arg(long, short = 'o', default_value = "dist")]
@@ -54,14 +86,14 @@ struct Common {
     #[arg(long)]
     revision: Option<String>,
     /// One package for all hooks (bundle) or one per hook (per-hook, named like ISC's).
-    #[arg(long)]
+    #[arg(long, value_enum)]
     split: Option<keapack::plan::manifest::Split>,
     /// With --split per-hook: also write a meta package depending on every hook package.
     #[arg(long)]
     meta: bool,
     /// Which Kea the hooks depend on and load into: the target release's own (distribution) or
     /// ISC's packages (isc); default: the manifest's package.runtime.
-    #[arg(long)]
+    #[arg(long, value_enum)]
     runtime: Option<RuntimeStyle>,
     /// Directory of templates overriding the built-in ones, file by file.
     #[arg(long)]
@@ -186,7 +218,7 @@ struct DemoArgs {
 
 #[derive(Args)]
 struct GuidanceArgs {
-    /// Target whose paths the guidance uses.
+    /// Target whose paths the guidance uses (a profile and an architecture, see `keapack targets`).
     #[arg(long, short = 't', default_value = "debian-12-amd64")]
     target: String,
     /// The Kea version the hooks were built for (default: the Kea the target's archive ships,
@@ -208,28 +240,34 @@ fn main() -> ExitCode {
     if let Err(e) = keapack::support::interrupt::install() {
         output::warning(&format!("cannot watch for SIGINT/SIGTERM: {e}"));
     }
+    let format = cli.message_format;
+    // The commands that report events end through cli_extra::run (events, exit codes).
     let result = match cli.command {
-        Cmd::Build(a) => run_build(a),
-        Cmd::Demo(a) => run_demo(a),
+        Cmd::Build(a) => return cli_extra::run("build", format, || run_build(a).map(|()| 0)),
+        Cmd::Demo(a) => return cli_extra::run("demo", format, || run_demo(a).map(|()| 0)),
+        Cmd::Lint(a) => return cli_extra::run("lint", format, || run_lint(a)),
         Cmd::Guidance(a) => run_guidance(a),
-        Cmd::Lint(a) => return run_lint(a),
         Cmd::Cache(c) => keapack::cache::run_command(&c, &mut std::io::stdout()),
-    };
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            // Errors quote input text; each site escapes it, and this is the last line of defence.
-            let mut msg = text::message(&e.to_string());
-            for cause in e.chain().skip(1) {
-                msg.push_str(&format!("\n  caused by: {}", text::message(&cause.to_string())));
-            }
-            output::error(&msg);
-            match keapack::support::interrupt::interrupted() {
-                Some(sig) => ExitCode::from(128 + sig as u8),
-                None => ExitCode::FAILURE,
-            }
+        Cmd::Targets(a) => run_targets(a),
+        Cmd::Completions { shell } => {
+            cli_extra::completions(Cli::command(), shell, &mut std::io::stdout());
+            Ok(())
         }
-    }
+        Cmd::Man { out } => cli_extra::man_pages(Cli::command(), &out).map(|pages| pages.iter().for_each(|p| println!("{}", p.display()))),
+    };
+    cli_extra::run("", MessageFormat::Human, || result.map(|()| 0))
+}
+
+fn run_targets(a: TargetsArgs) -> Result<()> {
+    let manifest = match &a.manifest {
+        Some(p) => Manifest::load(p)?,
+        None => Manifest::default(),
+    };
+    let mut profiles = Profiles::builtin();
+    manifest.add_profiles(&mut profiles);
+    let named = if a.targets.is_empty() { &manifest.targets } else { &a.targets };
+    let listing = keapack::targets::listing(&profiles, named)?;
+    keapack::targets::print(&listing, a.json, &mut std::io::stdout())
 }
 
 fn request(common: &Common, work_name: &str) -> BuildRequest {
@@ -268,27 +306,29 @@ fn install_deps(common: &Common, work: &std::path::Path, set: deps::DepSet) -> R
 }
 
 fn report(outcome: &pipeline::BuildOutcome, common: &Common) -> Result<()> {
-    for p in &outcome.packages {
-        println!("{}", p.display());
+    let mut out = cli_extra::report_out();
+    for p in outcome.packages.iter().chain([&outcome.record, &outcome.sums]) {
+        writeln!(out, "{}", p.display())?;
     }
-    println!("{}", outcome.record.display());
-    println!("{}", outcome.sums.display());
+    keapack::support::events::build_outputs(outcome)?;
     if common.lint {
-        let code = keapack::lint::lint_all(&outcome.packages, keapack::lint::LintOptions::default(), &mut std::io::stdout())?;
-        anyhow::ensure!(code == 0, "lint: the packages were written, but {}", if code == 1 { "lintian or rpmlint found problems (above)" } else { "some could not be checked (above)" });
+        let code = keapack::lint::lint_all(&outcome.packages, keapack::lint::LintOptions::default(), &mut out)?;
+        match code {
+            0 => {}
+            1 => anyhow::bail!("lint: the packages were written, but lintian or rpmlint found problems (above)"),
+            _ => return Err(cli_extra::LintUnchecked.into()),
+        }
     }
     Ok(())
 }
 
-fn run_lint(a: LintArgs) -> ExitCode {
+fn run_lint(a: LintArgs) -> Result<u8> {
     let opts = keapack::lint::LintOptions { signed: a.signed, explain: a.info };
-    match keapack::lint::lint_all(&a.packages, opts, &mut std::io::stdout()) {
-        Ok(code) => ExitCode::from(code),
-        Err(e) => {
-            output::error(&text::message(&format!("{e:#}")));
-            ExitCode::from(2)
-        }
-    }
+    // An error here (no package named) means nothing was checked: exit 2, as for an unreadable package.
+    keapack::lint::lint_all(&a.packages, opts, &mut cli_extra::report_out()).or_else(|e| {
+        cli_extra::print_error(&e);
+        Ok(cli_extra::EXIT_UNCHECKED)
+    })
 }
 
 /// Resolve the run (every early refusal), print it for `--dry-run`, else install what it needs
@@ -296,7 +336,7 @@ fn run_lint(a: LintArgs) -> ExitCode {
 fn resolve_and_run(common: &Common, req: &BuildRequest, deps: deps::DepSet) -> Result<()> {
     let plan = keapack::runplan::resolve(req)?;
     if common.dry_run {
-        print!("{}", plan.describe());
+        write!(cli_extra::report_out(), "{}", plan.describe())?;
         return Ok(());
     }
     install_deps(common, &req.work, deps)?;

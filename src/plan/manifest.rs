@@ -55,11 +55,13 @@ pub struct PackageSection {
 }
 
 /// How the hooks are divided into packages.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, serde::Serialize, clap::ValueEnum)]
 #[serde(rename_all = "kebab-case")]
 pub enum Split {
+    /// One package holding every hook.
     #[default]
     Bundle,
+    /// One package per hook, named like ISC's.
     PerHook,
 }
 

@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 static BUILTIN: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/packaging/profiles");
 
 /// Which Kea packages the hooks package depends on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default, Deserialize, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default, Deserialize, serde::Serialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum RuntimeStyle {
     /// The distribution's own Kea (`kea-common`, `kea-libs`).
@@ -126,6 +126,10 @@ pub struct Profile {
     /// suffix (`+deb12`), so each release's packages have their own version and file name.
     #[serde(default)]
     pub dist_tag: String,
+    /// A container image of this release (`debian:bookworm`, `fedora:43`): where a CI job
+    /// builds this release's targets (`keapack targets --json`).
+    #[serde(default)]
+    pub container_image: Option<String>,
     /// The Kea this release's own archive ships; a user's profile that does not say is `unknown`.
     #[serde(default = "unknown_kea")]
     pub kea: ArchiveKea,

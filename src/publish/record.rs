@@ -149,7 +149,7 @@ pub struct Packaging {
 }
 
 /// One package written.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub struct Output {
     pub file: String,
@@ -158,6 +158,12 @@ pub struct Output {
     pub kind: String,
     pub sha256: String,
     pub size: u64,
+}
+
+/// The part of a written record that lists its packages (what a reader of records needs).
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct BuildRecordOutputs {
+    pub outputs: Vec<Output>,
 }
 
 impl BuildRecord {

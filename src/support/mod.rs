@@ -1,6 +1,7 @@
 //! Support code every stage may use: the one runner for external commands, interrupt handling,
 //! the work-directory lock and the one output channel for notes, warnings and errors.
 
+pub mod events;
 pub mod format;
 pub(crate) mod gzip;
 pub mod interrupt;

@@ -4,6 +4,7 @@
 //! spinner shows the step, the elapsed time and the last line the command printed. A failure
 //! names the step, shows the log's last lines and gives the log's path.
 
+use crate::support::events::{self, Event};
 use anyhow::{Context, Result, bail};
 use std::collections::VecDeque;
 use std::ffi::OsString;
@@ -72,8 +73,10 @@ impl Runner {
     pub fn in_process<T>(&mut self, title: &str, f: impl FnOnce() -> Result<T>) -> Result<T> {
         self.note(&format!("{title} …"));
         crate::support::interrupt::check()?;
+        events::emit(Event::StepStarted { step: title.to_string(), log: None });
         let start = Instant::now();
         let out = f().with_context(|| format!("step '{title}' failed"))?;
+        events::emit(Event::StepFinished { step: title.to_string(), duration: start.elapsed().as_secs_f64(), log: None });
         self.note(&format!("{title}: done in {}", human(start.elapsed())));
         Ok(out)
     }
@@ -118,6 +121,7 @@ impl Runner {
         crate::support::interrupt::check()?;
 
         self.note(&format!("{title} …"));
+        events::emit(Event::StepStarted { step: title.to_string(), log: Some(log.clone()) });
         let start = Instant::now();
         let mut child = cmd.spawn().with_context(|| format!("step '{title}': cannot start `{}`", describe(cmd)))?;
         let _guard = crate::support::interrupt::ChildGuard::new(child.id());
@@ -165,6 +169,7 @@ impl Runner {
             let tail: Vec<String> = sink.lock().unwrap().1.iter().cloned().collect();
             bail!(StepFailed { title: title.to_string(), log: log.clone(), tail, status: status.to_string() });
         }
+        events::emit(Event::StepFinished { step: title.to_string(), duration: duration.as_secs_f64(), log: Some(log.clone()) });
         self.note(&format!("{title}: done in {}", human(duration)));
         Ok(StepOutcome { log, duration })
     }
