@@ -14,6 +14,8 @@ const DEB: &str = "kea-premium-hooks_2.2.0-1+deb12_amd64.deb";
 const RPM: &str = "kea-premium-hooks-2.2.0-1.el9.x86_64.rpm";
 const RECORD: &str = "kea-premium-hooks_2.2.0-1.keapack-buildinfo.json";
 const HOST: &str = "keapack-probe-host-7f3a";
+/// The user build B runs as: tests/run creates it (useradd), so its uid has a name a tool
+/// could look up and leak.
 const USER: &str = "keapack-probe-user";
 
 /// How one run of keapack is set up.
@@ -25,19 +27,69 @@ struct Setup<'a> {
     tz: &'a str,
     lang: &'a str,
     epoch: Option<&'a str>,
-    /// Run in a UTS namespace with [`HOST`] as host name, and [`USER`] as USER/LOGNAME.
+    /// Run in a UTS namespace with [`HOST`] as host name, as [`USER`]'s uid and gid (a user
+    /// namespace mapping this process's user to them), with USER/LOGNAME naming it.
     disguise: bool,
+}
+
+/// The uid and gid of [`USER`]; the test fails when the user does not exist.
+fn probe_user() -> (String, String) {
+    let id = |flag: &str| {
+        let out = Command::new("id").arg(flag).arg(USER).output().expect("id (coreutils)");
+        assert!(out.status.success(), "the user {USER} does not exist: tests/run creates it (useradd --system --no-create-home {USER})");
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    };
+    (id("-u"), id("-g"))
+}
+
+/// A command that runs `script` (with `args`) in a new UTS namespace with [`HOST`] as host name,
+/// as [`USER`]'s uid and gid: an outer user namespace (this user as root) may set the host name,
+/// an inner one maps that root to the probe user, so nothing in the build runs as this user.
+fn disguised(script: &str) -> Command {
+    require("unshare", "util-linux");
+    let (uid, gid) = probe_user();
+    let inner = format!("hostname {HOST} && exec unshare --user --map-user={uid} --map-group={gid} sh -c \"$0\" \"$@\"");
+    let mut c = Command::new("unshare");
+    c.args(["--uts", "--user", "--map-root-user", "sh", "-c", &inner, script]);
+    c.env("USER", USER).env("LOGNAME", USER);
+    c
+}
+
+/// Fail unless the disguise works here: the host name, uid and user name inside are the probe's.
+fn check_disguise() {
+    let out = disguised("hostname; id -u; id -un").arg("sh").output().expect("unshare (util-linux)");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let (uid, _) = probe_user();
+    assert!(
+        out.status.success() && text.lines().collect::<Vec<_>>() == [HOST, uid.as_str(), USER],
+        "cannot build under another host name and user: `unshare --uts --user` failed or did not apply ({}). The kernel must allow user namespaces (sysctl kernel.unprivileged_userns_clone=1, user.max_user_namespaces > 0) and util-linux's unshare be installed; output: {text}",
+        String::from_utf8_lossy(&out.stderr).trim()
+    );
+}
+
+/// Fail unless `lang` is a locale this machine has (`locale -a`): a missing one varies nothing.
+fn check_locale(lang: &str) {
+    if ["C", "C.UTF-8", "POSIX"].contains(&lang) {
+        return;
+    }
+    let have = stdout(Command::new("locale").arg("-a"));
+    let want = lang.replace("UTF-8", "utf8");
+    assert!(
+        have.lines().any(|l| l == want),
+        "the locale {lang} does not exist here (locale -a: {}), so LANG={lang} would vary nothing: tests/run generates it (apt-get install locales; enable it in /etc/locale.gen; locale-gen)",
+        have.split_whitespace().collect::<Vec<_>>().join(" ")
+    );
 }
 
 /// Run keapack under `setup`: its own umask, TZ, LANG/LC_ALL, and SOURCE_DATE_EPOCH only when given.
 fn keapack_in(setup: &Setup) -> Output {
     let bin = env!("CARGO_BIN_EXE_keapack");
-    let script = if setup.disguise { format!("hostname {HOST} && umask {} && exec \"$@\"", setup.umask) } else { format!("umask {} && exec \"$@\"", setup.umask) };
+    check_locale(setup.lang);
+    let script = format!("umask {} && exec \"$@\"", setup.umask);
     let mut cmd = if setup.disguise {
-        require("unshare", "util-linux");
-        let mut c = Command::new("unshare");
-        c.args(["--uts", "sh", "-c", &script, "sh", bin]);
-        c.env("USER", USER).env("LOGNAME", USER);
+        check_disguise();
+        let mut c = disguised(&script);
+        c.args(["sh", bin]);
         c
     } else {
         let mut c = Command::new("sh");
@@ -122,8 +174,7 @@ fn builds() -> &'static Builds {
         let base = |work: &Path, out: PathBuf| Setup { args: build_args(i), work: work.to_path_buf(), out, umask: "022", tz: "UTC", lang: "C.UTF-8", epoch: None, disguise: false };
         keapack_in(&base(&work_a, t.join("a/out")));
         std::thread::sleep(std::time::Duration::from_secs(3));
-        let disguise = Command::new("unshare").args(["--uts", "true"]).status().is_ok_and(|s| s.success());
-        keapack_in(&Setup { umask: "077", tz: "Asia/Tokyo", lang: "fr_FR.UTF-8", disguise, ..base(&work_b, t.join("b/o")) });
+        keapack_in(&Setup { umask: "077", tz: "Asia/Tokyo", lang: "fr_FR.UTF-8", disguise: true, ..base(&work_b, t.join("b/o")) });
         keapack_in(&Setup { epoch: Some("1700000000"), ..base(&work_c, t.join("c/out")) });
         let work_paths = vec![work_a.clone(), work_b.clone(), std::fs::canonicalize(&work_b).unwrap(), work_c];
         Builds { a: t.join("a/out"), b: t.join("b/o"), c: t.join("c/out"), work_paths, tmp }
