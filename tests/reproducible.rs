@@ -27,9 +27,14 @@ struct Setup<'a> {
     tz: &'a str,
     lang: &'a str,
     epoch: Option<&'a str>,
-    /// Run in a UTS namespace with [`HOST`] as host name, as [`USER`]'s uid and gid (a user
-    /// namespace mapping this process's user to them), with USER/LOGNAME naming it.
-    disguise: bool,
+    /// Run in a UTS namespace with [`HOST`] as host name, as [`USER`]'s uid and gid, with
+    /// USER/LOGNAME naming it and this directory as HOME and XDG_CACHE_HOME (so ccache starts
+    /// empty: the hooks are compiled by that user).
+    disguise: Option<PathBuf>,
+}
+
+fn is_root() -> bool {
+    stdout(Command::new("id").arg("-u")).trim() == "0"
 }
 
 /// The uid and gid of [`USER`]; the test fails when the user does not exist.
@@ -43,26 +48,34 @@ fn probe_user() -> (String, String) {
 }
 
 /// A command that runs `script` (with `args`) in a new UTS namespace with [`HOST`] as host name,
-/// as [`USER`]'s uid and gid: an outer user namespace (this user as root) may set the host name,
-/// an inner one maps that root to the probe user, so nothing in the build runs as this user.
-fn disguised(script: &str) -> Command {
+/// as [`USER`]'s uid and gid. As root: `unshare --uts`, then `setpriv` to the probe user (which
+/// works in a chroot too, as in tests/fresh-root); the files the build writes must be the probe
+/// user's (see [`builds`]). Otherwise: an outer user namespace (this user as root) may set the host
+/// name, an inner one maps that root to the probe user, so nothing in the build runs as this user.
+fn disguised(script: &str, home: &Path) -> Command {
     require("unshare", "util-linux");
     let (uid, gid) = probe_user();
-    let inner = format!("hostname {HOST} && exec unshare --user --map-user={uid} --map-group={gid} sh -c \"$0\" \"$@\"");
     let mut c = Command::new("unshare");
-    c.args(["--uts", "--user", "--map-root-user", "sh", "-c", &inner, script]);
-    c.env("USER", USER).env("LOGNAME", USER);
+    if is_root() {
+        require("setpriv", "util-linux");
+        let inner = format!("hostname {HOST} && exec setpriv --reuid={uid} --regid={gid} --clear-groups sh -c \"$0\" \"$@\"");
+        c.args(["--uts", "sh", "-c", &inner, script]);
+    } else {
+        let inner = format!("hostname {HOST} && exec unshare --user --map-user={uid} --map-group={gid} sh -c \"$0\" \"$@\"");
+        c.args(["--uts", "--user", "--map-root-user", "sh", "-c", &inner, script]);
+    }
+    c.env("USER", USER).env("LOGNAME", USER).env("HOME", home).env("XDG_CACHE_HOME", home.join(".cache"));
     c
 }
 
 /// Fail unless the disguise works here: the host name, uid and user name inside are the probe's.
-fn check_disguise() {
-    let out = disguised("hostname; id -u; id -un").arg("sh").output().expect("unshare (util-linux)");
+fn check_disguise(home: &Path) {
+    let out = disguised("hostname; id -u; id -un", home).arg("sh").output().expect("unshare (util-linux)");
     let text = String::from_utf8_lossy(&out.stdout);
     let (uid, _) = probe_user();
     assert!(
         out.status.success() && text.lines().collect::<Vec<_>>() == [HOST, uid.as_str(), USER],
-        "cannot build under another host name and user: `unshare --uts --user` failed or did not apply ({}). The kernel must allow user namespaces (sysctl kernel.unprivileged_userns_clone=1, user.max_user_namespaces > 0) and util-linux's unshare be installed; output: {text}",
+        "cannot build under another host name and user: `unshare --uts` with setpriv (as root) or with user namespaces (otherwise) failed or did not apply ({}). Run the tests as root, or on a kernel that allows user namespaces (sysctl kernel.unprivileged_userns_clone=1, user.max_user_namespaces > 0); util-linux provides unshare and setpriv; output: {text}",
         String::from_utf8_lossy(&out.stderr).trim()
     );
 }
@@ -86,9 +99,9 @@ fn keapack_in(setup: &Setup) -> Output {
     let bin = env!("CARGO_BIN_EXE_keapack");
     check_locale(setup.lang);
     let script = format!("umask {} && exec \"$@\"", setup.umask);
-    let mut cmd = if setup.disguise {
-        check_disguise();
-        let mut c = disguised(&script);
+    let mut cmd = if let Some(home) = &setup.disguise {
+        check_disguise(home);
+        let mut c = disguised(&script, home);
         c.args(["sh", bin]);
         c
     } else {
@@ -97,6 +110,8 @@ fn keapack_in(setup: &Setup) -> Output {
         c
     };
     cmd.args(&setup.args).arg("--out").arg(&setup.out).arg("--work").arg(&setup.work);
+    // Every build really builds: one reused from the build cache would vary nothing.
+    cmd.env("KEAPACK_NO_CACHE", "1");
     cmd.env("TZ", setup.tz).env("LANG", setup.lang).env("LC_ALL", setup.lang).env_remove("SOURCE_DATE_EPOCH");
     if let Some(e) = setup.epoch {
         cmd.env("SOURCE_DATE_EPOCH", e);
@@ -171,10 +186,23 @@ fn builds() -> &'static Builds {
         std::fs::create_dir_all(t.join("physical/somewhere")).unwrap();
         std::os::unix::fs::symlink(t.join("physical"), t.join("link")).unwrap();
         let (work_a, work_b, work_c) = (t.join("a/work"), t.join("link/somewhere/much/deeper/work-b"), t.join("c/work"));
-        let base = |work: &Path, out: PathBuf| Setup { args: build_args(i), work: work.to_path_buf(), out, umask: "022", tz: "UTC", lang: "C.UTF-8", epoch: None, disguise: false };
+        let base = |work: &Path, out: PathBuf| Setup { args: build_args(i), work: work.to_path_buf(), out, umask: "022", tz: "UTC", lang: "C.UTF-8", epoch: None, disguise: None };
+        // B runs as the probe user: as root (setpriv), what it reads must be readable by that
+        // user and where it writes (its work directory's parent, its output's, its home) its own.
+        let home = t.join("probe-home");
+        std::fs::create_dir_all(&home).unwrap();
+        std::fs::create_dir_all(t.join("b")).unwrap();
+        if is_root() {
+            use std::os::unix::fs::PermissionsExt;
+            for d in [t, i.dir.path()] {
+                std::fs::set_permissions(d, std::fs::Permissions::from_mode(0o755)).unwrap();
+            }
+            let (uid, gid) = probe_user();
+            stdout(Command::new("chown").arg("-R").arg(format!("{uid}:{gid}")).arg(t.join("physical")).arg(t.join("b")).arg(&home));
+        }
         keapack_in(&base(&work_a, t.join("a/out")));
         std::thread::sleep(std::time::Duration::from_secs(3));
-        keapack_in(&Setup { umask: "077", tz: "Asia/Tokyo", lang: "fr_FR.UTF-8", disguise: true, ..base(&work_b, t.join("b/o")) });
+        keapack_in(&Setup { umask: "077", tz: "Asia/Tokyo", lang: "fr_FR.UTF-8", disguise: Some(home.clone()), ..base(&work_b, t.join("b/o")) });
         keapack_in(&Setup { epoch: Some("1700000000"), ..base(&work_c, t.join("c/out")) });
         let work_paths = vec![work_a.clone(), work_b.clone(), std::fs::canonicalize(&work_b).unwrap(), work_c];
         Builds { a: t.join("a/out"), b: t.join("b/o"), c: t.join("c/out"), work_paths, tmp }
@@ -416,7 +444,7 @@ fn demo_with_debug_symbols_is_reproducible_and_checks_itself() {
         if check {
             args.push("--check-reproducible".into());
         }
-        keapack_in(&Setup { args, work: t.join(work), out: t.join(out), umask, tz, lang, epoch: None, disguise: false })
+        keapack_in(&Setup { args, work: t.join(work), out: t.join(out), umask, tz, lang, epoch: None, disguise: None })
     };
     demo("one/work", "one/dist", "022", "UTC", "C", false);
     let checked = demo("two/a/much/longer/work-directory", "two/dist", "027", "America/St_Johns", "de_DE.UTF-8", true);
