@@ -1,9 +1,158 @@
-//! The package changelog as Debian writes it (`changelog.Debian.gz`) and the calendar
+//! The package changelog: its history from the manifest's changelog source, the entry of the
+//! package being written on top, as Debian writes it (`changelog.Debian.gz`), and the calendar
 //! arithmetic it and the copyright notice need. Planned files, not an emitter's concern: the
-//! planner puts the gzipped changelog into a `.deb` spec's docs like any other file.
+//! planner puts the gzipped changelog into a `.deb` spec's docs like any other file (the rpm
+//! emitter writes the same entries as `%changelog` tags).
+//!
+//! The changelog source (`package.changelog` in the manifest) is a TOML file of entries:
+//!
+//! ```toml
+//! [[entry]]
+//! version = "2.2.0-1"          # <Kea version>-<revision>, as --revision gives it
+//! date = 2025-11-03            # a TOML date (midnight UTC) or date-time (2025-11-03T10:00:00Z)
+//! author = "A <a@example.org>" # optional; default: package.maintainer
+//! text = """
+//! - First packaged release.
+//! """
+//! ```
+//!
+//! Each target's package carries every entry older than its own version, the target's dist tag
+//! appended (`2.2.0-1+deb12`, `2.2.0-1.el9`), below the entry of the package itself: keapack's
+//! generated one, or the source's entry for exactly this version when it has one (its text and
+//! date then). keapack only reads the file; add each release's entry to it yourself.
 
-use crate::plan::spec::PackageSpec;
+use crate::plan::relation::compare_deb_versions;
+use crate::plan::spec::{ChangelogEntry, Format, PackageSpec};
+use crate::source::version::KeaVersion;
 use crate::support::gzip::gzip_best;
+use anyhow::{Context, Result, bail};
+use std::cmp::Ordering;
+
+/// One entry of the changelog source, as written (its version without a dist tag).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceEntry {
+    /// `<upstream>-<revision>`, e.g. `2.2.0-1`.
+    pub version: String,
+    /// Seconds since the epoch.
+    pub time: u64,
+    pub author: Option<String>,
+    pub text: String,
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SourceFile {
+    #[serde(default)]
+    entry: Vec<RawEntry>,
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawEntry {
+    version: String,
+    date: toml::value::Datetime,
+    author: Option<String>,
+    text: String,
+}
+
+/// Parse a changelog source; errors name `origin` and, for TOML errors, the line. Entries come
+/// back newest first, whatever their order in the file.
+pub fn parse_source(text: &str, origin: &str) -> Result<Vec<SourceEntry>> {
+    let file: SourceFile = toml::from_str(text).map_err(|e| anyhow::anyhow!("{origin}: {e}"))?;
+    let mut entries = Vec::new();
+    for raw in file.entry {
+        let v = &raw.version;
+        let ok = v.rsplit_once('-').is_some_and(|(up, rev)| {
+            !up.is_empty() && up.starts_with(|c: char| c.is_ascii_digit()) && up.chars().all(|c| c.is_ascii_alphanumeric() || ".+~".contains(c)) && crate::plan::manifest::check_revision(rev).is_ok()
+        });
+        if !ok {
+            bail!("{origin}: changelog entry version '{v}' is not <Kea version>-<revision> (e.g. 2.2.0-1)");
+        }
+        let time = epoch_of(&raw.date).with_context(|| format!("{origin}: entry {v}: date {}", raw.date))?;
+        if raw.text.trim().is_empty() {
+            bail!("{origin}: changelog entry {v} has no text");
+        }
+        if let Some(a) = &raw.author
+            && (a.trim().is_empty() || a.chars().any(char::is_control))
+        {
+            bail!("{origin}: changelog entry {v}: author must be one line, e.g. \"Name <mail@example.org>\"");
+        }
+        entries.push(SourceEntry { version: raw.version, time, author: raw.author, text: raw.text.trim_end().to_string() });
+    }
+    entries.sort_by(|a, b| compare_deb_versions(&b.version, &a.version));
+    if let Some(w) = entries.windows(2).find(|w| compare_deb_versions(&w[0].version, &w[1].version) == Ordering::Equal) {
+        bail!("{origin}: two changelog entries for version {}", w[0].version);
+    }
+    Ok(entries)
+}
+
+/// A TOML date or date-time as seconds since the epoch (a date alone: midnight UTC; a local
+/// date-time without offset: taken as UTC).
+fn epoch_of(d: &toml::value::Datetime) -> Result<u64> {
+    let Some(date) = d.date else { bail!("needs a date (2025-11-03), not only a time") };
+    let (h, m, s) = d.time.map_or((0, 0, 0), |t| (i64::from(t.hour), i64::from(t.minute), i64::from(t.second.unwrap_or(0))));
+    let offset = match d.offset {
+        Some(toml::value::Offset::Custom { minutes }) => i64::from(minutes) * 60,
+        _ => 0,
+    };
+    let t = days_from_civil(i64::from(date.year), i64::from(date.month), i64::from(date.day)) * 86_400 + h * 3600 + m * 60 + s - offset;
+    u64::try_from(t).map_err(|_| anyhow::anyhow!("is before 1970"))
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil).
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// What a package's changelog is made from besides the source entries.
+pub struct Current<'a> {
+    pub format: Format,
+    pub kea: &'a KeaVersion,
+    /// The revision as given (`2`), without the dist tag.
+    pub revision: &'a str,
+    pub dist_tag: &'a str,
+    /// The generated entry for this package (version complete with the dist tag).
+    pub generated: ChangelogEntry,
+    /// Author of source entries that name none.
+    pub maintainer: &'a str,
+}
+
+/// The package's changelog, newest first: its own entry (the source's for this exact version,
+/// else the generated one), then every older source entry with the target's dist tag. A
+/// source entry newer than the package is an error: it would make the history lie.
+pub fn history(source: &[SourceEntry], current: &Current) -> Result<Vec<ChangelogEntry>> {
+    let this = format!("{}-{}", current.kea.debian(), current.revision);
+    let mut own = current.generated.clone();
+    let mut older = Vec::new();
+    for e in source {
+        let (up, rev) = e.version.rsplit_once('-').expect("checked by parse_source");
+        let deb_form = match KeaVersion::parse(up) {
+            Ok(k) => format!("{}-{rev}", k.debian()),
+            Err(_) => e.version.clone(),
+        };
+        let version = match KeaVersion::parse(up) {
+            Ok(k) => {
+                let (v, r) = crate::plan::version_and_revision(current.format, &k, rev, current.dist_tag);
+                format!("{v}-{r}")
+            }
+            Err(_) => format!("{}{}", e.version, current.dist_tag),
+        };
+        let author = e.author.clone().unwrap_or_else(|| current.maintainer.to_string());
+        match compare_deb_versions(&deb_form, &this) {
+            Ordering::Greater => bail!("the changelog source has an entry for {}, newer than this package ({this}): build that revision (--revision), or remove the entry", e.version),
+            Ordering::Equal => own = ChangelogEntry { version: own.version, author, time: e.time, text: e.text.clone() },
+            Ordering::Less => older.push(ChangelogEntry { version, author, time: e.time, text: e.text.clone() }),
+        }
+    }
+    let mut all = vec![own];
+    all.extend(older);
+    Ok(all)
+}
 
 /// `changelog.Debian.gz` content: `spec.changelog` in Debian changelog format, gzipped like
 /// `gzip -9n`. An entry whose version is the bare upstream version gets `-revision` appended;

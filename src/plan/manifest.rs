@@ -10,6 +10,10 @@ use std::path::Path;
 /// The example manifest shipped in `packaging/`, used by `keapack demo`.
 pub const EXAMPLE: &str = include_str!("../../packaging/example-manifest.toml");
 
+/// The maintainer (deb `Maintainer`, rpm `Packager`, changelog author) of every package whose
+/// manifest names none: `build` without a manifest and `demo` alike.
+pub const DEFAULT_MAINTAINER: &str = "Kea Packager <kea-packager@example.org>";
+
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct Manifest {
@@ -52,6 +56,11 @@ pub struct PackageSection {
     pub meta: bool,
     /// Relations declared by hand, per package family, added to those read from the binaries.
     pub depends: DeclaredDepends,
+    /// The changelog source (TOML, see `plan::changelog`), relative to the manifest's directory.
+    pub changelog: Option<String>,
+    /// The changelog source's entries, newest first: read by [`Manifest::load`].
+    #[serde(skip)]
+    pub changelog_entries: Vec<crate::plan::changelog::SourceEntry>,
 }
 
 /// How the hooks are divided into packages.
@@ -119,7 +128,7 @@ impl Default for PackageSection {
         PackageSection {
             name: "kea-premium-hooks".into(),
             revision: "1".into(),
-            maintainer: "Kea Packager <kea-packager@example.org>".into(),
+            maintainer: DEFAULT_MAINTAINER.into(),
             homepage: "https://www.isc.org/kea/".into(),
             license: "LicenseRef-ISC-Premium".into(),
             license_text: " The premium and subscriber hook libraries are licensed by Internet Systems\n Consortium under the terms of the agreement under which they were obtained.\n They may not be redistributed outside the licensee's organisation.".into(),
@@ -131,6 +140,8 @@ impl Default for PackageSection {
             per_hook_prefix: None,
             meta: false,
             depends: DeclaredDepends::default(),
+            changelog: None,
+            changelog_entries: Vec::new(),
         }
     }
 }
@@ -161,12 +172,21 @@ pub struct BuildSection {
 }
 
 impl Manifest {
+    /// Read a manifest file and the changelog source it names (relative to its directory).
     pub fn load(path: &Path) -> Result<Manifest> {
         let text = std::fs::read_to_string(path).with_context(|| format!("cannot read the manifest {}", path.display()))?;
-        Manifest::parse(&text, &path.display().to_string())
+        let mut m = Manifest::parse(&text, &path.display().to_string())?;
+        if let Some(name) = &m.package.changelog {
+            let file = path.parent().unwrap_or(Path::new(".")).join(name);
+            let text = std::fs::read_to_string(&file)
+                .with_context(|| format!("{}: cannot read package.changelog {}", path.display(), file.display()))?;
+            m.package.changelog_entries = crate::plan::changelog::parse_source(&text, &file.display().to_string())?;
+        }
+        Ok(m)
     }
 
-    /// Parse manifest text; errors name the origin, line, column and key.
+    /// Parse manifest text; errors name the origin, line, column and key. Reads no other file:
+    /// the changelog source is read by [`Manifest::load`].
     pub fn parse(text: &str, origin: &str) -> Result<Manifest> {
         let m: Manifest = toml::from_str(text).map_err(|e| anyhow::anyhow!("{origin}: {e}"))?;
         check_package(&m.package).map_err(|why| anyhow::anyhow!("{origin}: {why}"))?;
