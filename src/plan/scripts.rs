@@ -187,7 +187,7 @@ mod tests {
             let (code, out, _) = run(shell, &deb.post_install, &["configure", "2.2.0-1+deb12"], root);
             assert_eq!(code, Some(0));
             assert!(out.starts_with("kea-premium-hooks: 2.2.0-1+deb12 is replaced by 2.2.0-2+deb12.\n"), "{shell}: {out}");
-            assert!(out.contains("systemctl restart kea-dhcp4-server kea-dhcp6-server") && out.contains("config-reload"), "{out}");
+            assert!(out.contains("run \"systemctl restart kea-dhcp4-server kea-dhcp6-server\",") && out.contains("config-reload"), "{out}");
             assert!(out.contains("/usr/share/doc/kea-premium-hooks/GUIDANCE.txt") && !out.contains("FULL GUIDANCE"), "{out}");
             let (code, out, _) = run(shell, &rpm.post_install, &["2"], root);
             assert_eq!((code, out.as_str()), (Some(0), ""), "{shell}: rpm's %post is silent on an upgrade");
