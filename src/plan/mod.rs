@@ -92,7 +92,9 @@ pub fn plan_all(input: &PlanInput) -> Result<Vec<PackageSpec>> {
     match input.package.split {
         Split::Bundle => {
             let mut spec = plan(input)?;
-            let others: Vec<String> = select_hooks(input).iter().map(|(_, info)| per_hook_name(&prefix, info)).collect();
+            // The per-hook packages and their meta package.
+            let mut others: Vec<String> = select_hooks(input).iter().map(|(_, info)| per_hook_name(&prefix, info)).collect();
+            others.push(meta_name(&input.package.name));
             layout_relations(&mut spec, &others);
             Ok(vec![spec])
         }
