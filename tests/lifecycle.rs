@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
 const PKG: &str = "kea-premium-hooks";
-const META: &str = "kea-premium-hooks-all";
+const META: &str = "kea-premium-hooks-meta";
 const PER_HOOK: [&str; 2] = ["isc-kea-premium-flex-id", "isc-kea-premium-host-cmds"];
 const DEB_HOOKS: &str = "/usr/lib/x86_64-linux-gnu/kea/hooks";
 const RPM_HOOKS: &str = "/usr/lib64/kea/hooks";

@@ -226,6 +226,7 @@ fn civil(days: u64) -> (i64, i64, i64) {
 mod tests {
     use super::*;
     use crate::plan::spec::{ChangelogEntry, Compression, Format};
+    use crate::source::version::KeaVersion;
     use crate::testutil::{run, sample_spec};
     use std::io::Read;
 
@@ -251,6 +252,47 @@ mod tests {
         let parsed = run("dpkg-parsechangelog", "dpkg-dev", &["-l", path.to_str().unwrap(), "--all", "--format", "rfc822"]);
         let fields: Vec<&str> = parsed.lines().filter(|l| l.starts_with("Version:") || l.starts_with("Timestamp:")).collect();
         assert_eq!(fields, ["Version: 2.6.5-1", "Timestamp: 1709251200", "Version: 2.6.4", "Timestamp: 0"]);
+    }
+
+    #[test]
+    fn a_changelog_source_is_read_checked_and_sorted() {
+        let text = "[[entry]]\nversion = \"2.2.0-1\"\ndate = 2025-11-03\ntext = \"- one\"\n\n\
+                    [[entry]]\nversion = \"2.2.0-3\"\ndate = 2025-12-01T10:00:00+01:00\nauthor = \"B <b@example.org>\"\ntext = \"three\"\n";
+        let e = parse_source(text, "c.toml").unwrap();
+        assert_eq!(e.iter().map(|e| e.version.as_str()).collect::<Vec<_>>(), ["2.2.0-3", "2.2.0-1"]);
+        assert_eq!(rfc2822(e[0].time), "Mon, 01 Dec 2025 09:00:00 +0000");
+        assert_eq!(rfc2822(e[1].time), "Mon, 03 Nov 2025 00:00:00 +0000");
+        assert_eq!((e[0].author.as_deref(), e[1].author.as_deref()), (Some("B <b@example.org>"), None));
+        for (bad, why) in [
+            ("[[entry]]\nversion = \"2.2.0\"\ndate = 2025-11-03\ntext = \"x\"\n", "is not <Kea version>-<revision>"),
+            ("[[entry]]\nversion = \"2.2.0-1\"\ndate = \"yesterday\"\ntext = \"x\"\n", "c.toml"),
+            ("[[entry]]\nversion = \"2.2.0-1\"\ndate = 2025-11-03\ntext = \" \"\n", "has no text"),
+            ("[[entry]]\nversion = \"2.2.0-1\"\ndate = 2025-11-03\ntext = \"x\"\nurgency = \"low\"\n", "urgency"),
+            ("[[entry]]\nversion = \"2.2.0-1\"\ndate = 1969-12-31\ntext = \"x\"\n", "before 1970"),
+            ("[[entry]]\nversion = \"2.2.0-1\"\ndate = 2025-11-03\ntext = \"x\"\n[[entry]]\nversion = \"2.2.0-1\"\ndate = 2025-11-04\ntext = \"y\"\n", "two changelog entries"),
+        ] {
+            let err = format!("{:#}", parse_source(bad, "c.toml").unwrap_err());
+            assert!(err.contains("c.toml") && err.contains(why), "{bad}: {err}");
+        }
+    }
+
+    #[test]
+    fn the_history_puts_the_package_on_top_with_each_targets_dist_tag() {
+        let source = parse_source("[[entry]]\nversion = \"2.2.0-1\"\ndate = 2025-11-03\ntext = \"one\"\n[[entry]]\nversion = \"2.2.0-2\"\ndate = 2025-11-04\ntext = \"two, by hand\"\n", "c").unwrap();
+        let kea = KeaVersion::new(2, 2, 0);
+        let generated = |v: &str| ChangelogEntry { version: v.into(), author: "M <m@example.org>".into(), time: 9, text: "generated".into() };
+        let current = |format, revision, dist_tag, v| Current { format, kea: &kea, revision, dist_tag, generated: generated(v), maintainer: "M <m@example.org>" };
+        let h = history(&source, &current(Format::Deb, "3", "+deb12", "2.2.0-3+deb12")).unwrap();
+        let rows: Vec<(&str, &str)> = h.iter().map(|e| (e.version.as_str(), e.text.as_str())).collect();
+        assert_eq!(rows, [("2.2.0-3+deb12", "generated"), ("2.2.0-2+deb12", "two, by hand"), ("2.2.0-1+deb12", "one")]);
+        // The source's entry for this very version is the package's own (its text and date).
+        let h = history(&source, &current(Format::Rpm, "2", ".el9", "2.2.0-2.el9")).unwrap();
+        let rows: Vec<(&str, &str, u64)> = h.iter().map(|e| (e.version.as_str(), e.text.as_str(), e.time)).collect();
+        assert_eq!(rows, [("2.2.0-2.el9", "two, by hand", source[0].time), ("2.2.0-1.el9", "one", source[1].time)]);
+        // An entry newer than the package would make its history lie.
+        let err = history(&source, &current(Format::Deb, "1", "+deb12", "2.2.0-1+deb12")).unwrap_err().to_string();
+        assert!(err.contains("2.2.0-2") && err.contains("newer than this package"), "{err}");
+        assert_eq!(history(&[], &current(Format::Deb, "1", "", "2.2.0-1")).unwrap().len(), 1);
     }
 
     #[test]

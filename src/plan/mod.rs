@@ -74,7 +74,7 @@ pub(crate) fn default_prefix(kea: &KeaVersion) -> &'static str {
 /// The meta package's name in a per-hook layout: never the bundle's (`name`), so the two
 /// layouts can be told apart by name and switched between.
 pub(crate) fn meta_name(bundle: &str) -> String {
-    format!("{bundle}-all")
+    format!("{bundle}-meta")
 }
 
 /// The per-hook prefix of this build: the manifest's, else ISC's for the Kea release.
@@ -429,6 +429,44 @@ mod tests {
         assert_eq!(per_hook_name("isc-kea-subscriber", c.by_name("ping_check").unwrap()), "isc-kea-subscriber-ping-check");
         assert_eq!(default_prefix(&KeaVersion::new(2, 6, 5)), "isc-kea-premium");
         assert_eq!(default_prefix(&KeaVersion::new(3, 0, 1)), "isc-kea-subscriber");
+    }
+
+    #[test]
+    fn each_layout_conflicts_with_and_replaces_the_other() {
+        use crate::plan::profile::Profiles;
+        let (catalog, templates, kea, no_libs) = (Catalog::builtin(), Templates::builtin(), KeaVersion::new(2, 2, 0), BTreeMap::new());
+        let rel = |r: &Relation| crate::plan::relation::deb_string(r);
+        for (target, replaced) in [("debian-12-amd64", None), ("rhel-9-x86_64", Some("2.2.0-2.el9"))] {
+            let t = Profiles::builtin().target(target).unwrap();
+            let hooks: Vec<StagedHook> = ["libdhcp_flex_id.so", "libdhcp_host_cmds.so"]
+                .iter()
+                .map(|l| StagedHook { library: (*l).into(), path: "/nonexistent".into(), premium: true, machine: t.arch_info.elf_machine.clone() })
+                .collect();
+            let input = |package: &PackageSection| -> Vec<PackageSpec> {
+                plan_all(&PlanInput { package, kea_version: &kea, hooks: &hooks, target: &t, epoch: 0, catalog: &catalog, templates: &templates, library_depends: &no_libs }).unwrap()
+            };
+            let bundle = PackageSection { revision: "2".into(), ..PackageSection::default() };
+            let b = input(&bundle).remove(0);
+            let want = |n: &str| match replaced {
+                None => n.to_string(),
+                Some(v) => format!("{n} (<< {v})"),
+            };
+            assert_eq!(b.conflicts.iter().map(rel).collect::<Vec<_>>(), ["isc-kea-premium-flex-id", "isc-kea-premium-host-cmds", "kea-premium-hooks-meta"]);
+            assert_eq!(b.replaces.iter().map(rel).collect::<Vec<_>>(), [want("isc-kea-premium-flex-id"), want("isc-kea-premium-host-cmds"), want("kea-premium-hooks-meta")]);
+            let split = input(&PackageSection { split: Split::PerHook, meta: true, ..bundle.clone() });
+            let names: Vec<&str> = split.iter().map(|s| s.name.as_str()).collect();
+            assert_eq!(names, ["isc-kea-premium-flex-id", "isc-kea-premium-host-cmds", "kea-premium-hooks-meta"], "{target}");
+            for s in &split[..2] {
+                assert_eq!(s.conflicts.iter().map(rel).collect::<Vec<_>>(), ["kea-premium-hooks"]);
+                assert_eq!(s.replaces.iter().map(rel).collect::<Vec<_>>(), [want("kea-premium-hooks")]);
+            }
+            assert!(split[2].conflicts.is_empty() && split[2].post_install.is_none() && split[2].post_remove.is_none());
+            // A prefix that makes a per-hook name the meta package's is refused.
+            let clash = PackageSection { split: Split::PerHook, name: "x".into(), per_hook_prefix: Some("x".into()), ..PackageSection::default() };
+            let hook = [StagedHook { library: "libdhcp_meta.so".into(), path: "/nonexistent".into(), premium: true, machine: t.arch_info.elf_machine.clone() }];
+            let err = plan_all(&PlanInput { package: &clash, kea_version: &kea, hooks: &hook, target: &t, epoch: 0, catalog: &catalog, templates: &templates, library_depends: &no_libs });
+            assert!(err.is_err_and(|e| e.to_string().contains("meta package's name")), "{target}");
+        }
     }
 
     #[test]
