@@ -1,8 +1,9 @@
 //! A hooks package over its whole life, with the real package managers: installed, upgraded,
 //! removed (with and without a Kea configuration that still names its hooks), and switched
 //! between the bundle and the per-hook layouts and back — with apt-get and dpkg in a Debian 12
-//! root that has Kea, and with rpm, which runs the scriptlets chrooted into a root whose only
-//! program is the shell. Then the scripts themselves under dash and bash with outputs that
+//! root that has Kea, and with rpm and dnf, which run the scriptlets chrooted into a root whose
+//! only program is the shell (dnf from a repository made by createrepo_c, with a stand-in for
+//! what an RPM distribution would provide, so every relation is checked). Then the scripts themselves under dash and bash with outputs that
 //! cannot be written, the changelog history in both formats, and the debug packages' lint.
 
 mod common;
@@ -425,4 +426,97 @@ fn revision_2_carries_the_changelog_history_in_both_formats() {
     // The same maintainer as the demo's packages: one default everywhere.
     let packager = stdout(Command::new("rpm").args(["-qp", "--qf", "%{PACKAGER}"]).arg(rpm_file));
     assert_eq!(packager, "Kea Packager <kea-packager@example.org>");
+}
+
+/// A stand-in rpm (made by `rpmbuild`) providing what `rpms` require beyond each other: the
+/// root has no RPM distribution, and dnf, unlike `rpm --nodeps`, checks every relation.
+fn stand_in(rpms: &[String], dir: &Path) -> PathBuf {
+    require("rpmbuild", "rpm");
+    let mut provides = std::collections::BTreeSet::new();
+    for p in rpms {
+        for r in stdout(Command::new("rpm").args(["-qp", "--requires"]).arg(p)).lines() {
+            let name = r.split_whitespace().next().unwrap_or("");
+            if !r.starts_with("rpmlib(") && !name.starts_with("isc-kea-premium-") && !name.starts_with(PKG) {
+                provides.insert(r.to_string());
+            }
+        }
+    }
+    let spec = dir.join("stand-in.spec");
+    let lines: String = provides.iter().map(|p| format!("Provides: {p}\n")).collect();
+    std::fs::write(&spec, format!("Name: keapack-test-stand-in\nVersion: 1\nRelease: 1\nSummary: what an RPM distribution would provide\nLicense: none\nBuildArch: noarch\n{lines}%description\nStand-in.\n%files\n")).unwrap();
+    let top = dir.join("rpmbuild");
+    stdout(Command::new("rpmbuild").arg("--quiet").arg("--define").arg(format!("_topdir {}", top.display())).arg("-bb").arg(&spec));
+    top.join("RPMS/noarch/keapack-test-stand-in-1-1.noarch.rpm")
+}
+
+#[test]
+fn dnf_upgrades_removes_and_switches_layouts_checking_every_relation() {
+    require("dnf", "dnf");
+    require("createrepo_c", "createrepo-c");
+    let (r1, r2, r3, split2) = (build(1, false), build(2, false), build(3, false), build(2, true));
+    let path = |p: &PathBuf| p.to_str().unwrap().to_string();
+    let mut rpms: Vec<String> = [&r1, &r2, &r3].iter().map(|d| path(&files(d, &[PKG], ".rpm")[0])).collect();
+    rpms.extend(files(&split2, &[PER_HOOK[0], PER_HOOK[1], META], ".rpm").iter().map(path));
+    let root = rpm_root("/bin/dash");
+    let repo = tempfile::tempdir().unwrap();
+    // The site's repository as it grows: what each step publishes, then its metadata again.
+    let publish = |pkgs: &[&String]| {
+        for p in pkgs {
+            std::fs::copy(p, repo.path().join(Path::new(p.as_str()).file_name().unwrap())).unwrap();
+        }
+        stdout(Command::new("createrepo_c").arg("-q").arg(repo.path()));
+    };
+    let work = tempfile::tempdir().unwrap();
+    let standin = path(&stand_in(&rpms, work.path()));
+    publish(&[&standin, &rpms[0]]);
+    let dnf = |args: &[&str]| -> Output {
+        run(Command::new("dnf")
+            .args(["-y", "--installroot"]).arg(root.path())
+            .args(["--refresh", "--releasever", "9", "--setopt=reposdir=/nonexistent", "--setopt=install_weak_deps=0", "--setopt=keapack.gpgcheck=0", "--disableplugin=*"])
+            .arg(format!("--repofrompath=keapack,file://{}", repo.path().display()))
+            .args(args))
+    };
+    let dnf_ok = |args: &[&str]| ok(dnf(args), &format!("dnf {}", args.join(" ")));
+    // dnf keeps its database where Debian's rpm macros say (~/.rpmdb inside the root): read it there.
+    let rpm = |root: &Root, args: &[&str]| run(Command::new("rpm").arg("--root").arg(root.path()).args(["--dbpath", "/root/.rpmdb"]).args(args));
+    let installed = || {
+        let mut v: Vec<String> = text(&rpm(&root, &["-qa", "--qf", "%{NAME} %{VERSION}-%{RELEASE}\n"]).stdout).lines().filter(|l| !l.starts_with("keapack-test-stand-in")).map(str::to_string).collect();
+        v.sort();
+        v
+    };
+
+    let (out, _) = dnf_ok(&["install", PKG]);
+    assert!(out.contains(FULL) && out.contains(&format!("{PKG} 2.2.0-1.el9:")), "{out}");
+    publish(&[&rpms[1]]);
+    let (out, _) = dnf_ok(&["upgrade"]);
+    assert!(out.lines().any(|l| l == format!("{PKG}: 2.2.0-1.el9 is replaced by 2.2.0-2.el9.")) && !out.contains(FULL), "{out}");
+    assert_eq!(installed(), [format!("{PKG} 2.2.0-2.el9")]);
+
+    // The same build's per-hook layout conflicts with the bundle: dnf refuses, then swaps with
+    // --allowerasing.
+    publish(&[&rpms[3], &rpms[4], &rpms[5]]);
+    let refused = dnf(&["install", "kea-premium-hooks-meta"]);
+    let said = text(&refused.stdout) + &text(&refused.stderr);
+    assert!(!refused.status.success() && said.contains("conflicts with"), "{said}");
+    let (out, err) = dnf_ok(&["install", "--allowerasing", "kea-premium-hooks-meta"]);
+    assert!(!err.contains("conflicts") && !out.contains("file /usr/lib64/kea/hooks"), "{out}\n{err}");
+    assert_eq!(installed(), [format!("{} 2.2.0-2.el9", PER_HOOK[0]), format!("{} 2.2.0-2.el9", PER_HOOK[1]), format!("{META} 2.2.0-2.el9")]);
+    // A newer bundle build obsoletes them all: a plain upgrade moves back to the bundle.
+    publish(&[&rpms[2]]);
+    let (out, err) = dnf_ok(&["upgrade"]);
+    assert!(warnings(&(out.clone() + &err), PER_HOOK[0]).is_empty(), "{out}\n{err}");
+    assert_eq!(installed(), [format!("{PKG} 2.2.0-3.el9")], "{out}");
+    for lib in ["libdhcp_flex_id.so", "libdhcp_host_cmds.so"] {
+        assert!(root.join(&format!("{RPM_HOOKS}/{lib}")).is_file(), "{lib} is installed");
+    }
+    // Removed while the configuration names the hooks: the warnings.
+    let confs = configure_hooks(&root, RPM_HOOKS);
+    let (out, err) = dnf_ok(&["remove", PKG]);
+    let all = out.clone() + &err;
+    assert_eq!(
+        warnings(&all, PKG),
+        [(confs[0].clone(), format!("{RPM_HOOKS}/libdhcp_host_cmds.so")), (confs[1].clone(), format!("{RPM_HOOKS}/libdhcp_flex_id.so"))],
+        "{all}"
+    );
+    assert!(installed().is_empty());
 }
