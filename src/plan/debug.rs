@@ -21,7 +21,11 @@ pub fn plan_package(main: &PackageSpec, files: &[DebugFile]) -> PackageSpec {
     let name = debug_name(&main.name);
     // The debug packages of the other package layout hold the same build-ID files: the same
     // relations as the main package's, on their debug packages.
-    let other_layout = |rels: &[Relation]| rels.iter().map(|r| Relation { name: debug_name(&r.name), constraint: r.constraint.clone() }).collect();
+    // The meta package has no debug package.
+    let meta = crate::plan::meta_name(&main.name);
+    let other_layout = |rels: &[Relation]| {
+        rels.iter().filter(|r| r.name != meta).map(|r| Relation { name: debug_name(&r.name), constraint: r.constraint.clone() }).collect()
+    };
     let full_version = format!("{}-{}", main.version, main.revision);
     let (old_doc, new_doc) = (format!("/usr/share/doc/{}/", main.name), format!("/usr/share/doc/{name}/"));
     let (old_lic, new_lic) = (format!("/usr/share/licenses/{}/", main.name), format!("/usr/share/licenses/{name}/"));
@@ -82,8 +86,14 @@ mod tests {
         let files = [DebugFile { library: "libdhcp_test.so".into(), build_id: "ab12cd34".into(), path: "/w/debug/ab/12cd34.debug".into() }];
         assert_eq!(files[0].install_path(), "/usr/lib/debug/.build-id/ab/12cd34.debug");
         for (format, name, section) in [(Format::Deb, "kea-hook-test-dbgsym", "debug"), (Format::Rpm, "kea-hook-test-debuginfo", "net")] {
-            let (_tmp, main) = sample_spec(format, Compression::Gzip);
+            let (_tmp, mut main) = sample_spec(format, Compression::Gzip);
+            let other = |n: &str| Relation { name: n.into(), constraint: None };
+            main.conflicts = vec![other("isc-kea-premium-test"), other("kea-hook-test-meta")];
+            main.replaces = main.conflicts.clone();
             let dbg = plan_package(&main, &files);
+            let suffix = if format == Format::Deb { "dbgsym" } else { "debuginfo" };
+            assert_eq!(dbg.conflicts, vec![other(&format!("isc-kea-premium-test-{suffix}"))], "the meta package has no debug package");
+            assert_eq!(dbg.replaces, dbg.conflicts);
             assert_eq!((dbg.name.as_str(), dbg.section.as_str()), (name, section));
             assert_eq!(dbg.depends, vec![Relation { name: "kea-hook-test".into(), constraint: Some((Op::Eq, "2.6.5-1".into())) }]);
             assert!(dbg.post_install.is_none() && dbg.post_remove.is_none() && dbg.pre_install.is_none());
