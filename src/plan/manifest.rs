@@ -311,6 +311,26 @@ libdir = "/usr/lib/acme64"
     }
 
     #[test]
+    fn the_changelog_source_is_read_beside_the_manifest() {
+        let tmp = tempfile::tempdir().unwrap();
+        let manifest = tmp.path().join("keapack.toml");
+        std::fs::write(&manifest, "[package]\nchangelog = \"history/changelog.toml\"\n").unwrap();
+        let err = format!("{:#}", Manifest::load(&manifest).unwrap_err());
+        assert!(err.contains("keapack.toml") && err.contains("cannot read package.changelog") && err.contains("history/changelog.toml"), "{err}");
+        std::fs::create_dir(tmp.path().join("history")).unwrap();
+        std::fs::write(tmp.path().join("history/changelog.toml"), "[[entry]]\nversion = \"2.6.5-1\"\ndate = 2025-01-02\ntext = \"first\"\n").unwrap();
+        let m = Manifest::load(&manifest).unwrap();
+        assert_eq!(m.package.changelog.as_deref(), Some("history/changelog.toml"));
+        assert_eq!(m.package.changelog_entries.len(), 1);
+        assert_eq!(m.package.changelog_entries[0].version, "2.6.5-1");
+        // Parsing alone reads no file.
+        assert!(Manifest::parse("[package]\nchangelog = \"/nonexistent\"\n", "m.toml").unwrap().package.changelog_entries.is_empty());
+        // One default maintainer: the example manifest (demo) leaves it to the default (build).
+        assert_eq!(Manifest::parse(EXAMPLE, "example").unwrap().package.maintainer, PackageSection::default().maintainer);
+        assert_eq!(PackageSection::default().maintainer, DEFAULT_MAINTAINER);
+    }
+
+    #[test]
     fn bad_names_are_rejected() {
         let err = Manifest::parse("[package]\nname = \"Kea_Hooks\"\n", "m.toml").unwrap_err().to_string();
         assert!(err.contains("not a valid package name"), "{err}");
