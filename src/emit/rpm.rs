@@ -35,14 +35,14 @@ pub fn write(spec: &PackageSpec, mut out: &mut dyn Write) -> Result<()> {
     // RHEL 8); rpmlint reports a missing Group tag as an error.
     b.group(if spec.section.is_empty() { "Unspecified" } else { &spec.section });
     for r in &spec.depends {
-        b.requires(match &r.constraint {
-            None => Dependency::any(&r.name),
-            Some((Op::Eq, v)) => Dependency::eq(&r.name, v),
-            Some((Op::Ge, v)) => Dependency::greater_eq(&r.name, v),
-            Some((Op::Lt, v)) => Dependency::less(&r.name, v),
-            Some((Op::Gt, v)) => Dependency::greater(&r.name, v),
-            Some((Op::Le, v)) => Dependency::less_eq(&r.name, v),
-        });
+        b.requires(dependency(r));
+    }
+    for r in &spec.conflicts {
+        b.conflicts(dependency(r));
+    }
+    // The spec's replaced packages are what rpm calls obsoleted.
+    for r in &spec.replaces {
+        b.obsoletes(dependency(r));
     }
     let at = Timestamp::from(mtime);
     for f in &spec.files {
@@ -63,8 +63,16 @@ pub fn write(spec: &PackageSpec, mut out: &mut dyn Write) -> Result<()> {
         let opts = FileOptions::dir(d).permissions(0o755).user("root").group("root").modified_at(at);
         b.with_dir_entry(opts).with_context(|| format!("adding directory {d} to the rpm"))?;
     }
+    // Each scriptlet runs under /bin/sh with its builtins only: rpm's own `Requires(pre)`,
+    // `Requires(post)`, `Requires(postun)` on /bin/sh (added per scriptlet) is all it needs.
+    if let Some(script) = &spec.pre_install {
+        b.pre_install_script(Scriptlet::new(script_body(script)).prog(vec!["/bin/sh"]));
+    }
     if let Some(script) = &spec.post_install {
         b.post_install_script(Scriptlet::new(script_body(script)).prog(vec!["/bin/sh"]));
+    }
+    if let Some(script) = &spec.post_remove {
+        b.post_uninstall_script(Scriptlet::new(script_body(script)).prog(vec!["/bin/sh"]));
     }
     for e in &spec.changelog {
         let time = u32::try_from(e.time).context("changelog time does not fit 32 bits")?;
@@ -74,6 +82,18 @@ pub fn write(spec: &PackageSpec, mut out: &mut dyn Write) -> Result<()> {
     pin_build_time(&mut pkg, mtime)?;
     pkg.write(&mut out)?;
     Ok(())
+}
+
+/// A relation as an rpm dependency of any kind (requires, conflicts, obsoletes).
+fn dependency(r: &crate::plan::spec::Relation) -> Dependency {
+    match &r.constraint {
+        None => Dependency::any(&r.name),
+        Some((Op::Eq, v)) => Dependency::eq(&r.name, v),
+        Some((Op::Ge, v)) => Dependency::greater_eq(&r.name, v),
+        Some((Op::Lt, v)) => Dependency::less(&r.name, v),
+        Some((Op::Gt, v)) => Dependency::greater(&r.name, v),
+        Some((Op::Le, v)) => Dependency::less_eq(&r.name, v),
+    }
 }
 
 /// Set `RPMTAG_BUILDTIME` to `time` and recompute the signature header's digests.

@@ -140,3 +140,40 @@ pub fn trixie_example() -> ReleaseBuild {
     let record = fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).find(|p| p.to_string_lossy().ends_with(".keapack-buildinfo.json")).expect("a build record");
     ReleaseBuild { deb: debs.remove(0), record: serde_json::from_slice(&fs::read(record).unwrap()).unwrap() }
 }
+
+/// A build of the bundled example by the real binary for Debian 12 and RHEL 9 at `revision`,
+/// with `args` (e.g. `--split per-hook --meta`) and a manifest of `manifest` text whose
+/// directory also holds `changelog.toml` with `changelog` text; every output is in the
+/// returned directory. Kept like `example_packages`' builds, under `label`. The builds share a
+/// build cache of their own, so only the first compiles.
+pub fn example_build(label: &str, revision: u32, args: &[&str], manifest: &str, changelog: &str) -> PathBuf {
+    let base = Path::new(env!("CARGO_TARGET_TMPDIR")).parent().unwrap().join("keapack-test-packages");
+    let key = build_key();
+    let dir = base.join(&key).join(format!("{label}-rev-{revision}"));
+    fs::create_dir_all(base.join(&key)).unwrap();
+    let _lock = super::roots::lock_exclusive(&base.join(&key).join(format!("{label}-rev-{revision}.lock")));
+    if dir.is_dir() {
+        return dir;
+    }
+    super::require_build_tools();
+    let tmp = tempfile::Builder::new().prefix("build-").tempdir_in(base.join(&key)).unwrap();
+    fs::write(tmp.path().join("keapack.toml"), manifest).unwrap();
+    fs::write(tmp.path().join("changelog.toml"), changelog).unwrap();
+    let out = tmp.path().join("dist");
+    let cache = base.join(&key).join("cache");
+    let res = super::run(super::keapack()
+        .env_remove("KEAPACK_NO_CACHE")
+        .env("XDG_CACHE_HOME", &cache)
+        .args(["build", "--quiet", "--target", "debian-12-amd64", "--target", "rhel-9-x86_64"])
+        .args(args)
+        .arg("--manifest").arg(tmp.path().join("keapack.toml"))
+        .arg("--revision").arg(revision.to_string())
+        .arg("--kea").arg(super::examples().join("kea-2.2.0"))
+        .arg("--premium").arg(super::examples().join("kea-premium-2.2.0"))
+        .arg("--out").arg(&out)
+        .arg("--work").arg(tmp.path().join("work"))
+        .env("SOURCE_DATE_EPOCH", "1700000000"));
+    assert!(res.status.success(), "keapack build {args:?} --revision {revision} failed:\n{}\n{}", String::from_utf8_lossy(&res.stdout), String::from_utf8_lossy(&res.stderr));
+    fs::rename(&out, &dir).unwrap();
+    dir
+}
