@@ -80,6 +80,9 @@ struct HookCtx {
     load_message: Option<String>,
     load_error: Option<String>,
     note: Option<String>,
+    settings_note: Option<String>,
+    /// The settings fragments, one per daemon of this guidance the hook is for, indented.
+    settings: Vec<String>,
 }
 
 #[derive(Serialize)]
@@ -90,6 +93,36 @@ struct DaemonCtx {
     socket: String,
     snippet: String,
     snippet_file: String,
+    /// Reached over HTTP (the Control Agent) rather than a UNIX socket.
+    http: bool,
+    /// The JSON fragment that opens the daemon's control channel, indented.
+    control: String,
+    /// The shell line that asks the daemon for its commands.
+    list_commands: String,
+}
+
+/// The `list-commands` request, as the guidance's shell lines send it.
+pub const LIST_COMMANDS: &str = r#"{ "command": "list-commands" }"#;
+
+/// `value` pretty-printed with every line indented by two spaces: a JSON fragment set off
+/// from the text around it (the `hooks-libraries` snippets stay at the margin).
+pub fn indented(value: &serde_json::Value) -> String {
+    let text = serde_json::to_string_pretty(value).expect("JSON values serialise");
+    text.lines().map(|l| format!("  {l}")).collect::<Vec<_>>().join("\n")
+}
+
+/// The fragment that opens `daemon`'s control channel: a UNIX `control-socket` in the
+/// runtime's socket directory, or for the Control Agent its HTTP address.
+pub fn control_fragment(info: &crate::plan::catalog::DaemonInfo, socket_dir: &str) -> serde_json::Value {
+    match info.http_port {
+        Some(port) => serde_json::json!({ &info.key: { "http-host": "127.0.0.1", "http-port": port } }),
+        None => serde_json::json!({ &info.key: { "control-socket": { "socket-type": "unix", "socket-name": format!("{}/{}", socket_dir.trim_end_matches('/'), info.socket) } } }),
+    }
+}
+
+/// The daemon's settings a hook needs, as `{ "<Daemon>": { … } }`, if it needs any.
+pub fn settings_fragment(hook: &HookInfo, daemon: &str, daemon_key: &str) -> Option<serde_json::Value> {
+    hook.daemon_settings(daemon).map(|m| serde_json::json!({ daemon_key: m }))
 }
 
 #[derive(Serialize)]
@@ -130,13 +163,21 @@ pub fn render(templates: &Templates, catalog: &Catalog, input: &GuidanceInput) -
         let text = serde_json::to_string_pretty(&doc).expect("JSON values serialise");
         let file = format!("{}-hooks.json", info.config.trim_end_matches(".conf"));
         snippets.push((file.clone(), format!("{text}\n")));
+        let socket = format!("{}/{}", runtime.socket_dir.trim_end_matches('/'), info.socket);
+        let list_commands = match info.http_port {
+            Some(port) => format!("curl -s -X POST -H 'Content-Type: application/json' -d '{LIST_COMMANDS}' http://127.0.0.1:{port}/"),
+            None => format!("echo '{LIST_COMMANDS}' | socat - UNIX:{socket}"),
+        };
         daemons.push(DaemonCtx {
             key: info.key.clone(),
             config_path: format!("{CONFIG_DIR}/{}", info.config),
             service: runtime.services.get(id).cloned().unwrap_or_else(|| info.process.clone()),
-            socket: format!("{}/{}", runtime.socket_dir.trim_end_matches('/'), info.socket),
+            socket,
             snippet: text,
             snippet_file: file,
+            http: info.http_port.is_some(),
+            control: indented(&control_fragment(info, &runtime.socket_dir)),
+            list_commands,
         });
     }
     let hooks: Vec<HookCtx> = input
@@ -151,6 +192,14 @@ pub fn render(templates: &Templates, catalog: &Catalog, input: &GuidanceInput) -
             load_message: h.load_message.clone(),
             load_error: h.load_error.clone(),
             note: h.optional_note.clone(),
+            settings_note: h.settings_note.clone(),
+            settings: catalog
+                .daemon
+                .iter()
+                .filter(|(id, _)| h.daemons.contains(id))
+                .filter_map(|(id, info)| settings_fragment(h, id, &info.key))
+                .map(|v| indented(&v))
+                .collect(),
         })
         .collect();
     let mandatory: Vec<MandatoryCtx> = input
@@ -158,8 +207,14 @@ pub fn render(templates: &Templates, catalog: &Catalog, input: &GuidanceInput) -
         .iter()
         .flat_map(|h| h.mandatory.iter().map(|m| MandatoryCtx { hook: h.name.clone(), name: m.name.clone(), meaning: m.meaning.clone() }))
         .collect();
-    let mut commands: Vec<String> = input.hooks.iter().flat_map(|h| h.commands.iter().cloned()).collect();
-    commands.dedup();
+    let mut commands: Vec<String> = Vec::new();
+    for c in input.hooks.iter().flat_map(|h| h.commands.iter()) {
+        if !commands.contains(c) {
+            commands.push(c.clone());
+        }
+    }
+    let unix = daemons.iter().any(|d| !d.http);
+    let http = daemons.iter().any(|d| d.http);
     let kind_word = if input.hooks.iter().all(|h| h.kind == crate::plan::catalog::HookKind::Subscriber) { "subscriber" } else { "premium" };
     let text = templates.render(
         "guidance.txt.j2",
@@ -173,6 +228,8 @@ pub fn render(templates: &Templates, catalog: &Catalog, input: &GuidanceInput) -
             "daemons": daemons,
             "mandatory": mandatory,
             "commands": commands,
+            "unix_daemons": unix,
+            "http_daemons": http,
             "runtime_common": runtime.common,
             "socket_dir": runtime.socket_dir.trim_end_matches('/'),
             "kea_user": runtime.user,
