@@ -101,6 +101,15 @@ struct DaemonCtx {
     list_commands: String,
 }
 
+/// Does Kea `kea` accept a control socket only in its own socket directory, with mode 0750 or
+/// tighter? The check came with the security releases 2.4.2, 2.6.3 and 2.7.9 (a version that
+/// does not parse is taken to have it).
+pub fn checks_socket_paths(kea: &str) -> bool {
+    let Ok(v) = crate::source::version::KeaVersion::parse(kea) else { return true };
+    let at = |a, b, c| v >= crate::source::version::KeaVersion::new(a, b, c);
+    (at(2, 4, 2) && !at(2, 5, 0)) || (at(2, 6, 3) && !at(2, 7, 0)) || at(2, 7, 9)
+}
+
 /// The `list-commands` request, as the guidance's shell lines send it.
 pub const LIST_COMMANDS: &str = r#"{ "command": "list-commands" }"#;
 
@@ -229,6 +238,7 @@ pub fn render(templates: &Templates, catalog: &Catalog, input: &GuidanceInput) -
             "mandatory": mandatory,
             "commands": commands,
             "unix_daemons": unix,
+            "path_checks": checks_socket_paths(input.kea_version),
             "http_daemons": http,
             "runtime_common": runtime.common,
             "socket_dir": runtime.socket_dir.trim_end_matches('/'),
@@ -343,5 +353,35 @@ mod tests {
         }
         let t = guidance_for("debian-13-amd64", RuntimeStyle::Distribution, &["host_cmds"]).text;
         assert!(t.contains("install -d -m 0750 -o _kea -g _kea /run/kea"), "{t}");
+    }
+
+    #[test]
+    fn socket_path_checks_are_named_for_the_releases_that_have_them() {
+        for (kea, checks) in [("2.2.0", false), ("2.4.1", false), ("2.4.2", true), ("2.5.8", false), ("2.6.2", false), ("2.6.3", true), ("2.7.8", false), ("2.7.9", true), ("3.0.0", true)] {
+            assert_eq!(checks_socket_paths(kea), checks, "{kea}");
+        }
+        let t = Profiles::builtin().target("debian-12-amd64").unwrap();
+        let h = hooks(&["host_cmds"]);
+        for (kea, want) in [("2.2.0", "Kea 2.2.0 accepts a control socket in any directory"), ("2.6.3", "Kea 2.6.3 accepts a control socket only in the directory")] {
+            let input = GuidanceInput { package: "p", version: "1-1", kea_version: kea, hooks: &h, target: &t, runtime: RuntimeStyle::Distribution };
+            let text = render(&Templates::builtin(), &Catalog::builtin(), &input).unwrap().text;
+            assert!(text.contains(want) && text.contains("mode 0750 or"), "{text}");
+        }
+    }
+
+    #[test]
+    fn the_control_agent_is_reached_over_http_and_every_fragment_is_json() {
+        let g = guidance("debian-12-amd64", &["rbac", "host_cmds"]);
+        assert!(g.text.contains("curl -s -X POST -H 'Content-Type: application/json' -d '{ \"command\": \"list-commands\" }' http://127.0.0.1:8000/"), "{}", g.text);
+        assert!(!g.text.contains("kea-ca-ctrl-socket"), "{}", g.text);
+        assert!(g.text.contains("socat - UNIX:/run/kea/kea4-ctrl-socket"));
+        assert!(!g.text.contains("\"Dhcp4\": \"control-socket\""), "{}", g.text);
+        let c = Catalog::builtin();
+        let v = control_fragment(&c.daemon["dhcp4"], "/run/kea/");
+        assert_eq!(v, serde_json::json!({ "Dhcp4": { "control-socket": { "socket-type": "unix", "socket-name": "/run/kea/kea4-ctrl-socket" } } }));
+        assert_eq!(control_fragment(&c.daemon["ctrl-agent"], "/run/kea"), serde_json::json!({ "Control-agent": { "http-host": "127.0.0.1", "http-port": 8000 } }));
+        let shown = indented(&v);
+        assert!(shown.lines().all(|l| l.starts_with("  ")));
+        assert_eq!(serde_json::from_str::<serde_json::Value>(&shown).unwrap(), v);
     }
 }
