@@ -267,6 +267,39 @@ mod tests {
     }
 
     #[test]
+    fn select_takes_aliases_once_picks_by_kea_release_and_lists_names() {
+        let c = Catalog::builtin();
+        let names = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let kea26 = KeaVersion::new(2, 6, 5);
+        let got = c.select(&names(&["legal_log", "forensic_log", "flex_id", "libdhcp_flex_id.so", "flex_id"]), &kea26).unwrap();
+        let libs: Vec<&str> = got.iter().map(|h| h.library.as_str()).collect();
+        assert_eq!(libs, ["libdhcp_legal_log.so", "libdhcp_flex_id.so"]);
+        assert_eq!(c.select(&names(&["rbac"]), &kea26).unwrap()[0].library, "libca_rbac.so");
+        assert_eq!(c.select(&names(&["rbac"]), &KeaVersion::new(3, 0, 0)).unwrap()[0].library, "libdhcp_rbac.so");
+        assert_eq!(c.select(&names(&["libdhcp_rbac.so"]), &kea26).unwrap()[0].library, "libdhcp_rbac.so", "a library file name is taken as given");
+        let err = c.select(&names(&["host_cmds", "nope"]), &kea26).unwrap_err().to_string();
+        assert!(err.contains("no hook 'nope'") && err.contains("known hooks: bootp, cb_cmds") && err.contains("legal_log"), "{err}");
+        assert!(c.valid_names().windows(2).all(|w| w[0] < w[1]));
+    }
+
+    #[test]
+    fn expressions_are_given_per_daemon() {
+        let c = Catalog::builtin();
+        for h in &c.hook {
+            for (param, e) in h.expressions("dhcp6") {
+                assert!(!e.contains("pkt4") && !e.contains("relay4"), "{} {param}: {e}", h.name);
+            }
+            for (param, e) in h.expressions("dhcp4") {
+                assert!(!e.contains("pkt6") && !e.contains("relay6"), "{} {param}: {e}", h.name);
+            }
+        }
+        let d = c.by_name("ddns_tuning").unwrap();
+        assert_eq!(d.parameters("dhcp6").unwrap()["hostname-expr"], "REPLACE-ME: an expression such as concat('host-', hexstring(option[1].hex, '-'))");
+        let bad = "[daemon.dhcp4]\nprocess='kea-dhcp4'\nconfig='c'\nkey='Dhcp4'\nsocket='s'\n[[hook]]\nname='x'\nlibrary='x.so'\ntitle='X'\nkind='open'\ndaemons=['dhcp4']\nkea-since='three'\n";
+        assert!(format!("{:#}", Catalog::parse(bad, "t.toml").unwrap_err()).contains("invalid Kea version 'three'"));
+    }
+
+    #[test]
     fn unknown_daemon_is_rejected() {
         let bad = "[daemon.dhcp4]\nprocess='kea-dhcp4'\nconfig='c'\nkey='Dhcp4'\nsocket='s'\n[[hook]]\nname='x'\nlibrary='x.so'\ntitle='X'\nkind='open'\ndaemons=['dhcp9']\n";
         let err = Catalog::parse(bad, "t.toml").unwrap_err().to_string();
