@@ -98,7 +98,7 @@ fn check_text(ctx: &str, g: &keapack::plan::guidance::Guidance, hooks: &[HookInf
                 assert!(g.text.contains(&format!("curl -s -X POST -H 'Content-Type: application/json' -d '{{ \"command\": \"list-commands\" }}' http://127.0.0.1:{port}/")), "{ctx}: {}", g.text);
                 assert!(!g.text.contains(&d.socket), "{ctx}: no UNIX socket for {}", d.key);
             }
-            None => assert!(g.text.contains(&format!("socat - UNIX:")) && g.text.contains(&format!("/{}\n", d.socket)), "{ctx}: {}", g.text),
+            None => assert!(g.text.contains("socat - UNIX:") && g.text.contains(&format!("/{}\n", d.socket)), "{ctx}: {}", g.text),
         }
         for h in hooks.iter().filter(|h| h.daemons.contains(id)) {
             for (param, expr) in h.expressions(id) {

@@ -169,7 +169,8 @@ pub fn symbols_lookup(text: &str, soname: &str) -> Option<SymbolsEntry> {
             continue;
         }
         if let Some(symbol) = line.strip_prefix(' ') {
-            let Some(entry) = found.as_mut() else { continue };
+            // ` #MISSING: 1.2# foo@Base 1.0`: a symbol the library no longer has.
+            let Some(entry) = found.as_mut().filter(|_| !symbol.trim_start().starts_with('#')) else { continue };
             let Some((mut name, rest)) = split_word(symbol) else { continue };
             let mut pattern = None;
             if let Some(tagged) = name.strip_prefix('(') {
@@ -317,10 +318,8 @@ impl DebianHost {
             if !pkg.contains(':') {
                 paths.push(self.admindir.join("info").join(format!("{pkg}:{}.symbols", self.arch)));
             }
-            if let Some(path) = paths.iter().find(|p| p.is_file()) {
-                if let Some(entry) = read(path).and_then(|t| symbols_lookup(&t, soname)) {
-                    return Ok(LibraryDeps::Symbols(entry));
-                }
+            if let Some(entry) = paths.iter().find(|p| p.is_file()).and_then(|p| read(p)).and_then(|t| symbols_lookup(&t, soname)) {
+                return Ok(LibraryDeps::Symbols(entry));
             }
         }
         let override_file = &self.sysroot.join("etc/dpkg/shlibs.override");
@@ -466,17 +465,19 @@ mod tests {
 
     #[test]
     fn symbols_files_give_the_highest_minimal_version_of_the_imported_symbols() {
-        let text = "libfoo.so.1 libfoo1 #MINVER#\n* Build-Depends-Package: libfoo-dev\n a@Base 1.0\n b@FOO_2 2.0-1\n (c++)\"x()@Base\" 9\nlibbar.so.2 libbar2 #MINVER#\n| libbar2 (>> 3.1), libbar2 (<< 3.2)\n p@BAR_1 1.5\n q@BAR_PRIVATE 3.1 1\n (symver)BAR_3 3.0\n";
+        let text = "libfoo.so.1 libfoo1 #MINVER#\n* Build-Depends-Package: libfoo-dev\n a@Base 1.0\n b@FOO_2 2.0-1\n (c++)\"x()@Base\" 9\nlibbar.so.2 libbar2 #MINVER#\n| libbar2 (>> 3.1), libbar2 (<< 3.2)\n p@BAR_1 1.5\n q@BAR_PRIVATE 3.1 1\n (symver)BAR_3 3.0\n #MISSING: 4.0# gone@BAR_1 0.1\n";
         let foo = symbols_lookup(text, "libfoo.so.1").unwrap();
         assert_eq!(foo.templates, ["libfoo1 #MINVER#"]);
         assert_eq!(foo.fields["Build-Depends-Package"], "libfoo-dev");
         assert_eq!(foo.symbols.len(), 2, "{foo:?}");
         let bar = symbols_lookup(text, "libbar.so.2").unwrap();
         assert_eq!(bar.templates, ["libbar2 #MINVER#", "libbar2 (>> 3.1), libbar2 (<< 3.2)"]);
+        assert!(!bar.symbols.keys().any(|k| k.contains("gone") || k.starts_with('#')), "a #MISSING# symbol is not the library's: {bar:?}");
+        assert_eq!(symbols_dependencies(std::slice::from_ref(&bar), &[])[0].1, "1.5", "the smallest listed version, #MISSING# left out");
         assert!(symbols_lookup(text, "libnone.so.1").is_none());
         let imp = |n: &str, v: Option<&str>| Import { name: n.into(), version: v.map(|v| (v.into(), "x".into())), weak: false };
         // Nothing imported: the smallest version the entry lists.
-        assert_eq!(symbols_dependencies(&[foo.clone()], &[]), [("libfoo1 #MINVER#".to_string(), "1.0".to_string())]);
+        assert_eq!(symbols_dependencies(std::slice::from_ref(&foo), &[]), [("libfoo1 #MINVER#".to_string(), "1.0".to_string())]);
         // The highest minimal version of the imported symbols, in dpkg's version order.
         let deps = symbols_dependencies(&[foo.clone(), bar.clone()], &[imp("a", None), imp("b", Some("FOO_2")), imp("p", Some("BAR_1")), imp("zz", Some("BAR_3"))]);
         assert_eq!(deps, [("libfoo1 #MINVER#".to_string(), "2.0-1".to_string()), ("libbar2 #MINVER#".to_string(), "3.0".to_string())]);
