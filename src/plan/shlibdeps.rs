@@ -511,6 +511,39 @@ mod tests {
         assert_eq!(r[0].constraint.as_ref().map(|c| c.0), Some(Op::Ge));
     }
 
+    /// Debian's own Kea hooks (kea-common's), each given to real `dpkg-shlibdeps` and to
+    /// `discover`: the same relations, but for the kea-common one dpkg-shlibdeps reads from
+    /// kea-common's shlibs file, which keapack leaves to its exact Kea pin.
+    #[test]
+    fn debian_s_own_kea_hooks_get_what_dpkg_shlibdeps_writes() {
+        let target = Profiles::builtin().target(&format!("debian-12-{}", crate::plan::profile::host_arch(Format::Deb))).unwrap();
+        let dir = Path::new(&target.arch_info.libdir).join("kea/hooks");
+        let mut libs: Vec<PathBuf> = std::fs::read_dir(&dir).map(|d| d.filter_map(|e| e.ok()).map(|e| e.path()).filter(|p| p.extension().is_some_and(|x| x == "so")).collect()).unwrap_or_default();
+        libs.sort();
+        assert!(libs.len() >= 3, "this test reads Debian's Kea hooks in {}: apt-get install kea-common", dir.display());
+        assert!(Path::new("/usr/bin/dpkg-shlibdeps").is_file(), "this test runs dpkg-shlibdeps: apt-get install dpkg-dev");
+        for lib in libs {
+            let name = lib.file_name().unwrap().to_string_lossy().into_owned();
+            let machine = crate::stage::elf::machine(&lib).unwrap();
+            let hooks = vec![StagedHook { library: name.clone(), path: lib.clone(), premium: false, machine }];
+            let d = discover(&hooks, &target, Some(Format::Deb), Path::new("/")).unwrap();
+            assert!(d.warnings.is_empty(), "{name}: {:?}", d.warnings);
+            let ours: Vec<String> = d.by_library[&name].iter().map(relation::deb_string).collect();
+
+            let tmp = tempfile::tempdir().unwrap();
+            std::fs::create_dir_all(tmp.path().join("debian/p")).unwrap();
+            std::fs::write(tmp.path().join("debian/control"), "Source: p\n\nPackage: p\nArchitecture: any\n").unwrap();
+            std::fs::copy(&lib, tmp.path().join("debian/p").join(&name)).unwrap();
+            let out = Command::new("dpkg-shlibdeps").arg("-O").arg(format!("debian/p/{name}")).current_dir(tmp.path()).env("LC_ALL", "C").output().unwrap();
+            assert!(out.status.success(), "dpkg-shlibdeps {name}: {}", String::from_utf8_lossy(&out.stderr));
+            let text = String::from_utf8_lossy(&out.stdout).into_owned();
+            let theirs = text.lines().find_map(|l| l.strip_prefix("shlibs:Depends=")).unwrap_or_else(|| panic!("{text}"));
+            let theirs: Vec<String> = theirs.split(", ").filter(|r| !r.starts_with("kea-common ")).map(str::to_string).collect();
+            assert_eq!(ours, theirs, "{name}");
+            assert!(ours.iter().any(|r| r.starts_with("libc6 (>= ")), "{name}: {ours:?}");
+        }
+    }
+
     #[test]
     fn hooks_get_debian_packages_or_rpm_capabilities_never_kea_libraries() {
         // A library linked like a hook: against libkea-* and the C++ runtime.
