@@ -343,7 +343,7 @@ fn run_guidance(a: GuidanceArgs) -> Result<()> {
         (None, _) => keapack::source::version::KeaVersion::parse(GUIDANCE_KEA)?,
     };
     let hooks: Vec<HookInfo> = if a.hooks.is_empty() {
-        catalog.hook.iter().filter(|h| h.kind == keapack::plan::catalog::HookKind::Premium).cloned().collect()
+        catalog.hook.iter().filter(|h| h.kind == keapack::plan::catalog::HookKind::Premium && h.in_kea(&kea)).cloned().collect()
     } else {
         catalog.select(&a.hooks, &kea)?
     };
