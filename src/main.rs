@@ -1,6 +1,6 @@
 //! keapack's command line: parse arguments, call the library, print errors as sentences.
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use keapack::plan::catalog::{Catalog, HookInfo};
 use keapack::plan::guidance::{self, GuidanceInput, Templates};
@@ -336,19 +336,16 @@ const GUIDANCE_KEA: &str = "2.6.5";
 fn run_guidance(a: GuidanceArgs) -> Result<()> {
     let catalog = Catalog::builtin();
     let target = Profiles::builtin().target(&a.target)?;
-    let hooks: Vec<HookInfo> = if a.hooks.is_empty() {
-        catalog.hook.iter().filter(|h| h.kind == keapack::plan::catalog::HookKind::Premium).cloned().collect()
-    } else {
-        a.hooks
-            .iter()
-            .map(|n| catalog.by_name(n).cloned().with_context(|| format!("the hooks catalog has no hook '{n}'")))
-            .collect::<Result<_>>()?
-    };
     let runtime = if a.isc { RuntimeStyle::Isc } else { RuntimeStyle::Distribution };
     let kea = match (&a.kea_version, &target.profile.kea) {
         (Some(v), _) => keapack::source::version::KeaVersion::parse(v)?,
         (None, ArchiveKea::Version(v)) if runtime == RuntimeStyle::Distribution => v.clone(),
         (None, _) => keapack::source::version::KeaVersion::parse(GUIDANCE_KEA)?,
+    };
+    let hooks: Vec<HookInfo> = if a.hooks.is_empty() {
+        catalog.hook.iter().filter(|h| h.kind == keapack::plan::catalog::HookKind::Premium && h.in_kea(&kea)).cloned().collect()
+    } else {
+        catalog.select(&a.hooks, &kea)?
     };
     let (upstream, revision) = keapack::plan::version_and_revision(target.profile.family, &kea, "1", &target.profile.dist_tag);
     let version = format!("{upstream}-{revision}");

@@ -180,12 +180,14 @@ pub fn plan(input: &PlanInput) -> Result<PackageSpec> {
     for (h, _) in &selected {
         if h.machine != target.arch_info.elf_machine {
             bail!(
-                "{} is built for {}, but target {} needs {}: build on a {} host (or choose a {} target)",
+                "{} is built for {}, but target {} needs {}: build on {} {} host (or choose {} {} target)",
                 h.library,
                 h.machine,
                 target.id(),
                 target.arch_info.elf_machine,
+                crate::support::text::article(&target.arch_info.elf_machine),
                 target.arch_info.elf_machine,
+                crate::support::text::article(&h.machine),
                 h.machine
             );
         }

@@ -105,6 +105,36 @@ pub fn json_blocks(text: &str) -> Vec<serde_json::Value> {
     blocks
 }
 
+/// Every JSON fragment in guidance text: each line whose first non-blank character is `{`
+/// starts one, which must be a complete JSON value ending at the end of a line (the
+/// `hooks-libraries` snippets at the margin, the control-channel and settings fragments
+/// indented). Returns (line number, value); panics on a fragment that does not parse.
+pub fn json_fragments(text: &str) -> Vec<(usize, serde_json::Value)> {
+    let mut out = Vec::new();
+    let mut offset = 0;
+    let lines: Vec<&str> = text.split_inclusive('\n').collect();
+    let mut skip_until = 0;
+    for (n, line) in lines.iter().enumerate() {
+        let start = offset;
+        offset += line.len();
+        if start < skip_until || !line.trim_start().starts_with('{') {
+            continue;
+        }
+        let rest = &text[start..];
+        let mut stream = serde_json::Deserializer::from_str(rest).into_iter::<serde_json::Value>();
+        let value = match stream.next() {
+            Some(Ok(v)) => v,
+            other => panic!("line {}: not a complete JSON fragment ({other:?}):\n{}", n + 1, &rest[..rest.len().min(400)]),
+        };
+        let end = start + stream.byte_offset();
+        let tail = text[end..].split('\n').next().unwrap_or("");
+        assert!(tail.trim().is_empty(), "line {}: text after a JSON fragment: {tail:?}", n + 1);
+        skip_until = end;
+        out.push((n + 1, value));
+    }
+    out
+}
+
 /// A directory for a build shared by one test binary through a `static` (statics never drop, so
 /// a `tempfile` there would stay behind in /tmp). It lives under cargo's target tmp directory,
 /// and the leftovers of earlier runs with the same prefix are removed first.

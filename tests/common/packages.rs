@@ -177,3 +177,28 @@ pub fn example_build(label: &str, revision: u32, args: &[&str], manifest: &str, 
     fs::rename(&out, &dir).unwrap();
     dir
 }
+
+/// What real `dpkg-shlibdeps` writes as `Depends` for the hook libraries of `deb`: the
+/// package's files are unpacked as `debian/<package>/` of a scratch source tree with a minimal
+/// `debian/control` (no Build-Depends), and `dpkg-shlibdeps -O` runs there on every `.so`, with
+/// this host's dpkg database, symbols and shlibs files.
+pub fn dpkg_shlibdeps_depends(deb: &Path) -> String {
+    super::require("dpkg-shlibdeps", "dpkg-dev");
+    let tmp = tempfile::tempdir().unwrap();
+    let field = |f: &str| super::stdout(std::process::Command::new("dpkg-deb").arg("-f").arg(deb).arg(f)).trim().to_string();
+    let package = field("Package");
+    let tree = tmp.path().join("debian").join(&package);
+    fs::create_dir_all(&tree).unwrap();
+    let x = super::run(std::process::Command::new("dpkg-deb").arg("-x").arg(deb).arg(&tree));
+    assert!(x.status.success(), "dpkg-deb -x {}: {}", deb.display(), String::from_utf8_lossy(&x.stderr));
+    fs::write(tmp.path().join("debian/control"), format!("Source: {package}\n\nPackage: {package}\nArchitecture: any\n")).unwrap();
+    let mut hooks = Vec::new();
+    list_files(&tree, &mut hooks);
+    hooks.retain(|p| p.extension().is_some_and(|x| x == "so"));
+    hooks.sort();
+    assert!(!hooks.is_empty(), "{} holds no .so", deb.display());
+    let out = super::run(std::process::Command::new("dpkg-shlibdeps").arg("-O").args(hooks.iter().map(|h| h.strip_prefix(tmp.path()).unwrap())).current_dir(tmp.path()).env("LC_ALL", "C"));
+    assert!(out.status.success(), "dpkg-shlibdeps failed: {}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    text.lines().find_map(|l| l.strip_prefix("shlibs:Depends=")).unwrap_or_else(|| panic!("no shlibs:Depends in {text}")).to_string()
+}
