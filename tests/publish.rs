@@ -244,3 +244,178 @@ fn compress_like(path: &Path, data: &[u8]) -> Vec<u8> {
     drop(c.stdin.take());
     c.wait_with_output().unwrap().stdout
 }
+
+// ---------------------------------------------------------------- dnf
+
+/// A stand-in package providing every capability the hook package requires (Kea's runtime,
+/// the C and C++ libraries) and a real `/bin/sh` and `cat` (the host's, with the C library
+/// they load), so the package's scriptlet runs in the install root. A test fixture, built
+/// with rpmbuild.
+fn standin(hook_rpm: &Path, dir: &Path) -> PathBuf {
+    require("rpmbuild", "rpm");
+    let requires = ok(Command::new("rpm").args(["-qp", "--nosignature", "--requires"]).arg(hook_rpm).output().unwrap(), "rpm --requires");
+    let provides: String = requires.lines().filter(|l| !l.starts_with("rpmlib(") && !l.starts_with('/') && !l.trim().is_empty()).map(|l| format!("Provides: {l}\n")).collect();
+    assert!(provides.contains("kea-libs = 2.2.0") && provides.contains("libc.so.6()(64bit)"), "{provides}");
+    let spec = format!(
+        "Name: kea-runtime-standin\nVersion: 1\nRelease: 1\nSummary: Stand-in for the Kea runtime\nLicense: MIT\nBuildArch: x86_64\nAutoReqProv: no\n{provides}\
+         %description\nTest fixture.\n%install\nmkdir -p %{{buildroot}}/bin %{{buildroot}}/usr/bin %{{buildroot}}/lib/x86_64-linux-gnu %{{buildroot}}/lib64\n\
+         cp /bin/dash %{{buildroot}}/bin/sh\ncp /bin/cat %{{buildroot}}/usr/bin/cat\ncp /lib/x86_64-linux-gnu/libc.so.6 %{{buildroot}}/lib/x86_64-linux-gnu/\n\
+         cp /lib64/ld-linux-x86-64.so.2 %{{buildroot}}/lib64/\n%files\n/bin/sh\n/usr/bin/cat\n/lib/x86_64-linux-gnu/libc.so.6\n/lib64/ld-linux-x86-64.so.2\n"
+    );
+    fs::create_dir_all(dir.join("SPECS")).unwrap();
+    fs::write(dir.join("SPECS/standin.spec"), spec).unwrap();
+    ok(
+        Command::new("rpmbuild")
+            .args(["-bb", "--quiet", "--nodeps", "--define", "debug_package %{nil}", "--define", "__os_install_post %{nil}", "--define"])
+            .arg(format!("_topdir {}", dir.display()))
+            .arg(dir.join("SPECS/standin.spec"))
+            .output()
+            .unwrap(),
+        "rpmbuild of the stand-in",
+    );
+    dir.join("RPMS/x86_64/kea-runtime-standin-1-1.x86_64.rpm")
+}
+
+/// An empty rpm root with the stand-in installed and `repo_file` as its only repository.
+struct InstallRoot {
+    dir: tempfile::TempDir,
+}
+
+impl InstallRoot {
+    fn new(standin: &Path, repo_file: &str) -> InstallRoot {
+        let dir = tempfile::Builder::new().prefix("dnf-root-").tempdir().unwrap();
+        ok(Command::new("rpm").arg("--root").arg(dir.path()).arg("--initdb").output().unwrap(), "rpm --initdb");
+        ok(Command::new("rpm").arg("--root").arg(dir.path()).args(["-i", "--nodeps"]).arg(standin).output().unwrap(), "rpm -i stand-in");
+        fs::create_dir_all(dir.path().join("etc/yum.repos.d")).unwrap();
+        fs::write(dir.path().join("etc/yum.repos.d/keapack.repo"), repo_file).unwrap();
+        InstallRoot { dir }
+    }
+
+    fn dnf(&self, args: &[&str]) -> Output {
+        let root = self.dir.path();
+        Command::new("dnf")
+            .args(["-y", "--refresh", "--releasever", "9"])
+            .arg("--installroot")
+            .arg(root)
+            .arg(format!("--setopt=reposdir={}", root.join("etc/yum.repos.d").display()))
+            .arg(format!("--setopt=cachedir={}", root.join("var/cache/dnf").display()))
+            .args(args)
+            .output()
+            .unwrap()
+    }
+
+    fn installed(&self) -> String {
+        text(&Command::new("rpm").arg("--root").arg(self.dir.path()).args(["-q", PKG]).output().unwrap().stdout).trim().to_string()
+    }
+}
+
+/// A `.repo` for a hand-made repository at `dir` whose key is `key_asc`.
+fn repo_file(dir: &Path, key_asc: &Path) -> String {
+    format!("[handmade]\nname=handmade\nbaseurl=file://{}\nenabled=1\ngpgcheck=1\nrepo_gpgcheck=1\ngpgkey=file://{}\n", dir.display(), key_asc.display())
+}
+
+/// A repository made without keapack: `rpms` as they are, createrepo_c, repomd.xml signed by `key`.
+fn handmade_repo(dir: &Path, rpms: &[(&Path, Option<usize>)], key: &Key) {
+    fs::create_dir_all(dir.join("Packages")).unwrap();
+    for (rpm, flip) in rpms {
+        let mut bytes = fs::read(rpm).unwrap();
+        if let Some(at) = flip {
+            let at = bytes.len() - at;
+            bytes[at] ^= 0x55;
+        }
+        fs::write(dir.join("Packages").join(rpm.file_name().unwrap()), bytes).unwrap();
+    }
+    ok(Command::new("createrepo_c").args(["--quiet", "--no-database"]).arg(dir).output().unwrap(), "createrepo_c");
+    ok(key.gpg().args(["--local-user", &key.fpr, "--armor", "--detach-sign"]).arg(dir.join("repodata/repomd.xml")).output().unwrap(), "gpg --detach-sign repomd.xml");
+}
+
+fn checksig(key_asc: &Path, rpm: &Path) -> Output {
+    let db = tempfile::tempdir().unwrap();
+    ok(Command::new("rpmkeys").arg("--dbpath").arg(db.path()).arg("--import").arg(key_asc).output().unwrap(), "rpmkeys --import");
+    Command::new("rpmkeys").arg("--dbpath").arg(db.path()).args(["--checksig", "-v"]).arg(rpm).output().unwrap()
+}
+
+/// The decompressed XML of one metadata type in `repodata/`.
+fn metadata(repo: &Path, kind: &str) -> String {
+    let found = fs::read_dir(repo.join("repodata")).unwrap().map(|e| e.unwrap().path()).find(|p| p.file_name().unwrap().to_string_lossy().ends_with(&format!("{kind}.xml.gz"))).unwrap();
+    text(&xz_or_plain(&fs::read(found).unwrap()))
+}
+
+#[test]
+fn dnf_installs_upgrades_and_removes_from_the_signed_repository_and_refuses_it_tampered() {
+    require("dnf", "dnf");
+    require("createrepo_c", "createrepo-c");
+    require("rpmkeys", "rpm");
+    let (rev1, rev2) = (example_packages(1), example_packages(2));
+    let key = Key::new("rsa3072");
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = tmp.path().join("repo");
+    ok(key.publish(&repo, None, &[], &[&rev1.rpm]), "keapack publish rev 1");
+    let client = fs::read_to_string(repo.join("client/keapack-el9.repo")).unwrap();
+    for want in ["gpgcheck=1\n", "repo_gpgcheck=1\n", &format!("gpgkey=file://{}/keapack-archive-keyring.asc\n", repo.display()), &format!("baseurl=file://{}/rpm/el9/$basearch\n", repo.display())] {
+        assert!(client.contains(want), "{want:?} missing from\n{client}");
+    }
+    let el9 = repo.join("rpm/el9/x86_64");
+    let published = el9.join("Packages").join(rev1.rpm.file_name().unwrap());
+    let asc = repo.join("keapack-archive-keyring.asc");
+    let sig = ok(checksig(&asc, &published), "rpmkeys --checksig");
+    assert!(sig.contains("Header V4 RSA/SHA256 Signature, key ID") && sig.contains(": OK"), "{sig}");
+    let fields = ok(Command::new("rpm").args(["-qp", "--nosignature", "--qf", "%{SOURCERPM} %{ARCHIVESIZE}"]).arg(&published).output().unwrap(), "rpm -qp");
+    assert!(fields.starts_with("kea-premium-hooks-2.2.0-1.el9.src.rpm ") && !fields.contains("(none)"), "{fields}");
+
+    // The metadata is createrepo_c's for the same packages.
+    let copy = tmp.path().join("createrepo");
+    fs::create_dir_all(copy.join("Packages")).unwrap();
+    ok(Command::new("cp").arg("-p").arg(&published).arg(copy.join("Packages")).output().unwrap(), "cp -p");
+    ok(Command::new("createrepo_c").args(["--quiet", "--no-database"]).arg(&copy).output().unwrap(), "createrepo_c");
+    for kind in ["primary", "filelists", "other"] {
+        let (ours, theirs) = (metadata(&el9, kind), metadata(&copy, kind));
+        assert!(ours == theirs, "{kind}.xml differs from createrepo_c's:\n{ours}\n---\n{theirs}");
+    }
+    let primary = metadata(&el9, "primary");
+    for want in ["<version epoch=\"0\" ver=\"2.2.0\" rel=\"1.el9\"/>", "<rpm:entry name=\"kea-libs\" flags=\"EQ\" epoch=\"0\" ver=\"2.2.0\"/>", "<rpm:sourcerpm>kea-premium-hooks-2.2.0-1.el9.src.rpm</rpm:sourcerpm>"] {
+        assert!(primary.contains(want), "{want} missing from\n{primary}");
+    }
+
+    let standin = standin(&rev1.rpm, &tmp.path().join("standin"));
+    let root = InstallRoot::new(&standin, &client);
+    let said = ok(root.dnf(&["install", PKG]), "dnf install");
+    assert!(said.contains("kea-premium-hooks 2.2.0-1.el9: Kea 2.2.0 premium hook libraries"), "the scriptlet ran: {said}");
+    assert_eq!(root.installed(), "kea-premium-hooks-2.2.0-1.el9.x86_64");
+    ok(key.publish(&repo, None, &[], &[&rev2.rpm]), "keapack publish rev 2");
+    ok(root.dnf(&["upgrade"]), "dnf upgrade");
+    assert_eq!(root.installed(), "kea-premium-hooks-2.2.0-2.el9.x86_64");
+    ok(root.dnf(&["remove", PKG]), "dnf remove");
+    assert!(root.installed().contains("is not installed"), "{}", root.installed());
+
+    // Another key: the repository's metadata signature does not verify.
+    let other = Key::new("ed25519");
+    let repo2 = tmp.path().join("repo2");
+    ok(other.publish(&repo2, None, &[], &[&rev1.rpm]), "keapack publish with another key");
+    let wrong = fs::read_to_string(repo2.join("client/keapack-el9.repo")).unwrap().replace(&repo2.join("keapack-archive-keyring.asc").display().to_string(), &asc.display().to_string());
+    let r = InstallRoot::new(&standin, &wrong);
+    let said = fails(r.dnf(&["install", PKG]), "dnf install from a repository signed by another key");
+    assert!(said.contains("repomd.xml GPG signature verification error"), "{said}");
+    assert!(r.installed().contains("is not installed"));
+    let sig = fails(checksig(&asc, &repo2.join("rpm/el9/x86_64/Packages").join(rev1.rpm.file_name().unwrap())), "rpmkeys --checksig with another key");
+    assert!(sig.contains("NOKEY"), "{sig}");
+
+    // An unsigned package in a signed repository.
+    let repo3 = tmp.path().join("repo3");
+    handmade_repo(&repo3, &[(&rev1.rpm, None)], &key);
+    let r = InstallRoot::new(&standin, &repo_file(&repo3, &asc));
+    let said = fails(r.dnf(&["install", PKG]), "dnf install of an unsigned package");
+    assert!(said.contains("not signed"), "{said}");
+    assert!(r.installed().contains("is not installed"));
+
+    // A signed package with one payload byte changed (the metadata made for the changed file).
+    let repo4 = tmp.path().join("repo4");
+    handmade_repo(&repo4, &[(&published, Some(100))], &key);
+    let tampered = repo4.join("Packages").join(rev1.rpm.file_name().unwrap());
+    let sig = fails(checksig(&asc, &tampered), "rpmkeys --checksig of a tampered package");
+    assert!(sig.contains("BAD"), "{sig}");
+    let r = InstallRoot::new(&standin, &repo_file(&repo4, &asc));
+    let said = fails(r.dnf(&["install", PKG]), "dnf install of a tampered package");
+    assert!(said.contains("GPG check FAILED"), "{said}");
+    assert!(r.installed().contains("is not installed"), "{said}");
+}
