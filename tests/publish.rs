@@ -37,11 +37,15 @@ struct Key {
 
 impl Key {
     fn new(algo: &str) -> Key {
+        Key::with_passphrase(algo, "")
+    }
+
+    fn with_passphrase(algo: &str, passphrase: &str) -> Key {
         require("gpg", "gnupg");
         let home = tempfile::Builder::new().prefix("gnupg-").tempdir().unwrap();
         std::os::unix::fs::PermissionsExt::set_mode(&mut fs::metadata(home.path()).unwrap().permissions(), 0o700);
         fs::set_permissions(home.path(), std::os::unix::fs::PermissionsExt::from_mode(0o700)).unwrap();
-        ok(Key::gpg_in(home.path()).args(["--passphrase", "", "--quick-gen-key", "keapack test <test@example.org>", algo, "sign", "never"]).output().unwrap(), "gpg --quick-gen-key");
+        ok(Key::gpg_in(home.path()).args(["--passphrase", passphrase, "--quick-gen-key", "keapack test <test@example.org>", algo, "sign", "never"]).output().unwrap(), "gpg --quick-gen-key");
         let list = ok(Key::gpg_in(home.path()).args(["--with-colons", "--list-secret-keys"]).output().unwrap(), "gpg --list-secret-keys");
         let fpr = list.lines().find(|l| l.starts_with("fpr:")).unwrap().split(':').nth(9).unwrap().to_string();
         Key { home, fpr }
@@ -418,4 +422,171 @@ fn dnf_installs_upgrades_and_removes_from_the_signed_repository_and_refuses_it_t
     let said = fails(r.dnf(&["install", PKG]), "dnf install of a tampered package");
     assert!(said.contains("GPG check FAILED"), "{said}");
     assert!(r.installed().contains("is not installed"), "{said}");
+}
+
+// ---------------------------------------------------------------- the repository itself
+
+/// gpgv accepts `InRelease` with the repository's own key.
+fn verify_inrelease(repo: &Path, codename: &str) {
+    ok(
+        Command::new("gpgv").arg("--keyring").arg(repo.join("keapack-archive-keyring.gpg")).arg(repo.join(format!("apt/dists/{codename}/InRelease"))).output().unwrap(),
+        "gpgv InRelease",
+    );
+}
+
+/// The apt versions the index of bookworm/amd64 lists.
+fn apt_versions(repo: &Path) -> Vec<String> {
+    let text = fs::read_to_string(repo.join("apt/dists/bookworm/main/binary-amd64/Packages")).unwrap();
+    text.lines().filter_map(|l| l.strip_prefix("Version: ")).map(String::from).collect()
+}
+
+fn rpm_files(repo: &Path) -> Vec<String> {
+    let mut v: Vec<String> = fs::read_dir(repo.join("rpm/el9/x86_64/Packages")).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn publishing_is_idempotent_reproducible_serialised_and_keeps_n_versions() {
+    require("createrepo_c", "createrepo-c");
+    let (rev1, rev2) = (example_packages(1), example_packages(2));
+    let dir1 = rev1.deb.parent().unwrap();
+    let key = Key::new("ed25519");
+    let tmp = tempfile::tempdir().unwrap();
+
+    // A build's --out directory, twice: the second publish changes no byte.
+    let a = tmp.path().join("a");
+    ok(key.publish(&a, Some("https://repo.example.org/kea"), &[], &[dir1]), "keapack publish");
+    let first = files(&a);
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let said = ok(key.publish(&a, Some("https://repo.example.org/kea"), &[], &[dir1]), "keapack publish again");
+    assert!(said.contains("already holds these packages: nothing changed"), "{said}");
+    assert!(files(&a) == first, "a second publish of the same packages changed the repository");
+    verify_inrelease(&a, "bookworm");
+    let sources = fs::read_to_string(a.join("client/keapack-bookworm.sources")).unwrap();
+    assert!(sources.contains("URIs: https://repo.example.org/kea/apt\n"), "{sources}");
+
+    // Another repository from the same packages: the same bytes but for the signatures.
+    let b = tmp.path().join("b");
+    ok(key.publish(&b, Some("https://repo.example.org/kea"), &[], &[dir1]), "keapack publish elsewhere");
+    let signed = |p: &Path| {
+        let n = p.file_name().unwrap().to_string_lossy();
+        n == "InRelease" || n == "Release.gpg" || p.starts_with("rpm")
+    };
+    // (The rpm's checksum, in the dnf metadata and its file names, covers its signature.)
+    let (fa, fb): (Vec<_>, Vec<_>) = (files(&a).into_iter().filter(|(p, _)| !p.starts_with("rpm/el9/x86_64/repodata")).collect(), files(&b).into_iter().filter(|(p, _)| !p.starts_with("rpm/el9/x86_64/repodata")).collect());
+    assert_eq!(fa.iter().map(|(p, _)| p).collect::<Vec<_>>(), fb.iter().map(|(p, _)| p).collect::<Vec<_>>());
+    for ((p, x), (_, y)) in fa.iter().zip(&fb) {
+        if !signed(p) {
+            assert!(x == y, "{} differs between two publishes of the same packages", p.display());
+        }
+    }
+    // The rpm differs in its signature only: same header and payload.
+    let identity = |repo: &Path| ok(Command::new("rpm").args(["-qp", "--nosignature", "--qf", "%{SHA256HEADER} %{PAYLOADDIGEST}"]).arg(repo.join("rpm/el9/x86_64/Packages").join(rev1.rpm.file_name().unwrap())).output().unwrap(), "rpm -qp");
+    assert_eq!(identity(&a), identity(&b));
+
+    // Two publishes at once: the second waits for the first, which is stopped before its
+    // Release; the second then finishes with both revisions, the previous state served meanwhile.
+    let c = tmp.path().join("c");
+    ok(key.publish(&c, None, &[], &[&rev1.deb]), "keapack publish rev 1");
+    let inrelease = fs::read(c.join("apt/dists/bookworm/InRelease")).unwrap();
+    let mut first = key.publish_cmd(&c, None, &[], &[&rev2.rpm, &rev2.deb]).env("KEAPACK_PAUSE_AT", "repo-release").stderr(std::process::Stdio::piped()).spawn().unwrap();
+    let mut err = std::io::BufReader::new(first.stderr.take().unwrap());
+    let mut seen = String::new();
+    while !seen.contains("paused at repo-release") {
+        let mut line = String::new();
+        assert!(std::io::BufRead::read_line(&mut err, &mut line).unwrap() > 0, "the first publish ended before pausing: {seen}");
+        seen.push_str(&line);
+    }
+    let mut second = key.publish_cmd(&c, None, &[], &[&rev2.deb]).stderr(std::process::Stdio::piped()).spawn().unwrap();
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    assert!(second.try_wait().unwrap().is_none(), "the second publish did not wait for the lock");
+    assert_eq!(fs::read(c.join("apt/dists/bookworm/InRelease")).unwrap(), inrelease, "InRelease changed before the first publish's Release");
+    verify_inrelease(&c, "bookworm");
+    unsafe { libc::kill(first.id() as i32, libc::SIGTERM) };
+    let status = first.wait().unwrap();
+    assert!(!status.success(), "the interrupted publish succeeded");
+    assert_eq!(fs::read(c.join("apt/dists/bookworm/InRelease")).unwrap(), inrelease, "an interrupted publish changed InRelease");
+    let out = second.wait_with_output().unwrap();
+    assert!(out.status.success(), "the second publish failed: {}", text(&out.stderr));
+    verify_inrelease(&c, "bookworm");
+    assert_eq!(apt_versions(&c), ["2.2.0-1+deb12", "2.2.0-2+deb12"]);
+    // The interrupted publish left no staging behind in the dnf tree either: the next one
+    // publishes the rpm whole.
+    ok(key.publish(&c, None, &[], &[&rev2.rpm]), "keapack publish rev 2 rpm");
+    assert_eq!(rpm_files(&c), ["kea-premium-hooks-2.2.0-2.el9.x86_64.rpm"]);
+
+    // --keep 1: only the newest revision stays, in the indices and on disk.
+    let d = tmp.path().join("d");
+    ok(key.publish(&d, None, &[], &[dir1]), "keapack publish rev 1");
+    let said = ok(key.publish(&d, None, &["--keep", "1"], &[rev2.deb.parent().unwrap()]), "keapack publish rev 2 --keep 1");
+    assert!(said.contains("removed apt/pool/main/k/kea-premium-hooks/kea-premium-hooks_2.2.0-1+deb12_amd64.deb (--keep)"), "{said}");
+    assert_eq!(apt_versions(&d), ["2.2.0-2+deb12"]);
+    assert!(!d.join("apt/pool/main/k/kea-premium-hooks/kea-premium-hooks_2.2.0-1+deb12_amd64.deb").exists());
+    assert_eq!(rpm_files(&d), ["kea-premium-hooks-2.2.0-2.el9.x86_64.rpm"]);
+    let primary = metadata(&d.join("rpm/el9/x86_64"), "primary");
+    assert!(primary.contains("packages=\"1\"") && primary.contains("rel=\"2.el9\""), "{primary}");
+    verify_inrelease(&d, "bookworm");
+
+    // Bad input: nothing written.
+    let e = tmp.path().join("e");
+    let said = fails(key.publish(&e, None, &[], &[&tmp.path().join("missing.deb")]), "publishing a missing file");
+    assert!(said.contains("missing.deb"), "{said}");
+    let junk = tmp.path().join("junk.deb");
+    fs::write(&junk, "not a package").unwrap();
+    let said = fails(key.publish(&e, None, &[], &[&junk]), "publishing a non-package");
+    assert!(said.contains("neither a .deb nor an .rpm"), "{said}");
+    assert!(!e.exists() || names(&e).is_empty(), "{:?}", names(&e));
+}
+
+#[test]
+fn sign_signs_rpms_in_place_from_a_key_file_and_lint_checks_them_with_the_key() {
+    require("rpmkeys", "rpm");
+    let rev1 = example_packages(1);
+    // A passphrase-protected key exported to a file, as a CI secret would be.
+    let key = Key::with_passphrase("rsa3072", "correct horse");
+    let tmp = tempfile::tempdir().unwrap();
+    let secret = tmp.path().join("signing.asc");
+    let exported = key.gpg().args(["--passphrase", "correct horse", "--armor", "--output"]).arg(&secret).args(["--export-secret-keys", &key.fpr]).output().unwrap();
+    ok(exported, "gpg --export-secret-keys");
+    let public = tmp.path().join("public.asc");
+    key.armored_public(&public);
+
+    let rpm = tmp.path().join(rev1.rpm.file_name().unwrap());
+    fs::copy(&rev1.rpm, &rpm).unwrap();
+    let before = ok(Command::new("rpm").args(["-qp", "--nosignature", "--qf", "%{SHA256HEADER} %{PAYLOADDIGEST}"]).arg(&rpm).output().unwrap(), "rpm -qp");
+    let unsigned = || text(&checksig(&public, &rpm).stdout);
+    assert!(!unsigned().contains("Signature"), "{}", unsigned());
+    let sign = || {
+        let mut c = keapack();
+        c.env("GNUPGHOME", tmp.path().join("no-gnupg-here")).args(["sign", "--passphrase-env", "KEAPACK_TEST_PASSPHRASE", "--key-file"]).arg(&secret).arg(&rpm);
+        c
+    };
+    let said = fails(sign().env_remove("KEAPACK_TEST_PASSPHRASE").output().unwrap(), "keapack sign without the passphrase");
+    assert!(said.contains("KEAPACK_TEST_PASSPHRASE, which is not set"), "{said}");
+    let said = fails(sign().env("KEAPACK_TEST_PASSPHRASE", "wrong").output().unwrap(), "keapack sign with a wrong passphrase");
+    assert!(said.contains("gpg"), "{said}");
+    assert!(!unsigned().contains("Signature"), "failed signing changed the package: {}", unsigned());
+    ok(sign().env("KEAPACK_TEST_PASSPHRASE", "correct horse").output().unwrap(), "keapack sign --key-file");
+    let sig = ok(checksig(&public, &rpm), "rpmkeys --checksig");
+    assert!(sig.contains("Header V4 RSA/SHA256 Signature") && sig.contains(": OK"), "{sig}");
+    let after = ok(Command::new("rpm").args(["-qp", "--nosignature", "--qf", "%{SHA256HEADER} %{PAYLOADDIGEST}"]).arg(&rpm).output().unwrap(), "rpm -qp");
+    assert_eq!(before, after, "signing changed the header or payload");
+    assert!(!fs::read_dir(tmp.path()).unwrap().any(|e| e.unwrap().file_name().to_string_lossy().starts_with(".keapack-")), "no temporary file left");
+
+    // lint --signed: rpmlint knows the key only when given it.
+    require("rpmlint", "rpmlint");
+    let without = text(&keapack().args(["lint", "--signed"]).arg(&rpm).output().unwrap().stdout);
+    assert!(without.contains("unknown-key"), "{without}");
+    let with = keapack().args(["lint", "--signed", "--key"]).arg(&public).arg(&rpm).output().unwrap();
+    let said = text(&with.stdout);
+    assert!(!said.contains("unknown-key") && !said.contains("no-signature"), "{said}");
+    assert!(said.contains("passed:"), "{said}");
+
+    // A weak key is refused, naming what to use; a .deb is not signed in place.
+    let weak = Key::new("rsa2048");
+    let said = fails(keapack().env("GNUPGHOME", weak.home.path()).args(["sign", "--gpg-key", &weak.fpr]).arg(&rpm).output().unwrap(), "keapack sign with RSA 2048");
+    assert!(said.contains("RSA of 2048 bits") && said.contains("3072"), "{said}");
+    let said = fails(keapack().env("GNUPGHOME", key.home.path()).args(["sign", "--gpg-key", &key.fpr]).arg(&rev1.deb).output().unwrap(), "keapack sign of a .deb");
+    assert!(said.contains("is a .deb"), "{said}");
 }
