@@ -484,6 +484,8 @@ fn publishing_is_idempotent_reproducible_serialised_and_keeps_n_versions() {
     // The rpm differs in its signature only: same header and payload.
     let identity = |repo: &Path| ok(Command::new("rpm").args(["-qp", "--nosignature", "--qf", "%{SHA256HEADER} %{PAYLOADDIGEST}"]).arg(repo.join("rpm/el9/x86_64/Packages").join(rev1.rpm.file_name().unwrap())).output().unwrap(), "rpm -qp");
     assert_eq!(identity(&a), identity(&b));
+    let sig = ok(checksig(&a.join("keapack-archive-keyring.asc"), &a.join("rpm/el9/x86_64/Packages").join(rev1.rpm.file_name().unwrap())), "rpmkeys --checksig");
+    assert!(sig.contains("Header V4 EdDSA/SHA256 Signature") && sig.contains(": OK"), "{sig}");
 
     // Two publishes at once: the second waits for the first, which is stopped before its
     // Release; the second then finishes with both revisions, the previous state served meanwhile.

@@ -60,6 +60,8 @@ pub fn publish(req: &PublishRequest) -> Result<PublishOutcome> {
         bail!("--name must be letters, digits, '-', '_' or '.'");
     }
     let inputs = inputs::collect(&req.packages)?;
+    // The key is checked before the repository directory is touched.
+    let signer = Signer::open(&req.key)?;
     std::fs::create_dir_all(&req.repo).with_context(|| format!("cannot create the repository directory {}", req.repo.display()))?;
     let repo = std::fs::canonicalize(&req.repo).with_context(|| format!("cannot read {}", req.repo.display()))?;
     let _lock = crate::support::worklock::lock_file(&repo.join(LOCK))?;
@@ -68,7 +70,6 @@ pub fn publish(req: &PublishRequest) -> Result<PublishOutcome> {
     let rpms: Vec<&Input> = inputs.iter().filter(|i| matches!(i.kind, Kind::Rpm { .. })).collect();
     super::apt::check(&apt_root, &debs)?;
     super::dnf::check(&rpm_root, &rpms)?;
-    let signer = Signer::open(&req.key)?;
     let mut outcome = PublishOutcome::default();
 
     let key_base = format!("{}-archive-keyring", req.name);
