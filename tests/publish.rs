@@ -428,6 +428,7 @@ fn dnf_installs_upgrades_and_removes_from_the_signed_repository_and_refuses_it_t
 
 /// gpgv accepts `InRelease` with the repository's own key.
 fn verify_inrelease(repo: &Path, codename: &str) {
+    require("gpgv", "gpgv");
     ok(
         Command::new("gpgv").arg("--keyring").arg(repo.join("keapack-archive-keyring.gpg")).arg(repo.join(format!("apt/dists/{codename}/InRelease"))).output().unwrap(),
         "gpgv InRelease",
@@ -538,7 +539,9 @@ fn publishing_is_idempotent_reproducible_serialised_and_keeps_n_versions() {
     fs::write(&junk, "not a package").unwrap();
     let said = fails(key.publish(&e, None, &[], &[&junk]), "publishing a non-package");
     assert!(said.contains("neither a .deb nor an .rpm"), "{said}");
-    assert!(!e.exists() || names(&e).is_empty(), "{:?}", names(&e));
+    let said = fails(key.publish(&e, Some("https://x.example/a\nb"), &[], &[dir1]), "publishing with a URL holding a newline");
+    assert!(said.contains("is not a URL clients can use"), "{said}");
+    assert!(!e.exists(), "{:?}", names(&e));
 }
 
 #[test]

@@ -59,6 +59,11 @@ pub fn publish(req: &PublishRequest) -> Result<PublishOutcome> {
     if req.name.is_empty() || !req.name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.') {
         bail!("--name must be letters, digits, '-', '_' or '.'");
     }
+    if let Some(url) = &req.url
+        && (url.is_empty() || url.chars().any(|c| c.is_whitespace() || c.is_control()) || !url.contains(':'))
+    {
+        bail!("--url {} is not a URL clients can use (for example https://repo.example.org/kea or file:///srv/repo)", crate::support::text::shown(url));
+    }
     let inputs = inputs::collect(&req.packages)?;
     // The key is checked before the repository directory is touched.
     let signer = Signer::open(&req.key)?;
