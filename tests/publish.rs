@@ -340,9 +340,11 @@ fn checksig(key_asc: &Path, rpm: &Path) -> Output {
 }
 
 /// The decompressed XML of one metadata type in `repodata/`.
+/// The one `repomd.xml` names.
 fn metadata(repo: &Path, kind: &str) -> String {
-    let found = fs::read_dir(repo.join("repodata")).unwrap().map(|e| e.unwrap().path()).find(|p| p.file_name().unwrap().to_string_lossy().ends_with(&format!("{kind}.xml.gz"))).unwrap();
-    text(&xz_or_plain(&fs::read(found).unwrap()))
+    let repomd = fs::read_to_string(repo.join("repodata/repomd.xml")).unwrap();
+    let href = repomd.split("href=\"").skip(1).map(|h| h.split('"').next().unwrap()).find(|h| h.ends_with(&format!("-{kind}.xml.gz"))).unwrap_or_else(|| panic!("no {kind} in {repomd}"));
+    text(&xz_or_plain(&fs::read(repo.join(href)).unwrap()))
 }
 
 #[test]
@@ -488,12 +490,32 @@ fn publishing_is_idempotent_reproducible_serialised_and_keeps_n_versions() {
     let sig = ok(checksig(&a.join("keapack-archive-keyring.asc"), &a.join("rpm/el9/x86_64/Packages").join(rev1.rpm.file_name().unwrap())), "rpmkeys --checksig");
     assert!(sig.contains("Header V4 EdDSA/SHA256 Signature") && sig.contains(": OK"), "{sig}");
 
+    // A publish stopped before its repomd.xml: what dnf reads is the previous metadata, whole
+    // and signed; the same publish run again completes it.
+    let meta = a.join("rpm/el9/x86_64/repodata");
+    let (repomd, asc) = (fs::read(meta.join("repomd.xml")).unwrap(), fs::read(meta.join("repomd.xml.asc")).unwrap());
+    let out = key.publish_cmd(&a, Some("https://repo.example.org/kea"), &[], &[&rev2.rpm]).env("KEAPACK_FAIL_AT", "repo-release").output().unwrap();
+    assert!(fails(out, "an interrupted publish").contains("KEAPACK_FAIL_AT"));
+    assert!(fs::read(meta.join("repomd.xml")).unwrap() == repomd && fs::read(meta.join("repomd.xml.asc")).unwrap() == asc, "repomd.xml changed");
+    ok(Command::new("gpgv").arg("--keyring").arg(a.join("keapack-archive-keyring.gpg")).arg(meta.join("repomd.xml.asc")).arg(meta.join("repomd.xml")).output().unwrap(), "gpgv repomd.xml");
+    let named: Vec<String> = text(&repomd).split("href=\"").skip(1).map(|h| h.split('"').next().unwrap().to_string()).collect();
+    assert_eq!(named.len(), 3, "{named:?}");
+    for h in &named {
+        assert!(a.join("rpm/el9/x86_64").join(h).is_file(), "{h} named by repomd.xml is gone");
+    }
+    assert!(!metadata(&a.join("rpm/el9/x86_64"), "primary").is_empty());
+    ok(key.publish(&a, Some("https://repo.example.org/kea"), &[], &[&rev2.rpm]), "keapack publish rev 2 again");
+    assert!(fs::read(meta.join("repomd.xml")).unwrap() != repomd);
+    assert_eq!(rpm_files(&a), ["kea-premium-hooks-2.2.0-1.el9.x86_64.rpm", "kea-premium-hooks-2.2.0-2.el9.x86_64.rpm"]);
+    let names_now = names(&meta);
+    assert_eq!(names_now.iter().filter(|n| n.to_string_lossy().ends_with("primary.xml.gz")).count(), 2, "the new and the previous primary: {names_now:?}");
+
     // Two publishes at once: the second waits for the first, which is stopped before its
     // Release; the second then finishes with both revisions, the previous state served meanwhile.
     let c = tmp.path().join("c");
     ok(key.publish(&c, None, &[], &[&rev1.deb]), "keapack publish rev 1");
     let inrelease = fs::read(c.join("apt/dists/bookworm/InRelease")).unwrap();
-    let mut first = key.publish_cmd(&c, None, &[], &[&rev2.rpm, &rev2.deb]).env("KEAPACK_PAUSE_AT", "repo-release").stderr(std::process::Stdio::piped()).spawn().unwrap();
+    let mut first = key.publish_cmd(&c, None, &[], &[&rev2.rpm, &rev2.deb]).env("KEAPACK_PAUSE_AT", "repo-release").stdout(std::process::Stdio::null()).stderr(std::process::Stdio::piped()).spawn().unwrap();
     let mut err = std::io::BufReader::new(first.stderr.take().unwrap());
     let mut seen = String::new();
     while !seen.contains("paused at repo-release") {
@@ -501,7 +523,7 @@ fn publishing_is_idempotent_reproducible_serialised_and_keeps_n_versions() {
         assert!(std::io::BufRead::read_line(&mut err, &mut line).unwrap() > 0, "the first publish ended before pausing: {seen}");
         seen.push_str(&line);
     }
-    let mut second = key.publish_cmd(&c, None, &[], &[&rev2.deb]).stderr(std::process::Stdio::piped()).spawn().unwrap();
+    let mut second = key.publish_cmd(&c, None, &[], &[&rev2.deb]).stdout(std::process::Stdio::null()).stderr(std::process::Stdio::piped()).spawn().unwrap();
     std::thread::sleep(std::time::Duration::from_secs(2));
     assert!(second.try_wait().unwrap().is_none(), "the second publish did not wait for the lock");
     assert_eq!(fs::read(c.join("apt/dists/bookworm/InRelease")).unwrap(), inrelease, "InRelease changed before the first publish's Release");

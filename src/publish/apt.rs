@@ -123,16 +123,7 @@ fn write_dist(root: &Path, label: &str, codename: &str, new: &[(&Input, String)]
     for list in arches.values_mut() {
         list.sort_by(|a, b| a.package.cmp(&b.package).then_with(|| super::vercmp::deb(&a.version, &b.version)).then_with(|| a.filename.cmp(&b.filename)));
         if let Some(n) = keep {
-            let mut count: BTreeMap<String, usize> = BTreeMap::new();
-            for s in list.iter().rev() {
-                *count.entry(s.package.clone()).or_default() += 1;
-            }
-            let mut seen: BTreeMap<String, usize> = BTreeMap::new();
-            list.retain(|s| {
-                let i = seen.entry(s.package.clone()).or_default();
-                *i += 1;
-                count[&s.package] - (*i - 1) <= n
-            });
+            keep_newest(list, n);
         }
     }
     // Index files: by-hash copies first, then the named files.
@@ -182,6 +173,20 @@ fn write_dist(root: &Path, label: &str, codename: &str, new: &[(&Input, String)]
     super::publish(&dist, "InRelease", |w| Ok(w.write_all(&inline)?))?;
     prune_by_hash(&dist, &[&previous, &release]);
     Ok(true)
+}
+
+/// Keep the `n` newest versions of each package in `list` (sorted by package, then version).
+fn keep_newest(list: &mut Vec<Stanza>, n: usize) {
+    let mut count: BTreeMap<String, usize> = BTreeMap::new();
+    for s in list.iter() {
+        *count.entry(s.package.clone()).or_default() += 1;
+    }
+    let mut seen: BTreeMap<String, usize> = BTreeMap::new();
+    list.retain(|s| {
+        let i = seen.entry(s.package.clone()).or_default();
+        *i += 1;
+        count[&s.package] - (*i - 1) <= n
+    });
 }
 
 /// The `Release` file: what, when, and every index's SHA-256 and SHA-512.
@@ -267,4 +272,48 @@ fn xz(data: &[u8]) -> Result<Vec<u8>> {
     let mut e = liblzma::write::XzEncoder::new(Vec::new(), 6);
     e.write_all(data)?;
     Ok(e.finish()?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stanza(package: &str, version: &str) -> Stanza {
+        let text = format!("Package: {package}\nVersion: {version}\nArchitecture: amd64\nFilename: pool/main/k/{package}/{package}_{version}_amd64.deb\nSHA256: 00");
+        Stanza::parse(&text).unwrap()
+    }
+
+    #[test]
+    fn keep_leaves_the_newest_versions_of_each_package() {
+        let mut list = vec![stanza("a", "1-1"), stanza("a", "1-2"), stanza("a", "1-10"), stanza("b", "2-1")];
+        list.sort_by(|x, y| x.package.cmp(&y.package).then_with(|| crate::publish::vercmp::deb(&x.version, &y.version)));
+        keep_newest(&mut list, 2);
+        let left: Vec<(&str, &str)> = list.iter().map(|s| (s.package.as_str(), s.version.as_str())).collect();
+        assert_eq!(left, [("a", "1-2"), ("a", "1-10"), ("b", "2-1")]);
+        keep_newest(&mut list, 1);
+        assert_eq!(list.iter().map(|s| s.version.as_str()).collect::<Vec<_>>(), ["1-10", "2-1"]);
+    }
+
+    #[test]
+    fn a_paragraph_without_a_checksum_or_file_is_not_an_entry() {
+        assert!(Stanza::parse("Package: a\nVersion: 1\nFilename: pool/a.deb").is_none());
+        assert!(Stanza::parse("Package: a\nVersion: 1\nSHA256: 00").is_none());
+        assert!(Stanza::parse("").is_none());
+    }
+
+    #[test]
+    fn pool_paths_group_by_source_as_debian_does() {
+        assert_eq!(pool_path("kea-premium-hooks", "x.deb"), "pool/main/k/kea-premium-hooks/x.deb");
+        assert_eq!(pool_path("libkea", "x.deb"), "pool/main/libk/libkea/x.deb");
+    }
+
+    #[test]
+    fn release_lists_every_index_with_both_sums_and_a_utc_date() {
+        let sums = vec![("main/binary-amd64/Packages".to_string(), b"abc".to_vec())];
+        let text = release_text("keapack", "bookworm", &["amd64".to_string()], 1_700_000_000, &sums);
+        assert!(text.starts_with("Origin: keapack\nLabel: keapack\nSuite: bookworm\nCodename: bookworm\nDate: Tue, 14 Nov 2023 22:13:20 UTC\n"), "{text}");
+        assert!(text.contains("Acquire-By-Hash: yes\n"), "{text}");
+        assert!(text.contains("SHA256:\n ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad                3 main/binary-amd64/Packages\n"), "{text}");
+        assert!(text.contains("SHA512:\n ddaf35a193617aba"), "{text}");
+    }
 }

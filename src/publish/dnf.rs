@@ -27,12 +27,29 @@ pub struct Changed {
     pub repos: Vec<String>,
 }
 
-/// `rpm/<dist>/<arch>` of a package.
-pub fn repo_dir(root: &Path, input: &Input) -> Option<PathBuf> {
-    match &input.kind {
-        Kind::Rpm { dist } => Some(root.join(dist).join(&input.arch)),
-        Kind::Deb { .. } => None,
+/// The repositories a package goes into: `rpm/<dist>/<arch>`; a `noarch` package goes into
+/// every architecture's repository of its release (clients read `$basearch` only), of this
+/// publish or already there.
+pub fn repo_dirs(root: &Path, input: &Input, all: &[&Input]) -> Result<Vec<PathBuf>> {
+    let Kind::Rpm { dist } = &input.kind else { return Ok(Vec::new()) };
+    if input.arch != "noarch" {
+        return Ok(vec![root.join(dist).join(&input.arch)]);
     }
+    let mut arches: BTreeSet<String> = all
+        .iter()
+        .filter(|i| matches!(&i.kind, Kind::Rpm { dist: d } if d == dist) && i.arch != "noarch")
+        .map(|i| i.arch.clone())
+        .collect();
+    for e in fs::read_dir(root.join(dist)).into_iter().flatten().flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        if !name.starts_with('.') && name != "noarch" && e.file_type().is_ok_and(|t| t.is_dir()) {
+            arches.insert(name);
+        }
+    }
+    if arches.is_empty() {
+        bail!("{} is noarch, but the repository has no architecture for {dist} yet: publish it with an architecture-specific package", input.file_name);
+    }
+    Ok(arches.into_iter().map(|a| root.join(dist).join(a)).collect())
 }
 
 /// The SHA-256 of an rpm's main header: who the package is, whatever signs it.
@@ -45,14 +62,15 @@ fn identity(path: &Path) -> Result<String> {
 /// Refuse, before anything is written, a package whose file name is taken by another package.
 pub fn check(root: &Path, rpms: &[&Input]) -> Result<()> {
     for r in rpms {
-        let Some(dir) = repo_dir(root, r) else { continue };
-        let dest = dir.join("Packages").join(&r.file_name);
-        if dest.exists() && identity(&dest)? != identity(&r.path)? {
-            bail!(
-                "the repository already holds a different package named {} ({}); give the new build another revision (--revision) instead of replacing a published file",
-                r.file_name,
-                dest.display()
-            );
+        for dir in repo_dirs(root, r, rpms)? {
+            let dest = dir.join("Packages").join(&r.file_name);
+            if dest.exists() && identity(&dest)? != identity(&r.path)? {
+                bail!(
+                    "the repository already holds a different package named {} ({}); give the new build another revision (--revision) instead of replacing a published file",
+                    r.file_name,
+                    dest.display()
+                );
+            }
         }
     }
     Ok(())
@@ -73,17 +91,22 @@ pub fn publish(root: &Path, rpms: &[&Input], keep: Option<usize>, signer: &Signe
     let mut changed = Changed::default();
     let mut dirs: BTreeSet<PathBuf> = BTreeSet::new();
     for r in rpms {
-        let dir = repo_dir(root, r).expect("rpms only");
-        let dest = dir.join("Packages").join(&r.file_name);
-        if !dest.exists() {
-            let bytes = fs::read(&r.path).with_context(|| format!("cannot read {}", r.path.display()))?;
-            let signed = signer.sign_rpm(&bytes).with_context(|| format!("cannot sign {}", r.path.display()))?;
-            fs::create_dir_all(dest.parent().expect("in Packages/"))?;
-            let written = super::publish(dest.parent().expect("in Packages/"), &r.file_name, |w| Ok(w.write_all(&signed)?))?;
-            super::repo::set_mtime(&written, r.time)?;
-            changed.added.push(dest.strip_prefix(root.parent().unwrap_or(root)).unwrap_or(&dest).display().to_string());
+        let mut signed: Option<Vec<u8>> = None;
+        for dir in repo_dirs(root, r, rpms)? {
+            let dest = dir.join("Packages").join(&r.file_name);
+            if !dest.exists() {
+                if signed.is_none() {
+                    let bytes = fs::read(&r.path).with_context(|| format!("cannot read {}", r.path.display()))?;
+                    signed = Some(signer.sign_rpm(&bytes).with_context(|| format!("cannot sign {}", r.path.display()))?);
+                }
+                let bytes = signed.as_deref().expect("signed above");
+                fs::create_dir_all(dest.parent().expect("in Packages/"))?;
+                let written = super::publish(dest.parent().expect("in Packages/"), &r.file_name, |w| Ok(w.write_all(bytes)?))?;
+                super::repo::set_mtime(&written, r.time)?;
+                changed.added.push(dest.strip_prefix(root.parent().unwrap_or(root)).unwrap_or(&dest).display().to_string());
+            }
+            dirs.insert(dir);
         }
-        dirs.insert(dir);
     }
     for dir in dirs {
         if write_repo(&dir, keep, signer)? {
