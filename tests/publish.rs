@@ -469,6 +469,12 @@ fn publishing_is_idempotent_reproducible_serialised_and_keeps_n_versions() {
     let sources = fs::read_to_string(a.join("client/keapack-bookworm.sources")).unwrap();
     assert!(sources.contains("URIs: https://repo.example.org/kea/apt\n"), "{sources}");
 
+    // Another key for the same repository is refused: its clients trust the first one.
+    let stranger = Key::new("ed25519");
+    let said = fails(stranger.publish(&a, Some("https://repo.example.org/kea"), &[], &[&rev2.deb]), "publishing with another key");
+    assert!(said.contains(&format!("is signed with the key {}, not {}", key.fpr, stranger.fpr)), "{said}");
+    assert!(files(&a) == first, "a refused publish changed the repository");
+
     // Another repository from the same packages: the same bytes but for the signatures.
     let b = tmp.path().join("b");
     ok(key.publish(&b, Some("https://repo.example.org/kea"), &[], &[dir1]), "keapack publish elsewhere");

@@ -78,6 +78,18 @@ pub fn publish(req: &PublishRequest) -> Result<PublishOutcome> {
     let mut outcome = PublishOutcome::default();
 
     let key_base = format!("{}-archive-keyring", req.name);
+    let existing = repo.join(format!("{key_base}.gpg"));
+    if existing.is_file() {
+        let fprs = signer.fingerprints_in(&existing)?;
+        if !fprs.contains(&signer.fingerprint) {
+            bail!(
+                "{} is signed with the key {}, not {}: clients trust that key only; publish with it, or into a new repository",
+                repo.display(),
+                fprs.join(", "),
+                signer.fingerprint
+            );
+        }
+    }
     write_if_changed(&repo, &format!("{key_base}.gpg"), &signer.export(false)?)?;
     write_if_changed(&repo, &format!("{key_base}.asc"), &signer.export(true)?)?;
 

@@ -61,8 +61,9 @@ impl Signer {
                     f.write_all(pass.as_bytes())?;
                     signer.passphrase = Some(file);
                 }
-                let out = signer.gpg(&["--import"], &bytes).with_context(|| format!("gpg cannot import the key file {}", path.display()))?;
-                drop(out);
+                signer.gpg(&["--import"], &bytes).with_context(|| {
+                    format!("gpg cannot import the key file {} (if the key has a passphrase, name the variable holding it with --passphrase-env)", path.display())
+                })?;
                 let listing = signer.gpg_text(&["--with-colons", "--list-secret-keys"])?;
                 let fprs = secret_fingerprints(&listing);
                 match fprs.as_slice() {
@@ -80,6 +81,25 @@ impl Signer {
         signer.fingerprint = fpr.clone();
         signer.algorithm = check_signing_keys(&listing, &name)?;
         Ok(signer)
+    }
+
+    /// The primary-key fingerprints in a public key file.
+    pub fn fingerprints_in(&self, file: &Path) -> Result<Vec<String>> {
+        let listing = self.gpg_text(&["--with-colons", "--show-keys", "--", &file.display().to_string()])?;
+        let mut out = Vec::new();
+        let mut after_pub = false;
+        for line in listing.lines() {
+            let f: Vec<&str> = line.split(':').collect();
+            match f.first() {
+                Some(&"pub") => after_pub = true,
+                Some(&"fpr") if after_pub => {
+                    out.push(f.get(9).unwrap_or(&"").to_string());
+                    after_pub = false;
+                }
+                _ => after_pub = false,
+            }
+        }
+        Ok(out)
     }
 
     /// A clear-signed copy of `text` (apt's `InRelease`).
