@@ -8,9 +8,11 @@
 //!
 //! rpm signatures are computed here rather than by rpmsign: keapack asks gpg for a detached
 //! signature over the package's main header and writes the signature header itself
-//! ([`crate::emit::rpm_header`]). That needs no rpm macro set-up, works the same with both key
-//! sources, and keeps the rest of the package byte for byte — exactly what rpmsign's
-//! header-only signatures (rpm 4.16+) are.
+//! ([`crate::emit::rpm_header`]). That needs no rpm macro set-up (`%_gpg_name`,
+//! `%__gpg_sign_cmd`, a passphrase through rpm's pipes), works the same with both key sources
+//! and on hosts without rpmsign, keeps the rest of the package byte for byte — exactly what
+//! rpmsign's header-only signatures (rpm 4.16+) are — and keeps the payload-size tag, which
+//! the `rpm` crate's own signature builder drops.
 //!
 //! Keys must be RSA of 3072 bits or more or EdDSA: what rpm 4.16+ and RHEL 9's crypto policy
 //! accept; every signature uses SHA-256.
