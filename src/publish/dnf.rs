@@ -77,7 +77,7 @@ pub fn check(root: &Path, rpms: &[&Input]) -> Result<()> {
 }
 
 /// createrepo_c must be installed for dnf repositories.
-fn require_createrepo() -> Result<()> {
+pub(crate) fn require_createrepo() -> Result<()> {
     if !crate::support::runner::have("createrepo_c") {
         bail!("publishing .rpm packages needs createrepo_c: install the Debian package `createrepo-c` (apt-get install createrepo-c; dnf install createrepo_c on Fedora and RHEL)");
     }

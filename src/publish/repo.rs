@@ -65,6 +65,9 @@ pub fn publish(req: &PublishRequest) -> Result<PublishOutcome> {
         bail!("--url {} is not a URL clients can use (for example https://repo.example.org/kea or file:///srv/repo)", crate::support::text::shown(url));
     }
     let inputs = inputs::collect(&req.packages)?;
+    if inputs.iter().any(|i| matches!(i.kind, Kind::Rpm { .. })) {
+        super::dnf::require_createrepo()?;
+    }
     // The key is checked before the repository directory is touched.
     let signer = Signer::open(&req.key)?;
     std::fs::create_dir_all(&req.repo).with_context(|| format!("cannot create the repository directory {}", req.repo.display()))?;
