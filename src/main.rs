@@ -31,6 +31,10 @@ enum Cmd {
     Guidance(GuidanceArgs),
     /// Check packages with lintian (.deb) and rpmlint (.rpm); exit 1 on findings, 2 when unchecked.
     Lint(LintArgs),
+    /// Add packages (or a build's --out directory) to signed apt and dnf repositories.
+    Publish(PublishArgs),
+    /// Sign .rpm packages in place (header signatures rpm 4.16+ and RHEL 9 accept).
+    Sign(SignArgs),
     /// List or prune the build cache ($XDG_CACHE_HOME/keapack/builds).
     #[command(subcommand)]
     Cache(keapack::cache::CacheCmd),
@@ -119,6 +123,63 @@ struct LintArgs {
     /// Explain each tag (the checkers' --info).
     #[arg(long)]
     info: bool,
+    /// With --signed: the public key the .rpm files are signed with, so rpmlint can check them.
+    #[arg(long, requires = "signed")]
+    key: Option<PathBuf>,
+}
+
+/// The signing key: from GnuPG by fingerprint, or from a key file.
+#[derive(Args)]
+struct KeyArgs {
+    /// Sign with this key of your GnuPG (fingerprint; its agent, pinentry or smartcard sign).
+    #[arg(long, required_unless_present = "key_file", conflicts_with = "key_file")]
+    gpg_key: Option<String>,
+    /// Sign with the secret key in this file (armoured or binary), e.g. a CI secret.
+    #[arg(long)]
+    key_file: Option<PathBuf>,
+    /// The environment variable holding the --key-file's passphrase.
+    #[arg(long, requires = "key_file")]
+    passphrase_env: Option<String>,
+}
+
+impl KeyArgs {
+    fn source(&self) -> keapack::publish::sign::KeySource {
+        match (&self.gpg_key, &self.key_file) {
+            (Some(fpr), _) => keapack::publish::sign::KeySource::Gpg(fpr.clone()),
+            (None, Some(path)) => keapack::publish::sign::KeySource::File { path: path.clone(), passphrase_env: self.passphrase_env.clone() },
+            (None, None) => unreachable!("clap requires one of --gpg-key and --key-file"),
+        }
+    }
+}
+
+#[derive(Args)]
+struct PublishArgs {
+    /// The repository directory (created if missing).
+    #[arg(long)]
+    repo: PathBuf,
+    /// The URL clients reach the repository at, for the client files (default: file://REPO).
+    #[arg(long)]
+    url: Option<String>,
+    /// Keep this many versions of each package; older ones are removed (default: all).
+    #[arg(long)]
+    keep: Option<usize>,
+    /// Name of the repository, its key files and client files.
+    #[arg(long, default_value = "keapack")]
+    name: String,
+    #[command(flatten)]
+    key: KeyArgs,
+    /// .deb and .rpm files, or directories holding them (a build's --out).
+    #[arg(required = true)]
+    packages: Vec<PathBuf>,
+}
+
+#[derive(Args)]
+struct SignArgs {
+    #[command(flatten)]
+    key: KeyArgs,
+    /// The .rpm files to sign in place.
+    #[arg(required = true)]
+    packages: Vec<PathBuf>,
 }
 
 /// `--build-env`: where targets of other releases are built.
@@ -213,6 +274,8 @@ fn main() -> ExitCode {
         Cmd::Demo(a) => run_demo(a),
         Cmd::Guidance(a) => run_guidance(a),
         Cmd::Lint(a) => return run_lint(a),
+        Cmd::Publish(a) => run_publish(a),
+        Cmd::Sign(a) => keapack::publish::sign::sign_files(&a.packages, &a.key.source()).map(drop),
         Cmd::Cache(c) => keapack::cache::run_command(&c, &mut std::io::stdout()),
     };
     match result {
@@ -281,7 +344,7 @@ fn report(outcome: &pipeline::BuildOutcome, common: &Common) -> Result<()> {
 }
 
 fn run_lint(a: LintArgs) -> ExitCode {
-    let opts = keapack::lint::LintOptions { signed: a.signed, explain: a.info };
+    let opts = keapack::lint::LintOptions { signed: a.signed, explain: a.info, key: a.key };
     match keapack::lint::lint_all(&a.packages, opts, &mut std::io::stdout()) {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
@@ -289,6 +352,15 @@ fn run_lint(a: LintArgs) -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+fn run_publish(a: PublishArgs) -> Result<()> {
+    let req = keapack::publish::repo::PublishRequest { repo: a.repo, packages: a.packages, url: a.url, key: a.key.source(), keep: a.keep, name: a.name };
+    let outcome = keapack::publish::repo::publish(&req)?;
+    for f in &outcome.client_files {
+        println!("{}", f.display());
+    }
+    Ok(())
 }
 
 /// Resolve the run (every early refusal), print it for `--dry-run`, else install what it needs

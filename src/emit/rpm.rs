@@ -6,7 +6,8 @@
 //! spec's mode, and the build host is the fixed string [`BUILD_HOST`]. The crate writes
 //! `min(now, source_date)` as `RPMTAG_BUILDTIME`, which is "now" for an mtime in the future, so
 //! [`pin_build_time`] rewrites that tag to `spec.mtime` and recomputes the header digests: the
-//! build time is *set*, never clamped. The crate holds the compressed payload in memory.
+//! build time is *set*, never clamped. It also names the source package (`SOURCERPM`) and
+//! records the payload size, as rpmbuild does. The crate holds the compressed payload in memory.
 
 use crate::plan::spec::{Compression, FileRole, Op, PackageSpec, Source};
 use anyhow::{Context, Result};
@@ -96,29 +97,14 @@ fn dependency(r: &crate::plan::spec::Relation) -> Dependency {
     }
 }
 
-/// Set `RPMTAG_BUILDTIME` to `time` and recompute the signature header's digests.
+/// Set `RPMTAG_BUILDTIME` to `time` and `SOURCERPM` to the source package's name, and write
+/// the signature header with the payload size rpmbuild records (see [`super::rpm_header`]).
 ///
 /// The header is rebuilt from its own entries with `Header::from_entries`, which lays entries
-/// out exactly as the builder does (sorted by tag, same alignment), so when the crate already
-/// wrote `time` the bytes do not change at all. The payload and its digests are untouched and
-/// the header keeps its size (one 32-bit value replaces another), so the signature header's
-/// size fields stay right.
+/// out exactly as the builder does (sorted by tag, same alignment). The payload and its
+/// digests are untouched.
 pub fn pin_build_time(pkg: &mut rpm::Package, time: u32) -> Result<()> {
-    let header = &pkg.metadata.header;
-    if header.get_entry_data_as_u32(rpm::IndexTag::RPMTAG_BUILDTIME).ok() == Some(time) {
-        return Ok(());
-    }
-    let buildtime = rpm::IndexTag::RPMTAG_BUILDTIME as u32;
-    let entries: Vec<rpm::HeaderEntry> = header
-        .get_all_entries()
-        .context("reading the rpm header back")?
-        .into_iter()
-        .filter(|(tag, _)| *tag != rpm::HEADER_IMMUTABLE)
-        .map(|(tag, data)| rpm::HeaderEntry::new(tag, if tag == buildtime { rpm::IndexData::Int32(vec![time]) } else { data }))
-        .collect();
-    pkg.metadata.header = rpm::Header::from_entries(entries, rpm::IndexTag::RPMTAG_HEADERIMMUTABLE);
-    pkg.clear_signatures().context("recomputing the rpm header digests")?;
-    Ok(())
+    super::rpm_header::fix_header(pkg, time)
 }
 
 /// Payload compression: zstd 19 (the crate's default level), xz 6 (xz's default preset),
@@ -245,6 +231,19 @@ mod tests {
         assert!(run("rpm", "rpm", &["-K", "--nosignature", rpm]).contains("digests OK"));
         assert_eq!(q(rpm, &["--qf", "%{BUILDTIME}"]), "4102444800");
         assert_eq!(q(rpm, &["--qf", "[%{FILEMTIMES}\n]"]), "4102444800\n".repeat(5));
+    }
+
+    /// rpmbuild's source package name and payload size, which repository tools read.
+    #[test]
+    fn source_rpm_and_payload_size_are_written() {
+        for c in [Compression::Zstd, Compression::None] {
+            let (tmp, spec) = sample_spec(Format::Rpm, c);
+            let rpm = write_file(&spec, tmp.path());
+            assert_eq!(q(&rpm, &["--qf", "%{SOURCERPM}"]), "kea-hook-test-2.6.5-1.src.rpm");
+            let cpio_size = run("sh", "dash", &["-c", &format!("rpm2cpio '{rpm}' | wc -c")]);
+            assert_eq!(q(&rpm, &["--qf", "%{ARCHIVESIZE}"]), cpio_size.trim(), "{c:?}");
+            assert!(run("rpm", "rpm", &["-K", "--nosignature", &rpm]).contains("digests OK"));
+        }
     }
 
     /// Rebuilding the header from its entries reproduces the builder's bytes exactly.

@@ -188,7 +188,7 @@ fn changelog_text(spec: &PackageSpec) -> String {
 
 /// RFC 2822 date in UTC (`Fri, 01 Mar 2024 00:00:00 +0000`), via the days-to-civil algorithm
 /// (H. Hinnant), which is exact for the whole proleptic Gregorian calendar; no date crate needed.
-fn rfc2822(t: u64) -> String {
+pub(crate) fn rfc2822(t: u64) -> String {
     let (days, secs) = (t / 86_400, t % 86_400);
     let (year, month, day) = civil(days);
     const WEEKDAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];

@@ -237,6 +237,11 @@ impl Profiles {
         self.by_id.insert(profile.id.clone(), profile);
     }
 
+    /// Every profile, by id.
+    pub fn all(&self) -> impl Iterator<Item = &Profile> {
+        self.by_id.values()
+    }
+
     pub fn ids(&self) -> impl Iterator<Item = &str> {
         self.by_id.keys().map(String::as_str)
     }
