@@ -15,16 +15,6 @@ const RPM_HOOKS: &str = "/usr/lib64/kea/hooks";
 const HOOKS: [&str; 2] = ["libdhcp_flex_id.so", "libdhcp_host_cmds.so"];
 const PKG: &str = "kea-premium-hooks";
 
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
-
-/// Assert a command succeeded; return its stdout and stderr.
-fn ok(out: Output, what: &str) -> (String, String) {
-    let (o, e) = (text(&out.stdout), text(&out.stderr));
-    assert!(out.status.success(), "{what} failed ({}):\n{o}\n{e}", out.status);
-    (o, e)
-}
 
 /// Copy a package into the root's /tmp; its path inside the root.
 fn copy_in(root: &Root, pkg: &Path) -> String {

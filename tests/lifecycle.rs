@@ -48,16 +48,6 @@ fn files(dir: &Path, names: &[&str], ext: &str) -> Vec<PathBuf> {
     v
 }
 
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
-
-/// Assert success; stdout and stderr.
-fn ok(out: Output, what: &str) -> (String, String) {
-    let (o, e) = (text(&out.stdout), text(&out.stderr));
-    assert!(out.status.success(), "{what} failed ({}):\n{o}\n{e}", out.status);
-    (o, e)
-}
 
 /// Copy packages into the root's /tmp; their paths inside it.
 fn copy_in(root: &Root, pkgs: &[PathBuf]) -> Vec<String> {

@@ -13,13 +13,9 @@ use std::process::{Command, Output};
 
 const PKG: &str = "kea-premium-hooks";
 
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
-
-fn ok(out: Output, what: &str) -> String {
-    let (o, e) = (text(&out.stdout), text(&out.stderr));
-    assert!(out.status.success(), "{what} failed ({}):\n{o}\n{e}", out.status);
+/// Assert success; stdout and stderr together.
+fn ok_all(out: Output, what: &str) -> String {
+    let (o, e) = common::ok(out, what);
     format!("{o}{e}")
 }
 
@@ -45,8 +41,8 @@ impl Key {
         let home = tempfile::Builder::new().prefix("gnupg-").tempdir().unwrap();
         std::os::unix::fs::PermissionsExt::set_mode(&mut fs::metadata(home.path()).unwrap().permissions(), 0o700);
         fs::set_permissions(home.path(), std::os::unix::fs::PermissionsExt::from_mode(0o700)).unwrap();
-        ok(Key::gpg_in(home.path()).args(["--passphrase", passphrase, "--quick-gen-key", "keapack test <test@example.org>", algo, "sign", "never"]).output().unwrap(), "gpg --quick-gen-key");
-        let list = ok(Key::gpg_in(home.path()).args(["--with-colons", "--list-secret-keys"]).output().unwrap(), "gpg --list-secret-keys");
+        ok_all(Key::gpg_in(home.path()).args(["--passphrase", passphrase, "--quick-gen-key", "keapack test <test@example.org>", algo, "sign", "never"]).output().unwrap(), "gpg --quick-gen-key");
+        let list = ok_all(Key::gpg_in(home.path()).args(["--with-colons", "--list-secret-keys"]).output().unwrap(), "gpg --list-secret-keys");
         let fpr = list.lines().find(|l| l.starts_with("fpr:")).unwrap().split(':').nth(9).unwrap().to_string();
         Key { home, fpr }
     }
@@ -77,7 +73,7 @@ impl Key {
     }
 
     fn armored_public(&self, to: &Path) {
-        let out = ok(self.gpg().args(["--armor", "--export", &self.fpr]).output().unwrap(), "gpg --export");
+        let out = ok_all(self.gpg().args(["--armor", "--export", &self.fpr]).output().unwrap(), "gpg --export");
         fs::write(to, out.trim_start()).unwrap();
     }
 }
@@ -132,7 +128,7 @@ fn apt_installs_upgrades_and_removes_from_the_signed_repository_and_refuses_it_t
         fs::remove_file(e.path()).unwrap();
     }
     let repo = root.join("/srv/repo");
-    ok(key.publish(&repo, Some("file:///srv/repo"), &[], &[&rev1.deb]), "keapack publish rev 1");
+    ok_all(key.publish(&repo, Some("file:///srv/repo"), &[], &[&rev1.deb]), "keapack publish rev 1");
     let sources = repo.join("client/keapack-bookworm.sources");
     let client = fs::read_to_string(&sources).unwrap();
     assert!(client.contains("URIs: file:///srv/repo/apt\n") && client.contains("Signed-By: /etc/apt/keyrings/keapack-archive-keyring.gpg\n"), "{client}");
@@ -141,8 +137,8 @@ fn apt_installs_upgrades_and_removes_from_the_signed_repository_and_refuses_it_t
     assert!(fs::read(repo.join("keapack-archive-keyring.asc")).unwrap().starts_with(b"-----BEGIN PGP PUBLIC KEY BLOCK-----"));
     fs::copy(&sources, root.join("/etc/apt/sources.list.d/keapack.sources")).unwrap();
 
-    ok(apt(&root, &["update"]), "apt-get update");
-    ok(apt(&root, &["install", "-y", PKG]), "apt-get install");
+    ok_all(apt(&root, &["update"]), "apt-get update");
+    ok_all(apt(&root, &["install", "-y", PKG]), "apt-get install");
     assert_eq!(installed_version(&root), "install ok installed 2.2.0-1+deb12");
 
     // A publish stopped before the new Release leaves the repository apt reads as it was.
@@ -151,16 +147,16 @@ fn apt_installs_upgrades_and_removes_from_the_signed_repository_and_refuses_it_t
     let said = fails(out, "an interrupted publish");
     assert!(said.contains("KEAPACK_FAIL_AT"), "{said}");
     assert_eq!(fs::read(repo.join("apt/dists/bookworm/InRelease")).unwrap(), inrelease, "InRelease is the previous one");
-    ok(apt(&root, &["update"]), "apt-get update after an interrupted publish");
-    let policy = ok(root.chroot("apt-cache").args(["policy", PKG]).output().unwrap(), "apt-cache policy");
+    ok_all(apt(&root, &["update"]), "apt-get update after an interrupted publish");
+    let policy = ok_all(root.chroot("apt-cache").args(["policy", PKG]).output().unwrap(), "apt-cache policy");
     assert!(policy.contains("Candidate: 2.2.0-1+deb12"), "{policy}");
 
     // The publish run again finishes the job: revision 2 is an upgrade.
-    ok(key.publish(&repo, Some("file:///srv/repo"), &[], &[&rev2.deb]), "keapack publish rev 2");
-    ok(apt(&root, &["update"]), "apt-get update");
-    ok(apt(&root, &["upgrade", "-y"]), "apt-get upgrade");
+    ok_all(key.publish(&repo, Some("file:///srv/repo"), &[], &[&rev2.deb]), "keapack publish rev 2");
+    ok_all(apt(&root, &["update"]), "apt-get update");
+    ok_all(apt(&root, &["upgrade", "-y"]), "apt-get upgrade");
     assert_eq!(installed_version(&root), "install ok installed 2.2.0-2+deb12");
-    ok(apt(&root, &["remove", "-y", PKG]), "apt-get remove");
+    ok_all(apt(&root, &["remove", "-y", PKG]), "apt-get remove");
     assert!(!installed_version(&root).starts_with("install ok installed"), "{}", installed_version(&root));
 
     let dist = repo.join("apt/dists/bookworm");
@@ -177,17 +173,17 @@ fn apt_installs_upgrades_and_removes_from_the_signed_repository_and_refuses_it_t
     let said = fails(apt(&root, &["update", "--error-on=any"]), "apt-get update of an unsigned repository");
     assert!(said.contains("is not signed") || said.contains("is no longer signed"), "{said}");
     restore();
-    ok(apt(&root, &["update"]), "apt-get update, signatures back");
+    ok_all(apt(&root, &["update"]), "apt-get update, signatures back");
     // Signed by another key.
     let other = Key::new("ed25519");
     let clear = other.gpg().args(["--local-user", &other.fpr, "--output"]).arg(dist.join("InRelease.other")).arg("--clearsign").arg(dist.join("Release")).output().unwrap();
-    ok(clear, "gpg --clearsign with another key");
+    ok_all(clear, "gpg --clearsign with another key");
     fs::rename(dist.join("InRelease.other"), dist.join("InRelease")).unwrap();
     fs::remove_file(dist.join("Release.gpg")).unwrap();
     let said = fails(apt(&root, &["update", "--error-on=any"]), "apt-get update of a repository signed by another key");
     assert!(said.contains(&format!("NO_PUBKEY {}", &other.fpr[24..])), "{said}");
     restore();
-    ok(apt(&root, &["update"]), "apt-get update, signatures back");
+    ok_all(apt(&root, &["update"]), "apt-get update, signatures back");
     // An index replaced: update refuses it.
     let packages = dist.join("main/binary-amd64/Packages.xz");
     let by_hash: Vec<PathBuf> = fs::read_dir(dist.join("main/binary-amd64/by-hash/SHA256")).unwrap().map(|e| e.unwrap().path()).collect();
@@ -204,11 +200,11 @@ fn apt_installs_upgrades_and_removes_from_the_signed_repository_and_refuses_it_t
     for (p, bytes) in &saved {
         fs::write(p, bytes).unwrap();
     }
-    ok(apt(&root, &["update"]), "apt-get update, indices back");
+    ok_all(apt(&root, &["update"]), "apt-get update, indices back");
     // A pool file replaced (another package under the same name): the download is refused.
     let pool = repo.join("apt/pool/main/k/kea-premium-hooks/kea-premium-hooks_2.2.0-2+deb12_amd64.deb");
     fs::copy(&rev1.deb, &pool).unwrap();
-    ok(apt(&root, &["clean"]), "apt-get clean");
+    ok_all(apt(&root, &["clean"]), "apt-get clean");
     let said = fails(apt(&root, &["install", "-y", PKG]), "apt-get install of a replaced pool file");
     assert!(said.contains("Hash Sum mismatch") || said.contains("File has unexpected size") || said.contains("Size mismatch"), "{said}");
     assert!(!installed_version(&root).starts_with("install ok installed"));
@@ -257,7 +253,7 @@ fn compress_like(path: &Path, data: &[u8]) -> Vec<u8> {
 /// with rpmbuild.
 fn standin(hook_rpm: &Path, dir: &Path) -> PathBuf {
     require("rpmbuild", "rpm");
-    let requires = ok(Command::new("rpm").args(["-qp", "--nosignature", "--requires"]).arg(hook_rpm).output().unwrap(), "rpm --requires");
+    let requires = ok_all(Command::new("rpm").args(["-qp", "--nosignature", "--requires"]).arg(hook_rpm).output().unwrap(), "rpm --requires");
     let provides: String = requires.lines().filter(|l| !l.starts_with("rpmlib(") && !l.starts_with('/') && !l.trim().is_empty()).map(|l| format!("Provides: {l}\n")).collect();
     assert!(provides.contains("kea-libs = 2.2.0") && provides.contains("libc.so.6()(64bit)"), "{provides}");
     let spec = format!(
@@ -268,7 +264,7 @@ fn standin(hook_rpm: &Path, dir: &Path) -> PathBuf {
     );
     fs::create_dir_all(dir.join("SPECS")).unwrap();
     fs::write(dir.join("SPECS/standin.spec"), spec).unwrap();
-    ok(
+    ok_all(
         Command::new("rpmbuild")
             .args(["-bb", "--quiet", "--nodeps", "--define", "debug_package %{nil}", "--define", "__os_install_post %{nil}", "--define"])
             .arg(format!("_topdir {}", dir.display()))
@@ -288,8 +284,8 @@ struct InstallRoot {
 impl InstallRoot {
     fn new(standin: &Path, repo_file: &str) -> InstallRoot {
         let dir = tempfile::Builder::new().prefix("dnf-root-").tempdir().unwrap();
-        ok(Command::new("rpm").arg("--root").arg(dir.path()).arg("--initdb").output().unwrap(), "rpm --initdb");
-        ok(Command::new("rpm").arg("--root").arg(dir.path()).args(["-i", "--nodeps"]).arg(standin).output().unwrap(), "rpm -i stand-in");
+        ok_all(Command::new("rpm").arg("--root").arg(dir.path()).arg("--initdb").output().unwrap(), "rpm --initdb");
+        ok_all(Command::new("rpm").arg("--root").arg(dir.path()).args(["-i", "--nodeps"]).arg(standin).output().unwrap(), "rpm -i stand-in");
         fs::create_dir_all(dir.path().join("etc/yum.repos.d")).unwrap();
         fs::write(dir.path().join("etc/yum.repos.d/keapack.repo"), repo_file).unwrap();
         InstallRoot { dir }
@@ -329,13 +325,13 @@ fn handmade_repo(dir: &Path, rpms: &[(&Path, Option<usize>)], key: &Key) {
         }
         fs::write(dir.join("Packages").join(rpm.file_name().unwrap()), bytes).unwrap();
     }
-    ok(Command::new("createrepo_c").args(["--quiet", "--no-database"]).arg(dir).output().unwrap(), "createrepo_c");
-    ok(key.gpg().args(["--local-user", &key.fpr, "--armor", "--detach-sign"]).arg(dir.join("repodata/repomd.xml")).output().unwrap(), "gpg --detach-sign repomd.xml");
+    ok_all(Command::new("createrepo_c").args(["--quiet", "--no-database"]).arg(dir).output().unwrap(), "createrepo_c");
+    ok_all(key.gpg().args(["--local-user", &key.fpr, "--armor", "--detach-sign"]).arg(dir.join("repodata/repomd.xml")).output().unwrap(), "gpg --detach-sign repomd.xml");
 }
 
 fn checksig(key_asc: &Path, rpm: &Path) -> Output {
     let db = tempfile::tempdir().unwrap();
-    ok(Command::new("rpmkeys").arg("--dbpath").arg(db.path()).arg("--import").arg(key_asc).output().unwrap(), "rpmkeys --import");
+    ok_all(Command::new("rpmkeys").arg("--dbpath").arg(db.path()).arg("--import").arg(key_asc).output().unwrap(), "rpmkeys --import");
     Command::new("rpmkeys").arg("--dbpath").arg(db.path()).args(["--checksig", "-v"]).arg(rpm).output().unwrap()
 }
 
@@ -356,7 +352,7 @@ fn dnf_installs_upgrades_and_removes_from_the_signed_repository_and_refuses_it_t
     let key = Key::new("rsa3072");
     let tmp = tempfile::tempdir().unwrap();
     let repo = tmp.path().join("repo");
-    ok(key.publish(&repo, None, &[], &[&rev1.rpm]), "keapack publish rev 1");
+    ok_all(key.publish(&repo, None, &[], &[&rev1.rpm]), "keapack publish rev 1");
     let client = fs::read_to_string(repo.join("client/keapack-el9.repo")).unwrap();
     for want in ["gpgcheck=1\n", "repo_gpgcheck=1\n", &format!("gpgkey=file://{}/keapack-archive-keyring.asc\n", repo.display()), &format!("baseurl=file://{}/rpm/el9/$basearch\n", repo.display())] {
         assert!(client.contains(want), "{want:?} missing from\n{client}");
@@ -364,16 +360,16 @@ fn dnf_installs_upgrades_and_removes_from_the_signed_repository_and_refuses_it_t
     let el9 = repo.join("rpm/el9/x86_64");
     let published = el9.join("Packages").join(rev1.rpm.file_name().unwrap());
     let asc = repo.join("keapack-archive-keyring.asc");
-    let sig = ok(checksig(&asc, &published), "rpmkeys --checksig");
+    let sig = ok_all(checksig(&asc, &published), "rpmkeys --checksig");
     assert!(sig.contains("Header V4 RSA/SHA256 Signature, key ID") && sig.contains(": OK"), "{sig}");
-    let fields = ok(Command::new("rpm").args(["-qp", "--nosignature", "--qf", "%{SOURCERPM} %{ARCHIVESIZE}"]).arg(&published).output().unwrap(), "rpm -qp");
+    let fields = ok_all(Command::new("rpm").args(["-qp", "--nosignature", "--qf", "%{SOURCERPM} %{ARCHIVESIZE}"]).arg(&published).output().unwrap(), "rpm -qp");
     assert!(fields.starts_with("kea-premium-hooks-2.2.0-1.el9.src.rpm ") && !fields.contains("(none)"), "{fields}");
 
     // The metadata is createrepo_c's for the same packages.
     let copy = tmp.path().join("createrepo");
     fs::create_dir_all(copy.join("Packages")).unwrap();
-    ok(Command::new("cp").arg("-p").arg(&published).arg(copy.join("Packages")).output().unwrap(), "cp -p");
-    ok(Command::new("createrepo_c").args(["--quiet", "--no-database"]).arg(&copy).output().unwrap(), "createrepo_c");
+    ok_all(Command::new("cp").arg("-p").arg(&published).arg(copy.join("Packages")).output().unwrap(), "cp -p");
+    ok_all(Command::new("createrepo_c").args(["--quiet", "--no-database"]).arg(&copy).output().unwrap(), "createrepo_c");
     for kind in ["primary", "filelists", "other"] {
         let (ours, theirs) = (metadata(&el9, kind), metadata(&copy, kind));
         assert!(ours == theirs, "{kind}.xml differs from createrepo_c's:\n{ours}\n---\n{theirs}");
@@ -385,19 +381,19 @@ fn dnf_installs_upgrades_and_removes_from_the_signed_repository_and_refuses_it_t
 
     let standin = standin(&rev1.rpm, &tmp.path().join("standin"));
     let root = InstallRoot::new(&standin, &client);
-    let said = ok(root.dnf(&["install", PKG]), "dnf install");
+    let said = ok_all(root.dnf(&["install", PKG]), "dnf install");
     assert!(said.contains("kea-premium-hooks 2.2.0-1.el9: Kea 2.2.0 premium hook libraries"), "the scriptlet ran: {said}");
     assert_eq!(root.installed(), "kea-premium-hooks-2.2.0-1.el9.x86_64");
-    ok(key.publish(&repo, None, &[], &[&rev2.rpm]), "keapack publish rev 2");
-    ok(root.dnf(&["upgrade"]), "dnf upgrade");
+    ok_all(key.publish(&repo, None, &[], &[&rev2.rpm]), "keapack publish rev 2");
+    ok_all(root.dnf(&["upgrade"]), "dnf upgrade");
     assert_eq!(root.installed(), "kea-premium-hooks-2.2.0-2.el9.x86_64");
-    ok(root.dnf(&["remove", PKG]), "dnf remove");
+    ok_all(root.dnf(&["remove", PKG]), "dnf remove");
     assert!(root.installed().contains("is not installed"), "{}", root.installed());
 
     // Another key: the repository's metadata signature does not verify.
     let other = Key::new("ed25519");
     let repo2 = tmp.path().join("repo2");
-    ok(other.publish(&repo2, None, &[], &[&rev1.rpm]), "keapack publish with another key");
+    ok_all(other.publish(&repo2, None, &[], &[&rev1.rpm]), "keapack publish with another key");
     let wrong = fs::read_to_string(repo2.join("client/keapack-el9.repo")).unwrap().replace(&repo2.join("keapack-archive-keyring.asc").display().to_string(), &asc.display().to_string());
     let r = InstallRoot::new(&standin, &wrong);
     let said = fails(r.dnf(&["install", PKG]), "dnf install from a repository signed by another key");
@@ -431,7 +427,7 @@ fn dnf_installs_upgrades_and_removes_from_the_signed_repository_and_refuses_it_t
 /// gpgv accepts `InRelease` with the repository's own key.
 fn verify_inrelease(repo: &Path, codename: &str) {
     require("gpgv", "gpgv");
-    ok(
+    ok_all(
         Command::new("gpgv").arg("--keyring").arg(repo.join("keapack-archive-keyring.gpg")).arg(repo.join(format!("apt/dists/{codename}/InRelease"))).output().unwrap(),
         "gpgv InRelease",
     );
@@ -459,10 +455,10 @@ fn publishing_is_idempotent_reproducible_serialised_and_keeps_n_versions() {
 
     // A build's --out directory, twice: the second publish changes no byte.
     let a = tmp.path().join("a");
-    ok(key.publish(&a, Some("https://repo.example.org/kea"), &[], &[dir1]), "keapack publish");
+    ok_all(key.publish(&a, Some("https://repo.example.org/kea"), &[], &[dir1]), "keapack publish");
     let first = files(&a);
     std::thread::sleep(std::time::Duration::from_millis(1100));
-    let said = ok(key.publish(&a, Some("https://repo.example.org/kea"), &[], &[dir1]), "keapack publish again");
+    let said = ok_all(key.publish(&a, Some("https://repo.example.org/kea"), &[], &[dir1]), "keapack publish again");
     assert!(said.contains("already holds these packages: nothing changed"), "{said}");
     assert!(files(&a) == first, "a second publish of the same packages changed the repository");
     verify_inrelease(&a, "bookworm");
@@ -477,7 +473,7 @@ fn publishing_is_idempotent_reproducible_serialised_and_keeps_n_versions() {
 
     // Another repository from the same packages: the same bytes but for the signatures.
     let b = tmp.path().join("b");
-    ok(key.publish(&b, Some("https://repo.example.org/kea"), &[], &[dir1]), "keapack publish elsewhere");
+    ok_all(key.publish(&b, Some("https://repo.example.org/kea"), &[], &[dir1]), "keapack publish elsewhere");
     let signed = |p: &Path| {
         let n = p.file_name().unwrap().to_string_lossy();
         n == "InRelease" || n == "Release.gpg" || p.starts_with("rpm")
@@ -491,9 +487,9 @@ fn publishing_is_idempotent_reproducible_serialised_and_keeps_n_versions() {
         }
     }
     // The rpm differs in its signature only: same header and payload.
-    let identity = |repo: &Path| ok(Command::new("rpm").args(["-qp", "--nosignature", "--qf", "%{SHA256HEADER} %{PAYLOADDIGEST}"]).arg(repo.join("rpm/el9/x86_64/Packages").join(rev1.rpm.file_name().unwrap())).output().unwrap(), "rpm -qp");
+    let identity = |repo: &Path| ok_all(Command::new("rpm").args(["-qp", "--nosignature", "--qf", "%{SHA256HEADER} %{PAYLOADDIGEST}"]).arg(repo.join("rpm/el9/x86_64/Packages").join(rev1.rpm.file_name().unwrap())).output().unwrap(), "rpm -qp");
     assert_eq!(identity(&a), identity(&b));
-    let sig = ok(checksig(&a.join("keapack-archive-keyring.asc"), &a.join("rpm/el9/x86_64/Packages").join(rev1.rpm.file_name().unwrap())), "rpmkeys --checksig");
+    let sig = ok_all(checksig(&a.join("keapack-archive-keyring.asc"), &a.join("rpm/el9/x86_64/Packages").join(rev1.rpm.file_name().unwrap())), "rpmkeys --checksig");
     assert!(sig.contains("Header V4 EdDSA/SHA256 Signature") && sig.contains(": OK"), "{sig}");
 
     // A publish stopped before its repomd.xml: what dnf reads is the previous metadata, whole
@@ -503,14 +499,14 @@ fn publishing_is_idempotent_reproducible_serialised_and_keeps_n_versions() {
     let out = key.publish_cmd(&a, Some("https://repo.example.org/kea"), &[], &[&rev2.rpm]).env("KEAPACK_FAIL_AT", "repo-release").output().unwrap();
     assert!(fails(out, "an interrupted publish").contains("KEAPACK_FAIL_AT"));
     assert!(fs::read(meta.join("repomd.xml")).unwrap() == repomd && fs::read(meta.join("repomd.xml.asc")).unwrap() == asc, "repomd.xml changed");
-    ok(Command::new("gpgv").arg("--keyring").arg(a.join("keapack-archive-keyring.gpg")).arg(meta.join("repomd.xml.asc")).arg(meta.join("repomd.xml")).output().unwrap(), "gpgv repomd.xml");
+    ok_all(Command::new("gpgv").arg("--keyring").arg(a.join("keapack-archive-keyring.gpg")).arg(meta.join("repomd.xml.asc")).arg(meta.join("repomd.xml")).output().unwrap(), "gpgv repomd.xml");
     let named: Vec<String> = text(&repomd).split("href=\"").skip(1).map(|h| h.split('"').next().unwrap().to_string()).collect();
     assert_eq!(named.len(), 3, "{named:?}");
     for h in &named {
         assert!(a.join("rpm/el9/x86_64").join(h).is_file(), "{h} named by repomd.xml is gone");
     }
     assert!(!metadata(&a.join("rpm/el9/x86_64"), "primary").is_empty());
-    ok(key.publish(&a, Some("https://repo.example.org/kea"), &[], &[&rev2.rpm]), "keapack publish rev 2 again");
+    ok_all(key.publish(&a, Some("https://repo.example.org/kea"), &[], &[&rev2.rpm]), "keapack publish rev 2 again");
     assert!(fs::read(meta.join("repomd.xml")).unwrap() != repomd);
     assert_eq!(rpm_files(&a), ["kea-premium-hooks-2.2.0-1.el9.x86_64.rpm", "kea-premium-hooks-2.2.0-2.el9.x86_64.rpm"]);
     let names_now = names(&meta);
@@ -519,7 +515,7 @@ fn publishing_is_idempotent_reproducible_serialised_and_keeps_n_versions() {
     // Two publishes at once: the second waits for the first, which is stopped before its
     // Release; the second then finishes with both revisions, the previous state served meanwhile.
     let c = tmp.path().join("c");
-    ok(key.publish(&c, None, &[], &[&rev1.deb]), "keapack publish rev 1");
+    ok_all(key.publish(&c, None, &[], &[&rev1.deb]), "keapack publish rev 1");
     let inrelease = fs::read(c.join("apt/dists/bookworm/InRelease")).unwrap();
     let mut first = key.publish_cmd(&c, None, &[], &[&rev2.rpm, &rev2.deb]).env("KEAPACK_PAUSE_AT", "repo-release").stdout(std::process::Stdio::null()).stderr(std::process::Stdio::piped()).spawn().unwrap();
     let mut err = std::io::BufReader::new(first.stderr.take().unwrap());
@@ -544,13 +540,13 @@ fn publishing_is_idempotent_reproducible_serialised_and_keeps_n_versions() {
     assert_eq!(apt_versions(&c), ["2.2.0-1+deb12", "2.2.0-2+deb12"]);
     // The interrupted publish left no staging behind in the dnf tree either: the next one
     // publishes the rpm whole.
-    ok(key.publish(&c, None, &[], &[&rev2.rpm]), "keapack publish rev 2 rpm");
+    ok_all(key.publish(&c, None, &[], &[&rev2.rpm]), "keapack publish rev 2 rpm");
     assert_eq!(rpm_files(&c), ["kea-premium-hooks-2.2.0-2.el9.x86_64.rpm"]);
 
     // --keep 1: only the newest revision stays, in the indices and on disk.
     let d = tmp.path().join("d");
-    ok(key.publish(&d, None, &[], &[dir1]), "keapack publish rev 1");
-    let said = ok(key.publish(&d, None, &["--keep", "1"], &[rev2.deb.parent().unwrap()]), "keapack publish rev 2 --keep 1");
+    ok_all(key.publish(&d, None, &[], &[dir1]), "keapack publish rev 1");
+    let said = ok_all(key.publish(&d, None, &["--keep", "1"], &[rev2.deb.parent().unwrap()]), "keapack publish rev 2 --keep 1");
     assert!(said.contains("removed apt/pool/main/k/kea-premium-hooks/kea-premium-hooks_2.2.0-1+deb12_amd64.deb (--keep)"), "{said}");
     assert_eq!(apt_versions(&d), ["2.2.0-2+deb12"]);
     assert!(!d.join("apt/pool/main/k/kea-premium-hooks/kea-premium-hooks_2.2.0-1+deb12_amd64.deb").exists());
@@ -581,13 +577,13 @@ fn sign_signs_rpms_in_place_from_a_key_file_and_lint_checks_them_with_the_key() 
     let tmp = tempfile::tempdir().unwrap();
     let secret = tmp.path().join("signing.asc");
     let exported = key.gpg().args(["--passphrase", "correct horse", "--armor", "--output"]).arg(&secret).args(["--export-secret-keys", &key.fpr]).output().unwrap();
-    ok(exported, "gpg --export-secret-keys");
+    ok_all(exported, "gpg --export-secret-keys");
     let public = tmp.path().join("public.asc");
     key.armored_public(&public);
 
     let rpm = tmp.path().join(rev1.rpm.file_name().unwrap());
     fs::copy(&rev1.rpm, &rpm).unwrap();
-    let before = ok(Command::new("rpm").args(["-qp", "--nosignature", "--qf", "%{SHA256HEADER} %{PAYLOADDIGEST}"]).arg(&rpm).output().unwrap(), "rpm -qp");
+    let before = ok_all(Command::new("rpm").args(["-qp", "--nosignature", "--qf", "%{SHA256HEADER} %{PAYLOADDIGEST}"]).arg(&rpm).output().unwrap(), "rpm -qp");
     let unsigned = || text(&checksig(&public, &rpm).stdout);
     assert!(!unsigned().contains("Signature"), "{}", unsigned());
     let sign = || {
@@ -600,10 +596,10 @@ fn sign_signs_rpms_in_place_from_a_key_file_and_lint_checks_them_with_the_key() 
     let said = fails(sign().env("KEAPACK_TEST_PASSPHRASE", "wrong").output().unwrap(), "keapack sign with a wrong passphrase");
     assert!(said.contains("gpg"), "{said}");
     assert!(!unsigned().contains("Signature"), "failed signing changed the package: {}", unsigned());
-    ok(sign().env("KEAPACK_TEST_PASSPHRASE", "correct horse").output().unwrap(), "keapack sign --key-file");
-    let sig = ok(checksig(&public, &rpm), "rpmkeys --checksig");
+    ok_all(sign().env("KEAPACK_TEST_PASSPHRASE", "correct horse").output().unwrap(), "keapack sign --key-file");
+    let sig = ok_all(checksig(&public, &rpm), "rpmkeys --checksig");
     assert!(sig.contains("Header V4 RSA/SHA256 Signature") && sig.contains(": OK"), "{sig}");
-    let after = ok(Command::new("rpm").args(["-qp", "--nosignature", "--qf", "%{SHA256HEADER} %{PAYLOADDIGEST}"]).arg(&rpm).output().unwrap(), "rpm -qp");
+    let after = ok_all(Command::new("rpm").args(["-qp", "--nosignature", "--qf", "%{SHA256HEADER} %{PAYLOADDIGEST}"]).arg(&rpm).output().unwrap(), "rpm -qp");
     assert_eq!(before, after, "signing changed the header or payload");
     assert!(!fs::read_dir(tmp.path()).unwrap().any(|e| e.unwrap().file_name().to_string_lossy().starts_with(".keapack-")), "no temporary file left");
 

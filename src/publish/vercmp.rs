@@ -10,66 +10,10 @@ fn epoch(v: &str) -> (u64, &str) {
     }
 }
 
-/// dpkg's order of `[epoch:]upstream[-revision]`.
+/// dpkg's order of `[epoch:]upstream[-revision]` (the one implementation, in
+/// [`crate::plan::relation::compare_deb_versions`]).
 pub fn deb(a: &str, b: &str) -> Ordering {
-    let ((ea, a), (eb, b)) = (epoch(a), epoch(b));
-    let split = |v: &str| -> (String, String) {
-        match v.rsplit_once('-') {
-            Some((u, r)) => (u.to_string(), r.to_string()),
-            None => (v.to_string(), String::new()),
-        }
-    };
-    let ((ua, ra), (ub, rb)) = (split(a), split(b));
-    ea.cmp(&eb).then_with(|| deb_part(&ua, &ub)).then_with(|| deb_part(&ra, &rb))
-}
-
-/// dpkg's `verrevcmp`: alternating non-digit and digit runs; `~` sorts before everything.
-fn deb_part(a: &str, b: &str) -> Ordering {
-    let order = |c: Option<u8>| -> i32 {
-        match c {
-            None => 0,
-            Some(b'~') => -1,
-            Some(c) if c.is_ascii_digit() => 0,
-            Some(c) if c.is_ascii_alphabetic() => c as i32,
-            Some(c) => c as i32 + 256,
-        }
-    };
-    let (a, b) = (a.as_bytes(), b.as_bytes());
-    let (mut i, mut j) = (0, 0);
-    while i < a.len() || j < b.len() {
-        while (i < a.len() && !a[i].is_ascii_digit()) || (j < b.len() && !b[j].is_ascii_digit()) {
-            let (ca, cb) = (order(a.get(i).copied()), order(b.get(j).copied()));
-            if ca != cb {
-                return ca.cmp(&cb);
-            }
-            i += 1;
-            j += 1;
-        }
-        while i < a.len() && a[i] == b'0' {
-            i += 1;
-        }
-        while j < b.len() && b[j] == b'0' {
-            j += 1;
-        }
-        let mut first = Ordering::Equal;
-        while i < a.len() && a[i].is_ascii_digit() && j < b.len() && b[j].is_ascii_digit() {
-            if first == Ordering::Equal {
-                first = a[i].cmp(&b[j]);
-            }
-            i += 1;
-            j += 1;
-        }
-        if i < a.len() && a[i].is_ascii_digit() {
-            return Ordering::Greater;
-        }
-        if j < b.len() && b[j].is_ascii_digit() {
-            return Ordering::Less;
-        }
-        if first != Ordering::Equal {
-            return first;
-        }
-    }
-    Ordering::Equal
+    crate::plan::relation::compare_deb_versions(a, b)
 }
 
 /// rpm's order of `[epoch:]version-release`.

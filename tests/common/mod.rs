@@ -79,6 +79,18 @@ pub fn run(cmd: &mut Command) -> Output {
     cmd.output().unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"))
 }
 
+/// Output bytes as text (lossy).
+pub fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+/// Assert a command's output says it succeeded; its stdout and stderr.
+pub fn ok(out: Output, what: &str) -> (String, String) {
+    let (o, e) = (text(&out.stdout), text(&out.stderr));
+    assert!(out.status.success(), "{what} failed ({}):\n{o}\n{e}", out.status);
+    (o, e)
+}
+
 pub fn stdout(cmd: &mut Command) -> String {
     let out = run(cmd);
     assert!(out.status.success(), "{cmd:?} failed: {}", String::from_utf8_lossy(&out.stderr));
