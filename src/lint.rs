@@ -19,10 +19,14 @@ use std::time::{Duration, Instant};
 pub(crate) const RPMLINT_CONFIG: &str = include_str!("../packaging/rpmlint.toml");
 
 /// How to lint.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct LintOptions {
     /// The `.rpm` files are signed: report `no-signature` as rpmlint does.
     pub signed: bool,
+    /// With `signed`: the public key they are signed with. rpmlint checks signatures with
+    /// `rpm -K`, which knows only the keys imported into an rpm database (else `unknown-key`),
+    /// so the key goes into a private one for the check.
+    pub key: Option<PathBuf>,
     /// Ask the checkers to explain each tag (`--info`).
     pub explain: bool,
 }
@@ -105,7 +109,7 @@ impl Report {
 }
 
 /// Lint one package file.
-pub(crate) fn lint_file(path: &Path, opts: LintOptions) -> Result<Report> {
+pub(crate) fn lint_file(path: &Path, opts: &LintOptions) -> Result<Report> {
     let checker = Checker::for_file(path)?;
     let program = checker.program();
     if !have(program) {
@@ -113,6 +117,7 @@ pub(crate) fn lint_file(path: &Path, opts: LintOptions) -> Result<Report> {
     }
     let mut cmd = Command::new(program);
     let _config; // the rpmlint configuration file lives until rpmlint has run
+    let _home; // and so does the key's rpm database
     match checker {
         Checker::Lintian => {
             cmd.args(["-EIL", "+pedantic", "--tag-display-limit", "0"]);
@@ -123,7 +128,20 @@ pub(crate) fn lint_file(path: &Path, opts: LintOptions) -> Result<Report> {
             cmd.arg("--config").arg(f.path());
             _config = f;
         }
-        Checker::Rpmlint => {}
+        Checker::Rpmlint => {
+            if let Some(key) = &opts.key {
+                let home = tempfile::Builder::new().prefix("keapack-rpmlint-home").tempdir()?;
+                let db = home.path().join("rpmdb");
+                let import = Command::new("rpmkeys").arg("--dbpath").arg(&db).arg("--import").arg(key).output().context("cannot run rpmkeys")?;
+                if !import.status.success() {
+                    bail!("rpmkeys cannot import the key {}: {}", key.display(), String::from_utf8_lossy(&import.stderr).trim());
+                }
+                // rpmlint runs `rpm -Kv`, which reads ~/.rpmmacros: point it at that database.
+                std::fs::write(home.path().join(".rpmmacros"), format!("%_dbpath {}\n", db.display()))?;
+                cmd.env("HOME", home.path());
+                _home = home;
+            }
+        }
     }
     if opts.explain {
         cmd.arg("--info");
@@ -183,7 +201,7 @@ pub fn lint_all(paths: &[PathBuf], opts: LintOptions, out: &mut dyn Write) -> Re
     for path in paths {
         let step = format!("lint {}", path.display());
         events::emit(Event::StepStarted { step: step.clone(), log: None });
-        match lint_file(path, opts) {
+        match lint_file(path, &opts) {
             Ok(report) => {
                 writeln!(out, "{} {}:", report.checker.program(), path.display())?;
                 for f in &report.findings {

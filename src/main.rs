@@ -1,6 +1,6 @@
 //! keapack's command line: parse arguments, call the library, print errors as sentences.
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 use keapack::cli_extra;
 use keapack::support::events::MessageFormat;
@@ -38,6 +38,10 @@ enum Cmd {
     Guidance(GuidanceArgs),
     /// Check packages with lintian (.deb) and rpmlint (.rpm); exit 1 on findings, 2 when unchecked.
     Lint(LintArgs),
+    /// Add packages (or a build's --out directory) to signed apt and dnf repositories.
+    Publish(PublishArgs),
+    /// Sign .rpm packages in place (header signatures rpm 4.16+ and RHEL 9 accept).
+    Sign(SignArgs),
     /// List or prune the build cache ($XDG_CACHE_HOME/keapack/builds).
     #[command(subcommand)]
     Cache(keapack::cache::CacheCmd),
@@ -151,6 +155,63 @@ struct LintArgs {
     /// Explain each tag (the checkers' --info).
     #[arg(long)]
     info: bool,
+    /// With --signed: the public key the .rpm files are signed with, so rpmlint can check them.
+    #[arg(long, requires = "signed")]
+    key: Option<PathBuf>,
+}
+
+/// The signing key: from GnuPG by fingerprint, or from a key file.
+#[derive(Args)]
+struct KeyArgs {
+    /// Sign with this key of your GnuPG (fingerprint; its agent, pinentry or smartcard sign).
+    #[arg(long, required_unless_present = "key_file", conflicts_with = "key_file")]
+    gpg_key: Option<String>,
+    /// Sign with the secret key in this file (armoured or binary), e.g. a CI secret.
+    #[arg(long)]
+    key_file: Option<PathBuf>,
+    /// The environment variable holding the --key-file's passphrase.
+    #[arg(long, requires = "key_file")]
+    passphrase_env: Option<String>,
+}
+
+impl KeyArgs {
+    fn source(&self) -> keapack::publish::sign::KeySource {
+        match (&self.gpg_key, &self.key_file) {
+            (Some(fpr), _) => keapack::publish::sign::KeySource::Gpg(fpr.clone()),
+            (None, Some(path)) => keapack::publish::sign::KeySource::File { path: path.clone(), passphrase_env: self.passphrase_env.clone() },
+            (None, None) => unreachable!("clap requires one of --gpg-key and --key-file"),
+        }
+    }
+}
+
+#[derive(Args)]
+struct PublishArgs {
+    /// The repository directory (created if missing).
+    #[arg(long)]
+    repo: PathBuf,
+    /// The URL clients reach the repository at, for the client files (default: file://REPO).
+    #[arg(long)]
+    url: Option<String>,
+    /// Keep this many versions of each package; older ones are removed (default: all).
+    #[arg(long)]
+    keep: Option<usize>,
+    /// Name of the repository, its key files and client files.
+    #[arg(long, default_value = "keapack")]
+    name: String,
+    #[command(flatten)]
+    key: KeyArgs,
+    /// .deb and .rpm files, or directories holding them (a build's --out).
+    #[arg(required = true)]
+    packages: Vec<PathBuf>,
+}
+
+#[derive(Args)]
+struct SignArgs {
+    #[command(flatten)]
+    key: KeyArgs,
+    /// The .rpm files to sign in place.
+    #[arg(required = true)]
+    packages: Vec<PathBuf>,
 }
 
 /// `--build-env`: where targets of other releases are built.
@@ -247,6 +308,8 @@ fn main() -> ExitCode {
         Cmd::Demo(a) => return cli_extra::run("demo", format, || run_demo(a).map(|()| 0)),
         Cmd::Lint(a) => return cli_extra::run("lint", format, || run_lint(a)),
         Cmd::Guidance(a) => run_guidance(a),
+        Cmd::Publish(a) => return cli_extra::run("publish", format, || run_publish(a).map(|()| 0)),
+        Cmd::Sign(a) => return cli_extra::run("sign", format, || run_sign(a).map(|()| 0)),
         Cmd::Cache(c) => keapack::cache::run_command(&c, &mut std::io::stdout()),
         Cmd::Targets(a) => run_targets(a),
         Cmd::Completions { shell } => {
@@ -323,12 +386,35 @@ fn report(outcome: &pipeline::BuildOutcome, common: &Common) -> Result<()> {
 }
 
 fn run_lint(a: LintArgs) -> Result<u8> {
-    let opts = keapack::lint::LintOptions { signed: a.signed, explain: a.info };
+    let opts = keapack::lint::LintOptions { signed: a.signed, explain: a.info, key: a.key };
     // An error here (no package named) means nothing was checked: exit 2, as for an unreadable package.
     keapack::lint::lint_all(&a.packages, opts, &mut cli_extra::report_out()).or_else(|e| {
         cli_extra::print_error(&e);
         Ok(cli_extra::EXIT_UNCHECKED)
     })
+}
+
+fn run_publish(a: PublishArgs) -> Result<()> {
+    let req = keapack::publish::repo::PublishRequest { repo: a.repo.clone(), packages: a.packages, url: a.url, key: a.key.source(), keep: a.keep, name: a.name };
+    let outcome = keapack::publish::repo::publish(&req)?;
+    for f in &outcome.added {
+        keapack::support::events::output_written(&req.repo.join(f), "", "repository-package")?;
+    }
+    for f in &outcome.client_files {
+        keapack::support::events::output_written(f, "", "client-configuration")?;
+    }
+    let mut out = cli_extra::report_out();
+    for f in &outcome.client_files {
+        writeln!(out, "{}", f.display())?;
+    }
+    Ok(())
+}
+
+fn run_sign(a: SignArgs) -> Result<()> {
+    for p in keapack::publish::sign::sign_files(&a.packages, &a.key.source())? {
+        keapack::support::events::output_written(&p, "", "signed-package")?;
+    }
+    Ok(())
 }
 
 /// Resolve the run (every early refusal), print it for `--dry-run`, else install what it needs
@@ -376,19 +462,16 @@ const GUIDANCE_KEA: &str = "2.6.5";
 fn run_guidance(a: GuidanceArgs) -> Result<()> {
     let catalog = Catalog::builtin();
     let target = Profiles::builtin().target(&a.target)?;
-    let hooks: Vec<HookInfo> = if a.hooks.is_empty() {
-        catalog.hook.iter().filter(|h| h.kind == keapack::plan::catalog::HookKind::Premium).cloned().collect()
-    } else {
-        a.hooks
-            .iter()
-            .map(|n| catalog.by_name(n).cloned().with_context(|| format!("the hooks catalog has no hook '{n}'")))
-            .collect::<Result<_>>()?
-    };
     let runtime = if a.isc { RuntimeStyle::Isc } else { RuntimeStyle::Distribution };
     let kea = match (&a.kea_version, &target.profile.kea) {
         (Some(v), _) => keapack::source::version::KeaVersion::parse(v)?,
         (None, ArchiveKea::Version(v)) if runtime == RuntimeStyle::Distribution => v.clone(),
         (None, _) => keapack::source::version::KeaVersion::parse(GUIDANCE_KEA)?,
+    };
+    let hooks: Vec<HookInfo> = if a.hooks.is_empty() {
+        catalog.hook.iter().filter(|h| h.kind == keapack::plan::catalog::HookKind::Premium && h.in_kea(&kea)).cloned().collect()
+    } else {
+        catalog.select(&a.hooks, &kea)?
     };
     let (upstream, revision) = keapack::plan::version_and_revision(target.profile.family, &kea, "1", &target.profile.dist_tag);
     let version = format!("{upstream}-{revision}");

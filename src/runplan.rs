@@ -226,8 +226,9 @@ fn check_buildable(target: &Target, host_machine: &str) -> Result<()> {
     let needs = &target.arch_info.elf_machine;
     if needs != host_machine {
         bail!(
-            "target {} needs {needs} hook libraries, but this host builds {host_machine} ones: keapack builds Kea natively and does not cross-compile. Build this target on an {needs} host (e.g. a CI runner of that architecture), or choose the {} architecture of the profile",
+            "target {} needs {needs} hook libraries, but this host builds {host_machine} ones: keapack builds Kea natively and does not cross-compile. Build this target on {} {needs} host (e.g. a CI runner of that architecture), or choose the {} architecture of the profile",
             target.id(),
+            crate::support::text::article(needs),
             profile::host_arch(target.profile.family)
         );
     }

@@ -105,13 +105,17 @@ pub fn sample_spec(format: Format, compression: Compression) -> (tempfile::TempD
             rel("kea-libs", Some((Op::Eq, "2.6.5"))),
             rel("adduser", None),
         ],
+        conflicts: Vec::new(),
+        replaces: Vec::new(),
         files: vec![
             file("/usr/lib/kea/hooks/libdhcp_test.so", Source::Path(so), 0o755, FileRole::Plain),
             file("/usr/share/doc/kea-hook-test/README", Source::Bytes(b"read me\n".to_vec()), 0o644, FileRole::Doc),
             file("/usr/share/licenses/kea-hook-test/LICENSE", Source::Bytes(b"MPL-2.0\n".to_vec()), 0o644, FileRole::License),
         ],
         owned_dirs: vec!["/usr/lib/kea/hooks".into(), "/var/lib/kea-hook-test".into()],
+        pre_install: None,
         post_install: Some("#!/bin/sh\nset -e\necho configured kea-hook-test\n".into()),
+        post_remove: None,
         changelog: vec![ChangelogEntry {
             version: "2.6.5-1".into(),
             author: "Test Packager <packager@example.org>".into(),

@@ -52,11 +52,12 @@ fn packaged_hooks(root: &Root) -> Vec<String> {
     hooks
 }
 
-/// `"Dhcp4": "control-socket": { … }` as the guidance prints it, parsed.
+/// The `"control-socket"` of the guidance's `{ "Dhcp4": { "control-socket": { … } } }` fragment.
 fn guidance_control_socket(guidance: &str, d: &Daemon) -> Value {
-    let prefix = format!("\"{}\": \"control-socket\": ", d.key);
-    let line = guidance.lines().map(str::trim).find(|l| l.starts_with(&prefix)).unwrap_or_else(|| panic!("no {prefix} line in:\n{guidance}"));
-    serde_json::from_str(&line[prefix.len()..]).unwrap()
+    json_fragments(guidance)
+        .into_iter()
+        .find_map(|(_, v)| v.get(d.key).and_then(|m| m.get("control-socket")).cloned())
+        .unwrap_or_else(|| panic!("no {} control-socket fragment in:\n{guidance}", d.key))
 }
 
 /// The guidance's "Kea's log then shows, for each library:" lines (`HOST_CMDS_INIT_OK ...` cut

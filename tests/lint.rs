@@ -122,3 +122,57 @@ fn keapack_lint_names_the_missing_checker_and_its_package() {
     assert!(text.contains("lintian is not installed") && text.contains("apt-get install lintian"), "{text}");
     assert!(text.contains("rpmlint is not installed") && text.contains("apt-get install rpmlint"), "{text}");
 }
+
+/// A profile like Debian 12 without a release suffix, whose first revision lintian takes for a
+/// first upload to Debian (`initial-upload-closes-no-bugs`).
+const SITE_PROFILE: &str = r#"[profile.site-12]
+name = "Debian 12, site repository"
+family = "deb"
+os-id = "debian"
+os-version-id = "12"
+codename = "bookworm"
+kea = "2.2.0"
+compression = "xz"
+[profile.site-12.runtime.distribution]
+common = "kea-common"
+services = { dhcp4 = "kea-dhcp4-server", dhcp6 = "kea-dhcp6-server" }
+[profile.site-12.arch.amd64]
+elf-machine = "x86_64"
+libdir = "/usr/lib/x86_64-linux-gnu"
+"#;
+
+#[test]
+fn debug_symbol_packages_pass_lint_too() {
+    require("lintian", "lintian");
+    require("rpmlint", "rpmlint");
+    let manifest_dir = tempfile::tempdir().unwrap();
+    let manifest = manifest_dir.path().join("keapack.toml");
+    std::fs::write(&manifest, SITE_PROFILE).unwrap();
+    let b = build_example_tarballs("lint-debug-rs-", "tar.gz", &["--debug-symbols", "--lint", "--target", "site-12-amd64", "--manifest", manifest.to_str().unwrap()]);
+    // Six packages: main and debug package of debian-12, site-12 and rhel-9, each passed.
+    assert_eq!(b.stdout.matches("\npassed: 0 errors, ").count(), 6, "{}", b.stdout);
+    assert!(!b.stdout.contains("FAILED") && !b.stdout.contains(": E: "), "{}", b.stdout);
+    for dbg in ["kea-premium-hooks-dbgsym_2.2.0-1_amd64.deb", "kea-premium-hooks-dbgsym_2.2.0-1+deb12_amd64.deb"] {
+        let (_, out) = check(Command::new("lintian").args(["-EIL", "+pedantic", "--show-overrides"]).arg(b.out.join(dbg)));
+        assert!(lintian_level(&out, 'E').is_empty() && lintian_level(&out, 'W').is_empty(), "{dbg}:\n{out}");
+        assert!(!out.contains("unused-override") && !out.contains("mismatched-override"), "{dbg}:\n{out}");
+        let overridden: Vec<&str> = lintian_level(&out, 'O').iter().map(|l| l.split_whitespace().nth(2).unwrap()).collect();
+        // A first revision without a release suffix: the one override, with its reason.
+        let want: &[&str] = if dbg.contains("+deb12") { &[] } else { &["initial-upload-closes-no-bugs"] };
+        assert_eq!(overridden, want, "{dbg}:\n{out}");
+    }
+    // rpmlint with keapack's configuration: no error, and of the warnings only the documented
+    // license one; every filtered tag of the -debuginfo package is listed in rpmlint.toml with
+    // its reason.
+    let config = Path::new(env!("CARGO_MANIFEST_DIR")).join("packaging/rpmlint.toml");
+    let rpm = b.out.join("kea-premium-hooks-debuginfo-2.2.0-1.el9.x86_64.rpm");
+    let (ok, out) = check(Command::new("rpmlint").arg("-c").arg(&config).arg(&rpm));
+    let findings: Vec<&str> = out.lines().filter(|l| l.contains(": E: ") || l.contains(": W: ")).collect();
+    assert!(ok && findings == ["kea-premium-hooks-debuginfo.x86_64: W: invalid-license LicenseRef-ISC-Premium"], "{out}");
+    let (_, raw) = check(Command::new("rpmlint").arg(&rpm));
+    let text = std::fs::read_to_string(&config).unwrap();
+    for tag in ["shared-library-without-dependency-information", "unstripped-binary-or-object", "no-documentation", "requires-on-release"] {
+        assert!(raw.contains(tag), "without keapack's configuration rpmlint reports {tag}:\n{raw}");
+        assert!(text.lines().any(|l| l.starts_with('#') && l.contains(tag)), "rpmlint.toml gives the reason for {tag}");
+    }
+}

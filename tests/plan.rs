@@ -215,3 +215,24 @@ fn dry_run_prints_the_plan_and_writes_nothing() {
     assert_eq!(stdout.matches("kea-premium-hooks_2.2.0-1+deb12_amd64.deb").count(), 1, "a target given twice is planned once:\n{stdout}");
     assert!(!d.work().exists() && !out.exists(), "a dry run writes nothing");
 }
+
+#[test]
+fn a_changelog_source_that_would_lie_is_refused_before_work() {
+    let d = Dirs::new();
+    std::fs::create_dir_all(d.tmp.path().join("m")).unwrap();
+    let manifest = d.tmp.path().join("m/keapack.toml");
+    std::fs::write(&manifest, "[package]\nchangelog = \"changelog.toml\"\n").unwrap();
+    let m = manifest.to_str().unwrap();
+    // Missing.
+    refused_before_work(&d, &["--manifest", m], &["cannot read package.changelog", "changelog.toml"]);
+    // An entry newer than the package being built.
+    std::fs::write(d.tmp.path().join("m/changelog.toml"), "[[entry]]\nversion = \"2.2.0-5\"\ndate = 2025-11-03\ntext = \"later\"\n").unwrap();
+    refused_before_work(&d, &["--manifest", m], &["the changelog source has an entry for 2.2.0-5, newer than this package (2.2.0-1)"]);
+    // Not the documented format.
+    std::fs::write(d.tmp.path().join("m/changelog.toml"), "[[entry]]\nversion = \"2.2.0\"\ndate = 2025-11-03\ntext = \"x\"\n").unwrap();
+    refused_before_work(&d, &["--manifest", m], &["changelog.toml", "is not <Kea version>-<revision>"]);
+    // Accepted as revision 5, in the plan.
+    std::fs::write(d.tmp.path().join("m/changelog.toml"), "[[entry]]\nversion = \"2.2.0-5\"\ndate = 2025-11-03\ntext = \"later\"\n").unwrap();
+    let (ok, out, err) = build(&d, &["--manifest", m, "--revision", "5", "--dry-run", "--target", "debian-12-amd64", "--out", d.out().to_str().unwrap()]);
+    assert!(ok && out.contains("kea-premium-hooks_2.2.0-5+deb12_amd64.deb"), "{out}\n{err}");
+}

@@ -26,8 +26,8 @@ fn per_hook_split_writes_one_package_per_hook_with_its_own_guidance() {
             "isc-kea-premium-flex-id_2.2.0-1+deb12_amd64.deb",
             "isc-kea-premium-host-cmds-2.2.0-1.el9.x86_64.rpm",
             "isc-kea-premium-host-cmds_2.2.0-1+deb12_amd64.deb",
-            "kea-premium-hooks-2.2.0-1.el9.noarch.rpm",
-            "kea-premium-hooks_2.2.0-1+deb12_all.deb",
+            "kea-premium-hooks-meta-2.2.0-1.el9.noarch.rpm",
+            "kea-premium-hooks-meta_2.2.0-1+deb12_all.deb",
             "kea-premium-hooks_2.2.0-1.keapack-buildinfo.json",
         ]
     );
@@ -38,16 +38,22 @@ fn per_hook_split_writes_one_package_per_hook_with_its_own_guidance() {
     assert!(list.contains("./usr/share/doc/isc-kea-premium-host-cmds/GUIDANCE.txt"), "{list}");
     let depends = stdout(std::process::Command::new("dpkg-deb").arg("-f").arg(&deb).arg("Depends"));
     assert!(depends.contains("kea-common (>= 2.2.0), kea-common (<< 2.2.1~)"), "{depends}");
+    // It takes the bundle's place (tests/lifecycle.rs switches layouts with apt, dpkg and rpm).
+    let fields = stdout(std::process::Command::new("dpkg-deb").arg("-f").arg(&deb).arg("Conflicts").arg("Replaces"));
+    assert_eq!(fields, "Conflicts: kea-premium-hooks\nReplaces: kea-premium-hooks\n");
 
-    // The meta package: no hooks, an exact dependency on each per-hook package.
-    let meta = out.join("kea-premium-hooks_2.2.0-1+deb12_all.deb");
+    // The meta package, named apart from the bundle: no hooks, an exact dependency on each
+    // per-hook package.
+    let meta = out.join("kea-premium-hooks-meta_2.2.0-1+deb12_all.deb");
     let depends = stdout(std::process::Command::new("dpkg-deb").arg("-f").arg(&meta).arg("Depends"));
     assert_eq!(depends.trim(), "isc-kea-premium-flex-id (= 2.2.0-1+deb12), isc-kea-premium-host-cmds (= 2.2.0-1+deb12)");
     assert!(!stdout(std::process::Command::new("dpkg-deb").arg("-c").arg(&meta)).contains(".so"));
-    let reqs = stdout(std::process::Command::new("rpm").args(["-qp", "--requires"]).arg(out.join("kea-premium-hooks-2.2.0-1.el9.noarch.rpm")));
+    let reqs = stdout(std::process::Command::new("rpm").args(["-qp", "--requires"]).arg(out.join("kea-premium-hooks-meta-2.2.0-1.el9.noarch.rpm")));
     assert!(reqs.lines().any(|l| l == "isc-kea-premium-host-cmds = 2.2.0-1.el9"), "{reqs}");
 
     let rpm = out.join("isc-kea-premium-flex-id-2.2.0-1.el9.x86_64.rpm");
+    let obsoletes = stdout(std::process::Command::new("rpm").args(["-qp", "--conflicts", "--obsoletes"]).arg(&rpm));
+    assert_eq!(obsoletes, "kea-premium-hooks\nkea-premium-hooks < 2.2.0-1.el9\n");
     let files = stdout(std::process::Command::new("rpm").args(["-qpl"]).arg(&rpm));
     assert!(files.lines().any(|l| l == "/usr/lib64/kea/hooks/libdhcp_flex_id.so"), "{files}");
     assert!(!files.contains("host_cmds"), "{files}");

@@ -203,12 +203,11 @@ fn remove_root(dir: &Path) -> Result<()> {
     Ok(())
 }
 
-/// The root's `PRETTY_NAME` from its `/etc/os-release`.
+/// The root's `PRETTY_NAME` from its `os-release` (`unknown` when it has none).
 pub fn pretty_name(root: &Path) -> String {
-    let text = fs::read_to_string(root.join("etc/os-release")).or_else(|_| fs::read_to_string(root.join("usr/lib/os-release"))).unwrap_or_default();
-    text.lines()
-        .find_map(|l| l.strip_prefix("PRETTY_NAME="))
-        .map(|v| v.trim_matches('"').to_string())
+    crate::support::osrelease::OsRelease::read(root)
+        .map(|r| r.pretty_name)
+        .filter(|n| !n.is_empty())
         .unwrap_or_else(|| "unknown".to_string())
 }
 

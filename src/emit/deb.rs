@@ -147,35 +147,44 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// The compressed control tar: `./`, `./control`, `./md5sums`, and `./postinst` if any.
+/// The compressed control tar: `./`, `./control`, `./md5sums`, then the maintainer scripts the
+/// spec has (`./postinst`, `./postrm`, `./preinst`), sorted by name.
 fn control_tar(spec: &PackageSpec, data: &DataSummary) -> Result<Vec<u8>> {
     let control = control_file(spec, data.installed_kib)?;
     let mut tar = TarWriter::new(Compressor::new(spec.compression, Vec::new())?, spec.mtime);
     tar.dir("./", 0o755)?;
     tar.file("./control", 0o644, control.len() as u64, &mut control.as_bytes())?;
     tar.file("./md5sums", 0o644, data.md5sums.len() as u64, &mut data.md5sums.as_bytes())?;
-    if let Some(script) = &spec.post_install {
+    for (name, script) in [("postinst", &spec.post_install), ("postrm", &spec.post_remove), ("preinst", &spec.pre_install)] {
+        let Some(script) = script else { continue };
         let script = if script.ends_with('\n') { script.clone() } else { format!("{script}\n") };
-        ensure!(script.starts_with("#!"), "postinst must start with a #! line");
-        tar.file("./postinst", 0o755, script.len() as u64, &mut script.as_bytes())?;
+        ensure!(script.starts_with("#!"), "{name} must start with a #! line");
+        tar.file(&format!("./{name}"), 0o755, script.len() as u64, &mut script.as_bytes())?;
     }
     Ok(tar.finish()?.finish()?)
+}
+
+/// A relation field's value: `a (>= 1), b`.
+fn relation_field(relations: &[crate::plan::spec::Relation]) -> String {
+    let one = |r: &crate::plan::spec::Relation| match &r.constraint {
+        None => r.name.clone(),
+        Some((op, v)) => format!("{} ({} {v})", r.name, op.deb()),
+    };
+    relations.iter().map(one).collect::<Vec<_>>().join(", ")
 }
 
 /// The `control` file, fields in the order dpkg-gencontrol writes them.
 fn control_file(spec: &PackageSpec, installed_kib: u64) -> Result<String> {
     let version = if spec.revision.is_empty() { spec.version.clone() } else { format!("{}-{}", spec.version, spec.revision) };
-    let depends = spec.depends.iter().map(|r| match &r.constraint {
-        None => r.name.clone(),
-        Some((op, v)) => format!("{} ({} {v})", r.name, op.deb()),
-    });
     let fields = [
         ("Package", spec.name.clone()),
         ("Version", version),
         ("Architecture", spec.arch.clone()),
         ("Maintainer", spec.maintainer.clone()),
         ("Installed-Size", installed_kib.to_string()),
-        ("Depends", depends.collect::<Vec<_>>().join(", ")),
+        ("Depends", relation_field(&spec.depends)),
+        ("Conflicts", relation_field(&spec.conflicts)),
+        ("Replaces", relation_field(&spec.replaces)),
         ("Section", spec.section.clone()),
         ("Priority", "optional".into()),
         ("Homepage", spec.homepage.clone()),

@@ -6,7 +6,8 @@
 //! spec's mode, and the build host is the fixed string [`BUILD_HOST`]. The crate writes
 //! `min(now, source_date)` as `RPMTAG_BUILDTIME`, which is "now" for an mtime in the future, so
 //! [`pin_build_time`] rewrites that tag to `spec.mtime` and recomputes the header digests: the
-//! build time is *set*, never clamped. The crate holds the compressed payload in memory.
+//! build time is *set*, never clamped. It also names the source package (`SOURCERPM`) and
+//! records the payload size, as rpmbuild does. The crate holds the compressed payload in memory.
 
 use crate::plan::spec::{Compression, FileRole, Op, PackageSpec, Source};
 use anyhow::{Context, Result};
@@ -35,14 +36,14 @@ pub fn write(spec: &PackageSpec, mut out: &mut dyn Write) -> Result<()> {
     // RHEL 8); rpmlint reports a missing Group tag as an error.
     b.group(if spec.section.is_empty() { "Unspecified" } else { &spec.section });
     for r in &spec.depends {
-        b.requires(match &r.constraint {
-            None => Dependency::any(&r.name),
-            Some((Op::Eq, v)) => Dependency::eq(&r.name, v),
-            Some((Op::Ge, v)) => Dependency::greater_eq(&r.name, v),
-            Some((Op::Lt, v)) => Dependency::less(&r.name, v),
-            Some((Op::Gt, v)) => Dependency::greater(&r.name, v),
-            Some((Op::Le, v)) => Dependency::less_eq(&r.name, v),
-        });
+        b.requires(dependency(r));
+    }
+    for r in &spec.conflicts {
+        b.conflicts(dependency(r));
+    }
+    // The spec's replaced packages are what rpm calls obsoleted.
+    for r in &spec.replaces {
+        b.obsoletes(dependency(r));
     }
     let at = Timestamp::from(mtime);
     for f in &spec.files {
@@ -63,8 +64,16 @@ pub fn write(spec: &PackageSpec, mut out: &mut dyn Write) -> Result<()> {
         let opts = FileOptions::dir(d).permissions(0o755).user("root").group("root").modified_at(at);
         b.with_dir_entry(opts).with_context(|| format!("adding directory {d} to the rpm"))?;
     }
+    // Each scriptlet runs under /bin/sh with its builtins only: rpm's own `Requires(pre)`,
+    // `Requires(post)`, `Requires(postun)` on /bin/sh (added per scriptlet) is all it needs.
+    if let Some(script) = &spec.pre_install {
+        b.pre_install_script(Scriptlet::new(script_body(script)).prog(vec!["/bin/sh"]));
+    }
     if let Some(script) = &spec.post_install {
         b.post_install_script(Scriptlet::new(script_body(script)).prog(vec!["/bin/sh"]));
+    }
+    if let Some(script) = &spec.post_remove {
+        b.post_uninstall_script(Scriptlet::new(script_body(script)).prog(vec!["/bin/sh"]));
     }
     for e in &spec.changelog {
         let time = u32::try_from(e.time).context("changelog time does not fit 32 bits")?;
@@ -76,29 +85,26 @@ pub fn write(spec: &PackageSpec, mut out: &mut dyn Write) -> Result<()> {
     Ok(())
 }
 
-/// Set `RPMTAG_BUILDTIME` to `time` and recompute the signature header's digests.
+/// A relation as an rpm dependency of any kind (requires, conflicts, obsoletes).
+fn dependency(r: &crate::plan::spec::Relation) -> Dependency {
+    match &r.constraint {
+        None => Dependency::any(&r.name),
+        Some((Op::Eq, v)) => Dependency::eq(&r.name, v),
+        Some((Op::Ge, v)) => Dependency::greater_eq(&r.name, v),
+        Some((Op::Lt, v)) => Dependency::less(&r.name, v),
+        Some((Op::Gt, v)) => Dependency::greater(&r.name, v),
+        Some((Op::Le, v)) => Dependency::less_eq(&r.name, v),
+    }
+}
+
+/// Set `RPMTAG_BUILDTIME` to `time` and `SOURCERPM` to the source package's name, and write
+/// the signature header with the payload size rpmbuild records (see [`super::rpm_header`]).
 ///
 /// The header is rebuilt from its own entries with `Header::from_entries`, which lays entries
-/// out exactly as the builder does (sorted by tag, same alignment), so when the crate already
-/// wrote `time` the bytes do not change at all. The payload and its digests are untouched and
-/// the header keeps its size (one 32-bit value replaces another), so the signature header's
-/// size fields stay right.
+/// out exactly as the builder does (sorted by tag, same alignment). The payload and its
+/// digests are untouched.
 pub fn pin_build_time(pkg: &mut rpm::Package, time: u32) -> Result<()> {
-    let header = &pkg.metadata.header;
-    if header.get_entry_data_as_u32(rpm::IndexTag::RPMTAG_BUILDTIME).ok() == Some(time) {
-        return Ok(());
-    }
-    let buildtime = rpm::IndexTag::RPMTAG_BUILDTIME as u32;
-    let entries: Vec<rpm::HeaderEntry> = header
-        .get_all_entries()
-        .context("reading the rpm header back")?
-        .into_iter()
-        .filter(|(tag, _)| *tag != rpm::HEADER_IMMUTABLE)
-        .map(|(tag, data)| rpm::HeaderEntry::new(tag, if tag == buildtime { rpm::IndexData::Int32(vec![time]) } else { data }))
-        .collect();
-    pkg.metadata.header = rpm::Header::from_entries(entries, rpm::IndexTag::RPMTAG_HEADERIMMUTABLE);
-    pkg.clear_signatures().context("recomputing the rpm header digests")?;
-    Ok(())
+    super::rpm_header::fix_header(pkg, time)
 }
 
 /// Payload compression: zstd 19 (the crate's default level), xz 6 (xz's default preset),
@@ -225,6 +231,19 @@ mod tests {
         assert!(run("rpm", "rpm", &["-K", "--nosignature", rpm]).contains("digests OK"));
         assert_eq!(q(rpm, &["--qf", "%{BUILDTIME}"]), "4102444800");
         assert_eq!(q(rpm, &["--qf", "[%{FILEMTIMES}\n]"]), "4102444800\n".repeat(5));
+    }
+
+    /// rpmbuild's source package name and payload size, which repository tools read.
+    #[test]
+    fn source_rpm_and_payload_size_are_written() {
+        for c in [Compression::Zstd, Compression::None] {
+            let (tmp, spec) = sample_spec(Format::Rpm, c);
+            let rpm = write_file(&spec, tmp.path());
+            assert_eq!(q(&rpm, &["--qf", "%{SOURCERPM}"]), "kea-hook-test-2.6.5-1.src.rpm");
+            let cpio_size = run("sh", "dash", &["-c", &format!("rpm2cpio '{rpm}' | wc -c")]);
+            assert_eq!(q(&rpm, &["--qf", "%{ARCHIVESIZE}"]), cpio_size.trim(), "{c:?}");
+            assert!(run("rpm", "rpm", &["-K", "--nosignature", &rpm]).contains("digests OK"));
+        }
     }
 
     /// Rebuilding the header from its entries reproduces the builder's bytes exactly.

@@ -6,6 +6,7 @@
 //! are listed in the description instead) and no rpm `debugsource` package.
 
 use crate::plan::changelog::changelog_debian_gz;
+use crate::plan::overrides;
 use crate::plan::spec::{FileEntry, FileRole, Format, Op, PackageSpec, Relation, Source};
 use crate::stage::debug::DebugFile;
 
@@ -13,16 +14,24 @@ use crate::stage::debug::DebugFile;
 /// exactly `main`'s version, holding the `.debug` files and the copyright (and for `.deb` a
 /// changelog) under its own name.
 pub fn plan_package(main: &PackageSpec, files: &[DebugFile]) -> PackageSpec {
-    let name = match main.format {
-        Format::Deb => format!("{}-dbgsym", main.name),
-        Format::Rpm => format!("{}-debuginfo", main.name),
+    let debug_name = |name: &str| match main.format {
+        Format::Deb => format!("{name}-dbgsym"),
+        Format::Rpm => format!("{name}-debuginfo"),
+    };
+    let name = debug_name(&main.name);
+    // The debug packages of the other package layout hold the same build-ID files: the same
+    // relations as the main package's, on their debug packages.
+    // The meta package has no debug package.
+    let meta = crate::plan::meta_name(&main.name);
+    let other_layout = |rels: &[Relation]| {
+        rels.iter().filter(|r| r.name != meta).map(|r| Relation { name: debug_name(&r.name), constraint: r.constraint.clone() }).collect()
     };
     let full_version = format!("{}-{}", main.version, main.revision);
     let (old_doc, new_doc) = (format!("/usr/share/doc/{}/", main.name), format!("/usr/share/doc/{name}/"));
     let (old_lic, new_lic) = (format!("/usr/share/licenses/{}/", main.name), format!("/usr/share/licenses/{name}/"));
     let mut spec = PackageSpec {
         name: name.clone(),
-        summary: format!("debug symbols for {}", main.name),
+        summary: format!("Debug symbols for {}", main.name),
         description: format!(
             "Debug symbols (DWARF) for the hook libraries in\n{} {full_version}, one file per GNU build ID:\n{}",
             main.name,
@@ -30,12 +39,16 @@ pub fn plan_package(main: &PackageSpec, files: &[DebugFile]) -> PackageSpec {
         ),
         section: if main.format == Format::Deb { "debug".into() } else { main.section.clone() },
         depends: vec![Relation { name: main.name.clone(), constraint: Some((Op::Eq, full_version)) }],
+        conflicts: other_layout(&main.conflicts),
+        replaces: other_layout(&main.replaces),
         files: files
             .iter()
             .map(|f| FileEntry { path: f.install_path(), source: Source::Path(f.path.clone()), mode: 0o644, role: FileRole::Plain })
             .collect(),
         owned_dirs: Vec::new(),
+        pre_install: None,
         post_install: None,
+        post_remove: None,
         ..main.clone()
     };
     for f in &main.files {
@@ -50,6 +63,11 @@ pub fn plan_package(main: &PackageSpec, files: &[DebugFile]) -> PackageSpec {
         let changelog = changelog_debian_gz(&spec);
         spec.files.push(FileEntry { path: format!("{new_doc}changelog.Debian.gz"), source: Source::Bytes(changelog), mode: 0o644, role: FileRole::Plain });
         spec.owned_dirs.push(new_doc.trim_end_matches('/').to_string());
+        // The same overrides as any package of keapack's, for the tags this one draws (a first
+        // revision's `initial-upload-closes-no-bugs`).
+        if let Some(text) = overrides::lintian_overrides(&spec) {
+            spec.files.push(FileEntry { path: overrides::path(&name), source: Source::Bytes(text.into_bytes()), mode: 0o644, role: FileRole::Plain });
+        }
     }
     spec.files.sort_by(|a, b| a.path.cmp(&b.path));
     spec.owned_dirs.sort();
@@ -68,11 +86,17 @@ mod tests {
         let files = [DebugFile { library: "libdhcp_test.so".into(), build_id: "ab12cd34".into(), path: "/w/debug/ab/12cd34.debug".into() }];
         assert_eq!(files[0].install_path(), "/usr/lib/debug/.build-id/ab/12cd34.debug");
         for (format, name, section) in [(Format::Deb, "kea-hook-test-dbgsym", "debug"), (Format::Rpm, "kea-hook-test-debuginfo", "net")] {
-            let (_tmp, main) = sample_spec(format, Compression::Gzip);
+            let (_tmp, mut main) = sample_spec(format, Compression::Gzip);
+            let other = |n: &str| Relation { name: n.into(), constraint: None };
+            main.conflicts = vec![other("isc-kea-premium-test"), other("kea-hook-test-meta")];
+            main.replaces = main.conflicts.clone();
             let dbg = plan_package(&main, &files);
+            let suffix = if format == Format::Deb { "dbgsym" } else { "debuginfo" };
+            assert_eq!(dbg.conflicts, vec![other(&format!("isc-kea-premium-test-{suffix}"))], "the meta package has no debug package");
+            assert_eq!(dbg.replaces, dbg.conflicts);
             assert_eq!((dbg.name.as_str(), dbg.section.as_str()), (name, section));
             assert_eq!(dbg.depends, vec![Relation { name: "kea-hook-test".into(), constraint: Some((Op::Eq, "2.6.5-1".into())) }]);
-            assert!(dbg.post_install.is_none());
+            assert!(dbg.post_install.is_none() && dbg.post_remove.is_none() && dbg.pre_install.is_none());
             assert_eq!(dbg.files[0].path, "/usr/lib/debug/.build-id/ab/12cd34.debug");
             assert!(dbg.description.contains("libdhcp_test.so ab12cd34"));
             let paths: Vec<&str> = dbg.files.iter().map(|f| f.path.as_str()).collect();

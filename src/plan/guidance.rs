@@ -80,6 +80,9 @@ struct HookCtx {
     load_message: Option<String>,
     load_error: Option<String>,
     note: Option<String>,
+    settings_note: Option<String>,
+    /// The settings fragments, one per daemon of this guidance the hook is for, indented.
+    settings: Vec<String>,
 }
 
 #[derive(Serialize)]
@@ -90,6 +93,45 @@ struct DaemonCtx {
     socket: String,
     snippet: String,
     snippet_file: String,
+    /// Reached over HTTP (the Control Agent) rather than a UNIX socket.
+    http: bool,
+    /// The JSON fragment that opens the daemon's control channel, indented.
+    control: String,
+    /// The shell line that asks the daemon for its commands.
+    list_commands: String,
+}
+
+/// Does Kea `kea` accept a control socket only in its own socket directory, with mode 0750 or
+/// tighter? The check came with the security releases 2.4.2, 2.6.3 and 2.7.9 (a version that
+/// does not parse is taken to have it).
+pub fn checks_socket_paths(kea: &str) -> bool {
+    let Ok(v) = crate::source::version::KeaVersion::parse(kea) else { return true };
+    let at = |a, b, c| v >= crate::source::version::KeaVersion::new(a, b, c);
+    (at(2, 4, 2) && !at(2, 5, 0)) || (at(2, 6, 3) && !at(2, 7, 0)) || at(2, 7, 9)
+}
+
+/// The `list-commands` request, as the guidance's shell lines send it.
+pub const LIST_COMMANDS: &str = r#"{ "command": "list-commands" }"#;
+
+/// `value` pretty-printed with every line indented by two spaces: a JSON fragment set off
+/// from the text around it (the `hooks-libraries` snippets stay at the margin).
+pub fn indented(value: &serde_json::Value) -> String {
+    let text = serde_json::to_string_pretty(value).expect("JSON values serialise");
+    text.lines().map(|l| format!("  {l}")).collect::<Vec<_>>().join("\n")
+}
+
+/// The fragment that opens `daemon`'s control channel: a UNIX `control-socket` in the
+/// runtime's socket directory, or for the Control Agent its HTTP address.
+pub fn control_fragment(info: &crate::plan::catalog::DaemonInfo, socket_dir: &str) -> serde_json::Value {
+    match info.http_port {
+        Some(port) => serde_json::json!({ &info.key: { "http-host": "127.0.0.1", "http-port": port } }),
+        None => serde_json::json!({ &info.key: { "control-socket": { "socket-type": "unix", "socket-name": format!("{}/{}", socket_dir.trim_end_matches('/'), info.socket) } } }),
+    }
+}
+
+/// The daemon's settings a hook needs, as `{ "<Daemon>": { … } }`, if it needs any.
+pub fn settings_fragment(hook: &HookInfo, daemon: &str, daemon_key: &str) -> Option<serde_json::Value> {
+    hook.daemon_settings(daemon).map(|m| serde_json::json!({ daemon_key: m }))
 }
 
 #[derive(Serialize)]
@@ -130,13 +172,21 @@ pub fn render(templates: &Templates, catalog: &Catalog, input: &GuidanceInput) -
         let text = serde_json::to_string_pretty(&doc).expect("JSON values serialise");
         let file = format!("{}-hooks.json", info.config.trim_end_matches(".conf"));
         snippets.push((file.clone(), format!("{text}\n")));
+        let socket = format!("{}/{}", runtime.socket_dir.trim_end_matches('/'), info.socket);
+        let list_commands = match info.http_port {
+            Some(port) => format!("curl -s -X POST -H 'Content-Type: application/json' -d '{LIST_COMMANDS}' http://127.0.0.1:{port}/"),
+            None => format!("echo '{LIST_COMMANDS}' | socat - UNIX:{socket}"),
+        };
         daemons.push(DaemonCtx {
             key: info.key.clone(),
             config_path: format!("{CONFIG_DIR}/{}", info.config),
             service: runtime.services.get(id).cloned().unwrap_or_else(|| info.process.clone()),
-            socket: format!("{}/{}", runtime.socket_dir.trim_end_matches('/'), info.socket),
+            socket,
             snippet: text,
             snippet_file: file,
+            http: info.http_port.is_some(),
+            control: indented(&control_fragment(info, &runtime.socket_dir)),
+            list_commands,
         });
     }
     let hooks: Vec<HookCtx> = input
@@ -151,6 +201,14 @@ pub fn render(templates: &Templates, catalog: &Catalog, input: &GuidanceInput) -
             load_message: h.load_message.clone(),
             load_error: h.load_error.clone(),
             note: h.optional_note.clone(),
+            settings_note: h.settings_note.clone(),
+            settings: catalog
+                .daemon
+                .iter()
+                .filter(|(id, _)| h.daemons.contains(id))
+                .filter_map(|(id, info)| settings_fragment(h, id, &info.key))
+                .map(|v| indented(&v))
+                .collect(),
         })
         .collect();
     let mandatory: Vec<MandatoryCtx> = input
@@ -158,8 +216,14 @@ pub fn render(templates: &Templates, catalog: &Catalog, input: &GuidanceInput) -
         .iter()
         .flat_map(|h| h.mandatory.iter().map(|m| MandatoryCtx { hook: h.name.clone(), name: m.name.clone(), meaning: m.meaning.clone() }))
         .collect();
-    let mut commands: Vec<String> = input.hooks.iter().flat_map(|h| h.commands.iter().cloned()).collect();
-    commands.dedup();
+    let mut commands: Vec<String> = Vec::new();
+    for c in input.hooks.iter().flat_map(|h| h.commands.iter()) {
+        if !commands.contains(c) {
+            commands.push(c.clone());
+        }
+    }
+    let unix = daemons.iter().any(|d| !d.http);
+    let http = daemons.iter().any(|d| d.http);
     let kind_word = if input.hooks.iter().all(|h| h.kind == crate::plan::catalog::HookKind::Subscriber) { "subscriber" } else { "premium" };
     let text = templates.render(
         "guidance.txt.j2",
@@ -173,6 +237,9 @@ pub fn render(templates: &Templates, catalog: &Catalog, input: &GuidanceInput) -
             "daemons": daemons,
             "mandatory": mandatory,
             "commands": commands,
+            "unix_daemons": unix,
+            "path_checks": checks_socket_paths(input.kea_version),
+            "http_daemons": http,
             "runtime_common": runtime.common,
             "socket_dir": runtime.socket_dir.trim_end_matches('/'),
             "kea_user": runtime.user,
@@ -180,19 +247,6 @@ pub fn render(templates: &Templates, catalog: &Catalog, input: &GuidanceInput) -
         }),
     )?;
     Ok(Guidance { text, snippets })
-}
-
-/// The post-install script (deb `postinst`, rpm `%post`) that prints `guidance`.
-pub(crate) fn post_install(templates: &Templates, format: crate::plan::spec::Format, package: &str, hook_paths: &[String], guidance: &str) -> Result<String> {
-    let hooks: Vec<_> = hook_paths.iter().map(|p| serde_json::json!({ "path": p })).collect();
-    let format = match format {
-        crate::plan::spec::Format::Deb => "deb",
-        crate::plan::spec::Format::Rpm => "rpm",
-    };
-    templates.render(
-        "post-install.sh.j2",
-        serde_json::json!({ "package": package, "format": format, "hooks": hooks, "guidance": guidance.trim_end() }),
-    )
 }
 
 #[cfg(test)]
@@ -256,16 +310,6 @@ mod tests {
     }
 
     #[test]
-    fn post_install_script_embeds_guidance_and_exits_zero() {
-        let s = post_install(&Templates::builtin(), crate::plan::spec::Format::Deb, "p", &["/usr/lib/x/kea/hooks/a.so".into()], "HELLO").unwrap();
-        assert!(s.starts_with("#!/bin/sh\n"));
-        assert!(s.contains("configure) ;;") && s.contains("HELLO") && s.contains("${DPKG_ROOT:-}$lib"));
-        assert!(s.trim_end().ends_with("exit 0"));
-        let r = post_install(&Templates::builtin(), crate::plan::spec::Format::Rpm, "p", &[], "HELLO").unwrap();
-        assert!(!r.contains("configure)"));
-    }
-
-    #[test]
     fn the_socket_directory_is_the_runtimes_own() {
         for (target, runtime, dir, user) in [
             ("debian-12-amd64", RuntimeStyle::Distribution, "/run/kea", "_kea"),
@@ -286,5 +330,35 @@ mod tests {
         }
         let t = guidance_for("debian-13-amd64", RuntimeStyle::Distribution, &["host_cmds"]).text;
         assert!(t.contains("install -d -m 0750 -o _kea -g _kea /run/kea"), "{t}");
+    }
+
+    #[test]
+    fn socket_path_checks_are_named_for_the_releases_that_have_them() {
+        for (kea, checks) in [("2.2.0", false), ("2.4.1", false), ("2.4.2", true), ("2.5.8", false), ("2.6.2", false), ("2.6.3", true), ("2.7.8", false), ("2.7.9", true), ("3.0.0", true)] {
+            assert_eq!(checks_socket_paths(kea), checks, "{kea}");
+        }
+        let t = Profiles::builtin().target("debian-12-amd64").unwrap();
+        let h = hooks(&["host_cmds"]);
+        for (kea, want) in [("2.2.0", "Kea 2.2.0 accepts a control socket in any directory"), ("2.6.3", "Kea 2.6.3 accepts a control socket only in the directory")] {
+            let input = GuidanceInput { package: "p", version: "1-1", kea_version: kea, hooks: &h, target: &t, runtime: RuntimeStyle::Distribution };
+            let text = render(&Templates::builtin(), &Catalog::builtin(), &input).unwrap().text;
+            assert!(text.contains(want) && text.contains("mode 0750 or"), "{text}");
+        }
+    }
+
+    #[test]
+    fn the_control_agent_is_reached_over_http_and_every_fragment_is_json() {
+        let g = guidance("debian-12-amd64", &["rbac", "host_cmds"]);
+        assert!(g.text.contains("curl -s -X POST -H 'Content-Type: application/json' -d '{ \"command\": \"list-commands\" }' http://127.0.0.1:8000/"), "{}", g.text);
+        assert!(!g.text.contains("kea-ca-ctrl-socket"), "{}", g.text);
+        assert!(g.text.contains("socat - UNIX:/run/kea/kea4-ctrl-socket"));
+        assert!(!g.text.contains("\"Dhcp4\": \"control-socket\""), "{}", g.text);
+        let c = Catalog::builtin();
+        let v = control_fragment(&c.daemon["dhcp4"], "/run/kea/");
+        assert_eq!(v, serde_json::json!({ "Dhcp4": { "control-socket": { "socket-type": "unix", "socket-name": "/run/kea/kea4-ctrl-socket" } } }));
+        assert_eq!(control_fragment(&c.daemon["ctrl-agent"], "/run/kea"), serde_json::json!({ "Control-agent": { "http-host": "127.0.0.1", "http-port": 8000 } }));
+        let shown = indented(&v);
+        assert!(shown.lines().all(|l| l.starts_with("  ")));
+        assert_eq!(serde_json::from_str::<serde_json::Value>(&shown).unwrap(), v);
     }
 }

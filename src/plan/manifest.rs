@@ -10,6 +10,10 @@ use std::path::Path;
 /// The example manifest shipped in `packaging/`, used by `keapack demo`.
 pub const EXAMPLE: &str = include_str!("../../packaging/example-manifest.toml");
 
+/// The maintainer (deb `Maintainer`, rpm `Packager`, changelog author) of every package whose
+/// manifest names none: `build` without a manifest and `demo` alike.
+pub const DEFAULT_MAINTAINER: &str = "Kea Packager <kea-packager@example.org>";
+
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct Manifest {
@@ -52,6 +56,11 @@ pub struct PackageSection {
     pub meta: bool,
     /// Relations declared by hand, per package family, added to those read from the binaries.
     pub depends: DeclaredDepends,
+    /// The changelog source (TOML, see `plan::changelog`), relative to the manifest's directory.
+    pub changelog: Option<String>,
+    /// The changelog source's entries, newest first: read by [`Manifest::load`].
+    #[serde(skip)]
+    pub changelog_entries: Vec<crate::plan::changelog::SourceEntry>,
 }
 
 /// How the hooks are divided into packages.
@@ -121,7 +130,7 @@ impl Default for PackageSection {
         PackageSection {
             name: "kea-premium-hooks".into(),
             revision: "1".into(),
-            maintainer: "Kea Packager <kea-packager@example.org>".into(),
+            maintainer: DEFAULT_MAINTAINER.into(),
             homepage: "https://www.isc.org/kea/".into(),
             license: "LicenseRef-ISC-Premium".into(),
             license_text: " The premium and subscriber hook libraries are licensed by Internet Systems\n Consortium under the terms of the agreement under which they were obtained.\n They may not be redistributed outside the licensee's organisation.".into(),
@@ -133,6 +142,8 @@ impl Default for PackageSection {
             per_hook_prefix: None,
             meta: false,
             depends: DeclaredDepends::default(),
+            changelog: None,
+            changelog_entries: Vec::new(),
         }
     }
 }
@@ -163,12 +174,21 @@ pub struct BuildSection {
 }
 
 impl Manifest {
+    /// Read a manifest file and the changelog source it names (relative to its directory).
     pub fn load(path: &Path) -> Result<Manifest> {
         let text = std::fs::read_to_string(path).with_context(|| format!("cannot read the manifest {}", path.display()))?;
-        Manifest::parse(&text, &path.display().to_string())
+        let mut m = Manifest::parse(&text, &path.display().to_string())?;
+        if let Some(name) = &m.package.changelog {
+            let file = path.parent().unwrap_or(Path::new(".")).join(name);
+            let text = std::fs::read_to_string(&file)
+                .with_context(|| format!("{}: cannot read package.changelog {}", path.display(), file.display()))?;
+            m.package.changelog_entries = crate::plan::changelog::parse_source(&text, &file.display().to_string())?;
+        }
+        Ok(m)
     }
 
-    /// Parse manifest text; errors name the origin, line, column and key.
+    /// Parse manifest text; errors name the origin, line, column and key. Reads no other file:
+    /// the changelog source is read by [`Manifest::load`].
     pub fn parse(text: &str, origin: &str) -> Result<Manifest> {
         let m: Manifest = toml::from_str(text).map_err(|e| anyhow::anyhow!("{origin}: {e}"))?;
         check_package(&m.package).map_err(|why| anyhow::anyhow!("{origin}: {why}"))?;
@@ -290,6 +310,26 @@ libdir = "/usr/lib/acme64"
         let err = Manifest::parse("[package]\nsplit = \"per-hook\"\nper-hook-prefix = \"ISC_Kea\"\n", "m.toml").unwrap_err().to_string();
         assert!(err.contains("m.toml") && err.contains("per-hook-prefix 'ISC_Kea'"), "{err}");
         Manifest::parse("[package]\nper-hook-prefix = \"acme-kea\"\n", "m.toml").unwrap();
+    }
+
+    #[test]
+    fn the_changelog_source_is_read_beside_the_manifest() {
+        let tmp = tempfile::tempdir().unwrap();
+        let manifest = tmp.path().join("keapack.toml");
+        std::fs::write(&manifest, "[package]\nchangelog = \"history/changelog.toml\"\n").unwrap();
+        let err = format!("{:#}", Manifest::load(&manifest).unwrap_err());
+        assert!(err.contains("keapack.toml") && err.contains("cannot read package.changelog") && err.contains("history/changelog.toml"), "{err}");
+        std::fs::create_dir(tmp.path().join("history")).unwrap();
+        std::fs::write(tmp.path().join("history/changelog.toml"), "[[entry]]\nversion = \"2.6.5-1\"\ndate = 2025-01-02\ntext = \"first\"\n").unwrap();
+        let m = Manifest::load(&manifest).unwrap();
+        assert_eq!(m.package.changelog.as_deref(), Some("history/changelog.toml"));
+        assert_eq!(m.package.changelog_entries.len(), 1);
+        assert_eq!(m.package.changelog_entries[0].version, "2.6.5-1");
+        // Parsing alone reads no file.
+        assert!(Manifest::parse("[package]\nchangelog = \"/nonexistent\"\n", "m.toml").unwrap().package.changelog_entries.is_empty());
+        // One default maintainer: the example manifest (demo) leaves it to the default (build).
+        assert_eq!(Manifest::parse(EXAMPLE, "example").unwrap().package.maintainer, PackageSection::default().maintainer);
+        assert_eq!(PackageSection::default().maintainer, DEFAULT_MAINTAINER);
     }
 
     #[test]

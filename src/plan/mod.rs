@@ -8,6 +8,7 @@ pub mod manifest;
 pub(crate) mod overrides;
 pub mod profile;
 pub(crate) mod relation;
+pub(crate) mod scripts;
 pub(crate) mod shlibdeps;
 pub mod spec;
 
@@ -70,19 +71,48 @@ pub(crate) fn default_prefix(kea: &KeaVersion) -> &'static str {
     if kea.major >= 3 { "isc-kea-subscriber" } else { "isc-kea-premium" }
 }
 
-/// Plan every package of a target: one bundle, or one package per hook.
+/// The meta package's name in a per-hook layout: never the bundle's (`name`), so the two
+/// layouts can be told apart by name and switched between.
+pub(crate) fn meta_name(bundle: &str) -> String {
+    format!("{bundle}-meta")
+}
+
+/// The per-hook prefix of this build: the manifest's, else ISC's for the Kea release.
+fn prefix_of(input: &PlanInput) -> String {
+    input.package.per_hook_prefix.clone().unwrap_or_else(|| default_prefix(input.kea_version).to_string())
+}
+
+/// Plan every package of a target: one bundle, or one package per hook (and a meta package).
+///
+/// The two layouts hold the same files, so each declares the other's packages as conflicting
+/// and replaced (see [`layout_relations`]): a package manager then moves an installed system
+/// from one layout to the other, in either direction, without a file conflict.
 pub fn plan_all(input: &PlanInput) -> Result<Vec<PackageSpec>> {
+    let prefix = prefix_of(input);
     match input.package.split {
-        Split::Bundle => Ok(vec![plan(input)?]),
+        Split::Bundle => {
+            let mut spec = plan(input)?;
+            // The per-hook packages and their meta package.
+            let mut others: Vec<String> = select_hooks(input).iter().map(|(_, info)| per_hook_name(&prefix, info)).collect();
+            others.push(meta_name(&input.package.name));
+            layout_relations(&mut spec, &others);
+            Ok(vec![spec])
+        }
         Split::PerHook => {
-            let prefix = input.package.per_hook_prefix.clone().unwrap_or_else(|| default_prefix(input.kea_version).to_string());
             let mut specs = Vec::new();
             for (hook, info) in select_hooks(input) {
                 let mut package = input.package.clone();
                 package.name = per_hook_name(&prefix, &info);
                 anyhow::ensure!(crate::plan::manifest::valid_name(&package.name), "per-hook package name '{}' is not valid; set package.per-hook-prefix", package.name);
+                anyhow::ensure!(
+                    package.name != input.package.name && package.name != meta_name(&input.package.name),
+                    "the per-hook package name '{}' is the bundle's or the meta package's name; set package.per-hook-prefix or package.name",
+                    package.name
+                );
                 let one = [hook.clone()];
-                specs.push(plan(&PlanInput { package: &package, hooks: &one, ..*input })?);
+                let mut spec = plan(&PlanInput { package: &package, hooks: &one, ..*input })?;
+                layout_relations(&mut spec, std::slice::from_ref(&input.package.name));
+                specs.push(spec);
             }
             if specs.is_empty() {
                 bail!("no hook libraries to package for {}", input.target.id());
@@ -93,6 +123,24 @@ pub fn plan_all(input: &PlanInput) -> Result<Vec<PackageSpec>> {
             }
             Ok(specs)
         }
+    }
+}
+
+/// Declare the packages of the other layout (`others`) as conflicting with `spec` and replaced
+/// by it. deb: `Conflicts` and `Replaces`, unversioned (dpkg then removes the other package
+/// and hands its files over; apt removes it first). rpm: `Conflicts`, and `Obsoletes` of every
+/// version older than this one, so `rpm -U`/`dnf` replace an older build of the other layout in
+/// one transaction, while two layouts of the same build never obsolete each other (a
+/// repository holding both would otherwise swap them back and forth on every upgrade).
+fn layout_relations(spec: &mut PackageSpec, others: &[String]) {
+    let full = format!("{}-{}", spec.version, spec.revision);
+    for name in others {
+        spec.conflicts.push(Relation { name: name.clone(), constraint: None });
+        let constraint = match spec.format {
+            Format::Deb => None,
+            Format::Rpm => Some((Op::Lt, full.clone())),
+        };
+        spec.replaces.push(Relation { name: name.clone(), constraint });
     }
 }
 
@@ -132,12 +180,14 @@ pub fn plan(input: &PlanInput) -> Result<PackageSpec> {
     for (h, _) in &selected {
         if h.machine != target.arch_info.elf_machine {
             bail!(
-                "{} is built for {}, but target {} needs {}: build on a {} host (or choose a {} target)",
+                "{} is built for {}, but target {} needs {}: build on {} {} host (or choose {} {} target)",
                 h.library,
                 h.machine,
                 target.id(),
                 target.arch_info.elf_machine,
+                crate::support::text::article(&target.arch_info.elf_machine),
                 target.arch_info.elf_machine,
+                crate::support::text::article(&h.machine),
                 h.machine
             );
         }
@@ -163,7 +213,21 @@ pub fn plan(input: &PlanInput) -> Result<PackageSpec> {
         },
     )?;
     let hook_paths: Vec<String> = selected.iter().map(|(h, _)| format!("{hooks_dir}/{}", h.library)).collect();
-    let post = guidance::post_install(input.templates, format, &pkg.name, &hook_paths, &g.text)?;
+    let kea_runtime = target.runtime(pkg.runtime)?;
+    let mut daemons: Vec<String> = infos.iter().flat_map(|h| h.daemons.iter().cloned()).collect();
+    daemons.sort();
+    daemons.dedup();
+    let scripts = scripts::render(&scripts::ScriptInput {
+        templates: input.templates,
+        catalog: input.catalog,
+        format,
+        package: &pkg.name,
+        version: &full_version,
+        hook_paths: &hook_paths,
+        daemons: &daemons,
+        runtime: kea_runtime,
+        guidance: &g.text,
+    })?;
 
     let mut files: Vec<FileEntry> = selected
         .iter()
@@ -174,7 +238,13 @@ pub fn plan(input: &PlanInput) -> Result<PackageSpec> {
     for (name, json) in &g.snippets {
         files.push(doc(name, json.clone().into_bytes()));
     }
-    let kea_runtime = target.runtime(pkg.runtime)?;
+    let mut owned_dirs = vec![doc_dir.clone()];
+    if format == Format::Rpm {
+        // What the next version's %pre reads to name the version it replaces.
+        let path = scripts::version_file(&pkg.name);
+        owned_dirs.push(path.rsplit_once('/').map_or(String::new(), |(dir, _)| dir.to_string()));
+        files.push(FileEntry { path, source: Source::Bytes(format!("{full_version}\n").into_bytes()), mode: 0o644, role: FileRole::Plain });
+    }
     let hook_names: Vec<&str> = infos.iter().map(|h| h.name.as_str()).collect();
     // The exact Kea pin, what the libraries need, and what the manifest declares: merged.
     let mut depends = runtime_relations(format, &kea_runtime.common, input.kea_version);
@@ -202,15 +272,22 @@ pub fn plan(input: &PlanInput) -> Result<PackageSpec> {
         license: pkg.license.clone(),
         section: if format == Format::Deb { pkg.section.clone() } else { RPM_GROUP.to_string() },
         depends: relation::merge(format, depends),
+        conflicts: Vec::new(),
+        replaces: Vec::new(),
         files,
-        owned_dirs: vec![doc_dir.clone()],
-        post_install: Some(post),
-        changelog: vec![ChangelogEntry {
-            version: full_version.clone(),
-            author: pkg.maintainer.clone(),
-            time: input.epoch,
-            text: wrap(&format!("Kea {} premium hooks ({}), packaged by keapack.", input.kea_version, hook_names.join(", ")), 72),
-        }],
+        owned_dirs,
+        pre_install: scripts.pre_install,
+        post_install: Some(scripts.post_install),
+        post_remove: Some(scripts.post_remove),
+        changelog: history(
+            input,
+            ChangelogEntry {
+                version: full_version.clone(),
+                author: pkg.maintainer.clone(),
+                time: input.epoch,
+                text: wrap(&format!("Kea {} premium hooks ({}), packaged by keapack.", input.kea_version, hook_names.join(", ")), 72),
+            },
+        )?,
         mtime: input.epoch,
         compression,
     };
@@ -259,35 +336,61 @@ fn add_required_docs(spec: &mut PackageSpec, input: &PlanInput) -> Result<()> {
     Ok(())
 }
 
+/// The package's changelog: the manifest's changelog source below `generated` (see
+/// `changelog::history`).
+fn history(input: &PlanInput, generated: ChangelogEntry) -> Result<Vec<ChangelogEntry>> {
+    let pkg = input.package;
+    changelog::history(
+        &pkg.changelog_entries,
+        &changelog::Current {
+            format: input.target.profile.family,
+            kea: input.kea_version,
+            revision: &pkg.revision,
+            dist_tag: &input.target.profile.dist_tag,
+            generated,
+            maintainer: &pkg.maintainer,
+        },
+    )
+}
+
 /// The optional meta package of a per-hook split: no files of its own, an exact dependency on
-/// every per-hook package of the same build.
+/// every per-hook package of the same build. Named [`meta_name`], never the bundle's name.
 pub(crate) fn plan_meta(input: &PlanInput, parts: &[PackageSpec]) -> Result<PackageSpec> {
     let first = parts.first().context("a meta package needs per-hook packages")?;
     let pkg = input.package;
     let full = format!("{}-{}", first.version, first.revision);
     let names: Vec<&str> = parts.iter().map(|p| p.name.as_str()).collect();
+    let name = meta_name(&pkg.name);
+    anyhow::ensure!(crate::plan::manifest::valid_name(&name), "meta package name '{name}' is not valid");
     let mut spec = PackageSpec {
-        name: pkg.name.clone(),
+        name: name.clone(),
         summary: format!("Kea {} premium hook libraries (all of them)", input.kea_version),
         description: wrap(&format!("Depends on every premium hook package of this build: {}.", names.join(", ")), WRAP),
         section: if first.format == Format::Deb { "metapackages".into() } else { first.section.clone() },
         depends: parts.iter().map(|p| Relation { name: p.name.clone(), constraint: Some((Op::Eq, full.clone())) }).collect(),
         // No binaries of its own: architecture-independent.
         arch: if first.format == Format::Deb { "all".into() } else { "noarch".into() },
+        conflicts: Vec::new(),
+        replaces: Vec::new(),
         files: vec![FileEntry {
-            path: format!("/usr/share/doc/{}/README", pkg.name),
+            path: format!("/usr/share/doc/{name}/README"),
             source: Source::Bytes(format!("{}\n\nEach package prints its hook's configuration guidance when installed.\n", wrap(&format!("This package installs the Kea {} premium hook packages: {}.", input.kea_version, names.join(", ")), 72)).into_bytes()),
             mode: 0o644,
             role: FileRole::Doc,
         }],
-        owned_dirs: vec![format!("/usr/share/doc/{}", pkg.name)],
+        owned_dirs: vec![format!("/usr/share/doc/{name}")],
+        pre_install: None,
         post_install: None,
-        changelog: vec![ChangelogEntry {
-            version: full.clone(),
-            author: pkg.maintainer.clone(),
-            time: input.epoch,
-            text: wrap(&format!("Meta package for the Kea {} premium hook packages, packaged by keapack.", input.kea_version), 72),
-        }],
+        post_remove: None,
+        changelog: history(
+            input,
+            ChangelogEntry {
+                version: full.clone(),
+                author: pkg.maintainer.clone(),
+                time: input.epoch,
+                text: wrap(&format!("Meta package for the Kea {} premium hook packages, packaged by keapack.", input.kea_version), 72),
+            },
+        )?,
         ..first.clone()
     };
     add_required_docs(&mut spec, input)?;
@@ -328,6 +431,44 @@ mod tests {
         assert_eq!(per_hook_name("isc-kea-subscriber", c.by_name("ping_check").unwrap()), "isc-kea-subscriber-ping-check");
         assert_eq!(default_prefix(&KeaVersion::new(2, 6, 5)), "isc-kea-premium");
         assert_eq!(default_prefix(&KeaVersion::new(3, 0, 1)), "isc-kea-subscriber");
+    }
+
+    #[test]
+    fn each_layout_conflicts_with_and_replaces_the_other() {
+        use crate::plan::profile::Profiles;
+        let (catalog, templates, kea, no_libs) = (Catalog::builtin(), Templates::builtin(), KeaVersion::new(2, 2, 0), BTreeMap::new());
+        let rel = |r: &Relation| crate::plan::relation::deb_string(r);
+        for (target, replaced) in [("debian-12-amd64", None), ("rhel-9-x86_64", Some("2.2.0-2.el9"))] {
+            let t = Profiles::builtin().target(target).unwrap();
+            let hooks: Vec<StagedHook> = ["libdhcp_flex_id.so", "libdhcp_host_cmds.so"]
+                .iter()
+                .map(|l| StagedHook { library: (*l).into(), path: "/nonexistent".into(), premium: true, machine: t.arch_info.elf_machine.clone() })
+                .collect();
+            let input = |package: &PackageSection| -> Vec<PackageSpec> {
+                plan_all(&PlanInput { package, kea_version: &kea, hooks: &hooks, target: &t, epoch: 0, catalog: &catalog, templates: &templates, library_depends: &no_libs }).unwrap()
+            };
+            let bundle = PackageSection { revision: "2".into(), ..PackageSection::default() };
+            let b = input(&bundle).remove(0);
+            let want = |n: &str| match replaced {
+                None => n.to_string(),
+                Some(v) => format!("{n} (<< {v})"),
+            };
+            assert_eq!(b.conflicts.iter().map(rel).collect::<Vec<_>>(), ["isc-kea-premium-flex-id", "isc-kea-premium-host-cmds", "kea-premium-hooks-meta"]);
+            assert_eq!(b.replaces.iter().map(rel).collect::<Vec<_>>(), [want("isc-kea-premium-flex-id"), want("isc-kea-premium-host-cmds"), want("kea-premium-hooks-meta")]);
+            let split = input(&PackageSection { split: Split::PerHook, meta: true, ..bundle.clone() });
+            let names: Vec<&str> = split.iter().map(|s| s.name.as_str()).collect();
+            assert_eq!(names, ["isc-kea-premium-flex-id", "isc-kea-premium-host-cmds", "kea-premium-hooks-meta"], "{target}");
+            for s in &split[..2] {
+                assert_eq!(s.conflicts.iter().map(rel).collect::<Vec<_>>(), ["kea-premium-hooks"]);
+                assert_eq!(s.replaces.iter().map(rel).collect::<Vec<_>>(), [want("kea-premium-hooks")]);
+            }
+            assert!(split[2].conflicts.is_empty() && split[2].post_install.is_none() && split[2].post_remove.is_none());
+            // A prefix that makes a per-hook name the meta package's is refused.
+            let clash = PackageSection { split: Split::PerHook, name: "x".into(), per_hook_prefix: Some("x".into()), ..PackageSection::default() };
+            let hook = [StagedHook { library: "libdhcp_meta.so".into(), path: "/nonexistent".into(), premium: true, machine: t.arch_info.elf_machine.clone() }];
+            let err = plan_all(&PlanInput { package: &clash, kea_version: &kea, hooks: &hook, target: &t, epoch: 0, catalog: &catalog, templates: &templates, library_depends: &no_libs });
+            assert!(err.is_err_and(|e| e.to_string().contains("meta package's name")), "{target}");
+        }
     }
 
     #[test]

@@ -241,6 +241,11 @@ impl Profiles {
         self.by_id.insert(profile.id.clone(), profile);
     }
 
+    /// Every profile, by id.
+    pub fn all(&self) -> impl Iterator<Item = &Profile> {
+        self.by_id.values()
+    }
+
     pub fn ids(&self) -> impl Iterator<Item = &str> {
         self.by_id.keys().map(String::as_str)
     }
@@ -283,9 +288,8 @@ pub fn host_arch(family: Format) -> &'static str {
 
 /// The build host's release as `/etc/os-release` names it: (`ID`, `VERSION_ID`).
 pub fn host_release() -> Option<(String, String)> {
-    let text = std::fs::read_to_string("/etc/os-release").ok()?;
-    let field = |key: &str| text.lines().find_map(|l| l.strip_prefix(key)).map(|v| v.trim().trim_matches('"').to_string());
-    Some((field("ID=")?, field("VERSION_ID=").unwrap_or_default()))
+    let r = crate::support::osrelease::OsRelease::read(std::path::Path::new("/"))?;
+    (!r.id.is_empty()).then_some((r.id, r.version_id))
 }
 
 impl Profile {
@@ -297,15 +301,11 @@ impl Profile {
 
 /// The build host's distribution family, from `/etc/os-release` (`ID`, `ID_LIKE`).
 pub fn host_family() -> Option<Format> {
-    let text = std::fs::read_to_string("/etc/os-release").ok()?;
-    let words: Vec<String> = text
-        .lines()
-        .filter_map(|l| l.strip_prefix("ID=").or_else(|| l.strip_prefix("ID_LIKE=")))
-        .flat_map(|v| v.trim_matches('"').split_whitespace().map(str::to_string).collect::<Vec<_>>())
-        .collect();
-    if words.iter().any(|w| w == "debian" || w == "ubuntu") {
+    let r = crate::support::osrelease::OsRelease::read(std::path::Path::new("/"))?;
+    let words: Vec<&str> = r.family_words().collect();
+    if words.iter().any(|w| *w == "debian" || *w == "ubuntu") {
         Some(Format::Deb)
-    } else if words.iter().any(|w| ["rhel", "fedora", "centos", "rocky", "almalinux"].contains(&w.as_str())) {
+    } else if words.iter().any(|w| ["rhel", "fedora", "centos", "rocky", "almalinux"].contains(w)) {
         Some(Format::Rpm)
     } else {
         None

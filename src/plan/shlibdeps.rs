@@ -5,13 +5,17 @@
 //!   runtime package that `plan` always adds, so they produce no relation here (looking them up
 //!   on the build host would be wrong: a real Kea build's `libkea-*.so.N` are in the stage, not
 //!   on the host).
-//! - `.deb` target on a Debian-family host: as dpkg-shlibdeps' shlibs mechanism does — find the
-//!   library file (ldconfig's cache, then the standard library directories; the one of the
-//!   hook's ELF machine and class), ask dpkg which package owns it (trying the merged-/usr
-//!   alias too), and read that package's `shlibs` file for the SONAME's dependency
-//!   (`libc6 (>= 2.36)`); `/etc/dpkg/shlibs.override` wins, `/etc/dpkg/shlibs.default` is the
-//!   last resort. keapack reads `shlibs`, not `symbols`, files: the lower bounds can be higher
-//!   than dpkg-shlibdeps' symbol-precise ones, never lower.
+//! - `.deb` target on a Debian-family host: as dpkg-shlibdeps does — find the library file
+//!   (ldconfig's cache, then the standard library directories; the one of the hook's ELF
+//!   machine and class) and ask dpkg which package owns it (trying the merged-/usr alias too).
+//!   When that package has a symbols file (deb-symbols(5): `/etc/dpkg/symbols/<pkg>.symbols.<arch>`,
+//!   `/etc/dpkg/symbols/<pkg>.symbols`, then dpkg's `info/<pkg>[:<arch>].symbols`) with an entry
+//!   for the SONAME, the dependency is its template with `#MINVER#` replaced by the highest
+//!   minimal version of the symbols the hook imports (`memcpy@GLIBC_2.14` → `libc6 (>= 2.14)`),
+//!   and never lower than the smallest version the entry lists; a symbol pointing at an
+//!   alternative template (`| libc6 (>> 2.36), libc6 (<< 2.37)`) adds that one too. Otherwise
+//!   the package's `shlibs` entry (`/etc/dpkg/shlibs.override` first, `/etc/dpkg/shlibs.default`
+//!   last). The result is what `dpkg-shlibdeps` writes for the same files.
 //! - `.deb` target on any other host: nothing is invented from the host's packages; the
 //!   manifest's declared relations (`[package.depends] deb`) stand in, and a warning names the
 //!   libraries left uncovered.
@@ -23,12 +27,13 @@
 //! A library keapack cannot resolve is a warning, not an error: the build goes on and the user
 //! declares the relation in the manifest.
 
-use crate::stage::elf::{self, ElfInfo};
+use crate::stage::elf::{self, ElfInfo, Import};
 use crate::plan::profile::Target;
 use crate::plan::relation;
 use crate::plan::spec::{Format, Relation};
 use crate::stage::StagedHook;
 use anyhow::Result;
+use std::cmp::Ordering;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -60,14 +65,23 @@ pub fn discover(hooks: &[StagedHook], target: &Target, host: Option<Format>, sys
     for hook in hooks {
         let info = elf::read(&hook.path)?;
         let mut rels = Vec::new();
+        let mut symbols: Vec<SymbolsEntry> = Vec::new();
         for soname in info.needed.iter().filter(|s| !is_kea_library(s)) {
             match (family, debian.as_mut()) {
                 (Format::Rpm, _) => rels.extend(rpm_capabilities(&info, soname)),
                 (Format::Deb, Some(host)) => match host.resolve(soname, &info) {
-                    Ok(r) => rels.extend(r),
+                    Ok(LibraryDeps::Shlibs(r)) => rels.extend(r),
+                    Ok(LibraryDeps::Symbols(entry)) => symbols.push(entry),
                     Err(why) => out.warnings.push(format!("{}: {why}", hook.library)),
                 },
                 (Format::Deb, None) => uncovered.entry(soname.clone()).or_default().push(hook.library.clone()),
+            }
+        }
+        for (template, minver) in symbols_dependencies(&symbols, &info.imports) {
+            let dep = substitute_minver(&template, &minver);
+            match shlibs_relations(&dep) {
+                Ok(r) => rels.extend(r),
+                Err(e) => out.warnings.push(format!("{}: the symbols file's dependency '{dep}' does not parse: {e}", hook.library)),
             }
         }
         out.by_library.insert(hook.library.clone(), relation::merge(family, rels));
@@ -104,18 +118,137 @@ pub fn soname_key(soname: &str) -> Option<(&str, &str)> {
     stem[i + 1..].starts_with(|c: char| c.is_ascii_digit()).then(|| (&stem[..i], &stem[i + 1..]))
 }
 
-/// The dependency a shlibs file gives for `soname` (lines `[type:] name version dependency`;
-/// typed lines such as `udeb:` are for other package types and are skipped).
+/// The dependency a shlibs file gives for `soname` (lines `[type:] name version dependency`,
+/// the fields separated by any run of spaces or tabs; typed lines such as `udeb:` are for other
+/// package types and are skipped).
 pub fn shlibs_lookup(text: &str, soname: &str) -> Option<String> {
     let (name, version) = soname_key(soname)?;
     text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')).find_map(|line| {
-        let mut words = line.splitn(3, char::is_whitespace);
-        let (n, v) = (words.next()?, words.next()?.trim());
+        let (n, rest) = split_word(line)?;
         if n.ends_with(':') {
             return None;
         }
-        (n == name && v == version).then(|| words.next().unwrap_or("").trim().to_string())
+        let (v, dependency) = split_word(rest).unwrap_or((rest, ""));
+        (n == name && v == version).then(|| dependency.to_string())
     })
+}
+
+/// The first whitespace-separated word of `text` and the rest, trimmed.
+fn split_word(text: &str) -> Option<(&str, &str)> {
+    let text = text.trim_start();
+    if text.is_empty() {
+        return None;
+    }
+    match text.find(char::is_whitespace) {
+        Some(i) => Some((&text[..i], text[i..].trim())),
+        None => Some((text, "")),
+    }
+}
+
+/// One library's entry in a symbols file (deb-symbols(5)).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SymbolsEntry {
+    pub soname: String,
+    /// The main dependency template, then the alternative ones (`| …` lines), numbered from 1.
+    pub templates: Vec<String>,
+    /// `* Field: value` lines (`Build-Depends-Package`, …).
+    pub fields: BTreeMap<String, String>,
+    /// `name@version` → (minimal version, template number: 0 for the main one only).
+    pub symbols: BTreeMap<String, (String, usize)>,
+}
+
+/// The entry for `soname` in a symbols file, if it has one.
+///
+/// Symbol lines carrying tags (`(c++)…`, `(regex)…`) are patterns that dpkg-gensymbols leaves
+/// in some files: `(symver)` patterns are kept (they match every symbol of that version), the
+/// others are skipped; `(optional)`, `(arch=…)` and other plain tags are dropped.
+pub fn symbols_lookup(text: &str, soname: &str) -> Option<SymbolsEntry> {
+    let mut found: Option<SymbolsEntry> = None;
+    for line in text.lines() {
+        if line.trim().is_empty() || line.starts_with('#') {
+            continue;
+        }
+        if let Some(symbol) = line.strip_prefix(' ') {
+            // ` #MISSING: 1.2# foo@Base 1.0`: a symbol the library no longer has.
+            let Some(entry) = found.as_mut().filter(|_| !symbol.trim_start().starts_with('#')) else { continue };
+            let Some((mut name, rest)) = split_word(symbol) else { continue };
+            let mut pattern = None;
+            if let Some(tagged) = name.strip_prefix('(') {
+                let Some((tags, bare)) = tagged.split_once(')') else { continue };
+                let tags: Vec<&str> = tags.split('|').collect();
+                if tags.iter().any(|t| *t == "c++" || *t == "regex") {
+                    continue;
+                }
+                if tags.contains(&"symver") {
+                    pattern = Some("symver");
+                }
+                name = bare;
+            }
+            let (minver, id) = split_word(rest).unwrap_or((rest, ""));
+            let id = id.split_whitespace().next().and_then(|i| i.parse().ok()).unwrap_or(0);
+            let key = match pattern {
+                Some(_) => format!("(symver){name}"),
+                None => name.to_string(),
+            };
+            entry.symbols.insert(key, (minver.to_string(), id));
+        } else if let Some(alt) = line.strip_prefix('|') {
+            if let Some(entry) = found.as_mut() {
+                entry.templates.push(alt.trim().to_string());
+            }
+        } else if let Some(field) = line.strip_prefix('*') {
+            if let (Some(entry), Some((k, v))) = (found.as_mut(), field.split_once(':')) {
+                entry.fields.insert(k.trim().to_string(), v.trim().to_string());
+            }
+        } else {
+            if found.is_some() {
+                break;
+            }
+            let Some((lib, template)) = split_word(line) else { continue };
+            if lib == soname {
+                found = Some(SymbolsEntry { soname: lib.to_string(), templates: vec![template.to_string()], ..Default::default() });
+            }
+        }
+    }
+    found
+}
+
+/// dpkg-shlibdeps' computation for one binary: every library with a symbols entry starts at
+/// the smallest minimal version its entry lists (the library may not always have been in its
+/// package); each imported symbol (`name@version`, `name@Base` when unversioned) found in the
+/// entries, searched in `DT_NEEDED` order, raises its library's main template — and the
+/// alternative template it names — to that symbol's minimal version. Returns (template,
+/// minimal version) pairs.
+pub fn symbols_dependencies(entries: &[SymbolsEntry], imports: &[Import]) -> Vec<(String, String)> {
+    let mut deps: Vec<(String, String)> = Vec::new();
+    let mut raise = |template: &str, minver: &str| match deps.iter_mut().find(|(t, _)| t == template) {
+        Some((_, v)) => {
+            if relation::compare_deb_versions(minver, v) == Ordering::Greater {
+                *v = minver.to_string();
+            }
+        }
+        None => deps.push((template.to_string(), minver.to_string())),
+    };
+    for e in entries {
+        let smallest = e.symbols.values().map(|(v, _)| v.as_str()).min_by(|a, b| relation::compare_deb_versions(a, b)).unwrap_or("");
+        raise(&e.templates[0], smallest);
+    }
+    for import in imports {
+        let version = import.version.as_ref().map_or("Base", |(v, _)| v.as_str());
+        let key = format!("{}@{version}", import.name);
+        let symver = format!("(symver){version}");
+        let Some((e, (minver, id))) = entries.iter().find_map(|e| e.symbols.get(&key).or_else(|| e.symbols.get(&symver)).map(|s| (e, s))) else { continue };
+        raise(&e.templates[0], minver);
+        if let Some(alt) = e.templates.get(*id).filter(|_| *id > 0) {
+            raise(alt, minver);
+        }
+    }
+    deps
+}
+
+/// A template with `#MINVER#` replaced by `(>= minver)`, or by nothing when `minver` is empty.
+pub fn substitute_minver(template: &str, minver: &str) -> String {
+    let with = if minver.is_empty() { String::new() } else { format!("(>= {minver})") };
+    template.replace("#MINVER#", &with).split_whitespace().collect::<Vec<_>>().join(" ").replace(" ,", ",")
 }
 
 /// Turn a shlibs dependency string into relations. An OR-group (`libglu1-mesa | libglu1`)
@@ -124,7 +257,16 @@ pub fn shlibs_relations(dependency: &str) -> Result<Vec<Relation>> {
     Ok(relation::parse_deb_field(dependency)?.into_iter().filter_map(|group| group.into_iter().next()).collect())
 }
 
-/// Debian's view of the build host: ldconfig's cache, dpkg's database, the shlibs files.
+/// Where a needed library's dependency comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum LibraryDeps {
+    /// The library's symbols-file entry: the dependency depends on the symbols a hook imports.
+    Symbols(SymbolsEntry),
+    /// A shlibs entry's relations, the same for every hook.
+    Shlibs(Vec<Relation>),
+}
+
+/// Debian's view of the build host: ldconfig's cache, dpkg's database, the symbols and shlibs files.
 struct DebianHost {
     arch: String,
     libdir: String,
@@ -132,7 +274,7 @@ struct DebianHost {
     sysroot: PathBuf,
     admindir: PathBuf,
     ldcache: Vec<(String, PathBuf)>,
-    cache: BTreeMap<(String, u16, bool), Result<Vec<Relation>, String>>,
+    cache: BTreeMap<(String, u16, bool), Result<LibraryDeps, String>>,
 }
 
 impl DebianHost {
@@ -144,8 +286,8 @@ impl DebianHost {
         DebianHost { arch: arch.into(), libdir: libdir.into(), sysroot: sysroot.to_path_buf(), admindir, ldcache: ldconfig_cache(sysroot), cache: BTreeMap::new() }
     }
 
-    /// The relations for one needed SONAME, or why there are none.
-    fn resolve(&mut self, soname: &str, needer: &ElfInfo) -> Result<Vec<Relation>, String> {
+    /// Where the dependency for one needed SONAME comes from, or why there is none.
+    fn resolve(&mut self, soname: &str, needer: &ElfInfo) -> Result<LibraryDeps, String> {
         let key = (soname.to_string(), needer.machine, needer.class64);
         if let Some(hit) = self.cache.get(&key) {
             return hit.clone();
@@ -155,11 +297,7 @@ impl DebianHost {
         result
     }
 
-    fn lookup(&self, soname: &str, needer: &ElfInfo) -> Result<Vec<Relation>, String> {
-        let override_file = &self.sysroot.join("etc/dpkg/shlibs.override");
-        if let Some(dep) = read(override_file).and_then(|t| shlibs_lookup(&t, soname)) {
-            return shlibs_relations(&dep).map_err(|e| format!("{}: {e}", override_file.display()));
-        }
+    fn lookup(&self, soname: &str, needer: &ElfInfo) -> Result<LibraryDeps, String> {
         let candidates = library_candidates(soname, &self.libdir, &self.ldcache, &self.sysroot);
         let Some(file) = candidates.iter().find(|p| elf::read(&self.sysroot.join(p.strip_prefix("/").unwrap_or(p))).is_ok_and(|i| i.machine == needer.machine && i.class64 == needer.class64)) else {
             return Err(format!(
@@ -174,6 +312,21 @@ impl DebianHost {
             ));
         };
         for pkg in &packages {
+            let bare = pkg.split(':').next().unwrap_or(pkg);
+            let mut paths = vec![self.sysroot.join(format!("etc/dpkg/symbols/{bare}.symbols.{}", self.arch)), self.sysroot.join(format!("etc/dpkg/symbols/{bare}.symbols"))];
+            paths.push(self.admindir.join("info").join(format!("{pkg}.symbols")));
+            if !pkg.contains(':') {
+                paths.push(self.admindir.join("info").join(format!("{pkg}:{}.symbols", self.arch)));
+            }
+            if let Some(entry) = paths.iter().find(|p| p.is_file()).and_then(|p| read(p)).and_then(|t| symbols_lookup(&t, soname)) {
+                return Ok(LibraryDeps::Symbols(entry));
+            }
+        }
+        let override_file = &self.sysroot.join("etc/dpkg/shlibs.override");
+        if let Some(dep) = read(override_file).and_then(|t| shlibs_lookup(&t, soname)) {
+            return shlibs_relations(&dep).map(LibraryDeps::Shlibs).map_err(|e| format!("{}: {e}", override_file.display()));
+        }
+        for pkg in &packages {
             let mut names = vec![format!("{pkg}.shlibs")];
             if !pkg.contains(':') {
                 names.push(format!("{pkg}:{}.shlibs", self.arch));
@@ -181,15 +334,15 @@ impl DebianHost {
             for name in names {
                 let path = self.admindir.join("info").join(&name);
                 if let Some(dep) = read(&path).and_then(|t| shlibs_lookup(&t, soname)) {
-                    return shlibs_relations(&dep).map_err(|e| format!("{}: {e}", path.display()));
+                    return shlibs_relations(&dep).map(LibraryDeps::Shlibs).map_err(|e| format!("{}: {e}", path.display()));
                 }
             }
         }
         if let Some(dep) = read(&self.sysroot.join("etc/dpkg/shlibs.default")).and_then(|t| shlibs_lookup(&t, soname)) {
-            return shlibs_relations(&dep).map_err(|e| format!("/etc/dpkg/shlibs.default: {e}"));
+            return shlibs_relations(&dep).map(LibraryDeps::Shlibs).map_err(|e| format!("/etc/dpkg/shlibs.default: {e}"));
         }
         Err(format!(
-            "{soname} comes from {}, whose shlibs file has no entry for it; Depends does not cover it: declare the relation in [package.depends] deb",
+            "{soname} comes from {}, whose symbols and shlibs files have no entry for it; Depends does not cover it: declare the relation in [package.depends] deb",
             packages.join(", ")
         ))
     }
@@ -297,8 +450,11 @@ mod tests {
         assert_eq!(soname_key("liblog4cplus-2.0.5.so.5"), Some(("liblog4cplus-2.0.5", "5")));
         assert_eq!(soname_key("libfoo-1.2.so"), Some(("libfoo", "1.2")));
         assert_eq!(soname_key("libfoo.so"), None);
-        let shlibs = "# comment\nlibc 6 libc6 (>= 2.36)\nudeb: libc 6 libc6-udeb (>= 2.36)\nlibm 6 libc6 (>= 2.36)\nlibfoo 1.2 libfoo1.2 (>> 1.2-3) | libfoo-alt\nlibgcc_s 1 libgcc-s1";
+        let shlibs = "# comment\nlibc 6 libc6 (>= 2.36)\nudeb: libc 6 libc6-udeb (>= 2.36)\nlibm 6 libc6 (>= 2.36)\nlibfoo 1.2 libfoo1.2 (>> 1.2-3) | libfoo-alt\nlibgcc_s 1 libgcc-s1\nlibtab\t3\t libtab3 (>= 3.1)\nlibsp    4   libsp4";
         assert_eq!(shlibs_lookup(shlibs, "libc.so.6").as_deref(), Some("libc6 (>= 2.36)"));
+        // Fields separated by tabs or several spaces, as shlibs files in the wild have them.
+        assert_eq!(shlibs_lookup(shlibs, "libtab.so.3").as_deref(), Some("libtab3 (>= 3.1)"));
+        assert_eq!(shlibs_lookup(shlibs, "libsp.so.4").as_deref(), Some("libsp4"));
         assert_eq!(shlibs_lookup(shlibs, "libgcc_s.so.1").as_deref(), Some("libgcc-s1"));
         assert_eq!(shlibs_lookup(shlibs, "libc.so.7"), None);
         let alt = shlibs_relations(&shlibs_lookup(shlibs, "libfoo-1.2.so").unwrap()).unwrap();
@@ -307,23 +463,85 @@ mod tests {
         assert_eq!(ld, vec![("libc.so.6".to_string(), PathBuf::from("/lib/x86_64-linux-gnu/libc.so.6"))]);
     }
 
-    /// The real shlibs file of libc6 on this machine, read the way keapack reads it.
     #[test]
-    fn libc_resolves_through_dpkg_and_its_shlibs_file() {
+    fn symbols_files_give_the_highest_minimal_version_of_the_imported_symbols() {
+        let text = "libfoo.so.1 libfoo1 #MINVER#\n* Build-Depends-Package: libfoo-dev\n a@Base 1.0\n b@FOO_2 2.0-1\n (c++)\"x()@Base\" 9\nlibbar.so.2 libbar2 #MINVER#\n| libbar2 (>> 3.1), libbar2 (<< 3.2)\n p@BAR_1 1.5\n q@BAR_PRIVATE 3.1 1\n (symver)BAR_3 3.0\n #MISSING: 4.0# gone@BAR_1 0.1\n";
+        let foo = symbols_lookup(text, "libfoo.so.1").unwrap();
+        assert_eq!(foo.templates, ["libfoo1 #MINVER#"]);
+        assert_eq!(foo.fields["Build-Depends-Package"], "libfoo-dev");
+        assert_eq!(foo.symbols.len(), 2, "{foo:?}");
+        let bar = symbols_lookup(text, "libbar.so.2").unwrap();
+        assert_eq!(bar.templates, ["libbar2 #MINVER#", "libbar2 (>> 3.1), libbar2 (<< 3.2)"]);
+        assert!(!bar.symbols.keys().any(|k| k.contains("gone") || k.starts_with('#')), "a #MISSING# symbol is not the library's: {bar:?}");
+        assert_eq!(symbols_dependencies(std::slice::from_ref(&bar), &[])[0].1, "1.5", "the smallest listed version, #MISSING# left out");
+        assert!(symbols_lookup(text, "libnone.so.1").is_none());
+        let imp = |n: &str, v: Option<&str>| Import { name: n.into(), version: v.map(|v| (v.into(), "x".into())), weak: false };
+        // Nothing imported: the smallest version the entry lists.
+        assert_eq!(symbols_dependencies(std::slice::from_ref(&foo), &[]), [("libfoo1 #MINVER#".to_string(), "1.0".to_string())]);
+        // The highest minimal version of the imported symbols, in dpkg's version order.
+        let deps = symbols_dependencies(&[foo.clone(), bar.clone()], &[imp("a", None), imp("b", Some("FOO_2")), imp("p", Some("BAR_1")), imp("zz", Some("BAR_3"))]);
+        assert_eq!(deps, [("libfoo1 #MINVER#".to_string(), "2.0-1".to_string()), ("libbar2 #MINVER#".to_string(), "3.0".to_string())]);
+        // A symbol naming an alternative template adds it.
+        let deps = symbols_dependencies(&[bar], &[imp("q", Some("BAR_PRIVATE"))]);
+        assert_eq!(deps[1], ("libbar2 (>> 3.1), libbar2 (<< 3.2)".to_string(), "3.1".to_string()));
+        assert_eq!(substitute_minver("libfoo1 #MINVER#", "2.0-1"), "libfoo1 (>= 2.0-1)");
+        assert_eq!(substitute_minver("libfoo1 #MINVER#", ""), "libfoo1");
+        assert_eq!(substitute_minver("libc6 (>> 2.36), libc6 (<< 2.37)", "2.36"), "libc6 (>> 2.36), libc6 (<< 2.37)");
+    }
+
+    /// The real symbols and shlibs files of this machine, read the way keapack reads them.
+    #[test]
+    fn libraries_resolve_through_dpkg_and_their_symbols_or_shlibs_files() {
         let target = Profiles::builtin().target(&format!("debian-12-{}", crate::plan::profile::host_arch(Format::Deb))).unwrap();
         let me = elf::read(&std::env::current_exe().unwrap()).unwrap();
         let mut host = DebianHost::new(&target.arch, &target.arch_info.libdir, Path::new("/"));
-        let libc = host.resolve("libc.so.6", &me).unwrap();
-        assert_eq!(libc.len(), 1);
-        assert_eq!(libc[0].name, "libc6");
-        let (op, version) = libc[0].constraint.clone().expect("libc6's shlibs entry is versioned");
-        assert_eq!(op, Op::Ge);
-        let shlibs = std::fs::read_to_string(format!("/var/lib/dpkg/info/libc6:{}.shlibs", target.arch)).unwrap();
-        assert!(shlibs.lines().any(|l| l == format!("libc 6 libc6 (>= {version})")), "{shlibs}");
+        let LibraryDeps::Symbols(libc) = host.resolve("libc.so.6", &me).unwrap() else { panic!("libc6 has a symbols file") };
+        assert_eq!(libc.templates[0], "libc6 #MINVER#");
+        assert_eq!(libc.symbols.get("memcpy@GLIBC_2.14").map(|s| s.0.as_str()), Some("2.14"));
         let missing = host.resolve("libkeapack-none.so.9", &me).unwrap_err();
         assert!(missing.contains("not installed on this build host") && missing.contains("[package.depends] deb"), "{missing}");
         // libstdc++ is known to dpkg under /usr/lib only, though ldconfig lists it under /lib.
-        assert_eq!(host.resolve("libstdc++.so.6", &me).unwrap()[0].name, "libstdc++6");
+        let LibraryDeps::Symbols(cxx) = host.resolve("libstdc++.so.6", &me).unwrap() else { panic!("libstdc++6 has a symbols file") };
+        assert_eq!(cxx.templates[0], "libstdc++6 #MINVER#");
+        // A library whose package has a shlibs file only: kea-common's libkea-*.
+        let kea = std::fs::read_dir(&target.arch_info.libdir).unwrap().filter_map(|e| e.ok()).map(|e| e.file_name().to_string_lossy().into_owned()).find(|n| n.starts_with("libkea-util.so."));
+        let kea = kea.expect("this test reads Kea's libkea-util.so.N: apt-get install kea-common");
+        let LibraryDeps::Shlibs(r) = host.resolve(&kea, &me).unwrap() else { panic!("kea-common has a shlibs file only") };
+        assert_eq!(r[0].name, "kea-common");
+        assert_eq!(r[0].constraint.as_ref().map(|c| c.0), Some(Op::Ge));
+    }
+
+    /// Debian's own Kea hooks (kea-common's), each given to real `dpkg-shlibdeps` and to
+    /// `discover`: the same relations, but for the kea-common one dpkg-shlibdeps reads from
+    /// kea-common's shlibs file, which keapack leaves to its exact Kea pin.
+    #[test]
+    fn debian_s_own_kea_hooks_get_what_dpkg_shlibdeps_writes() {
+        let target = Profiles::builtin().target(&format!("debian-12-{}", crate::plan::profile::host_arch(Format::Deb))).unwrap();
+        let dir = Path::new(&target.arch_info.libdir).join("kea/hooks");
+        let mut libs: Vec<PathBuf> = std::fs::read_dir(&dir).map(|d| d.filter_map(|e| e.ok()).map(|e| e.path()).filter(|p| p.extension().is_some_and(|x| x == "so")).collect()).unwrap_or_default();
+        libs.sort();
+        assert!(libs.len() >= 3, "this test reads Debian's Kea hooks in {}: apt-get install kea-common", dir.display());
+        assert!(Path::new("/usr/bin/dpkg-shlibdeps").is_file(), "this test runs dpkg-shlibdeps: apt-get install dpkg-dev");
+        for lib in libs {
+            let name = lib.file_name().unwrap().to_string_lossy().into_owned();
+            let machine = crate::stage::elf::machine(&lib).unwrap();
+            let hooks = vec![StagedHook { library: name.clone(), path: lib.clone(), premium: false, machine }];
+            let d = discover(&hooks, &target, Some(Format::Deb), Path::new("/")).unwrap();
+            assert!(d.warnings.is_empty(), "{name}: {:?}", d.warnings);
+            let ours: Vec<String> = d.by_library[&name].iter().map(relation::deb_string).collect();
+
+            let tmp = tempfile::tempdir().unwrap();
+            std::fs::create_dir_all(tmp.path().join("debian/p")).unwrap();
+            std::fs::write(tmp.path().join("debian/control"), "Source: p\n\nPackage: p\nArchitecture: any\n").unwrap();
+            std::fs::copy(&lib, tmp.path().join("debian/p").join(&name)).unwrap();
+            let out = Command::new("dpkg-shlibdeps").arg("-O").arg(format!("debian/p/{name}")).current_dir(tmp.path()).env("LC_ALL", "C").output().unwrap();
+            assert!(out.status.success(), "dpkg-shlibdeps {name}: {}", String::from_utf8_lossy(&out.stderr));
+            let text = String::from_utf8_lossy(&out.stdout).into_owned();
+            let theirs = text.lines().find_map(|l| l.strip_prefix("shlibs:Depends=")).unwrap_or_else(|| panic!("{text}"));
+            let theirs: Vec<String> = theirs.split(", ").filter(|r| !r.starts_with("kea-common ")).map(str::to_string).collect();
+            assert_eq!(ours, theirs, "{name}");
+            assert!(ours.iter().any(|r| r.starts_with("libc6 (>= ")), "{name}: {ours:?}");
+        }
     }
 
     #[test]

@@ -112,12 +112,22 @@ pub struct PackageSpec {
     /// deb `Section`; rpm `Group`, written `Unspecified` (as rpmbuild does) when empty.
     pub section: String,
     pub depends: Vec<Relation>,
+    /// Packages that cannot be installed beside this one (deb `Conflicts`, rpm `Conflicts`): the
+    /// other package layouts of the same hooks.
+    pub conflicts: Vec<Relation>,
+    /// Packages whose files this one takes over and whose place it takes (deb `Replaces`, rpm
+    /// `Obsoletes`), so a package manager moves an installed system from one layout to another.
+    pub replaces: Vec<Relation>,
     /// Regular files, sorted by path.
     pub files: Vec<FileEntry>,
     /// Directories this package owns (rpm `%dir`); deb adds every parent directory anyway.
     pub owned_dirs: Vec<String>,
-    /// Post-install script (deb `postinst`, rpm `%post`), complete with shebang for deb.
+    /// Pre-install script (deb `preinst`, rpm `%pre`), complete with its `#!` line.
+    pub pre_install: Option<String>,
+    /// Post-install script (deb `postinst`, rpm `%post`), complete with its `#!` line.
     pub post_install: Option<String>,
+    /// Post-removal script (deb `postrm`, rpm `%postun`), complete with its `#!` line.
+    pub post_remove: Option<String>,
     /// Changelog entries, newest first (text without decoration).
     pub changelog: Vec<ChangelogEntry>,
     /// The one timestamp used for every time field (seconds since the epoch).

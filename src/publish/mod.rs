@@ -7,8 +7,18 @@
 //! removes its staging directory and leaves `--out` as it was; a failure during the renames
 //! puts back the files it had replaced. Staging directories left by a killed run are removed by
 //! the next one.
+//!
+//! Beside it, `repo` maintains signed apt and dnf repositories from packages (`keapack
+//! publish`): `inputs` reads the packages, `apt` and `dnf` write each format's tree, `sign`
+//! holds the key, `vercmp` orders versions for `--keep`.
 
+pub mod apt;
+pub mod dnf;
+pub mod inputs;
 pub(crate) mod record;
+pub mod repo;
+pub mod sign;
+pub mod vercmp;
 
 use anyhow::{Context, Result};
 use sha2::{Digest, Sha256};

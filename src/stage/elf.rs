@@ -29,6 +29,19 @@ pub struct ElfInfo {
     pub rpath: Vec<String>,
     /// Functions the object defines and exports (`.dynsym`, global or weak, defined).
     pub exports: BTreeSet<String>,
+    /// Symbols the object imports (`.dynsym`, undefined), each with the version it needs and
+    /// the library that version is required from (`.gnu.version` and `.gnu.version_r`), or
+    /// `None` for an unversioned reference.
+    pub imports: Vec<Import>,
+}
+
+/// One undefined dynamic symbol: `memcpy` needed as `GLIBC_2.14` from `libc.so.6`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Import {
+    pub name: String,
+    /// (version, library) from the version-needs table, when the reference is versioned.
+    pub version: Option<(String, String)>,
+    pub weak: bool,
 }
 
 /// Read the dynamic facts of the ELF object at `path`.
@@ -85,15 +98,33 @@ where
         }
     }
     let mut exports = BTreeSet::new();
+    let mut imports = Vec::new();
+    let versions = sections.versions(endian, data)?;
     let dynsym = sections.symbols(endian, data, elf::SHT_DYNSYM)?;
-    for sym in dynsym.iter() {
+    for (i, sym) in dynsym.iter().enumerate() {
         use object::read::elf::Sym;
         let bind = sym.st_bind();
-        if sym.st_type() == elf::STT_FUNC && sym.st_shndx(endian) != elf::SHN_UNDEF && (bind == elf::STB_GLOBAL || bind == elf::STB_WEAK) {
-            exports.insert(text(sym.name(endian, dynsym.strings())?));
+        let global = bind == elf::STB_GLOBAL || bind == elf::STB_WEAK;
+        if sym.st_shndx(endian) != elf::SHN_UNDEF {
+            if sym.st_type() == elf::STT_FUNC && global {
+                exports.insert(text(sym.name(endian, dynsym.strings())?));
+            }
+            continue;
         }
+        let name = text(sym.name(endian, dynsym.strings())?);
+        if i == 0 || name.is_empty() || !global {
+            continue;
+        }
+        let version = match &versions {
+            Some(table) => table
+                .version(table.version_index(endian, object::read::SymbolIndex(i)).index())?
+                .and_then(|v| Some((text(v.name()), text(v.file()?)))),
+            None => None,
+        };
+        imports.push(Import { name, version, weak: bind == elf::STB_WEAK });
     }
-    Ok(ElfInfo { machine: header.e_machine(endian).0, class64: header.is_class_64(), soname, needed, version_needs, rpath, exports })
+    imports.sort();
+    Ok(ElfInfo { machine: header.e_machine(endian).0, class64: header.is_class_64(), soname, needed, version_needs, rpath, exports, imports })
 }
 
 /// The ELF machine of a shared object in the words `uname -m` uses (`x86_64`, `aarch64`, …),

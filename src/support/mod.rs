@@ -5,6 +5,7 @@ pub mod events;
 pub mod format;
 pub(crate) mod gzip;
 pub mod interrupt;
+pub mod osrelease;
 pub mod output;
 pub mod runner;
 pub mod sandbox;

@@ -151,3 +151,20 @@ mod tests {
         assert_eq!(path(Path::new("a\u{1b}b")).to_string(), "a\\x1bb");
     }
 }
+
+/// `a` or `an` before an architecture or other technical word, by how it is read aloud:
+/// `an x86_64`, `an aarch64`, `an s390x`, `a riscv64`, `a ppc64el`.
+pub fn article(word: &str) -> &'static str {
+    let w = word.to_ascii_lowercase();
+    if w.starts_with(['a', 'e', 'i', 'o', 'u', 'x']) || w.starts_with("s390") { "an" } else { "a" }
+}
+
+#[cfg(test)]
+mod article_tests {
+    #[test]
+    fn articles_follow_the_spoken_word() {
+        for (w, a) in [("x86_64", "an"), ("aarch64", "an"), ("i386", "an"), ("s390x", "an"), ("riscv64", "a"), ("ppc64el", "a"), ("host", "a")] {
+            assert_eq!(super::article(w), a, "{w}");
+        }
+    }
+}

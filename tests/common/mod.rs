@@ -79,6 +79,18 @@ pub fn run(cmd: &mut Command) -> Output {
     cmd.output().unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"))
 }
 
+/// Output bytes as text (lossy).
+pub fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+/// Assert a command's output says it succeeded; its stdout and stderr.
+pub fn ok(out: Output, what: &str) -> (String, String) {
+    let (o, e) = (text(&out.stdout), text(&out.stderr));
+    assert!(out.status.success(), "{what} failed ({}):\n{o}\n{e}", out.status);
+    (o, e)
+}
+
 pub fn stdout(cmd: &mut Command) -> String {
     let out = run(cmd);
     assert!(out.status.success(), "{cmd:?} failed: {}", String::from_utf8_lossy(&out.stderr));
@@ -103,6 +115,36 @@ pub fn json_blocks(text: &str) -> Vec<serde_json::Value> {
         }
     }
     blocks
+}
+
+/// Every JSON fragment in guidance text: each line whose first non-blank character is `{`
+/// starts one, which must be a complete JSON value ending at the end of a line (the
+/// `hooks-libraries` snippets at the margin, the control-channel and settings fragments
+/// indented). Returns (line number, value); panics on a fragment that does not parse.
+pub fn json_fragments(text: &str) -> Vec<(usize, serde_json::Value)> {
+    let mut out = Vec::new();
+    let mut offset = 0;
+    let lines: Vec<&str> = text.split_inclusive('\n').collect();
+    let mut skip_until = 0;
+    for (n, line) in lines.iter().enumerate() {
+        let start = offset;
+        offset += line.len();
+        if start < skip_until || !line.trim_start().starts_with('{') {
+            continue;
+        }
+        let rest = &text[start..];
+        let mut stream = serde_json::Deserializer::from_str(rest).into_iter::<serde_json::Value>();
+        let value = match stream.next() {
+            Some(Ok(v)) => v,
+            other => panic!("line {}: not a complete JSON fragment ({other:?}):\n{}", n + 1, &rest[..rest.len().min(400)]),
+        };
+        let end = start + stream.byte_offset();
+        let tail = text[end..].split('\n').next().unwrap_or("");
+        assert!(tail.trim().is_empty(), "line {}: text after a JSON fragment: {tail:?}", n + 1);
+        skip_until = end;
+        out.push((n + 1, value));
+    }
+    out
 }
 
 /// A directory for a build shared by one test binary through a `static` (statics never drop, so

@@ -140,3 +140,65 @@ pub fn trixie_example() -> ReleaseBuild {
     let record = fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).find(|p| p.to_string_lossy().ends_with(".keapack-buildinfo.json")).expect("a build record");
     ReleaseBuild { deb: debs.remove(0), record: serde_json::from_slice(&fs::read(record).unwrap()).unwrap() }
 }
+
+/// A build of the bundled example by the real binary for Debian 12 and RHEL 9 at `revision`,
+/// with `args` (e.g. `--split per-hook --meta`) and a manifest of `manifest` text whose
+/// directory also holds `changelog.toml` with `changelog` text; every output is in the
+/// returned directory. Kept like `example_packages`' builds, under `label`. The builds share a
+/// build cache of their own, so only the first compiles.
+pub fn example_build(label: &str, revision: u32, args: &[&str], manifest: &str, changelog: &str) -> PathBuf {
+    let base = Path::new(env!("CARGO_TARGET_TMPDIR")).parent().unwrap().join("keapack-test-packages");
+    let key = build_key();
+    let dir = base.join(&key).join(format!("{label}-rev-{revision}"));
+    fs::create_dir_all(base.join(&key)).unwrap();
+    let _lock = super::roots::lock_exclusive(&base.join(&key).join(format!("{label}-rev-{revision}.lock")));
+    if dir.is_dir() {
+        return dir;
+    }
+    super::require_build_tools();
+    let tmp = tempfile::Builder::new().prefix("build-").tempdir_in(base.join(&key)).unwrap();
+    fs::write(tmp.path().join("keapack.toml"), manifest).unwrap();
+    fs::write(tmp.path().join("changelog.toml"), changelog).unwrap();
+    let out = tmp.path().join("dist");
+    let cache = base.join(&key).join("cache");
+    let res = super::run(super::keapack()
+        .env_remove("KEAPACK_NO_CACHE")
+        .env("XDG_CACHE_HOME", &cache)
+        .args(["build", "--quiet", "--target", "debian-12-amd64", "--target", "rhel-9-x86_64"])
+        .args(args)
+        .arg("--manifest").arg(tmp.path().join("keapack.toml"))
+        .arg("--revision").arg(revision.to_string())
+        .arg("--kea").arg(super::examples().join("kea-2.2.0"))
+        .arg("--premium").arg(super::examples().join("kea-premium-2.2.0"))
+        .arg("--out").arg(&out)
+        .arg("--work").arg(tmp.path().join("work"))
+        .env("SOURCE_DATE_EPOCH", "1700000000"));
+    assert!(res.status.success(), "keapack build {args:?} --revision {revision} failed:\n{}\n{}", String::from_utf8_lossy(&res.stdout), String::from_utf8_lossy(&res.stderr));
+    fs::rename(&out, &dir).unwrap();
+    dir
+}
+
+/// What real `dpkg-shlibdeps` writes as `Depends` for the hook libraries of `deb`: the
+/// package's files are unpacked as `debian/<package>/` of a scratch source tree with a minimal
+/// `debian/control` (no Build-Depends), and `dpkg-shlibdeps -O` runs there on every `.so`, with
+/// this host's dpkg database, symbols and shlibs files.
+pub fn dpkg_shlibdeps_depends(deb: &Path) -> String {
+    super::require("dpkg-shlibdeps", "dpkg-dev");
+    let tmp = tempfile::tempdir().unwrap();
+    let field = |f: &str| super::stdout(std::process::Command::new("dpkg-deb").arg("-f").arg(deb).arg(f)).trim().to_string();
+    let package = field("Package");
+    let tree = tmp.path().join("debian").join(&package);
+    fs::create_dir_all(&tree).unwrap();
+    let x = super::run(std::process::Command::new("dpkg-deb").arg("-x").arg(deb).arg(&tree));
+    assert!(x.status.success(), "dpkg-deb -x {}: {}", deb.display(), String::from_utf8_lossy(&x.stderr));
+    fs::write(tmp.path().join("debian/control"), format!("Source: {package}\n\nPackage: {package}\nArchitecture: any\n")).unwrap();
+    let mut hooks = Vec::new();
+    list_files(&tree, &mut hooks);
+    hooks.retain(|p| p.extension().is_some_and(|x| x == "so"));
+    hooks.sort();
+    assert!(!hooks.is_empty(), "{} holds no .so", deb.display());
+    let out = super::run(std::process::Command::new("dpkg-shlibdeps").arg("-O").args(hooks.iter().map(|h| h.strip_prefix(tmp.path()).unwrap())).current_dir(tmp.path()).env("LC_ALL", "C"));
+    assert!(out.status.success(), "dpkg-shlibdeps failed: {}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    text.lines().find_map(|l| l.strip_prefix("shlibs:Depends=")).unwrap_or_else(|| panic!("no shlibs:Depends in {text}")).to_string()
+}

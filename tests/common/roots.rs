@@ -25,7 +25,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// Bump when the recipe below changes, so cached roots are rebuilt.
-const RECIPE: u32 = 1;
+const RECIPE: u32 = 2;
 
 /// A Debian release a test root is made of.
 pub struct Release {
@@ -40,7 +40,7 @@ pub const BOOKWORM: &Release = &Release { suite: "bookworm", kea: None };
 /// Debian 13, with Kea 2.6.3 and its path checks.
 pub const TRIXIE: &Release = &Release { suite: "trixie", kea: Some("2.6.3") };
 /// What the Kea root holds beyond minbase.
-const KEA_PACKAGES: &[&str] = &["kea-dhcp4-server", "kea-dhcp6-server", "socat"];
+const KEA_PACKAGES: &[&str] = &["kea-dhcp4-server", "kea-dhcp6-server", "kea-ctrl-agent", "kea-dhcp-ddns-server", "socat"];
 
 /// A directory to run things in with `chroot`; unmounts what is left under it and deletes it
 /// on drop.

@@ -1,0 +1,108 @@
+//! The two headers of a binary rpm as rpmbuild writes them, where the `rpm` crate does not.
+//!
+//! The main header gets a real `SOURCERPM` (`<name>-<version>-<release>.src.rpm`; the crate
+//! writes `(none)`, which repository tools show as the source package) and the chosen
+//! `BUILDTIME`. The signature header is written here rather than by the crate, because the
+//! crate's builder drops `RPMSIGTAG_PAYLOADSIZE` (the uncompressed payload size rpmbuild
+//! writes, which `rpm -q --qf %{ARCHIVESIZE}` and createrepo_c's `<size archive=…>` read) and
+//! signs only through its own OpenPGP backends. Here an OpenPGP signature made by any keyholder
+//! (gpg) over the main header goes into `RSAHEADER` (RSA) or `DSAHEADER` (EdDSA, ECDSA), as
+//! rpmsign puts them: header-only signatures, which rpm 4.16+ and RHEL 9 verify.
+
+use anyhow::{Context, Result};
+use rpm::{HeaderEntry, IndexData, IndexSignatureTag, IndexTag};
+use sha2::Digest;
+use std::io::Read;
+
+/// Space rpmbuild reserves in the signature header for signatures added later (4096 + 32).
+const RESERVED_SPACE: usize = 4128;
+
+/// A header signature and the tag it goes under.
+#[derive(Debug, Clone)]
+pub struct HeaderSignature {
+    /// OpenPGP public-key algorithm of the signing key (1 RSA, 22 EdDSA, 19 ECDSA).
+    pub algorithm: u8,
+    /// The binary OpenPGP signature packet over the main header's bytes.
+    pub packet: Vec<u8>,
+}
+
+/// `<name>-<version>-<release>.src.rpm`, the source package rpmbuild names.
+pub fn source_rpm_name(pkg: &rpm::Package) -> Result<String> {
+    let m = &pkg.metadata;
+    Ok(format!("{}-{}-{}.src.rpm", m.get_name()?, m.get_version()?, m.get_release()?))
+}
+
+/// Rewrite the main header with `BUILDTIME` = `time` and a real `SOURCERPM`, keeping every
+/// other entry and the crate's layout, then write a fresh unsigned signature header.
+pub fn fix_header(pkg: &mut rpm::Package, time: u32) -> Result<()> {
+    let header = &pkg.metadata.header;
+    let source = source_rpm_name(pkg)?;
+    let (buildtime, sourcerpm) = (IndexTag::RPMTAG_BUILDTIME as u32, IndexTag::RPMTAG_SOURCERPM as u32);
+    let entries: Vec<HeaderEntry> = header
+        .get_all_entries()
+        .context("reading the rpm header back")?
+        .into_iter()
+        .filter(|(tag, _)| *tag != rpm::HEADER_IMMUTABLE)
+        .map(|(tag, data)| {
+            let data = match tag {
+                t if t == buildtime => IndexData::Int32(vec![time]),
+                t if t == sourcerpm => IndexData::StringTag(source.clone()),
+                _ => data,
+            };
+            HeaderEntry::new(tag, data)
+        })
+        .collect();
+    pkg.metadata.header = rpm::Header::from_entries(entries, IndexTag::RPMTAG_HEADERIMMUTABLE);
+    write_signature_header(pkg, None)
+}
+
+/// The size of the uncompressed payload (the cpio archive), read by streaming it.
+pub fn payload_size(pkg: &rpm::Package) -> Result<u64> {
+    let compressor = pkg.metadata.header.get_entry_data_as_string(IndexTag::RPMTAG_PAYLOADCOMPRESSOR).unwrap_or("");
+    let data = &pkg.payload[..];
+    let mut reader: Box<dyn Read + '_> = match compressor {
+        "zstd" => Box::new(zstd::Decoder::new(data).context("reading the zstd payload")?),
+        "xz" | "lzma" => Box::new(liblzma::read::XzDecoder::new(data)),
+        "gzip" => Box::new(flate2::read::GzDecoder::new(data)),
+        "" | "none" | "identity" => Box::new(data),
+        other => anyhow::bail!("cannot read an rpm payload compressed with {other}"),
+    };
+    std::io::copy(&mut reader, &mut std::io::sink()).context("decompressing the rpm payload to measure it")
+}
+
+/// Write the signature header as rpmbuild and rpmsign do: header digests (SHA-1, SHA-256),
+/// header+payload size, payload size, reserved space, and the header signature if given.
+pub fn write_signature_header(pkg: &mut rpm::Package, signature: Option<&HeaderSignature>) -> Result<()> {
+    let header = pkg.metadata.header_bytes().context("serialising the rpm header")?;
+    let size = u32::try_from(header.len() + pkg.payload.len()).context("rpms of 4 GiB and more are not supported")?;
+    let archive = u32::try_from(payload_size(pkg)?).context("rpm payloads of 4 GiB and more are not supported")?;
+    let hex = |d: &[u8]| d.iter().map(|b| format!("{b:02x}")).collect::<String>();
+    let mut entries = vec![
+        HeaderEntry::new(IndexSignatureTag::RPMSIGTAG_SHA1 as u32, IndexData::StringTag(hex(&sha1(&header)))),
+        HeaderEntry::new(IndexSignatureTag::RPMSIGTAG_SHA256 as u32, IndexData::StringTag(hex(&sha2::Sha256::digest(&header)))),
+        HeaderEntry::new(IndexSignatureTag::RPMSIGTAG_SIZE as u32, IndexData::Int32(vec![size])),
+        HeaderEntry::new(IndexSignatureTag::RPMSIGTAG_PAYLOADSIZE as u32, IndexData::Int32(vec![archive])),
+    ];
+    let mut reserved = RESERVED_SPACE;
+    if let Some(sig) = signature {
+        let tag = match sig.algorithm {
+            1..=3 => IndexSignatureTag::RPMSIGTAG_RSA,
+            17 | 19 | 22 => IndexSignatureTag::RPMSIGTAG_DSA,
+            other => anyhow::bail!("rpm cannot verify signatures of OpenPGP key algorithm {other}; use an RSA or EdDSA key"),
+        };
+        entries.push(HeaderEntry::new(tag as u32, IndexData::Bin(sig.packet.clone())));
+        // As rpmsign does: the signature takes its room from the reserved space.
+        reserved = reserved.saturating_sub(sig.packet.len() + 16);
+    }
+    if reserved > 0 {
+        entries.push(HeaderEntry::new(IndexSignatureTag::RPMSIGTAG_RESERVEDSPACE as u32, IndexData::Bin(vec![0; reserved])));
+    }
+    pkg.metadata.signature = rpm::Header::from_entries(entries, IndexSignatureTag::HEADER_SIGNATURES);
+    Ok(())
+}
+
+/// SHA-1 of `data` (rpm still records it in the signature header).
+fn sha1(data: &[u8]) -> Vec<u8> {
+    use sha1::Digest as _;
+    sha1::Sha1::digest(data).to_vec()
+}

@@ -1,0 +1,319 @@
+//! The apt repository: `pool/main/…/*.deb`, per codename `dists/<codename>/main/binary-<arch>/
+//! Packages` (plain, `.gz`, `.xz`), and `Release`, `Release.gpg`, `InRelease`.
+//!
+//! Every index is also written under `by-hash/SHA256/<digest>` and the `Release` says
+//! `Acquire-By-Hash: yes`, so a client holding the previous `InRelease` still fetches the
+//! indices it names while a publish is under way. The order is: new pool files, by-hash
+//! indices, named indices, then `Release.gpg`, `Release` and `InRelease` last; indices and pool
+//! files no `Release` names any more are removed after that. The index of a codename is read
+//! back from its `Packages` file, so a publish reads only the packages it adds. Dates come from
+//! the packages, so the same packages give the same bytes (the signatures aside).
+
+use super::inputs::{Input, Kind};
+use super::sign::Signer;
+use anyhow::{Context, Result, bail};
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+pub const COMPONENT: &str = "main";
+
+/// One package's paragraph in a `Packages` index.
+#[derive(Debug, Clone)]
+struct Stanza {
+    package: String,
+    version: String,
+    filename: String,
+    text: String,
+}
+
+impl Stanza {
+    fn parse(text: &str) -> Option<Stanza> {
+        let field = |name: &str| text.lines().find_map(|l| l.strip_prefix(name).and_then(|r| r.strip_prefix(':')).map(|v| v.trim().to_string()));
+        Some(Stanza { package: field("Package")?, version: field("Version")?, filename: field("Filename")?, text: field("SHA256").map(|_| text.trim_end().to_string())? })
+    }
+}
+
+/// The pool path of a package: `pool/main/<l>/<source>/<file>` (`lib` sources by four letters).
+fn pool_path(source: &str, file: &str) -> String {
+    let prefix = if source.starts_with("lib") && source.len() > 3 { &source[..4] } else { &source[..1] };
+    format!("pool/{COMPONENT}/{prefix}/{source}/{file}")
+}
+
+/// What a publish did to the apt repository.
+#[derive(Debug, Default)]
+pub struct Changed {
+    pub added: Vec<String>,
+    pub dists: Vec<String>,
+}
+
+/// Refuse, before anything is written, a package whose pool file name is taken by other bytes.
+pub fn check(root: &Path, debs: &[&Input]) -> Result<()> {
+    for d in debs {
+        let Kind::Deb { source, .. } = &d.kind else { continue };
+        let dest = root.join(pool_path(source, &d.file_name));
+        if dest.exists() && super::sha256_file(&dest)? != super::sha256_file(&d.path)? {
+            bail!(
+                "the repository already holds a different package named {} ({}); give the new build another revision (--revision) instead of replacing a published file",
+                d.file_name,
+                dest.display()
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Add `debs` to the apt repository under `root`, keeping `keep` versions of each package.
+pub fn publish(root: &Path, label: &str, debs: &[&Input], keep: Option<usize>, signer: &Signer) -> Result<Changed> {
+    check(root, debs)?;
+    let mut changed = Changed::default();
+    // 1. Pool files.
+    let mut by_codename: BTreeMap<&str, Vec<(&Input, String)>> = BTreeMap::new();
+    for d in debs {
+        let Kind::Deb { codename, source, .. } = &d.kind else { continue };
+        let rel = pool_path(source, &d.file_name);
+        let dest = root.join(&rel);
+        if !dest.exists() {
+            super::repo::copy_in(&d.path, &dest, d.time)?;
+            changed.added.push(rel.clone());
+        }
+        by_codename.entry(codename.as_str()).or_default().push((d, rel));
+    }
+    // 2. Indices, then Release, per codename.
+    for (codename, new) in by_codename {
+        if write_dist(root, label, codename, &new, keep, signer)? {
+            changed.dists.push(codename.to_string());
+        }
+    }
+    Ok(changed)
+}
+
+/// Update one codename's indices and Release; true when anything changed.
+fn write_dist(root: &Path, label: &str, codename: &str, new: &[(&Input, String)], keep: Option<usize>, signer: &Signer) -> Result<bool> {
+    let dist = root.join("dists").join(codename);
+    let mut arches: BTreeMap<String, Vec<Stanza>> = BTreeMap::new();
+    if let Ok(rd) = fs::read_dir(dist.join(COMPONENT)) {
+        for e in rd.flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            let Some(arch) = name.strip_prefix("binary-") else { continue };
+            let text = fs::read_to_string(e.path().join("Packages")).unwrap_or_default();
+            arches.insert(arch.to_string(), text.split("\n\n").filter_map(Stanza::parse).collect());
+        }
+    }
+    for (d, rel) in new {
+        let Kind::Deb { control, .. } = &d.kind else { continue };
+        let sha256 = super::sha256_file(&d.path)?;
+        let size = fs::metadata(&d.path)?.len();
+        let md5 = md5_file(&d.path)?;
+        let text = format!("{control}\nFilename: {rel}\nSize: {size}\nMD5sum: {md5}\nSHA256: {sha256}");
+        let stanza = Stanza { package: d.name.clone(), version: d.version.clone(), filename: rel.clone(), text };
+        let targets: Vec<String> = if d.arch == "all" { arches.keys().cloned().collect() } else { vec![d.arch.clone()] };
+        if targets.is_empty() {
+            bail!("{} is for all architectures, but the repository has no architecture for {codename} yet: publish an architecture-specific package first", d.file_name);
+        }
+        for arch in targets {
+            let list = arches.entry(arch).or_default();
+            if !list.iter().any(|s| s.filename == stanza.filename) {
+                list.push(stanza.clone());
+            }
+        }
+    }
+    // Keep the newest `keep` versions of each package.
+    for list in arches.values_mut() {
+        list.sort_by(|a, b| a.package.cmp(&b.package).then_with(|| super::vercmp::deb(&a.version, &b.version)).then_with(|| a.filename.cmp(&b.filename)));
+        if let Some(n) = keep {
+            keep_newest(list, n);
+        }
+    }
+    // Index files: by-hash copies first, then the named files.
+    let mut sums: Vec<(String, Vec<u8>)> = Vec::new();
+    let mut newest = 0u64;
+    for (arch, list) in &arches {
+        for s in list {
+            newest = newest.max(fs::metadata(root.join(&s.filename)).ok().and_then(|m| m.modified().ok()).map_or(0, |t| t.duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs())));
+        }
+        let plain: String = list.iter().map(|s| format!("{}\n\n", s.text)).collect();
+        let plain = plain.into_bytes();
+        let gz = crate::support::gzip::gzip_best(&plain);
+        let xz = xz(&plain)?;
+        let dir = format!("{COMPONENT}/binary-{arch}");
+        for (name, bytes) in [("Packages", plain), ("Packages.gz", gz), ("Packages.xz", xz)] {
+            sums.push((format!("{dir}/{name}"), bytes));
+        }
+    }
+    if let Ok(epoch) = std::env::var("SOURCE_DATE_EPOCH")
+        && let Ok(e) = epoch.trim().parse::<u64>()
+    {
+        newest = e;
+    }
+    let release = release_text(label, codename, &arches.keys().cloned().collect::<Vec<_>>(), newest, &sums);
+    let unchanged = fs::read(dist.join("Release")).is_ok_and(|r| r == release.as_bytes()) && dist.join("InRelease").is_file() && dist.join("Release.gpg").is_file();
+    if unchanged {
+        return Ok(false);
+    }
+    let previous = fs::read_to_string(dist.join("Release")).unwrap_or_default();
+    for (rel, bytes) in &sums {
+        let (dir, _) = rel.rsplit_once('/').expect("indices are in a directory");
+        let by_hash = dist.join(dir).join("by-hash/SHA256");
+        let digest = super::hex(&sha2::Digest::finalize(<sha2::Sha256 as sha2::Digest>::new_with_prefix(bytes)));
+        if !by_hash.join(&digest).is_file() {
+            super::publish(&by_hash, &digest, |w| Ok(w.write_all(bytes)?))?;
+        }
+    }
+    for (rel, bytes) in &sums {
+        let (dir, name) = rel.rsplit_once('/').expect("indices are in a directory");
+        super::publish(&dist.join(dir), name, |w| Ok(w.write_all(bytes)?))?;
+    }
+    crate::support::interrupt::checkpoint("repo-release")?;
+    let detached = signer.detach_armored(release.as_bytes())?;
+    let inline = signer.clearsign(release.as_bytes())?;
+    super::publish(&dist, "Release.gpg", |w| Ok(w.write_all(&detached)?))?;
+    super::publish(&dist, "Release", |w| Ok(w.write_all(release.as_bytes())?))?;
+    super::publish(&dist, "InRelease", |w| Ok(w.write_all(&inline)?))?;
+    prune_by_hash(&dist, &[&previous, &release]);
+    Ok(true)
+}
+
+/// Keep the `n` newest versions of each package in `list` (sorted by package, then version).
+fn keep_newest(list: &mut Vec<Stanza>, n: usize) {
+    let mut count: BTreeMap<String, usize> = BTreeMap::new();
+    for s in list.iter() {
+        *count.entry(s.package.clone()).or_default() += 1;
+    }
+    let mut seen: BTreeMap<String, usize> = BTreeMap::new();
+    list.retain(|s| {
+        let i = seen.entry(s.package.clone()).or_default();
+        *i += 1;
+        count[&s.package] - (*i - 1) <= n
+    });
+}
+
+/// The `Release` file: what, when, and every index's SHA-256 and SHA-512.
+fn release_text(label: &str, codename: &str, arches: &[String], date: u64, sums: &[(String, Vec<u8>)]) -> String {
+    use sha2::Digest;
+    let mut t = String::new();
+    t.push_str(&format!("Origin: {label}\nLabel: {label}\nSuite: {codename}\nCodename: {codename}\n"));
+    t.push_str(&format!("Date: {}\n", crate::plan::changelog::rfc2822(date).replace("+0000", "UTC")));
+    t.push_str(&format!("Architectures: {}\nComponents: {COMPONENT}\n", arches.join(" ")));
+    t.push_str("Description: Kea hook packages published by keapack\nAcquire-By-Hash: yes\n");
+    t.push_str("SHA256:\n");
+    for (name, bytes) in sums {
+        t.push_str(&format!(" {} {:>16} {name}\n", super::hex(&sha2::Sha256::digest(bytes)), bytes.len()));
+    }
+    t.push_str("SHA512:\n");
+    for (name, bytes) in sums {
+        t.push_str(&format!(" {} {:>16} {name}\n", super::hex(&sha2::Sha512::digest(bytes)), bytes.len()));
+    }
+    t
+}
+
+/// Remove by-hash files neither the previous nor the new `Release` names.
+fn prune_by_hash(dist: &Path, releases: &[&str]) {
+    let named: BTreeSet<&str> = releases.iter().flat_map(|r| r.lines()).filter_map(|l| l.split_whitespace().next()).filter(|w| w.len() == 64).collect();
+    let Ok(rd) = fs::read_dir(dist.join(COMPONENT)) else { return };
+    for e in rd.flatten() {
+        let Ok(files) = fs::read_dir(e.path().join("by-hash/SHA256")) else { continue };
+        for f in files.flatten() {
+            if !named.contains(f.file_name().to_string_lossy().as_ref()) {
+                let _ = fs::remove_file(f.path());
+            }
+        }
+    }
+}
+
+/// Remove pool files no codename's index names (old versions beyond `--keep`).
+pub fn prune_pool(root: &Path) -> Result<Vec<PathBuf>> {
+    let mut named = BTreeSet::new();
+    for dist in fs::read_dir(root.join("dists")).into_iter().flatten().flatten() {
+        for arch in fs::read_dir(dist.path().join(COMPONENT)).into_iter().flatten().flatten() {
+            let text = fs::read_to_string(arch.path().join("Packages")).unwrap_or_default();
+            named.extend(text.split("\n\n").filter_map(Stanza::parse).map(|s| root.join(s.filename)));
+        }
+    }
+    let mut removed = Vec::new();
+    let mut stack = vec![root.join("pool")];
+    while let Some(dir) = stack.pop() {
+        for e in fs::read_dir(&dir).into_iter().flatten().flatten() {
+            let p = e.path();
+            if e.file_type().is_ok_and(|t| t.is_dir()) {
+                stack.push(p);
+            } else if p.extension().is_some_and(|x| x == "deb") && !named.contains(&p) {
+                fs::remove_file(&p).with_context(|| format!("cannot remove the old package {}", p.display()))?;
+                removed.push(p);
+            }
+        }
+    }
+    Ok(removed)
+}
+
+fn md5_file(path: &Path) -> Result<String> {
+    use md5::Digest;
+    let mut h = md5::Md5::new();
+    let mut f = fs::File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
+    std::io::copy(&mut f, &mut DigestWriter(&mut h))?;
+    Ok(super::hex(&h.finalize()))
+}
+
+struct DigestWriter<'a>(&'a mut md5::Md5);
+
+impl Write for DigestWriter<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        md5::Digest::update(self.0, buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// xz at the default preset, single-threaded: the same bytes every time.
+fn xz(data: &[u8]) -> Result<Vec<u8>> {
+    let mut e = liblzma::write::XzEncoder::new(Vec::new(), 6);
+    e.write_all(data)?;
+    Ok(e.finish()?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stanza(package: &str, version: &str) -> Stanza {
+        let text = format!("Package: {package}\nVersion: {version}\nArchitecture: amd64\nFilename: pool/main/k/{package}/{package}_{version}_amd64.deb\nSHA256: 00");
+        Stanza::parse(&text).unwrap()
+    }
+
+    #[test]
+    fn keep_leaves_the_newest_versions_of_each_package() {
+        let mut list = vec![stanza("a", "1-1"), stanza("a", "1-2"), stanza("a", "1-10"), stanza("b", "2-1")];
+        list.sort_by(|x, y| x.package.cmp(&y.package).then_with(|| crate::publish::vercmp::deb(&x.version, &y.version)));
+        keep_newest(&mut list, 2);
+        let left: Vec<(&str, &str)> = list.iter().map(|s| (s.package.as_str(), s.version.as_str())).collect();
+        assert_eq!(left, [("a", "1-2"), ("a", "1-10"), ("b", "2-1")]);
+        keep_newest(&mut list, 1);
+        assert_eq!(list.iter().map(|s| s.version.as_str()).collect::<Vec<_>>(), ["1-10", "2-1"]);
+    }
+
+    #[test]
+    fn a_paragraph_without_a_checksum_or_file_is_not_an_entry() {
+        assert!(Stanza::parse("Package: a\nVersion: 1\nFilename: pool/a.deb").is_none());
+        assert!(Stanza::parse("Package: a\nVersion: 1\nSHA256: 00").is_none());
+        assert!(Stanza::parse("").is_none());
+    }
+
+    #[test]
+    fn pool_paths_group_by_source_as_debian_does() {
+        assert_eq!(pool_path("kea-premium-hooks", "x.deb"), "pool/main/k/kea-premium-hooks/x.deb");
+        assert_eq!(pool_path("libkea", "x.deb"), "pool/main/libk/libkea/x.deb");
+    }
+
+    #[test]
+    fn release_lists_every_index_with_both_sums_and_a_utc_date() {
+        let sums = vec![("main/binary-amd64/Packages".to_string(), b"abc".to_vec())];
+        let text = release_text("keapack", "bookworm", &["amd64".to_string()], 1_700_000_000, &sums);
+        assert!(text.starts_with("Origin: keapack\nLabel: keapack\nSuite: bookworm\nCodename: bookworm\nDate: Tue, 14 Nov 2023 22:13:20 UTC\n"), "{text}");
+        assert!(text.contains("Acquire-By-Hash: yes\n"), "{text}");
+        assert!(text.contains("SHA256:\n ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad                3 main/binary-amd64/Packages\n"), "{text}");
+        assert!(text.contains("SHA512:\n ddaf35a193617aba"), "{text}");
+    }
+}

@@ -1,0 +1,212 @@
+//! The dnf/yum repositories: one per RPM-family release (dist tag) and architecture,
+//! `rpm/<el9>/<arch>/Packages/*.rpm` (signed) and `repodata/` with `repomd.xml` and its
+//! detached signature `repomd.xml.asc`.
+//!
+//! The metadata is written by createrepo_c, the tool Fedora and RHEL build their own
+//! repositories with: primary, filelists and other XML as dnf and yum read them are a large,
+//! exacting format, and running the reference writer means keapack's metadata is createrepo_c's
+//! by construction. keapack decides the rest: which packages are in (`--keep`), reproducible
+//! times (each package file's mtime and the repository revision are the packages' build
+//! times, or `SOURCE_DATE_EPOCH`), and the order of the switch. createrepo_c writes into a
+//! staging directory; its data files (named by checksum) are moved into `repodata/` first,
+//! then `repomd.xml.asc`, and `repomd.xml` last; packages and metadata files the new
+//! `repomd.xml` no longer names are removed after that.
+
+use super::inputs::{Input, Kind};
+use super::sign::Signer;
+use anyhow::{Context, Result, bail};
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// What a publish did to the dnf repositories.
+#[derive(Debug, Default)]
+pub struct Changed {
+    pub added: Vec<String>,
+    pub repos: Vec<String>,
+}
+
+/// The repositories a package goes into: `rpm/<dist>/<arch>`; a `noarch` package goes into
+/// every architecture's repository of its release (clients read `$basearch` only), of this
+/// publish or already there.
+pub fn repo_dirs(root: &Path, input: &Input, all: &[&Input]) -> Result<Vec<PathBuf>> {
+    let Kind::Rpm { dist } = &input.kind else { return Ok(Vec::new()) };
+    if input.arch != "noarch" {
+        return Ok(vec![root.join(dist).join(&input.arch)]);
+    }
+    let mut arches: BTreeSet<String> = all
+        .iter()
+        .filter(|i| matches!(&i.kind, Kind::Rpm { dist: d } if d == dist) && i.arch != "noarch")
+        .map(|i| i.arch.clone())
+        .collect();
+    for e in fs::read_dir(root.join(dist)).into_iter().flatten().flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        if !name.starts_with('.') && name != "noarch" && e.file_type().is_ok_and(|t| t.is_dir()) {
+            arches.insert(name);
+        }
+    }
+    if arches.is_empty() {
+        bail!("{} is noarch, but the repository has no architecture for {dist} yet: publish it with an architecture-specific package", input.file_name);
+    }
+    Ok(arches.into_iter().map(|a| root.join(dist).join(a)).collect())
+}
+
+/// The SHA-256 of an rpm's main header: who the package is, whatever signs it.
+fn identity(path: &Path) -> Result<String> {
+    let f = fs::File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let meta = rpm::PackageMetadata::parse(&mut std::io::BufReader::new(f)).with_context(|| format!("{} is not a readable .rpm", path.display()))?;
+    Ok(super::hex(&sha2::Digest::finalize(<sha2::Sha256 as sha2::Digest>::new_with_prefix(meta.header_bytes()?))))
+}
+
+/// Refuse, before anything is written, a package whose file name is taken by another package.
+pub fn check(root: &Path, rpms: &[&Input]) -> Result<()> {
+    for r in rpms {
+        for dir in repo_dirs(root, r, rpms)? {
+            let dest = dir.join("Packages").join(&r.file_name);
+            if dest.exists() && identity(&dest)? != identity(&r.path)? {
+                bail!(
+                    "the repository already holds a different package named {} ({}); give the new build another revision (--revision) instead of replacing a published file",
+                    r.file_name,
+                    dest.display()
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+/// createrepo_c must be installed for dnf repositories.
+pub(crate) fn require_createrepo() -> Result<()> {
+    if !crate::support::runner::have("createrepo_c") {
+        bail!("publishing .rpm packages needs createrepo_c: install the Debian package `createrepo-c` (apt-get install createrepo-c; dnf install createrepo_c on Fedora and RHEL)");
+    }
+    Ok(())
+}
+
+/// Add `rpms` (signed here) to their repositories under `root`, keeping `keep` versions each.
+pub fn publish(root: &Path, rpms: &[&Input], keep: Option<usize>, signer: &Signer) -> Result<Changed> {
+    require_createrepo()?;
+    check(root, rpms)?;
+    let mut changed = Changed::default();
+    let mut dirs: BTreeSet<PathBuf> = BTreeSet::new();
+    for r in rpms {
+        let mut signed: Option<Vec<u8>> = None;
+        for dir in repo_dirs(root, r, rpms)? {
+            let dest = dir.join("Packages").join(&r.file_name);
+            if !dest.exists() {
+                if signed.is_none() {
+                    let bytes = fs::read(&r.path).with_context(|| format!("cannot read {}", r.path.display()))?;
+                    signed = Some(signer.sign_rpm(&bytes).with_context(|| format!("cannot sign {}", r.path.display()))?);
+                }
+                let bytes = signed.as_deref().expect("signed above");
+                fs::create_dir_all(dest.parent().expect("in Packages/"))?;
+                let written = super::publish(dest.parent().expect("in Packages/"), &r.file_name, |w| Ok(w.write_all(bytes)?))?;
+                super::repo::set_mtime(&written, r.time)?;
+                changed.added.push(dest.strip_prefix(root.parent().unwrap_or(root)).unwrap_or(&dest).display().to_string());
+            }
+            dirs.insert(dir);
+        }
+    }
+    for dir in dirs {
+        if write_repo(&dir, keep, signer)? {
+            changed.repos.push(dir.display().to_string());
+        }
+    }
+    Ok(changed)
+}
+
+/// One package in a repository directory.
+struct Present {
+    file: String,
+    name: String,
+    arch: String,
+    version: String,
+    time: u64,
+}
+
+/// Regenerate one repository's metadata; true when anything changed.
+fn write_repo(dir: &Path, keep: Option<usize>, signer: &Signer) -> Result<bool> {
+    let mut present = Vec::new();
+    for e in fs::read_dir(dir.join("Packages")).with_context(|| format!("cannot read {}", dir.join("Packages").display()))?.flatten() {
+        let file = e.file_name().to_string_lossy().into_owned();
+        if !file.ends_with(".rpm") || file.starts_with('.') {
+            continue;
+        }
+        let f = fs::File::open(e.path())?;
+        let m = rpm::PackageMetadata::parse(&mut std::io::BufReader::new(f)).with_context(|| format!("{} is not a readable .rpm", e.path().display()))?;
+        let version = match m.get_epoch() {
+            Ok(ep) if ep > 0 => format!("{ep}:{}-{}", m.get_version()?, m.get_release()?),
+            _ => format!("{}-{}", m.get_version()?, m.get_release()?),
+        };
+        present.push(Present { file, name: m.get_name()?.to_string(), arch: m.get_arch()?.to_string(), version, time: m.get_build_time().unwrap_or(0) });
+    }
+    present.sort_by(|a, b| (&a.name, &a.arch).cmp(&(&b.name, &b.arch)).then_with(|| super::vercmp::rpm(&a.version, &b.version)).then_with(|| a.file.cmp(&b.file)));
+    let mut kept: Vec<&Present> = Vec::new();
+    let mut groups: BTreeMap<(String, String), Vec<&Present>> = BTreeMap::new();
+    for p in &present {
+        groups.entry((p.name.clone(), p.arch.clone())).or_default().push(p);
+    }
+    for list in groups.values() {
+        let skip = keep.map_or(0, |n| list.len().saturating_sub(n));
+        kept.extend(list.iter().skip(skip));
+    }
+    kept.sort_by(|a, b| a.file.cmp(&b.file));
+    let revision = match std::env::var("SOURCE_DATE_EPOCH").ok().and_then(|e| e.trim().parse::<u64>().ok()) {
+        Some(e) => e,
+        None => kept.iter().map(|p| p.time).max().unwrap_or(0),
+    };
+
+    let stage = tempfile::Builder::new().prefix(".keapack-repodata-").tempdir_in(dir).with_context(|| format!("cannot write in {}", dir.display()))?;
+    let list = stage.path().join("pkglist");
+    fs::write(&list, kept.iter().map(|p| format!("Packages/{}\n", p.file)).collect::<String>())?;
+    let out = Command::new("createrepo_c")
+        .args(["--quiet", "--no-database", "--set-timestamp-to-revision"])
+        .arg(format!("--revision={revision}"))
+        .arg("--pkglist")
+        .arg(&list)
+        .arg("--outputdir")
+        .arg(stage.path())
+        .arg(dir)
+        .output()
+        .context("cannot run createrepo_c")?;
+    if !out.status.success() {
+        bail!("createrepo_c failed on {} ({}): {}", dir.display(), out.status, crate::support::text::message(String::from_utf8_lossy(&out.stderr).trim()));
+    }
+    let staged = stage.path().join("repodata");
+    let repodata = dir.join("repodata");
+    let new_repomd = fs::read(staged.join("repomd.xml")).context("createrepo_c wrote no repomd.xml")?;
+    let old_repomd = fs::read(repodata.join("repomd.xml")).unwrap_or_default();
+    if new_repomd == old_repomd && repodata.join("repomd.xml.asc").is_file() {
+        return Ok(false);
+    }
+    fs::create_dir_all(&repodata)?;
+    for e in fs::read_dir(&staged)?.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        if name != "repomd.xml" && !repodata.join(&name).exists() {
+            fs::rename(e.path(), repodata.join(&name)).with_context(|| format!("cannot move {name} into {}", repodata.display()))?;
+        }
+    }
+    crate::support::interrupt::checkpoint("repo-release")?;
+    let asc = signer.detach_armored(&new_repomd)?;
+    super::publish(&repodata, "repomd.xml.asc", |w| Ok(w.write_all(&asc)?))?;
+    super::publish(&repodata, "repomd.xml", |w| Ok(w.write_all(&new_repomd)?))?;
+    // What neither the new nor the previous repomd.xml names goes; so do packages not kept.
+    let named: BTreeSet<String> = [&new_repomd, &old_repomd]
+        .iter()
+        .flat_map(|x| String::from_utf8_lossy(x).split("href=\"repodata/").skip(1).filter_map(|s| s.split('"').next().map(String::from)).collect::<Vec<_>>())
+        .collect();
+    for e in fs::read_dir(&repodata)?.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        if !name.starts_with("repomd.xml") && !named.contains(&name) {
+            let _ = fs::remove_file(e.path());
+        }
+    }
+    let kept_files: BTreeSet<&str> = kept.iter().map(|p| p.file.as_str()).collect();
+    for p in &present {
+        if !kept_files.contains(p.file.as_str()) {
+            fs::remove_file(dir.join("Packages").join(&p.file)).with_context(|| format!("cannot remove the old package {}", p.file))?;
+        }
+    }
+    Ok(true)
+}

@@ -1,0 +1,193 @@
+//! `keapack publish`: add packages to a signed repository directory that apt and dnf read.
+//!
+//! ```text
+//! DIR/apt/pool/main/…/*.deb, DIR/apt/dists/<codename>/…       (apt, see apt.rs)
+//! DIR/rpm/<el9>/<arch>/Packages/*.rpm, …/repodata/              (dnf and yum, see dnf.rs)
+//! DIR/<name>-archive-keyring.gpg, DIR/<name>-archive-keyring.asc (the public key)
+//! DIR/client/<name>-<codename>.sources, DIR/client/<name>-<el9>.repo
+//! ```
+//!
+//! A publish holds `DIR/.keapack-publish.lock` from start to end, so concurrent publishes run
+//! one after the other. Every package is checked (readable, for a known release, not a
+//! different package under a published file name) before anything is written, and every file
+//! is replaced atomically, in the order that keeps what clients read consistent: packages,
+//! indices, then the signed `InRelease`/`repomd.xml`. A publish stopped at any point leaves the
+//! previous state served; the next one finishes the job. Publishing what is already there
+//! changes no file.
+
+use super::inputs::{self, Input, Kind};
+use super::sign::{KeySource, Signer};
+use crate::support::output;
+use anyhow::{Context, Result, bail};
+use std::path::{Path, PathBuf};
+
+/// What `keapack publish` was asked to do.
+#[derive(Debug, Clone)]
+pub struct PublishRequest {
+    pub repo: PathBuf,
+    /// Package files, or directories of them (a build's `--out`).
+    pub packages: Vec<PathBuf>,
+    /// The base URL clients reach `repo` at (default: `file://<repo>`).
+    pub url: Option<String>,
+    pub key: KeySource,
+    /// Keep this many versions of each package (default: all).
+    pub keep: Option<usize>,
+    /// Names the key files, client files and repositories (`keapack`).
+    pub name: String,
+}
+
+/// What a publish changed.
+#[derive(Debug, Default)]
+pub struct PublishOutcome {
+    /// Package files added to the repository, relative to it.
+    pub added: Vec<String>,
+    /// apt codenames and dnf repository directories whose signed indices changed.
+    pub updated: Vec<String>,
+    /// Old package files removed by `--keep`.
+    pub removed: Vec<PathBuf>,
+    /// The client configuration files.
+    pub client_files: Vec<PathBuf>,
+}
+
+pub const LOCK: &str = ".keapack-publish.lock";
+
+/// Publish `req.packages` into `req.repo`.
+pub fn publish(req: &PublishRequest) -> Result<PublishOutcome> {
+    if req.keep == Some(0) {
+        bail!("--keep 0 would remove every package; keep at least 1 version");
+    }
+    if req.name.is_empty() || !req.name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.') {
+        bail!("--name must be letters, digits, '-', '_' or '.'");
+    }
+    if let Some(url) = &req.url
+        && (url.is_empty() || url.chars().any(|c| c.is_whitespace() || c.is_control()) || !url.contains(':'))
+    {
+        bail!("--url {} is not a URL clients can use (for example https://repo.example.org/kea or file:///srv/repo)", crate::support::text::shown(url));
+    }
+    let inputs = inputs::collect(&req.packages)?;
+    if inputs.iter().any(|i| matches!(i.kind, Kind::Rpm { .. })) {
+        super::dnf::require_createrepo()?;
+    }
+    // The key is checked before the repository directory is touched.
+    let signer = Signer::open(&req.key)?;
+    std::fs::create_dir_all(&req.repo).with_context(|| format!("cannot create the repository directory {}", req.repo.display()))?;
+    let repo = std::fs::canonicalize(&req.repo).with_context(|| format!("cannot read {}", req.repo.display()))?;
+    let _lock = crate::support::worklock::lock_file(&repo.join(LOCK))?;
+    let (apt_root, rpm_root) = (repo.join("apt"), repo.join("rpm"));
+    let debs: Vec<&Input> = inputs.iter().filter(|i| matches!(i.kind, Kind::Deb { .. })).collect();
+    let rpms: Vec<&Input> = inputs.iter().filter(|i| matches!(i.kind, Kind::Rpm { .. })).collect();
+    super::apt::check(&apt_root, &debs)?;
+    super::dnf::check(&rpm_root, &rpms)?;
+    let mut outcome = PublishOutcome::default();
+
+    let key_base = format!("{}-archive-keyring", req.name);
+    let existing = repo.join(format!("{key_base}.gpg"));
+    if existing.is_file() {
+        let fprs = signer.fingerprints_in(&existing)?;
+        if !fprs.contains(&signer.fingerprint) {
+            bail!(
+                "{} is signed with the key {}, not {}: clients trust that key only; publish with it, or into a new repository",
+                repo.display(),
+                fprs.join(", "),
+                signer.fingerprint
+            );
+        }
+    }
+    write_if_changed(&repo, &format!("{key_base}.gpg"), &signer.export(false)?)?;
+    write_if_changed(&repo, &format!("{key_base}.asc"), &signer.export(true)?)?;
+
+    if !debs.is_empty() {
+        let a = super::apt::publish(&apt_root, &req.name, &debs, req.keep, &signer)?;
+        outcome.added.extend(a.added.iter().map(|p| format!("apt/{p}")));
+        outcome.updated.extend(a.dists.iter().map(|d| format!("apt/dists/{d}")));
+    }
+    if !rpms.is_empty() {
+        let r = super::dnf::publish(&rpm_root, &rpms, req.keep, &signer)?;
+        outcome.added.extend(r.added);
+        outcome.updated.extend(r.repos.iter().map(|d| Path::new(d).strip_prefix(&repo).map_or(d.clone(), |p| p.display().to_string())));
+    }
+    if apt_root.join("pool").is_dir() {
+        outcome.removed = super::apt::prune_pool(&apt_root)?;
+    }
+    outcome.client_files = client_files(&repo, req)?;
+    for a in &outcome.added {
+        output::note(&format!("added {a}"));
+    }
+    for r in &outcome.removed {
+        output::note(&format!("removed {} (--keep)", r.strip_prefix(&repo).unwrap_or(r).display()));
+    }
+    if outcome.updated.is_empty() {
+        output::note(&format!("{} already holds these packages: nothing changed", repo.display()));
+    } else {
+        output::note(&format!("signed with {}: {}", signer.fingerprint, outcome.updated.join(", ")));
+    }
+    Ok(outcome)
+}
+
+/// The files a client drops in: a deb822 `.sources` per codename, a `.repo` per RPM release.
+fn client_files(repo: &Path, req: &PublishRequest) -> Result<Vec<PathBuf>> {
+    let url = req.url.clone().unwrap_or_else(|| format!("file://{}", repo.display()));
+    let url = url.trim_end_matches('/');
+    let name = &req.name;
+    let key_base = format!("{name}-archive-keyring");
+    let client = repo.join("client");
+    let mut written = Vec::new();
+    for codename in subdirs(&repo.join("apt/dists")) {
+        let text = format!(
+            "# apt source for {name}'s packages for {codename}: copy {key_base}.gpg from the repository\n\
+             # to /etc/apt/keyrings/ and this file to /etc/apt/sources.list.d/.\n\
+             Types: deb\nURIs: {url}/apt\nSuites: {codename}\nComponents: {}\nSigned-By: /etc/apt/keyrings/{key_base}.gpg\n",
+            super::apt::COMPONENT
+        );
+        written.push(write_if_changed(&client, &format!("{name}-{codename}.sources"), text.as_bytes())?);
+    }
+    for dist in subdirs(&repo.join("rpm")) {
+        let text = format!(
+            "# dnf/yum repository of {name}'s packages for {dist}: copy this file to /etc/yum.repos.d/.\n\
+             [{name}-{dist}]\nname={name} packages for {dist} ($basearch)\nbaseurl={url}/rpm/{dist}/$basearch\n\
+             enabled=1\ngpgcheck=1\nrepo_gpgcheck=1\ngpgkey={url}/{key_base}.asc\n"
+        );
+        written.push(write_if_changed(&client, &format!("{name}-{dist}.repo"), text.as_bytes())?);
+    }
+    Ok(written)
+}
+
+fn subdirs(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| !n.starts_with('.'))
+        .collect();
+    v.sort();
+    v
+}
+
+/// Write `dir/name` atomically unless it already holds exactly `bytes`.
+fn write_if_changed(dir: &Path, name: &str, bytes: &[u8]) -> Result<PathBuf> {
+    let path = dir.join(name);
+    if std::fs::read(&path).is_ok_and(|b| b == bytes) {
+        return Ok(path);
+    }
+    super::publish(dir, name, |w| Ok(w.write_all(bytes)?))
+}
+
+/// Copy `from` to `to` atomically (directories made as needed), its mtime set to `time`.
+pub(crate) fn copy_in(from: &Path, to: &Path, time: u64) -> Result<()> {
+    let dir = to.parent().context("a pool file has a directory")?;
+    let name = to.file_name().and_then(|n| n.to_str()).context("package file names are UTF-8")?;
+    let written = super::publish(dir, name, |w| {
+        let mut f = std::fs::File::open(from).with_context(|| format!("cannot read {}", from.display()))?;
+        std::io::copy(&mut f, w)?;
+        Ok(())
+    })?;
+    set_mtime(&written, time)
+}
+
+/// Set a published file's modification time (createrepo_c and Release dates read it).
+pub(crate) fn set_mtime(path: &Path, time: u64) -> Result<()> {
+    let t = std::time::UNIX_EPOCH + std::time::Duration::from_secs(time);
+    std::fs::File::options().write(true).open(path).and_then(|f| f.set_modified(t)).with_context(|| format!("cannot set the time of {}", path.display()))
+}
