@@ -227,21 +227,81 @@ fn ccache_stats(cache: &Path) -> (u64, u64) {
     (get("direct_cache_hit") + get("preprocessed_cache_hit"), get("cache_miss"))
 }
 
+/// A copy of the overlay `premium` in `dir` whose two hooks each compile the same file,
+/// `version.cc`, byte for byte (as hooks copied from one template do): only the directory it
+/// is compiled in tells the two objects apart, and their debug information names it.
+fn overlay_with_a_shared_source(premium: &Path, dir: &Path) -> PathBuf {
+    // The same directory name: keapack reads the overlay's version from it.
+    let copy = dir.join("shared-source").join(premium.file_name().unwrap());
+    std::fs::create_dir_all(copy.parent().unwrap()).unwrap();
+    let st = Command::new("cp").arg("-a").arg(premium).arg(&copy).status().unwrap();
+    assert!(st.success(), "cp -a {}", premium.display());
+    for hook in ["host_cmds", "flex_id"] {
+        let d = copy.join("premium/src/hooks/dhcp").join(hook);
+        std::fs::write(d.join("version.cc"), "// The same in every hook.\nextern \"C\" int keapack_test_shared_source() { return 1; }\n").unwrap();
+        let am = d.join("Makefile.am");
+        if am.is_file() {
+            let mut text = std::fs::read_to_string(&am).unwrap();
+            text.push_str(&format!("libdhcp_{hook}_la_SOURCES += version.cc\n"));
+            std::fs::write(&am, text).unwrap();
+        }
+        let mb = d.join("meson.build");
+        if mb.is_file() {
+            let text = std::fs::read_to_string(&mb).unwrap();
+            let with = text.replacen(&format!("'{hook}.cc',"), &format!("'{hook}.cc',\n    'version.cc',"), 1);
+            assert_ne!(with, text, "{} lists {hook}.cc", mb.display());
+            std::fs::write(&mb, with).unwrap();
+        }
+    }
+    copy
+}
+
+/// The source files of the compiles ccache's log (`log_file`) reports as misses.
+fn ccache_misses(log: &Path) -> Vec<String> {
+    let text = std::fs::read_to_string(log).unwrap_or_else(|e| panic!("ccache wrote no log {}: {e}", log.display()));
+    // Each line: `[<time> <pid>] <message>` (the pid padded to a width, so maybe `<pid> ]`);
+    // one compile's lines share the pid.
+    let mut source: std::collections::HashMap<&str, String> = std::collections::HashMap::new();
+    let mut missed = Vec::new();
+    for line in text.lines() {
+        let Some((head, msg)) = line.split_once("] ") else { continue };
+        let pid = head.split_whitespace().last().unwrap_or("");
+        if let Some(src) = msg.strip_prefix("Source file: ") {
+            source.insert(pid, src.to_string());
+        } else if msg == "Result: cache_miss" {
+            missed.push(source.get(pid).cloned().unwrap_or_else(|| format!("(unknown source, pid {pid})")));
+        }
+    }
+    missed
+}
+
 fn ccache_keeps_the_packages_and_hits_from_another_work_directory(kea: &str, premium: &str, prefix: &str) {
     require("ccache", "ccache");
     let tmp = shared_dir(prefix);
     let d = tmp.path();
-    let (kea, premium) = (examples().join(kea), examples().join(premium));
+    let kea = examples().join(kea);
+    // Two hooks with one identical source file: a ccache that ignored the directory would hand
+    // the second hook the first one's object (naming the other directory), and the packages
+    // would differ from the build without ccache.
+    let premium = overlay_with_a_shared_source(&examples().join(premium), d);
     let cache = d.join("cache");
     let plain = build(&kea, &premium, d, "plain", &["--no-ccache"], &cache);
     assert!(!cache.join("keapack/ccache").exists(), "--no-ccache left ccache's directory alone");
     let first = build(&kea, &premium, d, "first", &["--ccache"], &cache);
     let (hits_before, misses_before) = ccache_stats(&cache);
     assert!(misses_before > 0, "the first ccache build fills the cache");
+    // ccache's own log for the second build: which compiles missed, and where (inside ccache's
+    // directory, which the build's sandbox leaves writable).
+    let log = cache.join("keapack/ccache/second-build.log");
+    std::fs::write(cache.join("keapack/ccache/ccache.conf"), format!("log_file = {}\n", log.display())).unwrap();
     let second = build(&kea, &premium, d, "second", &["--ccache"], &cache);
     let (hits, misses) = ccache_stats(&cache);
-    assert_eq!(misses, misses_before, "the second build, in another work directory, missed");
     assert!(hits > hits_before, "the second build did not use the cache");
+    // configure's probes (`$CC -c -g conftest.c`, without CFLAGS and so without the prefix map)
+    // are hashed with the work directory and miss; every compile of the tree hits.
+    let missed = ccache_misses(&log);
+    assert_eq!(missed.len() as u64, misses - misses_before, "ccache's log and its counters disagree: {missed:?}");
+    assert!(missed.iter().all(|src| src.starts_with("conftest.")), "the second build, in another work directory, missed compiles of the tree: {missed:?}");
     same_packages(&plain, &first);
     same_packages(&first, &second);
 

@@ -98,9 +98,11 @@ impl BuildEnv {
     /// Compile through ccache, caching in `dir`: `CC`/`CXX` become `ccache <compiler>` (the
     /// caller's compiler, else the one `configure` (`gcc`, `g++`) or meson (`cc`, `c++`) picks
     /// first), `CCACHE_BASEDIR` is the build directory, so that paths below it are hashed as
-    /// relative ones and another work directory hits, and `CCACHE_NOHASHDIR` keeps the current
-    /// directory out of the hash (ccache otherwise hashes it when compiling with `-g`; the prefix
-    /// map already keeps it out of the objects).
+    /// relative ones and another work directory hits. ccache keeps hashing the current directory
+    /// of a `-g` compile, as the prefix map (`-ffile-prefix-map=<build dir>=.`) rewrites it: the
+    /// objects name it (`DW_AT_comp_dir` `./premium/src/hooks/dhcp/<hook>`), so the same source
+    /// file in two hooks' directories must not share one object, while the same directory of
+    /// another work directory maps to the same name and hits.
     pub fn use_ccache(&mut self, meson: bool, dir: &Path) {
         let (cc, cxx) = if meson { ("cc", "c++") } else { ("gcc", "g++") };
         for (name, default) in [("CC", cc), ("CXX", cxx)] {
@@ -111,7 +113,6 @@ impl BuildEnv {
         }
         self.vars.insert("CCACHE_DIR".into(), dir.as_os_str().to_owned());
         self.vars.insert("CCACHE_BASEDIR".into(), self.build_dir.as_os_str().to_owned());
-        self.vars.insert("CCACHE_NOHASHDIR".into(), "1".into());
         self.vars.remove("CCACHE_DISABLE");
     }
 
@@ -193,7 +194,7 @@ mod tests {
         assert_eq!((vars["CC"].as_str(), vars["CXX"].as_str()), ("ccache gcc", "ccache g++"));
         assert_eq!(vars["CCACHE_DIR"], "/home/x/.cache/keapack/ccache");
         assert_eq!(vars["CCACHE_BASEDIR"], std::fs::canonicalize(a.path()).unwrap().display().to_string());
-        assert_eq!(vars["CCACHE_NOHASHDIR"], "1");
+        assert!(!vars.contains_key("CCACHE_NOHASHDIR"), "the current directory stays in ccache's hash");
         // Another work directory and another cache directory: the same record.
         let mut two = BuildEnv::with_caller(b.path(), 1, caller(&[]));
         two.use_ccache(false, Path::new("/root/.cache/keapack/ccache"));
