@@ -88,20 +88,7 @@ impl Signer {
     /// The primary-key fingerprints in a public key file.
     pub fn fingerprints_in(&self, file: &Path) -> Result<Vec<String>> {
         let listing = self.gpg_text(&["--with-colons", "--show-keys", "--", &file.display().to_string()])?;
-        let mut out = Vec::new();
-        let mut after_pub = false;
-        for line in listing.lines() {
-            let f: Vec<&str> = line.split(':').collect();
-            match f.first() {
-                Some(&"pub") => after_pub = true,
-                Some(&"fpr") if after_pub => {
-                    out.push(f.get(9).unwrap_or(&"").to_string());
-                    after_pub = false;
-                }
-                _ => after_pub = false,
-            }
-        }
-        Ok(out)
+        Ok(primary_fingerprints(&listing, "pub"))
     }
 
     /// A clear-signed copy of `text` (apt's `InRelease`).
@@ -201,17 +188,24 @@ fn require_gpg() -> Result<()> {
 
 /// Fingerprints of the primary keys in a `--with-colons --list-secret-keys` listing.
 fn secret_fingerprints(listing: &str) -> Vec<String> {
+    primary_fingerprints(listing, "sec")
+}
+
+/// Fingerprints of the primary keys in a gpg `--with-colons` listing: the `fpr` record that
+/// follows each `record` line (`pub` for public keys, `sec` for secret ones), not those of
+/// subkeys (`sub`, `ssb`).
+fn primary_fingerprints(listing: &str, record: &str) -> Vec<String> {
     let mut out = Vec::new();
-    let mut after_sec = false;
+    let mut after_primary = false;
     for line in listing.lines() {
         let f: Vec<&str> = line.split(':').collect();
-        match f.first() {
-            Some(&"sec") => after_sec = true,
-            Some(&"fpr") if after_sec => {
+        match f.first().copied() {
+            Some(r) if r == record => after_primary = true,
+            Some("fpr") if after_primary => {
                 out.push(f.get(9).unwrap_or(&"").to_string());
-                after_sec = false;
+                after_primary = false;
             }
-            Some(&"ssb") => after_sec = false,
+            Some("sub" | "ssb") => after_primary = false,
             _ => {}
         }
     }
