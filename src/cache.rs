@@ -51,6 +51,11 @@ impl Identity {
         self.fields.push((name.to_string(), value.into()));
     }
 
+    /// The same identity without the field `name`.
+    pub fn without(&self, name: &str) -> Identity {
+        Identity { fields: self.fields.iter().filter(|(k, _)| k != name).cloned().collect() }
+    }
+
     /// The text the key is the digest of: one `name: value` line per field (values escaped).
     pub fn text(&self) -> String {
         self.fields.iter().map(|(k, v)| format!("{k}: {}\n", v.escape_default())).collect()

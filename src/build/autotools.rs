@@ -2,7 +2,7 @@
 //! up `premium/config.m4`), `configure` with the installed Kea's layout, `config.report` read to
 //! prove the overlay was detected, `make` and `make install DESTDIR=<work>/stage`.
 
-use super::{BuildOptions, BuildOutput, Scope, built_libraries, package_env};
+use super::{BuildOptions, BuildOutput, Reuse, Scope, built_libraries, package_env};
 use crate::build::report;
 use crate::source::PreparedTree;
 use crate::support::runner::{Runner, StepFailed};
@@ -24,43 +24,24 @@ pub fn knows_runstatedir(configure: &str) -> bool {
 /// The message Kea 2.6.2+ configure prints when the overlay arrived after autoreconf.
 const STUB_ERROR: &str = "You appear to have added premium hooks after running autoreconf";
 
-pub fn build(tree: &PreparedTree, work: &Path, opts: &BuildOptions, runner: &mut Runner) -> Result<BuildOutput> {
+pub fn build(tree: &PreparedTree, work: &Path, opts: &BuildOptions, runner: &mut Runner, reuse: Option<&Reuse>) -> Result<BuildOutput> {
     let root = &tree.root;
-    runner.run("autoreconf -if", "autoreconf", Command::new("autoreconf").arg("-if").current_dir(root))?;
-
-    let mut args: Vec<String> = [
-        "--prefix=/usr".to_string(),
-        format!("--libdir={}", opts.libdir),
-        "--sysconfdir=/etc".into(),
-        "--localstatedir=/var".into(),
-    ]
-    .into();
-    // Kea (2.4.2, 2.6.3 and later) accepts control sockets only in <runstatedir>/kea; without
-    // --runstatedir that is /var/run/kea. Debian passes /run (debhelper), so keapack's Kea
-    // answers where Debian's does (the RPM family's choice is unchecked; see the README). Autoconf before 2.70 has no such
-    // option unless patched (Debian's is): pass it when the configure script knows it.
-    let configure_text = fs::read_to_string(root.join("configure")).unwrap_or_default();
-    if knows_runstatedir(&configure_text) {
-        args.push(format!("--runstatedir={RUNSTATEDIR}"));
-    } else {
-        runner.note(&format!("this configure has no --runstatedir (autoconf older than 2.70): Kea's control sockets go in /var/run/kea, not {RUNSTATEDIR}/kea"));
-    }
-    args.extend(["--disable-static".to_string(), "--disable-rpath".to_string()]);
-    args.extend(opts.user_args.iter().cloned());
-    let configured = runner.run("configure", "configure", Command::new("./configure").args(&args).envs(package_env(opts)).current_dir(root));
-    if let Err(e) = configured {
-        if let Some(failed) = e.downcast_ref::<StepFailed>() {
-            let log = fs::read_to_string(&failed.log).unwrap_or_default();
-            if log.contains(STUB_ERROR) {
-                return Err(e.context(
-                    "configure says the premium overlay was added after autoreconf: autoreconf did not pick up premium/config.m4. \
-                     Check that the overlay sits at the Kea tree's root (premium/config.m4 next to configure.ac) and that configure.ac \
-                     includes it (m4_sinclude(premium/config.m4)).",
-                ));
-            }
+    // A tree configured as this build would configure it (and no build file changed since)
+    // goes straight to make; otherwise autoreconf and configure run, in place in a reused tree,
+    // where make then rebuilds only what they changed.
+    let reused = reuse.filter(|r| !r.build_files_changed).map(|r| (r, configure_args(root, opts, runner)));
+    let args = match reused {
+        Some((r, args)) if r.configured_as(&configure_line(&args), opts) => {
+            runner.note("the reused tree is configured as this build needs: autoreconf and configure skipped");
+            args
         }
-        return Err(e);
-    }
+        _ => {
+            runner.run("autoreconf -if", "autoreconf", Command::new("autoreconf").arg("-if").current_dir(root))?;
+            let args = configure_args(root, opts, runner);
+            configure(root, &args, opts, runner)?;
+            args
+        }
+    };
 
     let report_path = root.join("config.report");
     let text = fs::read_to_string(&report_path).with_context(|| {
@@ -107,9 +88,56 @@ pub fn build(tree: &PreparedTree, work: &Path, opts: &BuildOptions, runner: &mut
     }
 
     let premium_libraries = built_libraries(&root.join("premium"))?;
-    let mut configure_args = vec!["./configure".to_string()];
-    configure_args.extend(args);
-    Ok(BuildOutput { stage, report, premium_libraries, configure_args })
+    Ok(BuildOutput { stage, report, premium_libraries, configure_args: configure_line(&args) })
+}
+
+/// The configure command line as run: `./configure` and its arguments.
+fn configure_line(args: &[String]) -> Vec<String> {
+    std::iter::once("./configure".to_string()).chain(args.iter().cloned()).collect()
+}
+
+/// configure's arguments: the installed Kea's layout, `--runstatedir` when this configure
+/// knows it, no static libraries or rpath, then the user's options.
+fn configure_args(root: &Path, opts: &BuildOptions, runner: &Runner) -> Vec<String> {
+    let mut args: Vec<String> = [
+        "--prefix=/usr".to_string(),
+        format!("--libdir={}", opts.libdir),
+        "--sysconfdir=/etc".into(),
+        "--localstatedir=/var".into(),
+    ]
+    .into();
+    // Kea (2.4.2, 2.6.3 and later) accepts control sockets only in <runstatedir>/kea; without
+    // --runstatedir that is /var/run/kea. Debian passes /run (debhelper), so keapack's Kea
+    // answers where Debian's does (the RPM family's choice is unchecked; see the README). Autoconf before 2.70 has no such
+    // option unless patched (Debian's is): pass it when the configure script knows it.
+    let configure_text = fs::read_to_string(root.join("configure")).unwrap_or_default();
+    if knows_runstatedir(&configure_text) {
+        args.push(format!("--runstatedir={RUNSTATEDIR}"));
+    } else {
+        runner.note(&format!("this configure has no --runstatedir (autoconf older than 2.70): Kea's control sockets go in /var/run/kea, not {RUNSTATEDIR}/kea"));
+    }
+    args.extend(["--disable-static".to_string(), "--disable-rpath".to_string()]);
+    args.extend(opts.user_args.iter().cloned());
+    args
+}
+
+/// Run configure; a configure that says the overlay came after autoreconf gets the reason.
+fn configure(root: &Path, args: &[String], opts: &BuildOptions, runner: &mut Runner) -> Result<()> {
+    let configured = runner.run("configure", "configure", Command::new("./configure").args(args).envs(package_env(opts)).current_dir(root));
+    if let Err(e) = configured {
+        if let Some(failed) = e.downcast_ref::<StepFailed>() {
+            let log = fs::read_to_string(&failed.log).unwrap_or_default();
+            if log.contains(STUB_ERROR) {
+                return Err(e.context(
+                    "configure says the premium overlay was added after autoreconf: autoreconf did not pick up premium/config.m4. \
+                     Check that the overlay sits at the Kea tree's root (premium/config.m4 next to configure.ac) and that configure.ac \
+                     includes it (m4_sinclude(premium/config.m4)).",
+                ));
+            }
+        }
+        return Err(e);
+    }
+    Ok(())
 }
 
 /// The directories a hooks-only build makes, and those it installs, relative to the tree root.

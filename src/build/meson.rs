@@ -10,7 +10,7 @@
 //! the install umask 0027 of Kea 2.7.9–3.1.8, which the planner undoes by giving every packaged
 //! hook mode 0644.
 
-use super::{BuildOptions, BuildOutput, Scope, built_libraries, package_env};
+use super::{BuildOptions, BuildOutput, Reuse, Scope, built_libraries, package_env};
 use crate::build::report;
 use crate::support::runner::Runner;
 use crate::source::PreparedTree;
@@ -164,7 +164,7 @@ fn option_name(arg: &str) -> Option<String> {
 }
 
 /// Build the prepared meson tree and install it into `<work>/stage`.
-pub fn build(tree: &PreparedTree, work: &Path, opts: &BuildOptions, runner: &mut Runner) -> Result<BuildOutput> {
+pub fn build(tree: &PreparedTree, work: &Path, opts: &BuildOptions, runner: &mut Runner, reuse: Option<&Reuse>) -> Result<BuildOutput> {
     let root = &tree.root;
     let meson_build = fs::read_to_string(root.join("meson.build")).ok();
     let need = requirement(&tree.version, meson_build.as_deref());
@@ -176,17 +176,32 @@ pub fn build(tree: &PreparedTree, work: &Path, opts: &BuildOptions, runner: &mut
 
     let env = package_env(opts);
     let build_dir = root.join(BUILD_DIR);
-    if build_dir.exists() {
-        fs::remove_dir_all(&build_dir).with_context(|| format!("cannot clear the old build directory {}", build_dir.display()))?;
-    }
     let args = setup_args(opts, declares_option(root, "runstatedir"));
-    let setup = runner.run("meson setup", "meson-setup", Command::new(&path).args(&args).envs(env.clone()).current_dir(root))?;
+    // A reused tree keeps its build directory: set up as this build needs (and no build file
+    // changed), it goes straight to compiling; otherwise meson sets it up again in place
+    // (--reconfigure). Either way ninja rebuilds only what changed.
+    let reuse = reuse.filter(|_| build_dir.join("build.ninja").is_file());
+    let configured_as = reuse.is_some_and(|r| r.configured_as(&setup_line(&args), opts));
+    let setup_log = if configured_as {
+        runner.note("the reused tree's build directory is set up as this build needs: meson setup skipped");
+        None
+    } else if reuse.is_some() {
+        let mut again = args.clone();
+        again.insert(2, "--reconfigure".to_string());
+        Some(runner.run("meson setup --reconfigure", "meson-setup", Command::new(&path).args(&again).envs(env.clone()).current_dir(root))?.log)
+    } else {
+        if build_dir.exists() {
+            fs::remove_dir_all(&build_dir).with_context(|| format!("cannot clear the old build directory {}", build_dir.display()))?;
+        }
+        Some(runner.run("meson setup", "meson-setup", Command::new(&path).args(&args).envs(env.clone()).current_dir(root))?.log)
+    };
 
     let report_path = build_dir.join("config.report");
     // Kea saves the report; should a release not, its message() output in the setup log says the same.
+    let setup_log = setup_log.unwrap_or_else(|| report_path.clone());
     let (text, source) = match fs::read_to_string(&report_path) {
         Ok(t) => (t, report_path.clone()),
-        Err(_) => (fs::read_to_string(&setup.log).unwrap_or_default(), setup.log.clone()),
+        Err(_) => (fs::read_to_string(&setup_log).unwrap_or_default(), setup_log.clone()),
     };
     let report = report::parse(&text);
     if !report.detected() {
@@ -200,7 +215,7 @@ pub fn build(tree: &PreparedTree, work: &Path, opts: &BuildOptions, runner: &mut
              Likely causes: premium/ is not at the Kea tree's root (it must sit next to meson.build, where meson.build's \
              fs.is_dir('premium') looks), or premium/meson.build is missing or builds nothing. Setup log: {}",
             source.display(),
-            setup.log.display()
+            setup_log.display()
         );
     }
     runner.note(&format!("premium overlay detected: {}", report.evidence.join(" | ").trim()));
@@ -244,9 +259,12 @@ pub fn build(tree: &PreparedTree, work: &Path, opts: &BuildOptions, runner: &mut
 
     let premium_out = build_dir.join("premium");
     let premium_libraries = if premium_out.is_dir() { built_libraries(&premium_out)? } else { BTreeSet::new() };
-    let mut configure_args = vec!["meson".to_string()];
-    configure_args.extend(args);
-    Ok(BuildOutput { stage, report, premium_libraries, configure_args })
+    Ok(BuildOutput { stage, report, premium_libraries, configure_args: setup_line(&args) })
+}
+
+/// The meson setup command line as run the first time: `meson` and its arguments.
+fn setup_line(args: &[String]) -> Vec<String> {
+    std::iter::once("meson".to_string()).chain(args.iter().cloned()).collect()
 }
 
 /// A hook library a hooks-only meson build compiles and installs.

@@ -74,6 +74,32 @@ pub struct BuildOutput {
     pub configure_args: Vec<String>,
 }
 
+/// A tree that holds a complete earlier build of the same Kea, configuration and tools, with
+/// another premium overlay put in place since (`source::overlay`): the build then runs in it
+/// without clearing it, and make or ninja rebuild only what the new overlay changed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reuse {
+    /// What the tree was configured with ([`configured_with`] of that build).
+    pub configured_with: Vec<String>,
+    /// The new overlay added, removed or changed a file the build system reads: configure
+    /// (autoreconf and configure, or meson setup) runs again in the tree.
+    pub build_files_changed: bool,
+}
+
+impl Reuse {
+    /// Whether configuring can be skipped: no build file changed and this build would configure
+    /// with exactly what the tree was configured with.
+    pub(crate) fn configured_as(&self, configure_args: &[String], opts: &BuildOptions) -> bool {
+        !self.build_files_changed && self.configured_with == configured_with(configure_args, opts)
+    }
+}
+
+/// What a tree is configured with: the package variables configure (or meson setup) sees, then
+/// its command line as run.
+pub fn configured_with(configure_args: &[String], opts: &BuildOptions) -> Vec<String> {
+    package_env(opts).into_iter().map(|(k, v)| format!("{k}={v}")).chain(configure_args.iter().cloned()).collect()
+}
+
 /// ccache's directory: keapack's cache (`~/.cache/keapack/ccache`), shared by every work directory.
 pub fn ccache_dir() -> PathBuf {
     crate::support::cache_home().join("ccache")
@@ -135,11 +161,12 @@ pub(crate) fn package_env(opts: &BuildOptions) -> Vec<(String, String)> {
     ]
 }
 
-/// Build the prepared tree and install it into `<work>/stage`.
-pub fn build(tree: &PreparedTree, work: &Path, opts: &BuildOptions, runner: &mut Runner) -> Result<BuildOutput> {
+/// Build the prepared tree and install it into `<work>/stage`; `reuse`: the tree holds an
+/// earlier complete build (see [`Reuse`]).
+pub fn build(tree: &PreparedTree, work: &Path, opts: &BuildOptions, runner: &mut Runner, reuse: Option<&Reuse>) -> Result<BuildOutput> {
     match tree.build_system {
-        BuildSystem::Autotools => autotools::build(tree, work, opts, runner),
-        BuildSystem::Meson => meson::build(tree, work, opts, runner),
+        BuildSystem::Autotools => autotools::build(tree, work, opts, runner, reuse),
+        BuildSystem::Meson => meson::build(tree, work, opts, runner, reuse),
     }
 }
 

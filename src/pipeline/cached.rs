@@ -123,8 +123,13 @@ pub(super) fn store(plan: &RunPlan, environment: &crate::runplan::Environment, w
 /// nothing is unpacked or built, and the stale `source/` of an earlier run is cleared.
 pub(super) fn restore(plan: &RunPlan, environment: &crate::runplan::Environment, work: &Path, (kea, premium): (PathBuf, PathBuf), entry: &crate::cache::Manifest, entry_dir: &Path) -> Result<(Prepared, Staged)> {
     let req = &plan.request;
+    // A tree that holds a complete build stays for a later run with another overlay.
+    let keep_source = super::tree::holds_build(work);
     for sub in ["source", "stage", "debug"] {
         let d = work.join(sub);
+        if sub == "source" && keep_source {
+            continue;
+        }
         if d.exists() {
             std::fs::remove_dir_all(&d).with_context(|| format!("cannot clear {}", d.display()))?;
         }
@@ -134,6 +139,8 @@ pub(super) fn restore(plan: &RunPlan, environment: &crate::runplan::Environment,
         version: crate::source::version::KeaVersion::parse(&entry.kea_version)?,
         build_system: entry.build_system,
         newest_input_time: entry.newest_input_time,
+        // Only a build in the tree records it (for a later overlay); a restored build has none.
+        kea_input_time: 0,
     };
     crate::runplan::check_runtimes(&plan.targets, plan.package.runtime, &tree.version)?;
     let (epoch, epoch_source) = resolve_epoch(req.epoch, tree.newest_input_time)?;
@@ -163,5 +170,5 @@ pub(super) fn restore(plan: &RunPlan, environment: &crate::runplan::Environment,
         configure_args: entry.configure_args.clone(),
     };
     let env = build_env(&opts, &tree, epoch);
-    Ok((Prepared { tree, kea, premium }, Staged { hooks, debug_files, built, opts, env, epoch, epoch_source }))
+    Ok((Prepared { tree, kea, premium, overlay: Vec::new() }, Staged { hooks, debug_files, built, opts, env, epoch, epoch_source }))
 }

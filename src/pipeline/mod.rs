@@ -22,6 +22,7 @@ use anyhow::{Context, Result, bail};
 use std::path::{Path, PathBuf};
 
 mod cached;
+mod tree;
 
 /// Everything `keapack build` was asked to do.
 #[derive(Debug, Clone, Default)]
@@ -185,6 +186,7 @@ impl Build<'_> {
 /// Make (or reuse) the environment's root, then prepare, build and stage in `dir`.
 fn build_in<'a>(plan: &RunPlan, env: &'a crate::runplan::Environment, dir: &Path) -> Result<Build<'a>> {
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    clear_step_logs(&dir.join("logs"));
     let mut runner = Runner::new(&dir.join("logs"), Vec::new(), plan.request.quiet)?;
     let root = match &env.root {
         Some(spec) => {
@@ -194,12 +196,15 @@ fn build_in<'a>(plan: &RunPlan, env: &'a crate::runplan::Environment, dir: &Path
         }
         None => None,
     };
-    let _ = std::fs::remove_file(dir.join("logs/cache.log"));
+    for log in ["cache.log", "tree.log"] {
+        let _ = std::fs::remove_file(dir.join("logs").join(log));
+    }
     let inputs = inputs(plan, dir)?;
-    let slot = if plan.request.no_cache {
-        None
+    let (slot, base) = if plan.request.no_cache {
+        (None, None)
     } else {
-        Some(crate::cache::Slot::open(&cache_identity(plan, env, root.as_deref(), dir, &inputs)?)?)
+        let identity = cache_identity(plan, env, root.as_deref(), dir, &inputs)?;
+        (Some(crate::cache::Slot::open(&identity)?), Some(tree::base_key(&identity)))
     };
     let (prepared, staged) = match slot.as_ref().and_then(|s| s.get()) {
         Some((entry, entry_dir)) => {
@@ -207,22 +212,36 @@ fn build_in<'a>(plan: &RunPlan, env: &'a crate::runplan::Environment, dir: &Path
             let age = crate::cache::human_age(crate::cache::now().saturating_sub(entry.created));
             runner.note(&format!("reusing the build of Kea {} ({}, {}) from the cache ({}, made {age} ago)", entry.kea_version, entry.build_system.name(), entry.environment, entry_dir.display()));
             crate::cache::note(dir, "hit", Some(&entry.key));
+            tree::note(dir, "restored from the build cache");
             (prepared, staged)
         }
         None => {
-            let prepared = prepare(plan, dir, root.as_deref(), &mut runner, inputs)?;
+            // The work directory's tree, when it holds a complete build that differs only in
+            // the overlay; else a fresh one.
+            let reusable = base.as_deref().and_then(|b| tree::reusable(dir, b));
+            let (prepared, reuse, how) = match reusable {
+                Some(record) => {
+                    let (prepared, reuse, how) = tree::update(plan, dir, &record, root.as_deref(), &mut runner, inputs)?;
+                    (prepared, Some(reuse), how)
+                }
+                None => (prepare(plan, dir, root.as_deref(), &mut runner, inputs)?, None, "prepared".to_string()),
+            };
             if let Some(r) = &root {
                 crate::support::sandbox::prepare_mount_points(r, &[dir.to_path_buf()])?;
             }
             runner.set_sandbox(root.clone().map(|r| (r, vec![dir.to_path_buf()])));
-            let staged = build_and_stage(plan, env, &prepared, dir, &mut runner)?;
+            let staged = build_and_stage(plan, env, &prepared, dir, &mut runner, reuse.as_ref())?;
             // Said once the build is done, so a run stopped before any step leaves no log.
-            match &slot {
-                Some(slot) => {
+            tree::note(dir, &how);
+            match (&slot, &base) {
+                (Some(slot), Some(base)) => {
                     crate::cache::note(dir, "miss", Some(slot.key()));
+                    if let Err(e) = tree::remember(dir, base, &prepared.tree, &prepared.overlay, &staged) {
+                        crate::support::output::warning(&format!("the work directory's tree will not be reused: {e:#}"));
+                    }
                     store(plan, env, dir, &prepared, &staged, slot, &runner);
                 }
-                None => crate::cache::note(dir, "disabled", None),
+                _ => crate::cache::note(dir, "disabled", None),
             }
             (prepared, staged)
         }
@@ -232,11 +251,25 @@ fn build_in<'a>(plan: &RunPlan, env: &'a crate::runplan::Environment, dir: &Path
     Ok(Build { env, root, prepared, staged, runner, runner_env })
 }
 
+/// Remove an earlier run's step logs (`NN-<step>.log`), so that `logs/` shows this run's steps
+/// only (a run that reuses a tree skips some steps).
+fn clear_step_logs(logs: &Path) {
+    for e in std::fs::read_dir(logs).into_iter().flatten().flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        let numbered = name.len() > 3 && name.as_bytes()[..2].iter().all(u8::is_ascii_digit) && name.as_bytes()[2] == b'-';
+        if numbered && name.ends_with(".log") {
+            let _ = std::fs::remove_file(e.path());
+        }
+    }
+}
+
 /// The prepared source tree, and the inputs it came from.
 struct Prepared {
     tree: source::PreparedTree,
     kea: PathBuf,
     premium: PathBuf,
+    /// The overlay's own paths under `premium/`, as put in (empty for a build from the cache).
+    overlay: Vec<PathBuf>,
 }
 
 /// The inputs: the request's, or (for the demo) the bundled example written into the work directory.
@@ -258,7 +291,8 @@ fn prepare(plan: &RunPlan, work: &Path, root: Option<&Path>, runner: &mut Runner
     runner.note(&format!("Kea {} ({}) with the premium overlay at {}", tree.version, tree.build_system.name(), tree.root.display()));
     crate::runplan::check_runtimes(&plan.targets, plan.package.runtime, &tree.version)?;
     build::check_tools(tree.build_system, root)?;
-    Ok(Prepared { tree, kea, premium })
+    let overlay = crate::source::overlay::listing(&tree.root.join("premium"))?;
+    Ok(Prepared { tree, kea, premium, overlay })
 }
 
 /// The variables build commands run with; in a root, its own PATH instead of the host's.
@@ -284,7 +318,7 @@ struct Staged {
 
 /// Build Kea with the overlay once for the environment's targets (hooks embed no library
 /// directory) and read the staged hooks.
-fn build_and_stage(plan: &RunPlan, environment: &crate::runplan::Environment, prepared: &Prepared, work: &Path, runner: &mut Runner) -> Result<Staged> {
+fn build_and_stage(plan: &RunPlan, environment: &crate::runplan::Environment, prepared: &Prepared, work: &Path, runner: &mut Runner, reuse: Option<&build::Reuse>) -> Result<Staged> {
     let req = &plan.request;
     let tree = &prepared.tree;
     let (epoch, epoch_source) = resolve_epoch(req.epoch, tree.newest_input_time)?;
@@ -292,7 +326,7 @@ fn build_and_stage(plan: &RunPlan, environment: &crate::runplan::Environment, pr
     let env = build_env(&opts, tree, epoch);
     runner.note(&format!("{} build{}", opts.scope.name(), if opts.ccache { ", through ccache" } else { "" }));
     runner.set_clean_env(command_env(&env, environment.root.is_some()));
-    let built = build::build(tree, work, &opts, runner)?;
+    let built = build::build(tree, work, &opts, runner, reuse)?;
     let debug_dir = req.debug_symbols.then(|| work.join("debug"));
     let (hooks, debug_files) = crate::stage::inventory(
         &built.stage,

@@ -1,6 +1,7 @@
 //! Inputs to a prepared source tree: safe unpacking, the premium overlay, version checks.
 
 pub mod extract;
+pub mod overlay;
 pub mod version;
 
 use crate::source::extract::{Limits, unpack_input};
@@ -53,6 +54,9 @@ pub struct PreparedTree {
     pub build_system: BuildSystem,
     /// Newest modification time seen among the inputs' entries (seconds), for a derived epoch.
     pub newest_input_time: u64,
+    /// The newest among the Kea input's entries alone (another overlay in the same tree is
+    /// newest of the two).
+    pub kea_input_time: u64,
 }
 
 /// Unpack (or copy) the Kea source and the premium overlay into `dest` and check they match.
@@ -65,7 +69,8 @@ pub(crate) fn prepare(kea: &Path, premium: &Path, dest: &Path, allow_mismatch: b
     fs::create_dir_all(dest).with_context(|| format!("cannot create {}", text::path(dest)))?;
 
     let kea_dir = dest.join("kea");
-    let mut newest = unpack_input(kea, &kea_dir, limits)?;
+    let kea_input_time = unpack_input(kea, &kea_dir, limits)?;
+    let mut newest = kea_input_time;
     let root = single_top_dir(&kea_dir)?;
     let (version, build_system) = identify_kea(&root, kea, choice)?;
 
@@ -83,7 +88,7 @@ pub(crate) fn prepare(kea: &Path, premium: &Path, dest: &Path, allow_mismatch: b
     check_overlay_files(&target, build_system, premium)?;
 
     check_versions(kea, premium, &version, allow_mismatch)?;
-    Ok(PreparedTree { root, version, build_system, newest_input_time: newest })
+    Ok(PreparedTree { root, version, build_system, newest_input_time: newest, kea_input_time })
 }
 
 /// Read the Kea version and build system from a tree; refuse a tree that is not Kea.
@@ -127,7 +132,7 @@ pub(crate) fn identify_kea(root: &Path, input: &Path, choice: Option<BuildSystem
     Ok((version, system))
 }
 
-fn check_overlay_files(premium: &Path, system: BuildSystem, input: &Path) -> Result<()> {
+pub(crate) fn check_overlay_files(premium: &Path, system: BuildSystem, input: &Path) -> Result<()> {
     let needed = system.overlay_file();
     let empty = fs::read_dir(premium).map(|mut d| d.next().is_none()).unwrap_or(true);
     if empty {
@@ -159,7 +164,7 @@ fn check_overlay_files(premium: &Path, system: BuildSystem, input: &Path) -> Res
     Ok(())
 }
 
-fn check_versions(kea: &Path, premium: &Path, tree: &KeaVersion, allow: bool) -> Result<()> {
+pub(crate) fn check_versions(kea: &Path, premium: &Path, tree: &KeaVersion, allow: bool) -> Result<()> {
     let mut problems = Vec::new();
     if let Some(named) = KeaVersion::from_file_name(kea)
         && named != *tree
@@ -202,7 +207,7 @@ fn single_top_dir(dir: &Path) -> Result<PathBuf> {
 }
 
 /// Find `premium/` in an unpacked overlay: at the top, or inside one wrapper directory.
-fn find_premium_dir(dir: &Path, input: &Path, system: BuildSystem) -> Result<PathBuf> {
+pub(crate) fn find_premium_dir(dir: &Path, input: &Path, system: BuildSystem) -> Result<PathBuf> {
     let direct = dir.join("premium");
     if direct.is_dir() {
         return Ok(direct);
