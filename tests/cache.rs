@@ -9,9 +9,8 @@
 mod common;
 use common::*;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output, Stdio};
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
 
 static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
 
@@ -231,24 +230,6 @@ fn dir_size(dir: &Path) -> u64 {
     total
 }
 
-/// Wait (bounded) until run `work` has started the step whose log name contains `slug`.
-fn wait_for_step(work: &Path, slug: &str) {
-    let deadline = Instant::now() + Duration::from_secs(180);
-    while !std::fs::read_dir(work.join("logs")).into_iter().flatten().flatten().any(|e| e.file_name().to_string_lossy().contains(slug)) {
-        assert!(Instant::now() < deadline, "step {slug} never started");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
-
-fn wait(mut child: Child) -> Output {
-    let deadline = Instant::now() + Duration::from_secs(300);
-    while child.try_wait().unwrap().is_none() {
-        assert!(Instant::now() < deadline, "keapack did not finish");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    child.wait_with_output().unwrap()
-}
-
 #[test]
 fn an_interrupted_build_leaves_no_entry_and_the_next_run_builds() {
     let _turn = turn();
@@ -257,7 +238,7 @@ fn an_interrupted_build_leaves_no_entry_and_the_next_run_builds() {
     wait_for_step(&p.work("stopped"), "make");
     // SAFETY: signalling our own child by its pid.
     unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
-    let out = wait(child);
+    let out = wait_child(child);
     assert!(!out.status.success(), "the run was stopped");
     assert!(p.entries().is_empty(), "an interrupted build leaves no entry");
     let partial: Vec<_> = std::fs::read_dir(p.cache().join("keapack/builds")).unwrap().flatten().filter(|e| e.path().is_dir()).map(|e| e.file_name()).collect();
@@ -275,7 +256,7 @@ fn two_concurrent_runs_of_one_identity_share_one_entry() {
     let p = Place::new();
     let spawn = |name: &str| p.build_cmd(name, &["--quiet"]).stdout(Stdio::null()).stderr(Stdio::piped()).spawn().unwrap();
     let (a, b) = (spawn("a"), spawn("b"));
-    let (oa, ob) = (wait(a), wait(b));
+    let (oa, ob) = (wait_child(a), wait_child(b));
     assert!(oa.status.success(), "{}", String::from_utf8_lossy(&oa.stderr));
     assert!(ob.status.success(), "{}", String::from_utf8_lossy(&ob.stderr));
     assert_eq!(p.entries().len(), 1);

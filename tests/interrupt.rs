@@ -32,19 +32,6 @@ fn start_run(work: &Path, out: &Path, args: &[&str], env: &[(&str, &str)]) -> Ch
         .unwrap()
 }
 
-/// Wait (bounded) until the run has started the step whose log name contains `slug`.
-fn wait_for_step(work: &Path, slug: &str) {
-    let deadline = Instant::now() + Duration::from_secs(120);
-    loop {
-        let logs = work.join("logs");
-        if std::fs::read_dir(&logs).into_iter().flatten().flatten().any(|e| e.file_name().to_string_lossy().contains(slug)) {
-            return;
-        }
-        assert!(Instant::now() < deadline, "step {slug} never started");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
-
 /// Send `sig`, wait (bounded) for the exit, and return (exit code, stderr).
 fn interrupt(mut child: Child, sig: i32) -> (Option<i32>, String) {
     // SAFETY: signalling our own child by its pid.

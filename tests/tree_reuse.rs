@@ -11,9 +11,8 @@
 mod common;
 use common::*;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output, Stdio};
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
 
 static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
 
@@ -196,24 +195,6 @@ fn meson_a_changed_hook_source_skips_setup_and_a_new_revision_sets_up_again_in_p
     same(&p.out("revision"), &p.out("revision-fresh"));
 }
 
-/// Wait (bounded) until the run in `work` has started the step whose log name contains `slug`.
-fn wait_for_step(work: &Path, slug: &str) {
-    let deadline = Instant::now() + Duration::from_secs(180);
-    while !std::fs::read_dir(work.join("logs")).into_iter().flatten().flatten().any(|e| e.file_name().to_string_lossy().contains(slug)) {
-        assert!(Instant::now() < deadline, "step {slug} never started");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
-fn wait(mut child: Child) -> Output {
-    let deadline = Instant::now() + Duration::from_secs(300);
-    while child.try_wait().unwrap().is_none() {
-        assert!(Instant::now() < deadline, "keapack did not finish");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    child.wait_with_output().unwrap()
-}
-
 #[test]
 fn a_run_stopped_while_it_changes_the_tree_leaves_one_no_run_reuses_and_no_cache_reuses_nothing() {
     let _turn = turn();
@@ -226,7 +207,7 @@ fn a_run_stopped_while_it_changes_the_tree_leaves_one_no_run_reuses_and_no_cache
     wait_for_step(&p.work(), "make-top");
     // SAFETY: signalling our own child by its pid.
     unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
-    assert!(!wait(child).status.success(), "the run was stopped");
+    assert!(!wait_child(child).status.success(), "the run was stopped");
     assert!(!p.work().join("source/tree.json").exists(), "a tree being changed is not recorded");
 
     p.build("after", &[]);

@@ -210,3 +210,23 @@ pub fn sums_verify(dir: &Path) {
     let res = run(Command::new("sha256sum").args(["--strict", "-c", "SHA256SUMS"]).current_dir(dir));
     assert!(res.status.success(), "SHA256SUMS no longer verifies:\n{}", String::from_utf8_lossy(&res.stdout));
 }
+
+/// Wait (bounded, 180 s) until the run in `work` has started the step whose log name contains
+/// `slug` (its `logs/NN-<step>.log` exists).
+pub fn wait_for_step(work: &Path, slug: &str) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(180);
+    while !std::fs::read_dir(work.join("logs")).into_iter().flatten().flatten().any(|e| e.file_name().to_string_lossy().contains(slug)) {
+        assert!(std::time::Instant::now() < deadline, "step {slug} never started");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
+/// Wait (bounded, 300 s) for a spawned keapack to end, and return what it wrote.
+pub fn wait_child(mut child: std::process::Child) -> Output {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(300);
+    while child.try_wait().unwrap().is_none() {
+        assert!(std::time::Instant::now() < deadline, "keapack did not finish");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    child.wait_with_output().unwrap()
+}
