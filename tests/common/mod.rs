@@ -230,3 +230,10 @@ pub fn wait_child(mut child: std::process::Child) -> Output {
     }
     child.wait_with_output().unwrap()
 }
+
+static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// Heavy builds of one test binary take turns: hold the guard for the test's length.
+pub fn turn() -> std::sync::MutexGuard<'static, ()> {
+    ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner())
+}
