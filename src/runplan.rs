@@ -381,6 +381,7 @@ impl RunPlan {
             let _ = writeln!(s, "cache:     off (--no-cache): the build runs and is not kept");
         } else {
             let _ = writeln!(s, "cache:     a build of the same identity in {} is reused (no prepare, build or stage steps), else this one is kept there", crate::cache::dir().display());
+            let _ = writeln!(s, "           a tree in the work directory built the same way with another overlay is reused: the new overlay goes in by content, and only what it changes is compiled");
         }
         let _ = writeln!(s, "steps:     prepare the source tree (unpack Kea, add premium/, check versions)");
         if req.full_build || req.manifest.build.full {
