@@ -2,8 +2,8 @@
 //! is compiled again, configure (meson setup) is skipped when nothing it reads changed and runs
 //! again in place when something did (a build file, the revision in the package variables), and
 //! the packages are byte-identical to a fresh build without the cache. A cache hit keeps the
-//! tree for later; a run stopped while it changes the tree leaves a tree no run reuses; without
-//! the cache nothing is reused. Autotools and meson examples.
+//! tree for later; an overlay refused by its checks leaves the tree as it was; a run stopped
+//! while it changes the tree leaves a tree no run reuses; without the cache nothing is reused. Autotools and meson examples.
 //!
 //! Each test has a cache of its own (`XDG_CACHE_HOME` in its temporary directory); the builds
 //! take turns.
@@ -42,6 +42,11 @@ impl Place {
 
     /// The build of run `name` into its own output directory; `work`: the shared work directory, else one of its own.
     fn cmd(&self, name: &str, shared_work: bool, args: &[&str]) -> Command {
+        self.cmd_with(&self.premium, name, shared_work, args)
+    }
+
+    /// The same with another overlay.
+    fn cmd_with(&self, premium: &Path, name: &str, shared_work: bool, args: &[&str]) -> Command {
         let mut cmd = keapack();
         let work = if shared_work { self.work() } else { self.tmp.path().join(format!("work-{name}")) };
         cmd.env_remove("KEAPACK_NO_CACHE")
@@ -50,7 +55,7 @@ impl Place {
             .args(["build", "--target", "debian-12-amd64", "--kea"])
             .arg(&self.kea)
             .arg("--premium")
-            .arg(&self.premium)
+            .arg(premium)
             .arg("--out")
             .arg(self.out(name))
             .arg("--work")
@@ -194,6 +199,16 @@ fn a_run_stopped_while_it_changes_the_tree_leaves_one_no_run_reuses_and_no_cache
     let p = Place::new(false);
     p.build("first", &[]);
     p.change_source(1);
+
+    // An overlay refused by its checks (another Kea version) leaves the tree as it was.
+    let other = p.tmp.path().join("other/kea-premium-2.4.0");
+    copy_tree(&p.premium, &other);
+    let refused = run(&mut p.cmd_with(&other, "refused", true, &[]));
+    assert!(!refused.status.success() && text(&refused.stderr).contains("version mismatch"), "{}", text(&refused.stderr));
+    assert!(p.work().join("source/tree.json").is_file(), "the tree is still recorded");
+    let host_cmds = p.work().join("source/kea/premium/src/hooks/dhcp/host_cmds/host_cmds.cc");
+    assert!(!std::fs::read_to_string(&host_cmds).unwrap().contains("keapack_tree_reuse_1"), "and unchanged");
+
     // The first run's step logs go, so that the wait below sees this run's.
     std::fs::remove_dir_all(p.work().join("logs")).unwrap();
     let child = p.cmd("stopped", true, &["--quiet"]).stdout(Stdio::null()).stderr(Stdio::piped()).spawn().unwrap();

@@ -87,12 +87,11 @@ pub(super) fn remember(work: &Path, base: &str, tree: &source::PreparedTree, ove
 /// `logs/tree.log`, what changed).
 pub(super) fn update(plan: &RunPlan, work: &Path, record: &TreeRecord, root_fs: Option<&Path>, runner: &mut Runner, (kea, premium): (PathBuf, PathBuf)) -> Result<(Prepared, build::Reuse, String)> {
     let req = &plan.request;
-    forget(work)?;
     let root = work.join(&record.root);
     let version = crate::source::version::KeaVersion::parse(&record.kea_version)?;
     let system = record.build_system;
     let (change, listing, overlay_time) = runner.in_process("put the new overlay into the built tree", || {
-        overlay::replace(&root, &record.overlay, &kea, &premium, &work.join("source/overlay"), &version, system, req.allow_version_mismatch, req.limits)
+        overlay::replace(&root, &record.overlay, &kea, &premium, &work.join("source/overlay"), &version, system, req.allow_version_mismatch, req.limits, || forget(work))
     })?;
     if system == source::BuildSystem::Meson {
         // What meson built for a removed directory lives in the build directory.

@@ -72,7 +72,9 @@ enum Entry {
 /// `root`, whose `premium/` holds an earlier overlay; `scratch` is where it is unpacked first
 /// (cleared); `earlier`: the earlier overlay's [`listing`]. Checks the new overlay as `prepare`
 /// does: its files for `system`, its version against `version` (and `kea`'s name). Returns what
-/// changed, the new overlay's listing and its newest entry time.
+/// changed, the new overlay's listing and its newest entry time. `before_change` runs once the
+/// new overlay passed its checks, before the tree is touched (a refused overlay leaves the tree
+/// as it was).
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn replace(
     root: &Path,
@@ -84,6 +86,7 @@ pub(crate) fn replace(
     system: BuildSystem,
     allow_mismatch: bool,
     limits: Limits,
+    before_change: impl FnOnce() -> Result<()>,
 ) -> Result<(OverlayChange, Vec<PathBuf>, u64)> {
     if scratch.exists() {
         fs::remove_dir_all(scratch).with_context(|| format!("cannot clear {}", text::path(scratch)))?;
@@ -93,6 +96,7 @@ pub(crate) fn replace(
     check_overlay_files(&new, system, premium)?;
     check_versions(kea, premium, version, allow_mismatch)?;
     let now = listing(&new)?;
+    before_change()?;
     let change = sync(&new, &root.join("premium"), earlier)?;
     fs::remove_dir_all(scratch).with_context(|| format!("cannot clear {}", text::path(scratch)))?;
     Ok((change, now, newest))
