@@ -74,7 +74,7 @@ fn staged_hooks(dir: &Path) -> Result<Vec<StagedHook>> {
         .into_iter()
         .map(|path| {
             let library = path.file_name().unwrap().to_string_lossy().into_owned();
-            let machine = keapack::stage::elf::machine(&path)?;
+            let machine = keapack::support::elf::machine(&path)?;
             Ok(StagedHook { library, path, premium: true, machine })
         })
         .collect()

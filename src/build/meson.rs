@@ -338,7 +338,7 @@ fn install_hook(h: &HookTarget, stage: &Path, meson: &Path, runner: &mut Runner)
         fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     }
     fs::copy(&h.built, &dest).with_context(|| format!("cannot copy {} to {}", h.built.display(), dest.display()))?;
-    let present = crate::stage::elf::read(&dest)?.rpath;
+    let present = crate::support::elf::read(&dest)?.rpath;
     if !present.is_empty() || !h.install_rpath.is_empty() {
         let name = dest.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
         runner.run(

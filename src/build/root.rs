@@ -51,7 +51,7 @@ impl RootSpec {
             h.update(p.as_bytes());
             h.update(b"\n");
         }
-        let digest: String = h.finalize().iter().map(|b| format!("{b:02x}")).collect();
+        let digest = crate::support::digest::hex(&h.finalize());
         format!("{}-{}-{}", self.codename, self.arch, &digest[..12])
     }
 

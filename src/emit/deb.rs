@@ -6,6 +6,7 @@
 //! file contents streamed from disk and MD5-summed on the way; the control tar is small and built
 //! in memory.
 
+use crate::support::digest::hex;
 use super::tarball::{Compressor, TarWriter, extension};
 use crate::plan::spec::{FileEntry, PackageSpec, Source};
 use anyhow::{Context, Result, bail, ensure};
@@ -143,10 +144,6 @@ impl<R: Read> Read for Hashing<R> {
     }
 }
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 /// The compressed control tar: `./`, `./control`, `./md5sums`, then the maintainer scripts the
 /// spec has (`./postinst`, `./postrm`, `./preinst`), sorted by name.
 fn control_tar(spec: &PackageSpec, data: &DataSummary) -> Result<Vec<u8>> {
@@ -212,7 +209,9 @@ fn control_file(spec: &PackageSpec, installed_kib: u64) -> Result<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testutil::{MTIME, assert_reproducible, realistic_spec, run, run_status, sample_spec, write_file};
+    use crate::plan::testutil::{MTIME, realistic_spec, sample_spec};
+    use crate::emit::testutil::{assert_reproducible, write_file};
+    use crate::support::testutil::{run, run_status};
     use crate::plan::spec::{Compression, FileEntry, FileRole, Format};
 
     const ALL: [Compression; 4] = [Compression::Xz, Compression::Gzip, Compression::Zstd, Compression::None];

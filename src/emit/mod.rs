@@ -15,3 +15,6 @@ pub fn write_package(spec: &PackageSpec, out: &mut dyn Write) -> anyhow::Result<
         Format::Rpm => rpm::write(spec, out),
     }
 }
+
+#[cfg(test)]
+pub(crate) mod testutil;

@@ -147,7 +147,9 @@ fn changelog_text(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testutil::{MTIME, assert_reproducible, realistic_spec, run, run_status, sample_spec, write_file};
+    use crate::plan::testutil::{MTIME, realistic_spec, sample_spec};
+    use crate::emit::testutil::{assert_reproducible, write_file};
+    use crate::support::testutil::{run, run_status};
     use crate::plan::spec::Format;
 
     fn q(rpm: &str, args: &[&str]) -> String {

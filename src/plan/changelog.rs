@@ -227,7 +227,8 @@ mod tests {
     use super::*;
     use crate::plan::spec::{ChangelogEntry, Compression, Format};
     use crate::source::version::KeaVersion;
-    use crate::testutil::{run, sample_spec};
+    use crate::support::testutil::run;
+    use crate::plan::testutil::sample_spec;
     use std::io::Read;
 
     #[test]

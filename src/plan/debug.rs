@@ -79,7 +79,7 @@ pub fn plan_package(main: &PackageSpec, files: &[DebugFile]) -> PackageSpec {
 mod tests {
     use super::*;
     use crate::plan::spec::Compression;
-    use crate::testutil::sample_spec;
+    use crate::plan::testutil::sample_spec;
 
     #[test]
     fn debug_package_names_paths_and_pin() {

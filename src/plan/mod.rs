@@ -528,3 +528,6 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+pub(crate) mod testutil;

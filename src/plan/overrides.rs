@@ -100,7 +100,7 @@ fn blank_quotes(line: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testutil::sample_spec;
+    use crate::plan::testutil::sample_spec;
     use crate::plan::spec::{Compression, Format};
 
     #[test]

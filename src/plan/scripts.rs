@@ -137,7 +137,7 @@ fn here_document_text(text: &str, expansions: &[(&str, &str)]) -> String {
 mod tests {
     use super::*;
     use crate::plan::profile::{Profiles, RuntimeStyle};
-    use crate::testutil::run_status;
+    use crate::support::testutil::run_status;
     use std::process::{Command, Stdio};
 
     fn scripts(format: Format) -> Scripts {

@@ -27,7 +27,7 @@
 //! A library keapack cannot resolve is a warning, not an error: the build goes on and the user
 //! declares the relation in the manifest.
 
-use crate::stage::elf::{self, ElfInfo, Import};
+use crate::support::elf::{self, ElfInfo, Import};
 use crate::plan::profile::Target;
 use crate::plan::relation;
 use crate::plan::spec::{Format, Relation};
@@ -524,7 +524,7 @@ mod tests {
         assert!(Path::new("/usr/bin/dpkg-shlibdeps").is_file(), "this test runs dpkg-shlibdeps: apt-get install dpkg-dev");
         for lib in libs {
             let name = lib.file_name().unwrap().to_string_lossy().into_owned();
-            let machine = crate::stage::elf::machine(&lib).unwrap();
+            let machine = crate::support::elf::machine(&lib).unwrap();
             let hooks = vec![StagedHook { library: name.clone(), path: lib.clone(), premium: false, machine }];
             let d = discover(&hooks, &target, Some(Format::Deb), Path::new("/")).unwrap();
             assert!(d.warnings.is_empty(), "{name}: {:?}", d.warnings);
@@ -552,7 +552,7 @@ mod tests {
         assert!(path.exists(), "this test reads Kea's libkea-hooks.so: apt-get install kea-dev");
         let info = elf::read(&path).unwrap();
         assert!(info.needed.iter().any(|n| is_kea_library(n)) && info.needed.iter().any(|n| n == "libstdc++.so.6"), "{info:?}");
-        let machine = crate::stage::elf::machine(&path).unwrap();
+        let machine = crate::support::elf::machine(&path).unwrap();
         let hooks = vec![StagedHook { library: "libdhcp_x.so".into(), path, premium: true, machine }];
         let profiles = Profiles::builtin();
         let d = discover(&hooks, &deb, Some(Format::Deb), Path::new("/")).unwrap();

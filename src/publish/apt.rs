@@ -65,7 +65,7 @@ pub fn check(root: &Path, debs: &[&Input]) -> Result<()> {
 }
 
 /// Add `debs` to the apt repository under `root`, keeping `keep` versions of each package.
-pub fn publish(root: &Path, label: &str, debs: &[&Input], keep: Option<usize>, signer: &Signer) -> Result<Changed> {
+pub fn publish(root: &Path, label: &str, debs: &[&Input], keep: Option<usize>, signer: &Signer, listener: &dyn crate::support::listener::Listener) -> Result<Changed> {
     check(root, debs)?;
     let mut changed = Changed::default();
     // 1. Pool files.
@@ -82,7 +82,7 @@ pub fn publish(root: &Path, label: &str, debs: &[&Input], keep: Option<usize>, s
     }
     // 2. Indices, then Release, per codename.
     for (codename, new) in by_codename {
-        if write_dist(root, label, codename, &new, keep, signer)? {
+        if write_dist(root, label, codename, &new, keep, signer, listener)? {
             changed.dists.push(codename.to_string());
         }
     }
@@ -90,7 +90,7 @@ pub fn publish(root: &Path, label: &str, debs: &[&Input], keep: Option<usize>, s
 }
 
 /// Update one codename's indices and Release; true when anything changed.
-fn write_dist(root: &Path, label: &str, codename: &str, new: &[(&Input, String)], keep: Option<usize>, signer: &Signer) -> Result<bool> {
+fn write_dist(root: &Path, label: &str, codename: &str, new: &[(&Input, String)], keep: Option<usize>, signer: &Signer, listener: &dyn crate::support::listener::Listener) -> Result<bool> {
     let dist = root.join("dists").join(codename);
     let mut arches: BTreeMap<String, Vec<Stanza>> = BTreeMap::new();
     if let Ok(rd) = fs::read_dir(dist.join(COMPONENT)) {
@@ -165,7 +165,7 @@ fn write_dist(root: &Path, label: &str, codename: &str, new: &[(&Input, String)]
         let (dir, name) = rel.rsplit_once('/').expect("indices are in a directory");
         super::publish(&dist.join(dir), name, |w| Ok(w.write_all(bytes)?))?;
     }
-    crate::support::interrupt::checkpoint("repo-release")?;
+    crate::support::interrupt::checkpoint("repo-release", listener)?;
     let detached = signer.detach_armored(release.as_bytes())?;
     let inline = signer.clearsign(release.as_bytes())?;
     super::publish(&dist, "Release.gpg", |w| Ok(w.write_all(&detached)?))?;

@@ -85,7 +85,7 @@ pub(crate) fn require_createrepo() -> Result<()> {
 }
 
 /// Add `rpms` (signed here) to their repositories under `root`, keeping `keep` versions each.
-pub fn publish(root: &Path, rpms: &[&Input], keep: Option<usize>, signer: &Signer) -> Result<Changed> {
+pub fn publish(root: &Path, rpms: &[&Input], keep: Option<usize>, signer: &Signer, listener: &dyn crate::support::listener::Listener) -> Result<Changed> {
     require_createrepo()?;
     check(root, rpms)?;
     let mut changed = Changed::default();
@@ -109,7 +109,7 @@ pub fn publish(root: &Path, rpms: &[&Input], keep: Option<usize>, signer: &Signe
         }
     }
     for dir in dirs {
-        if write_repo(&dir, keep, signer)? {
+        if write_repo(&dir, keep, signer, listener)? {
             changed.repos.push(dir.display().to_string());
         }
     }
@@ -126,7 +126,7 @@ struct Present {
 }
 
 /// Regenerate one repository's metadata; true when anything changed.
-fn write_repo(dir: &Path, keep: Option<usize>, signer: &Signer) -> Result<bool> {
+fn write_repo(dir: &Path, keep: Option<usize>, signer: &Signer, listener: &dyn crate::support::listener::Listener) -> Result<bool> {
     let mut present = Vec::new();
     for e in fs::read_dir(dir.join("Packages")).with_context(|| format!("cannot read {}", dir.join("Packages").display()))?.flatten() {
         let file = e.file_name().to_string_lossy().into_owned();
@@ -187,7 +187,7 @@ fn write_repo(dir: &Path, keep: Option<usize>, signer: &Signer) -> Result<bool> 
             fs::rename(e.path(), repodata.join(&name)).with_context(|| format!("cannot move {name} into {}", repodata.display()))?;
         }
     }
-    crate::support::interrupt::checkpoint("repo-release")?;
+    crate::support::interrupt::checkpoint("repo-release", listener)?;
     let asc = signer.detach_armored(&new_repomd)?;
     super::publish(&repodata, "repomd.xml.asc", |w| Ok(w.write_all(&asc)?))?;
     super::publish(&repodata, "repomd.xml", |w| Ok(w.write_all(&new_repomd)?))?;

@@ -64,9 +64,9 @@ fn read(path: &Path, profiles: &Profiles) -> Result<Input> {
     if file_name.starts_with('.') || file_name.contains(char::is_whitespace) {
         bail!("{} cannot be published under its file name; rename it", path.display());
     }
-    match crate::lint::Checker::for_file(path)? {
-        crate::lint::Checker::Lintian => read_deb(path, file_name, profiles),
-        crate::lint::Checker::Rpmlint => read_rpm(path, file_name, profiles),
+    match crate::check::lint::Checker::for_file(path)? {
+        crate::check::lint::Checker::Lintian => read_deb(path, file_name, profiles),
+        crate::check::lint::Checker::Rpmlint => read_rpm(path, file_name, profiles),
     }
 }
 

@@ -21,10 +21,9 @@ pub mod sign;
 pub mod vercmp;
 
 use anyhow::{Context, Result};
-use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use std::fs;
-use std::io::{BufWriter, Read, Write};
+use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 pub const SUMS: &str = "SHA256SUMS";
@@ -52,24 +51,7 @@ pub fn publish(out: &Path, name: &str, write: impl FnOnce(&mut dyn Write) -> Res
     Ok(dest)
 }
 
-/// SHA-256 of a file, hex.
-pub fn sha256_file(path: &Path) -> Result<String> {
-    let mut f = fs::File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let mut h = Sha256::new();
-    let mut buf = vec![0u8; 1 << 16];
-    loop {
-        let n = f.read(&mut buf)?;
-        if n == 0 {
-            break;
-        }
-        h.update(&buf[..n]);
-    }
-    Ok(hex(&h.finalize()))
-}
-
-pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
+pub use crate::support::digest::{hex, sha256_file};
 
 #[cfg(test)]
 mod tests {

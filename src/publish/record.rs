@@ -160,12 +160,6 @@ pub struct Output {
     pub size: u64,
 }
 
-/// The part of a written record that lists its packages (what a reader of records needs).
-#[derive(Debug, Clone, serde::Deserialize)]
-pub struct BuildRecordOutputs {
-    pub outputs: Vec<Output>,
-}
-
 impl BuildRecord {
     /// The record as written: pretty JSON with a final newline.
     pub fn to_json(&self) -> String {

@@ -17,7 +17,7 @@
 
 use super::inputs::{self, Input, Kind};
 use super::sign::{KeySource, Signer};
-use crate::support::output;
+use crate::support::listener::{Listener, output_written};
 use anyhow::{Context, Result, bail};
 use std::path::{Path, PathBuf};
 
@@ -52,7 +52,7 @@ pub struct PublishOutcome {
 pub const LOCK: &str = ".keapack-publish.lock";
 
 /// Publish `req.packages` into `req.repo`.
-pub fn publish(req: &PublishRequest) -> Result<PublishOutcome> {
+pub fn publish(req: &PublishRequest, listener: &dyn Listener) -> Result<PublishOutcome> {
     if req.keep == Some(0) {
         bail!("--keep 0 would remove every package; keep at least 1 version");
     }
@@ -97,12 +97,12 @@ pub fn publish(req: &PublishRequest) -> Result<PublishOutcome> {
     write_if_changed(&repo, &format!("{key_base}.asc"), &signer.export(true)?)?;
 
     if !debs.is_empty() {
-        let a = super::apt::publish(&apt_root, &req.name, &debs, req.keep, &signer)?;
+        let a = super::apt::publish(&apt_root, &req.name, &debs, req.keep, &signer, listener)?;
         outcome.added.extend(a.added.iter().map(|p| format!("apt/{p}")));
         outcome.updated.extend(a.dists.iter().map(|d| format!("apt/dists/{d}")));
     }
     if !rpms.is_empty() {
-        let r = super::dnf::publish(&rpm_root, &rpms, req.keep, &signer)?;
+        let r = super::dnf::publish(&rpm_root, &rpms, req.keep, &signer, listener)?;
         outcome.added.extend(r.added);
         outcome.updated.extend(r.repos.iter().map(|d| Path::new(d).strip_prefix(&repo).map_or(d.clone(), |p| p.display().to_string())));
     }
@@ -111,15 +111,19 @@ pub fn publish(req: &PublishRequest) -> Result<PublishOutcome> {
     }
     outcome.client_files = client_files(&repo, req)?;
     for a in &outcome.added {
-        output::note(&format!("added {a}"));
+        listener.note(&format!("added {a}"));
+        output_written(listener, &req.repo.join(a), "", "repository-package")?;
+    }
+    for f in &outcome.client_files {
+        output_written(listener, f, "", "client-configuration")?;
     }
     for r in &outcome.removed {
-        output::note(&format!("removed {} (--keep)", r.strip_prefix(&repo).unwrap_or(r).display()));
+        listener.note(&format!("removed {} (--keep)", r.strip_prefix(&repo).unwrap_or(r).display()));
     }
     if outcome.updated.is_empty() {
-        output::note(&format!("{} already holds these packages: nothing changed", repo.display()));
+        listener.note(&format!("{} already holds these packages: nothing changed", repo.display()));
     } else {
-        output::note(&format!("signed with {}: {}", signer.fingerprint, outcome.updated.join(", ")));
+        listener.note(&format!("signed with {}: {}", signer.fingerprint, outcome.updated.join(", ")));
     }
     Ok(outcome)
 }

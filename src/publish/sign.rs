@@ -242,10 +242,10 @@ fn check_signing_keys(listing: &str, name: &str) -> Result<u8> {
 
 /// `keapack sign`: sign `.rpm` files in place (each replaced atomically); `.deb` files are
 /// refused (apt checks the repository's signature, not the package's).
-pub fn sign_files(files: &[PathBuf], source: &KeySource) -> Result<Vec<PathBuf>> {
+pub fn sign_files(files: &[PathBuf], source: &KeySource, listener: &dyn crate::support::listener::Listener) -> Result<Vec<PathBuf>> {
     for f in files {
-        let kind = crate::lint::Checker::for_file(f)?;
-        if kind != crate::lint::Checker::Rpmlint {
+        let kind = crate::check::lint::Checker::for_file(f)?;
+        if kind != crate::check::lint::Checker::Rpmlint {
             bail!("{} is a .deb: apt checks the repository's signature, not the package's; publish it with `keapack publish`", f.display());
         }
     }
@@ -253,7 +253,8 @@ pub fn sign_files(files: &[PathBuf], source: &KeySource) -> Result<Vec<PathBuf>>
     let mut done = Vec::new();
     for f in files {
         sign_in_place(f, &signer)?;
-        crate::support::output::note(&format!("signed {} with {}", f.display(), signer.fingerprint));
+        listener.note(&format!("signed {} with {}", f.display(), signer.fingerprint));
+        crate::support::listener::output_written(listener, f, "", "signed-package")?;
         done.push(f.clone());
     }
     Ok(done)

@@ -6,7 +6,8 @@ pub mod version;
 
 use crate::source::extract::{Limits, unpack_input};
 use crate::source::version::KeaVersion;
-use crate::support::{output, text};
+use crate::support::listener::Listener;
+use crate::support::text;
 use anyhow::{Context, Result, bail};
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -62,7 +63,7 @@ pub struct PreparedTree {
 /// Unpack (or copy) the Kea source and the premium overlay into `dest` and check they match.
 /// `choice` picks the build system of a tree that has both (Kea 2.7.7–2.7.9); `None` means the
 /// default (meson).
-pub(crate) fn prepare(kea: &Path, premium: &Path, dest: &Path, allow_mismatch: bool, limits: Limits, choice: Option<BuildSystem>) -> Result<PreparedTree> {
+pub(crate) fn prepare(kea: &Path, premium: &Path, dest: &Path, allow_mismatch: bool, limits: Limits, choice: Option<BuildSystem>, listener: &dyn Listener) -> Result<PreparedTree> {
     if dest.exists() {
         fs::remove_dir_all(dest).with_context(|| format!("cannot clear the old source tree {}", text::path(dest)))?;
     }
@@ -72,7 +73,7 @@ pub(crate) fn prepare(kea: &Path, premium: &Path, dest: &Path, allow_mismatch: b
     let kea_input_time = unpack_input(kea, &kea_dir, limits)?;
     let mut newest = kea_input_time;
     let root = single_top_dir(&kea_dir)?;
-    let (version, build_system) = identify_kea(&root, kea, choice)?;
+    let (version, build_system) = identify_kea(&root, kea, choice, listener)?;
 
     let overlay_dir = dest.join("overlay");
     newest = newest.max(unpack_input(premium, &overlay_dir, limits)?);
@@ -87,7 +88,7 @@ pub(crate) fn prepare(kea: &Path, premium: &Path, dest: &Path, allow_mismatch: b
     fs::rename(&premium_src, &target).with_context(|| format!("cannot move the overlay into {}", text::path(&target)))?;
     check_overlay_files(&target, build_system, premium)?;
 
-    check_versions(kea, premium, &version, allow_mismatch)?;
+    check_versions(kea, premium, &version, allow_mismatch, listener)?;
     Ok(PreparedTree { root, version, build_system, newest_input_time: newest, kea_input_time })
 }
 
@@ -95,7 +96,7 @@ pub(crate) fn prepare(kea: &Path, premium: &Path, dest: &Path, allow_mismatch: b
 ///
 /// `configure.ac` alone → autotools; `meson.build` alone → meson; both (Kea 2.7.7–2.7.9 tarballs)
 /// → meson, unless `choice` says autotools. A `choice` the tree cannot build with is refused.
-pub(crate) fn identify_kea(root: &Path, input: &Path, choice: Option<BuildSystem>) -> Result<(KeaVersion, BuildSystem)> {
+pub(crate) fn identify_kea(root: &Path, input: &Path, choice: Option<BuildSystem>, listener: &dyn Listener) -> Result<(KeaVersion, BuildSystem)> {
     let ac = fs::read_to_string(root.join("configure.ac")).ok();
     let meson = fs::read_to_string(root.join("meson.build")).ok();
     let from_ac = ac.as_deref().and_then(version::from_ac_init);
@@ -123,7 +124,7 @@ pub(crate) fn identify_kea(root: &Path, input: &Path, choice: Option<BuildSystem
             if let (Ok(a), Ok(m)) = (&a, &m)
                 && a != m
             {
-                output::warning(&format!("{}: configure.ac says Kea {a} but meson.build says {m}; using the {} version", text::path(input), system.name()));
+                listener.warning(&format!("{}: configure.ac says Kea {a} but meson.build says {m}; using the {} version", text::path(input), system.name()));
             }
             (if system == BuildSystem::Meson { m } else { a }, system)
         }
@@ -164,7 +165,7 @@ pub(crate) fn check_overlay_files(premium: &Path, system: BuildSystem, input: &P
     Ok(())
 }
 
-pub(crate) fn check_versions(kea: &Path, premium: &Path, tree: &KeaVersion, allow: bool) -> Result<()> {
+pub(crate) fn check_versions(kea: &Path, premium: &Path, tree: &KeaVersion, allow: bool, listener: &dyn Listener) -> Result<()> {
     let mut problems = Vec::new();
     if let Some(named) = KeaVersion::from_file_name(kea)
         && named != *tree
@@ -177,7 +178,7 @@ pub(crate) fn check_versions(kea: &Path, premium: &Path, tree: &KeaVersion, allo
             text::path(premium)
         )),
         Some(_) => {}
-        None => output::warning(&format!(
+        None => listener.warning(&format!(
             "cannot tell the premium overlay's version from its name {}; make sure it matches Kea {tree}",
             text::path(premium)
         )),
@@ -187,7 +188,7 @@ pub(crate) fn check_versions(kea: &Path, premium: &Path, tree: &KeaVersion, allo
     }
     if allow {
         for p in &problems {
-            output::warning(&format!("{p} (continuing: --allow-version-mismatch)"));
+            listener.warning(&format!("{p} (continuing: --allow-version-mismatch)"));
         }
         return Ok(());
     }
@@ -242,7 +243,7 @@ mod tests {
         if meson {
             fs::write(tmp.path().join("meson.build"), "project('kea', 'cpp', version: '2.7.8', meson_version: '>=1.1.0')\n").unwrap();
         }
-        identify_kea(tmp.path(), Path::new("kea-2.7.8.tar.gz"), choice)
+        identify_kea(tmp.path(), Path::new("kea-2.7.8.tar.gz"), choice, &crate::support::listener::Human::new(true))
     }
 
     #[test]

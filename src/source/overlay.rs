@@ -86,6 +86,7 @@ pub(crate) fn replace(
     system: BuildSystem,
     allow_mismatch: bool,
     limits: Limits,
+    listener: &dyn crate::support::listener::Listener,
     before_change: impl FnOnce() -> Result<()>,
 ) -> Result<(OverlayChange, Vec<PathBuf>, u64)> {
     if scratch.exists() {
@@ -94,7 +95,7 @@ pub(crate) fn replace(
     let newest = unpack_input(premium, scratch, limits)?;
     let new = find_premium_dir(scratch, premium, system)?;
     check_overlay_files(&new, system, premium)?;
-    check_versions(kea, premium, version, allow_mismatch)?;
+    check_versions(kea, premium, version, allow_mismatch, listener)?;
     let now = listing(&new)?;
     before_change()?;
     let change = sync(&new, &root.join("premium"), earlier)?;

@@ -40,7 +40,7 @@ fn build_id_path(id: &str) -> String {
 
 /// Copy `lib`'s debug sections into `<debug_dir>/.build-id/xx/yyyy.debug` (before stripping).
 pub fn split(lib: &Path, library: &str, debug_dir: &Path, runner: &mut Runner) -> Result<DebugFile> {
-    let build_id = crate::stage::elf::build_id(lib)?.with_context(|| {
+    let build_id = crate::support::elf::build_id(lib)?.with_context(|| {
         format!("{} has no GNU build ID, so its debug symbols cannot be found by one; link with -Wl,--build-id (GCC's default)", lib.display())
     })?;
     let debug = DebugFile { library: library.to_string(), path: debug_dir.join(build_id_path(&build_id)), build_id };

@@ -4,9 +4,10 @@
 //! `debug`).
 
 pub(crate) mod debug;
-pub mod elf;
+
 
 use debug::DebugFile;
+use crate::support::elf;
 use crate::support::runner::Runner;
 use crate::source::version::KeaVersion;
 use anyhow::{Context, Result, bail};

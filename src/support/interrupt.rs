@@ -53,12 +53,12 @@ pub fn wait() {
 /// the set is written (1-based), and `publish` before the set is published; in `keapack
 /// publish`, `repo-release` after a repository's packages and indices are written and before
 /// its signed `Release`/`InRelease` or `repomd.xml`.
-pub fn checkpoint(point: &str) -> anyhow::Result<()> {
+pub fn checkpoint(point: &str, listener: &dyn crate::support::listener::Listener) -> anyhow::Result<()> {
     if std::env::var("KEAPACK_FAIL_AT").is_ok_and(|p| p == point) {
         anyhow::bail!("stopped at {point} because KEAPACK_FAIL_AT asked for it");
     }
     if std::env::var("KEAPACK_PAUSE_AT").is_ok_and(|p| p == point) {
-        crate::support::output::note(&format!("paused at {point} (KEAPACK_PAUSE_AT); waiting for SIGINT or SIGTERM"));
+        listener.warning(&format!("paused at {point} (KEAPACK_PAUSE_AT); waiting for SIGINT or SIGTERM"));
         wait();
     }
     check()

@@ -1,12 +1,15 @@
 //! Support code every stage may use: the one runner for external commands, interrupt handling,
 //! the work-directory lock and the one output channel for notes, warnings and errors.
 
+pub mod digest;
+pub mod elf;
 pub mod events;
 pub mod format;
 pub(crate) mod gzip;
 pub mod interrupt;
+pub mod listener;
 pub mod osrelease;
-pub mod output;
+
 pub mod runner;
 pub mod sandbox;
 pub mod text;
@@ -22,3 +25,6 @@ pub fn cache_home() -> std::path::PathBuf {
         .unwrap_or_else(std::env::temp_dir)
         .join("keapack")
 }
+
+#[cfg(test)]
+pub(crate) mod testutil;

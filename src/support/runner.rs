@@ -4,7 +4,8 @@
 //! spinner shows the step, the elapsed time and the last line the command printed. A failure
 //! names the step, shows the log's last lines and gives the log's path.
 
-use crate::support::events::{self, Event};
+use crate::support::events::Event;
+use crate::support::listener::{Channel, Listener};
 use anyhow::{Context, Result, bail};
 use std::collections::VecDeque;
 use std::ffi::OsString;
@@ -25,7 +26,8 @@ pub struct Runner {
     /// Start commands from an empty environment (plus `env`) instead of keapack's own.
     clean: bool,
     step: usize,
-    quiet: bool,
+    /// Where notes and step events go.
+    listener: Channel,
     /// Run every command inside this root, with these host directories bound (`sandbox`).
     sandbox: Option<(PathBuf, Vec<PathBuf>)>,
 }
@@ -39,9 +41,9 @@ pub struct StepOutcome {
 
 impl Runner {
     /// A runner writing logs under `log_dir`, adding `env` to every command it starts.
-    pub fn new(log_dir: &Path, env: Vec<(String, OsString)>, quiet: bool) -> Result<Self> {
+    pub fn new(log_dir: &Path, env: Vec<(String, OsString)>, listener: Channel) -> Result<Self> {
         fs::create_dir_all(log_dir).with_context(|| format!("cannot create the log directory {}", log_dir.display()))?;
-        Ok(Runner { log_dir: log_dir.to_path_buf(), env, clean: false, step: 0, quiet, sandbox: None })
+        Ok(Runner { log_dir: log_dir.to_path_buf(), env, clean: false, step: 0, listener, sandbox: None })
     }
 
     /// Run every later command with exactly `env`: nothing of keapack's own environment leaks in.
@@ -61,22 +63,30 @@ impl Runner {
         self.sandbox.as_ref().map(|(r, _)| r.as_path())
     }
 
-    /// Print a progress note through the output channel (suppressed with `quiet`); it may quote
-    /// file names, so control characters in it are escaped.
+    /// The channel this runner reports through.
+    pub fn listener(&self) -> &dyn Listener {
+        self.listener.as_ref()
+    }
+
+    /// The channel, to hand on.
+    pub fn channel(&self) -> Channel {
+        self.listener.clone()
+    }
+
+    /// Print a progress note through the channel; it may quote file names, so control
+    /// characters in it are escaped.
     pub fn note(&self, msg: &str) {
-        if !self.quiet {
-            crate::support::output::note(&crate::support::text::escape(msg));
-        }
+        self.listener.note(&crate::support::text::escape(msg));
     }
 
     /// Time an in-process step the same way commands are timed.
     pub fn in_process<T>(&mut self, title: &str, f: impl FnOnce() -> Result<T>) -> Result<T> {
         self.note(&format!("{title} …"));
         crate::support::interrupt::check()?;
-        events::emit(Event::StepStarted { step: title.to_string(), log: None });
+        self.listener.event(Event::StepStarted { step: title.to_string(), log: None });
         let start = Instant::now();
         let out = f().with_context(|| format!("step '{title}' failed"))?;
-        events::emit(Event::StepFinished { step: title.to_string(), duration: start.elapsed().as_secs_f64(), log: None });
+        self.listener.event(Event::StepFinished { step: title.to_string(), duration: start.elapsed().as_secs_f64(), log: None });
         self.note(&format!("{title}: done in {}", human(start.elapsed())));
         Ok(out)
     }
@@ -121,12 +131,12 @@ impl Runner {
         crate::support::interrupt::check()?;
 
         self.note(&format!("{title} …"));
-        events::emit(Event::StepStarted { step: title.to_string(), log: Some(log.clone()) });
+        self.listener.event(Event::StepStarted { step: title.to_string(), log: Some(log.clone()) });
         let start = Instant::now();
         let mut child = cmd.spawn().with_context(|| format!("step '{title}': cannot start `{}`", describe(cmd)))?;
         let _guard = crate::support::interrupt::ChildGuard::new(child.id());
 
-        let spinner = (!self.quiet && std::io::stderr().is_terminal()).then(|| {
+        let spinner = (self.listener.spinner() && std::io::stderr().is_terminal()).then(|| {
             let pb = indicatif::ProgressBar::new_spinner();
             pb.set_style(indicatif::ProgressStyle::with_template("{spinner} {prefix} [{elapsed}] {wide_msg}").unwrap());
             pb.set_prefix(crate::support::text::escape(title));
@@ -169,7 +179,7 @@ impl Runner {
             let tail: Vec<String> = sink.lock().unwrap().1.iter().cloned().collect();
             bail!(StepFailed { title: title.to_string(), log: log.clone(), tail, status: status.to_string() });
         }
-        events::emit(Event::StepFinished { step: title.to_string(), duration: duration.as_secs_f64(), log: Some(log.clone()) });
+        self.listener.event(Event::StepFinished { step: title.to_string(), duration: duration.as_secs_f64(), log: Some(log.clone()) });
         self.note(&format!("{title}: done in {}", human(duration)));
         Ok(StepOutcome { log, duration })
     }
@@ -224,7 +234,7 @@ mod tests {
     #[test]
     fn failing_step_names_step_log_and_tail() {
         let tmp = tempfile::tempdir().unwrap();
-        let mut r = Runner::new(tmp.path(), vec![("KEAPACK_T".into(), "v1".into())], true).unwrap();
+        let mut r = Runner::new(tmp.path(), vec![("KEAPACK_T".into(), "v1".into())], crate::support::listener::Human::channel(true)).unwrap();
         let ok = r.run("echo", "echo", Command::new("sh").args(["-c", "echo $KEAPACK_T"])).unwrap();
         assert!(fs::read_to_string(&ok.log).unwrap().contains("v1"));
         let err = r.run("break things", "break", Command::new("sh").args(["-c", "echo first; echo last >&2; exit 3"])).unwrap_err();
@@ -236,7 +246,7 @@ mod tests {
     #[test]
     fn a_log_tail_cannot_forge_lines_or_move_the_cursor() {
         let tmp = tempfile::tempdir().unwrap();
-        let mut r = Runner::new(tmp.path(), Vec::new(), true).unwrap();
+        let mut r = Runner::new(tmp.path(), Vec::new(), crate::support::listener::Human::channel(true)).unwrap();
         let script = r"printf 'ok line\n\033[2A\033[Kprogress\rkeapack: error: fake\n\302\233line\tend\n'; exit 1";
         let text = r.run("tool", "tool", Command::new("sh").args(["-c", script])).unwrap_err().to_string();
         assert!(!text.chars().any(|c| c.is_control() && c != '\n'), "{text:?}");
@@ -247,7 +257,7 @@ mod tests {
     #[test]
     fn a_commands_own_variables_survive_the_clean_environment() {
         let tmp = tempfile::tempdir().unwrap();
-        let mut r = Runner::new(tmp.path(), Vec::new(), true).unwrap();
+        let mut r = Runner::new(tmp.path(), Vec::new(), crate::support::listener::Human::channel(true)).unwrap();
         r.set_clean_env(vec![("KEAPACK_RUN".into(), "run".into())]);
         let ok = r.run("env", "env", Command::new("/bin/sh").args(["-c", "echo $KEAPACK_RUN $KEAPACK_OWN"]).env("KEAPACK_OWN", "own")).unwrap();
         assert!(fs::read_to_string(&ok.log).unwrap().contains("run own"));
@@ -256,7 +266,7 @@ mod tests {
     #[test]
     fn clean_env_passes_only_what_it_is_given() {
         let tmp = tempfile::tempdir().unwrap();
-        let mut r = Runner::new(tmp.path(), Vec::new(), true).unwrap();
+        let mut r = Runner::new(tmp.path(), Vec::new(), crate::support::listener::Human::channel(true)).unwrap();
         r.set_clean_env(vec![("KEAPACK_ONLY".into(), "yes".into())]);
         let out = r.run("env", "env", &mut Command::new("/usr/bin/env")).unwrap();
         let log = fs::read_to_string(&out.log).unwrap();

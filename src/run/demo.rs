@@ -50,7 +50,7 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         for system in [BuildSystem::Autotools, BuildSystem::Meson] {
             let (kea, premium) = write_example(tmp.path(), system).unwrap();
-            let (version, found) = crate::source::identify_kea(&kea, &kea, None).unwrap();
+            let (version, found) = crate::source::identify_kea(&kea, &kea, None, &crate::support::listener::Human::new(true)).unwrap();
             assert_eq!((version.to_string().as_str(), found), (EXAMPLE_VERSION, system));
             assert!(premium.join("premium").join(system.overlay_file()).is_file(), "{system:?}");
         }

@@ -6,7 +6,6 @@
 use crate::plan::profile::{ArchiveKea, Profiles, Target};
 use anyhow::Result;
 use serde::Serialize;
-use std::io::Write;
 
 /// The version of the `--json` listing's format.
 pub const LISTING_VERSION: u32 = 1;
@@ -75,7 +74,7 @@ pub fn listing(profiles: &Profiles, named: &[String]) -> Result<Listing> {
         }
         all
     } else {
-        crate::runplan::resolve_targets(profiles, named, &[])?
+        crate::run::request::resolve_targets(profiles, named, &[])?
     };
     let mut entries = Vec::new();
     let mut envs: Vec<EnvironmentEntry> = Vec::new();
@@ -123,21 +122,6 @@ pub fn listing(profiles: &Profiles, named: &[String]) -> Result<Listing> {
         });
     }
     Ok(Listing { version: LISTING_VERSION, targets: entries, environments: envs })
-}
-
-/// Print the listing: JSON (one document, pretty) or a table for a person.
-pub fn print(listing: &Listing, json: bool, out: &mut dyn Write) -> Result<()> {
-    if json {
-        writeln!(out, "{}", serde_json::to_string_pretty(listing)?)?;
-        return Ok(());
-    }
-    let width = listing.targets.iter().map(|t| t.target.len()).max().unwrap_or(6).max(6);
-    writeln!(out, "{:width$}  {:24}  {:8}  name", "target", "environment", "kea")?;
-    for t in &listing.targets {
-        writeln!(out, "{:width$}  {:24}  {:8}  {}", t.target, t.environment, t.kea, t.name)?;
-    }
-    writeln!(out, "\n{} targets in {} build environments (--json: the CI matrix)", listing.targets.len(), listing.environments.len())?;
-    Ok(())
 }
 
 #[cfg(test)]

@@ -9,7 +9,13 @@
 //! a tree that no later run reuses: that one unpacks afresh. A cache hit leaves such a tree in
 //! place, so a later changed overlay still finds it.
 
-use super::*;
+use super::pipeline::*;
+use crate::build::{self};
+use crate::support::runner::Runner;
+use crate::run::request::RunPlan;
+use crate::source;
+use anyhow::{Context, Result};
+use std::path::{Path, PathBuf};
 use crate::source::overlay;
 
 /// The record, relative to the work directory.
@@ -37,7 +43,7 @@ pub(super) struct TreeRecord {
 }
 
 /// The base key: the build's identity without the overlay.
-pub(super) fn base_key(identity: &crate::cache::Identity) -> String {
+pub(super) fn base_key(identity: &crate::run::build_cache::Identity) -> String {
     identity.without("premium").key()
 }
 
@@ -90,8 +96,9 @@ pub(super) fn update(plan: &RunPlan, work: &Path, record: &TreeRecord, root_fs: 
     let root = work.join(&record.root);
     let version = crate::source::version::KeaVersion::parse(&record.kea_version)?;
     let system = record.build_system;
+    let listener = runner.channel();
     let (change, listing, overlay_time) = runner.in_process("put the new overlay into the built tree", || {
-        overlay::replace(&root, &record.overlay, &kea, &premium, &work.join("source/overlay"), &version, system, req.allow_version_mismatch, req.limits, || forget(work))
+        overlay::replace(&root, &record.overlay, &kea, &premium, &work.join("source/overlay"), &version, system, req.allow_version_mismatch, req.limits, listener.as_ref(), || forget(work))
     })?;
     if system == source::BuildSystem::Meson {
         // What meson built for a removed directory lives in the build directory.
@@ -108,7 +115,7 @@ pub(super) fn update(plan: &RunPlan, work: &Path, record: &TreeRecord, root_fs: 
         change.summary(),
         if change.touches_build_files() { "; build files changed, so it is configured again" } else { "" }
     ));
-    crate::runplan::check_runtimes(&plan.targets, plan.package.runtime, &version)?;
+    crate::run::request::check_runtimes(&plan.targets, plan.package.runtime, &version)?;
     build::check_tools(system, root_fs)?;
     let tree = source::PreparedTree { root, version, build_system: system, newest_input_time: record.kea_input_time.max(overlay_time), kea_input_time: record.kea_input_time };
     let reuse = build::Reuse { configured_with: record.configured_with.clone(), build_files_changed: change.touches_build_files() };

@@ -7,7 +7,8 @@
 //! unsigned packages by design (`--signed` drops the filter). A checker that is missing or
 //! cannot read the file is a failure to lint, never a pass.
 
-use crate::support::events::{self, Event};
+use crate::support::events::Event;
+use crate::support::listener::Listener;
 use crate::support::runner::{describe, have, human};
 use anyhow::{Context, Result, bail};
 use std::io::{Read, Write};
@@ -16,7 +17,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 /// The rpmlint configuration keapack lints its packages with.
-pub(crate) const RPMLINT_CONFIG: &str = include_str!("../packaging/rpmlint.toml");
+pub(crate) const RPMLINT_CONFIG: &str = include_str!("../../packaging/rpmlint.toml");
 
 /// How to lint.
 #[derive(Debug, Clone, Default)]
@@ -191,37 +192,38 @@ pub(crate) fn parse_line(checker: Checker, line: &str) -> Option<Finding> {
     }
 }
 
-/// Lint every file, printing each checker's findings and a verdict to `out`. Returns the
+/// Lint every file, printing each checker's findings and a verdict as the listener's report. Returns the
 /// process exit code: 0 all passed, 1 a checker found problems, 2 a file could not be checked.
-pub fn lint_all(paths: &[PathBuf], opts: LintOptions, out: &mut dyn Write) -> Result<u8> {
+pub fn lint_all(paths: &[PathBuf], opts: LintOptions, listener: &dyn Listener) -> Result<u8> {
+    let mut out = listener.report();
     if paths.is_empty() {
         bail!("name the packages to lint: keapack lint dist/*.deb dist/*.rpm");
     }
     let mut code = 0;
     for path in paths {
         let step = format!("lint {}", path.display());
-        events::emit(Event::StepStarted { step: step.clone(), log: None });
+        listener.event(Event::StepStarted { step: step.clone(), log: None });
         match lint_file(path, &opts) {
             Ok(report) => {
                 writeln!(out, "{} {}:", report.checker.program(), path.display())?;
                 for f in &report.findings {
                     writeln!(out, "{}", f.line)?;
                     if f.level == 'E' || f.level == 'W' {
-                        events::emit(Event::Warning { message: f.line.clone(), file: Some(path.clone()) });
+                        listener.event(Event::Warning { message: f.line.clone(), file: Some(path.clone()) });
                     }
                 }
                 let note = if report.checker == Checker::Rpmlint && !opts.signed { " (no-signature not counted: keapack writes unsigned packages; sign them when publishing)" } else { "" };
                 writeln!(out, "{} in {}{note}", report.verdict(), human(report.duration))?;
                 if !report.passed() {
                     code = code.max(1);
-                    events::emit(Event::Error { message: format!("{}: {}", path.display(), report.verdict()), step: Some(step), log: None, log_tail: Vec::new(), file: Some(path.clone()) });
+                    listener.event(Event::Error { message: format!("{}: {}", path.display(), report.verdict()), step: Some(step), log: None, log_tail: Vec::new(), file: Some(path.clone()) });
                 } else {
-                    events::emit(Event::StepFinished { step, duration: report.duration.as_secs_f64(), log: None });
+                    listener.event(Event::StepFinished { step, duration: report.duration.as_secs_f64(), log: None });
                 }
             }
             Err(e) => {
                 writeln!(out, "{}: not checked: {e:#}", path.display())?;
-                events::emit(Event::Error { message: format!("{}: not checked: {e:#}", path.display()), step: Some(step), log: None, log_tail: Vec::new(), file: Some(path.clone()) });
+                listener.event(Event::Error { message: format!("{}: not checked: {e:#}", path.display()), step: Some(step), log: None, log_tail: Vec::new(), file: Some(path.clone()) });
                 code = 2;
             }
         }
@@ -256,9 +258,10 @@ mod tests {
         assert_eq!(Checker::for_file(&deb).unwrap(), Checker::Lintian);
         assert_eq!(Checker::for_file(&rpm).unwrap(), Checker::Rpmlint);
         assert!(Checker::for_file(&txt).unwrap_err().to_string().contains("neither a .deb nor an .rpm"));
-        let mut out = Vec::new();
-        assert_eq!(lint_all(&[txt, tmp.path().join("missing.deb")], LintOptions::default(), &mut out).unwrap(), 2);
-        let text = String::from_utf8(out).unwrap();
+        let rec = crate::support::testutil::Recorder::default();
+        assert_eq!(lint_all(&[txt, tmp.path().join("missing.deb")], LintOptions::default(), &rec).unwrap(), 2);
+        let text = rec.report_text();
+        assert_eq!(rec.events.lock().unwrap().len(), 4, "a started and an error event for each file");
         assert!(text.contains("c.deb: not checked") && text.contains("missing.deb: not checked: cannot open"), "{text}");
     }
 

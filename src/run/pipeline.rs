@@ -10,67 +10,18 @@ use crate::build::env::BuildEnv;
 use crate::publish::record::{self, BuildRecord, EpochSource};
 use crate::plan::catalog::Catalog;
 use crate::plan::guidance::Templates;
-use crate::plan::manifest::Manifest;
 use crate::plan::{self, PlanInput};
 use crate::plan::profile::{self, Target};
 use crate::publish::OutputSet;
 use crate::support::runner::Runner;
-use crate::runplan::RunPlan;
+use crate::support::events::Event;
+use crate::support::listener::{Channel, Listener, output_written};
+use crate::run::request::RunPlan;
 use crate::source;
-use cached::{cache_identity, restore, store};
+use super::cached::{cache_identity, restore, store};
+use super::request::BuildRequest;
 use anyhow::{Context, Result, bail};
 use std::path::{Path, PathBuf};
-
-mod cached;
-mod tree;
-
-/// Everything `keapack build` was asked to do.
-#[derive(Debug, Clone, Default)]
-pub struct BuildRequest {
-    pub kea: PathBuf,
-    pub premium: PathBuf,
-    /// Targets from the command line; empty means the manifest's.
-    pub targets: Vec<String>,
-    pub out: PathBuf,
-    pub work: PathBuf,
-    pub manifest: Manifest,
-    pub jobs: Option<usize>,
-    pub revision: Option<String>,
-    /// Configure (or `meson setup`) options given after `--`, added to the manifest's.
-    pub extra_configure: Vec<String>,
-    /// The build system for a tree that has both (`--build-system`); `None`: the manifest's, else meson.
-    pub build_system: Option<crate::source::BuildSystem>,
-    pub templates_dir: Option<PathBuf>,
-    pub allow_version_mismatch: bool,
-    /// The timestamp for every output; `None` means SOURCE_DATE_EPOCH, else the inputs' newest time.
-    pub epoch: Option<u64>,
-    /// Keep the hooks' debug symbols in `-dbgsym`/`-debuginfo` packages.
-    pub debug_symbols: bool,
-    pub quiet: bool,
-    /// Override the manifest's package split.
-    pub split: Option<crate::plan::manifest::Split>,
-    /// Also write the meta package of a per-hook split.
-    pub meta: bool,
-    /// Override the manifest's `package.runtime` (`--runtime`).
-    pub runtime: Option<crate::plan::profile::RuntimeStyle>,
-    /// Size and count limits for unpacking the inputs.
-    pub limits: crate::source::extract::Limits,
-    /// The inputs are the bundled example of `build_system` (`keapack demo`), written into
-    /// `<work>/example` when the run prepares its source; `kea` and `premium` are unused.
-    pub example: bool,
-    /// Where targets of other releases are built (`--build-env`).
-    pub build_env: crate::runplan::BuildEnvChoice,
-    /// The Debian-family mirror for build roots (`--mirror`); `None`: the manifest's, else the default.
-    pub mirror: Option<String>,
-    /// Neither read nor write the build cache (`--no-cache`).
-    pub no_cache: bool,
-    /// Build all of Kea (`--full-build`), not only what the hooks need; the manifest's
-    /// `build.full` also asks for it.
-    pub full_build: bool,
-    /// Compile through ccache: `Some(true)` `--ccache`, `Some(false)` `--no-ccache`, `None`
-    /// when it is installed.
-    pub ccache: Option<bool>,
-}
 
 /// What a run produced.
 #[derive(Debug, Clone)]
@@ -113,24 +64,24 @@ pub fn resolve_epoch(requested: Option<u64>, newest_input_time: u64) -> Result<(
 }
 
 /// Run the whole flow: resolve the plan, then `run` it.
-pub fn build(req: &BuildRequest) -> Result<BuildOutcome> {
-    run(&crate::runplan::resolve(req)?)
+pub fn build(req: &BuildRequest, listener: &Channel) -> Result<BuildOutcome> {
+    run(&crate::run::request::resolve(req)?, listener)
 }
 
 /// Run a resolved plan: take the work directory, then for each build environment prepare the
 /// source tree and build and stage the hooks, package each target into the output set, and
 /// publish the set.
-pub fn run(plan: &RunPlan) -> Result<BuildOutcome> {
+pub fn run(plan: &RunPlan, listener: &Channel) -> Result<BuildOutcome> {
     let _lock = crate::support::worklock::lock(&plan.request.work)?;
     let work = enter_work_dir(&plan.request.work)?;
     for w in &plan.warnings {
-        crate::support::output::warning(w);
+        listener.warning(w);
     }
     let mut builds = Vec::new();
     for env in &plan.environments {
         // One environment builds in the work directory itself; several each in their own.
         let dir = if plan.environments.len() == 1 { work.clone() } else { work.join(format!("env-{}", env.name)) };
-        builds.push(build_in(plan, env, &dir)?);
+        builds.push(build_in(plan, env, &dir, listener)?);
     }
     let out = &plan.request.out;
     let written = (|| {
@@ -141,23 +92,30 @@ pub fn run(plan: &RunPlan) -> Result<BuildOutcome> {
                 package_target(plan, b, &target, &mut set, &mut outputs)?;
             }
         }
-        let record_name = write_record(plan, &builds, outputs, &mut set)?;
-        crate::support::interrupt::checkpoint("publish")?;
+        let announced = outputs.clone();
+        let record_name = write_record(plan, &builds, outputs, &mut set, listener.as_ref())?;
+        crate::support::interrupt::checkpoint("publish", listener.as_ref())?;
         let published = set.commit()?;
-        Ok::<_, anyhow::Error>((published, record_name))
+        Ok::<_, anyhow::Error>((published, record_name, announced))
     })();
-    let (published, record_name) = written.map_err(|e| {
+    let (published, record_name, announced) = written.map_err(|e| {
         let interrupted = e.downcast_ref::<crate::support::interrupt::Interrupted>().is_some();
         if interrupted { e } else { e.context(format!("nothing was published into {}: its earlier files and SHA256SUMS are as they were", out.display())) }
     })?;
     let record = out.join(&record_name);
+    // The outputs are in place: announce each where it landed, then the record and the sums.
+    for o in &announced {
+        listener.event(Event::OutputWritten { path: out.join(&o.file), target: o.target.clone(), kind: o.kind.clone(), sha256: o.sha256.clone(), size: o.size });
+    }
+    output_written(listener.as_ref(), &record, "", "build-record")?;
+    output_written(listener.as_ref(), &published.sums, "", "checksums")?;
     let packages = published.files.into_iter().filter(|p| *p != record).collect();
     Ok(BuildOutcome { packages, record, sums: published.sums, epoch: builds[0].staged.epoch, work })
 }
 
 /// Set the umask, create the work directory and return its physical path: what compilers see
 /// through getcwd(), so what the prefix map must name.
-fn enter_work_dir(work: &Path) -> Result<PathBuf> {
+pub(super) fn enter_work_dir(work: &Path) -> Result<PathBuf> {
     // SAFETY: umask only changes this process's file-creation mask.
     unsafe { libc::umask(crate::build::env::UMASK as libc::mode_t) };
     std::fs::create_dir_all(work).with_context(|| format!("cannot create the work directory {}", work.display()))?;
@@ -165,15 +123,15 @@ fn enter_work_dir(work: &Path) -> Result<PathBuf> {
 }
 
 /// One environment's build: where it ran, what it prepared and what it staged.
-struct Build<'a> {
-    env: &'a crate::runplan::Environment,
+pub(super) struct Build<'a> {
+    pub(super) env: &'a crate::run::request::Environment,
     /// The root it ran in (`None`: this host).
-    root: Option<PathBuf>,
-    prepared: Prepared,
-    staged: Staged,
-    runner: Runner,
+    pub(super) root: Option<PathBuf>,
+    pub(super) prepared: Prepared,
+    pub(super) staged: Staged,
+    pub(super) runner: Runner,
     /// The environment its commands ran with.
-    runner_env: Vec<(String, std::ffi::OsString)>,
+    pub(super) runner_env: Vec<(String, std::ffi::OsString)>,
 }
 
 impl Build<'_> {
@@ -184,10 +142,10 @@ impl Build<'_> {
 }
 
 /// Make (or reuse) the environment's root, then prepare, build and stage in `dir`.
-fn build_in<'a>(plan: &RunPlan, env: &'a crate::runplan::Environment, dir: &Path) -> Result<Build<'a>> {
+pub(super) fn build_in<'a>(plan: &RunPlan, env: &'a crate::run::request::Environment, dir: &Path, listener: &Channel) -> Result<Build<'a>> {
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     clear_step_logs(&dir.join("logs"));
-    let mut runner = Runner::new(&dir.join("logs"), Vec::new(), plan.request.quiet)?;
+    let mut runner = Runner::new(&dir.join("logs"), Vec::new(), listener.clone())?;
     let root = match &env.root {
         Some(spec) => {
             let root = crate::build::root::ensure(spec, &mut runner)?;
@@ -204,24 +162,24 @@ fn build_in<'a>(plan: &RunPlan, env: &'a crate::runplan::Environment, dir: &Path
         (None, None)
     } else {
         let identity = cache_identity(plan, env, root.as_deref(), dir, &inputs)?;
-        (Some(crate::cache::Slot::open(&identity)?), Some(tree::base_key(&identity)))
+        (Some(crate::run::build_cache::Slot::open(&identity)?), Some(super::tree_reuse::base_key(&identity)))
     };
     let (prepared, staged) = match slot.as_ref().and_then(|s| s.get()) {
         Some((entry, entry_dir)) => {
             let (prepared, staged) = restore(plan, env, dir, inputs, &entry, &entry_dir)?;
-            let age = crate::cache::human_age(crate::cache::now().saturating_sub(entry.created));
+            let age = crate::run::build_cache::human_age(crate::run::build_cache::now().saturating_sub(entry.created));
             runner.note(&format!("reusing the build of Kea {} ({}, {}) from the cache ({}, made {age} ago)", entry.kea_version, entry.build_system.name(), entry.environment, entry_dir.display()));
-            crate::cache::note(dir, "hit", Some(&entry.key));
-            tree::note(dir, "restored from the build cache");
+            crate::run::build_cache::note(dir, "hit", Some(&entry.key));
+            super::tree_reuse::note(dir, "restored from the build cache");
             (prepared, staged)
         }
         None => {
             // The work directory's tree, when it holds a complete build that differs only in
             // the overlay; else a fresh one.
-            let reusable = base.as_deref().and_then(|b| tree::reusable(dir, b));
+            let reusable = base.as_deref().and_then(|b| super::tree_reuse::reusable(dir, b));
             let (prepared, reuse, how) = match reusable {
                 Some(record) => {
-                    let (prepared, reuse, how) = tree::update(plan, dir, &record, root.as_deref(), &mut runner, inputs)?;
+                    let (prepared, reuse, how) = super::tree_reuse::update(plan, dir, &record, root.as_deref(), &mut runner, inputs)?;
                     (prepared, Some(reuse), how)
                 }
                 None => (prepare(plan, dir, root.as_deref(), &mut runner, inputs)?, None, "prepared".to_string()),
@@ -232,16 +190,16 @@ fn build_in<'a>(plan: &RunPlan, env: &'a crate::runplan::Environment, dir: &Path
             runner.set_sandbox(root.clone().map(|r| (r, vec![dir.to_path_buf()])));
             let staged = build_and_stage(plan, env, &prepared, dir, &mut runner, reuse.as_ref())?;
             // Said once the build is done, so a run stopped before any step leaves no log.
-            tree::note(dir, &how);
+            super::tree_reuse::note(dir, &how);
             match (&slot, &base) {
                 (Some(slot), Some(base)) => {
-                    crate::cache::note(dir, "miss", Some(slot.key()));
-                    if let Err(e) = tree::remember(dir, base, &prepared.tree, &prepared.overlay, &staged) {
-                        crate::support::output::warning(&format!("the work directory's tree will not be reused: {e:#}"));
+                    crate::run::build_cache::note(dir, "miss", Some(slot.key()));
+                    if let Err(e) = super::tree_reuse::remember(dir, base, &prepared.tree, &prepared.overlay, &staged) {
+                        runner.listener().warning(&format!("the work directory's tree will not be reused: {e:#}"));
                     }
                     store(plan, env, dir, &prepared, &staged, slot, &runner);
                 }
-                _ => crate::cache::note(dir, "disabled", None),
+                _ => crate::run::build_cache::note(dir, "disabled", None),
             }
             (prepared, staged)
         }
@@ -253,7 +211,7 @@ fn build_in<'a>(plan: &RunPlan, env: &'a crate::runplan::Environment, dir: &Path
 
 /// Remove an earlier run's step logs (`NN-<step>.log`), so that `logs/` shows this run's steps
 /// only (a run that reuses a tree skips some steps).
-fn clear_step_logs(logs: &Path) {
+pub(super) fn clear_step_logs(logs: &Path) {
     for e in std::fs::read_dir(logs).into_iter().flatten().flatten() {
         let name = e.file_name().to_string_lossy().into_owned();
         let numbered = name.len() > 3 && name.as_bytes()[..2].iter().all(u8::is_ascii_digit) && name.as_bytes()[2] == b'-';
@@ -264,39 +222,40 @@ fn clear_step_logs(logs: &Path) {
 }
 
 /// The prepared source tree, and the inputs it came from.
-struct Prepared {
-    tree: source::PreparedTree,
-    kea: PathBuf,
-    premium: PathBuf,
+pub(super) struct Prepared {
+    pub(super) tree: source::PreparedTree,
+    pub(super) kea: PathBuf,
+    pub(super) premium: PathBuf,
     /// The overlay's own paths under `premium/`, as put in (empty for a build from the cache).
-    overlay: Vec<PathBuf>,
+    pub(super) overlay: Vec<PathBuf>,
 }
 
 /// The inputs: the request's, or (for the demo) the bundled example written into the work directory.
-fn inputs(plan: &RunPlan, work: &Path) -> Result<(PathBuf, PathBuf)> {
+pub(super) fn inputs(plan: &RunPlan, work: &Path) -> Result<(PathBuf, PathBuf)> {
     let req = &plan.request;
     if req.example {
-        crate::demo::write_example(&work.join("example"), plan.build_system.unwrap_or(source::BuildSystem::Autotools))
+        crate::run::demo::write_example(&work.join("example"), plan.build_system.unwrap_or(source::BuildSystem::Autotools))
     } else {
         Ok((req.kea.clone(), req.premium.clone()))
     }
 }
 
 /// Unpack the inputs and put the overlay in place.
-fn prepare(plan: &RunPlan, work: &Path, root: Option<&Path>, runner: &mut Runner, (kea, premium): (PathBuf, PathBuf)) -> Result<Prepared> {
+pub(super) fn prepare(plan: &RunPlan, work: &Path, root: Option<&Path>, runner: &mut Runner, (kea, premium): (PathBuf, PathBuf)) -> Result<Prepared> {
     let req = &plan.request;
+    let listener = runner.channel();
     let tree = runner.in_process("prepare the source tree", || {
-        source::prepare(&kea, &premium, &work.join("source"), req.allow_version_mismatch, req.limits, plan.build_system)
+        source::prepare(&kea, &premium, &work.join("source"), req.allow_version_mismatch, req.limits, plan.build_system, listener.as_ref())
     })?;
     runner.note(&format!("Kea {} ({}) with the premium overlay at {}", tree.version, tree.build_system.name(), tree.root.display()));
-    crate::runplan::check_runtimes(&plan.targets, plan.package.runtime, &tree.version)?;
+    crate::run::request::check_runtimes(&plan.targets, plan.package.runtime, &tree.version)?;
     build::check_tools(tree.build_system, root)?;
     let overlay = crate::source::overlay::listing(&tree.root.join("premium"))?;
     Ok(Prepared { tree, kea, premium, overlay })
 }
 
 /// The variables build commands run with; in a root, its own PATH instead of the host's.
-fn command_env(env: &BuildEnv, in_root: bool) -> Vec<(String, std::ffi::OsString)> {
+pub(super) fn command_env(env: &BuildEnv, in_root: bool) -> Vec<(String, std::ffi::OsString)> {
     let mut vars = env.vars();
     if in_root {
         vars.retain(|(k, _)| k != "PATH");
@@ -306,19 +265,19 @@ fn command_env(env: &BuildEnv, in_root: bool) -> Vec<(String, std::ffi::OsString
 }
 
 /// What the build left for packaging.
-struct Staged {
-    hooks: Vec<crate::stage::StagedHook>,
-    debug_files: Vec<crate::stage::debug::DebugFile>,
-    built: build::BuildOutput,
-    opts: BuildOptions,
-    env: BuildEnv,
-    epoch: u64,
-    epoch_source: EpochSource,
+pub(super) struct Staged {
+    pub(super) hooks: Vec<crate::stage::StagedHook>,
+    pub(super) debug_files: Vec<crate::stage::debug::DebugFile>,
+    pub(super) built: build::BuildOutput,
+    pub(super) opts: BuildOptions,
+    pub(super) env: BuildEnv,
+    pub(super) epoch: u64,
+    pub(super) epoch_source: EpochSource,
 }
 
 /// Build Kea with the overlay once for the environment's targets (hooks embed no library
 /// directory) and read the staged hooks.
-fn build_and_stage(plan: &RunPlan, environment: &crate::runplan::Environment, prepared: &Prepared, work: &Path, runner: &mut Runner, reuse: Option<&build::Reuse>) -> Result<Staged> {
+pub(super) fn build_and_stage(plan: &RunPlan, environment: &crate::run::request::Environment, prepared: &Prepared, work: &Path, runner: &mut Runner, reuse: Option<&build::Reuse>) -> Result<Staged> {
     let req = &plan.request;
     let tree = &prepared.tree;
     let (epoch, epoch_source) = resolve_epoch(req.epoch, tree.newest_input_time)?;
@@ -346,14 +305,14 @@ fn build_and_stage(plan: &RunPlan, environment: &crate::runplan::Environment, pr
 
 /// The target whose library directory and package family the environment's one build uses:
 /// the first of this host's family, else the first.
-fn build_target(environment: &crate::runplan::Environment) -> &Target {
+pub(super) fn build_target(environment: &crate::run::request::Environment) -> &Target {
     let host = profile::host_family();
     let targets = &environment.targets;
     targets.iter().find(|t| Some(t.profile.family) == host).unwrap_or(&targets[0])
 }
 
 /// The build step's options for `tree` in `environment`.
-fn build_options(plan: &RunPlan, environment: &crate::runplan::Environment, tree: &source::PreparedTree, epoch: u64) -> Result<BuildOptions> {
+pub(super) fn build_options(plan: &RunPlan, environment: &crate::run::request::Environment, tree: &source::PreparedTree, epoch: u64) -> Result<BuildOptions> {
     let req = &plan.request;
     let build_target = build_target(environment);
     let mut user_args = match tree.build_system {
@@ -376,7 +335,7 @@ fn build_options(plan: &RunPlan, environment: &crate::runplan::Environment, tree
 
 /// The build commands' environment for `opts`: ccache's variables when it is used, else
 /// ccache turned off (meson would pick it up from PATH by itself).
-fn build_env(opts: &BuildOptions, tree: &source::PreparedTree, epoch: u64) -> BuildEnv {
+pub(super) fn build_env(opts: &BuildOptions, tree: &source::PreparedTree, epoch: u64) -> BuildEnv {
     let mut env = BuildEnv::new(&tree.root, epoch);
     if opts.ccache {
         env.use_ccache(tree.build_system == source::BuildSystem::Meson, &crate::build::ccache_dir());
@@ -388,7 +347,7 @@ fn build_env(opts: &BuildOptions, tree: &source::PreparedTree, epoch: u64) -> Bu
 
 /// Whether to compile through ccache: as asked, else when it is installed. Builds in a release
 /// root do without it (the root has no ccache and cannot see keapack's cache directory).
-fn use_ccache(asked: Option<bool>, in_root: bool) -> Result<bool> {
+pub(super) fn use_ccache(asked: Option<bool>, in_root: bool) -> Result<bool> {
     match asked {
         Some(true) if in_root => bail!("--ccache: this target builds in a release root, which has no ccache; build with --build-env host or without --ccache"),
         Some(true) if !crate::support::runner::have("ccache") => bail!("--ccache: ccache is not installed (apt-get install ccache / dnf install ccache, or --install-deps)"),
@@ -398,11 +357,11 @@ fn use_ccache(asked: Option<bool>, in_root: bool) -> Result<bool> {
 }
 
 /// Plan one target's packages (and their debug-symbols packages) and write them into the set.
-fn package_target(plan: &RunPlan, build: &mut Build, target: &Target, set: &mut OutputSet, outputs: &mut Vec<record::Output>) -> Result<()> {
+pub(super) fn package_target(plan: &RunPlan, build: &mut Build, target: &Target, set: &mut OutputSet, outputs: &mut Vec<record::Output>) -> Result<()> {
     let needs = crate::plan::shlibdeps::discover(&build.staged.hooks, target, profile::host_family(), build.sysroot())?;
     let (prepared, staged, runner) = (&build.prepared, &build.staged, &mut build.runner);
     for w in &needs.warnings {
-        crate::support::output::warning(w);
+        runner.listener().warning(w);
     }
     let catalog = Catalog::builtin();
     let specs = plan::plan_all(&PlanInput {
@@ -422,7 +381,7 @@ fn package_target(plan: &RunPlan, build: &mut Build, target: &Target, set: &mut 
         let debug = (plan.request.debug_symbols && !packaged.is_empty()).then(|| crate::plan::debug::plan_package(&spec, &packaged));
         for (kind, spec) in std::iter::once(("package", spec)).chain(debug.map(|d| ("debug-symbols", d))) {
             let name = spec.file_name();
-            crate::support::interrupt::checkpoint(&format!("output-{}", outputs.len() + 1))?;
+            crate::support::interrupt::checkpoint(&format!("output-{}", outputs.len() + 1), runner.listener())?;
             let path = runner.in_process(&format!("write {name}"), || set.write(&name, |w| crate::emit::write_package(&spec, w)))?;
             outputs.push(record::output(&path, &target.id(), kind)?);
         }
@@ -432,7 +391,7 @@ fn package_target(plan: &RunPlan, build: &mut Build, target: &Target, set: &mut 
 
 /// Write the build record into the set; returns its file name. The first environment's build
 /// is the record's `build`; `environments` lists every build and the targets it served.
-fn write_record(plan: &RunPlan, builds: &[Build], outputs: Vec<record::Output>, set: &mut OutputSet) -> Result<String> {
+pub(super) fn write_record(plan: &RunPlan, builds: &[Build], outputs: Vec<record::Output>, set: &mut OutputSet, listener: &dyn Listener) -> Result<String> {
     let req = &plan.request;
     let (prepared, staged) = (&builds[0].prepared, &builds[0].staged);
     let (tree, env, opts) = (&prepared.tree, &staged.env, &staged.opts);
@@ -478,7 +437,7 @@ fn write_record(plan: &RunPlan, builds: &[Build], outputs: Vec<record::Output>, 
     };
     let name = record::file_name(&plan.package.name, &tree.version.to_string(), &plan.package.revision);
     let json = record.to_json();
-    crate::support::interrupt::checkpoint(&format!("output-{}", record.outputs.len() + 1))?;
+    crate::support::interrupt::checkpoint(&format!("output-{}", record.outputs.len() + 1), listener)?;
     set.write(&name, |w| Ok(w.write_all(json.as_bytes())?))?;
     Ok(name)
 }

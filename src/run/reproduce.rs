@@ -12,10 +12,12 @@
 //! file (the stripped hooks of both builds), and, when `diffoscope` is installed, writes its
 //! text report under `<work>/rebuild/` and quotes the report's first lines.
 
-use crate::pipeline::BuildOutcome;
-use crate::runplan::RunPlan;
-use crate::publish::sha256_file;
-use crate::support::output;
+use crate::run::pipeline::BuildOutcome;
+use crate::run::request::RunPlan;
+use crate::support::digest::sha256_file;
+use crate::support::events::Event;
+use crate::support::listener::{Channel, Listener};
+use std::sync::Arc;
 use anyhow::{Context, Result, bail};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
@@ -31,9 +33,8 @@ const SECOND_LANG: &str = "fr_FR.UTF-8";
 const SECOND_UMASK: libc::mode_t = 0o077;
 
 /// Run `build` twice (see the module comment) and compare. Returns the first build's outcome.
-pub fn check(plan: &RunPlan, build: impl Fn(&RunPlan) -> Result<BuildOutcome>) -> Result<BuildOutcome> {
-    let req = &plan.request;
-    let first = build(plan)?;
+pub fn check(plan: &RunPlan, listener: &Channel, build: impl Fn(&RunPlan, &Channel) -> Result<BuildOutcome>) -> Result<BuildOutcome> {
+    let first = build(plan, listener)?;
     let root = first.work.join("rebuild");
     if root.exists() {
         fs::remove_dir_all(&root).with_context(|| format!("cannot clear {}", root.display()))?;
@@ -44,11 +45,11 @@ pub fn check(plan: &RunPlan, build: impl Fn(&RunPlan) -> Result<BuildOutcome>) -
     // The second build is a real one: it neither reuses the first's cache entry nor keeps its own.
     second.request.no_cache = true;
     let second_req = &second.request;
-    if !req.quiet {
-        output::note(&format!("checking reproducibility: building again in {}", second_req.work.display()));
-    }
+    listener.note(&format!("checking reproducibility: building again in {}", second_req.work.display()));
     std::thread::sleep(std::time::Duration::from_millis(1100));
-    let second = with_other_process_state(|| build(&second))?;
+    // The second build's outputs are the comparison's, not the run's: they are not announced.
+    let rebuild: Channel = Arc::new(Rebuild(listener.clone()));
+    let second = with_other_process_state(|| build(&second, &rebuild))?;
 
     let firsts: Vec<&PathBuf> = first.packages.iter().chain([&first.record]).collect();
     for a in firsts {
@@ -59,13 +60,37 @@ pub fn check(plan: &RunPlan, build: impl Fn(&RunPlan) -> Result<BuildOutcome>) -
             bail!("{}", explain(a, &b, &sa, &sb, &first.work, &second.work, &root));
         }
     }
-    if !req.quiet {
-        output::note(&format!(
-            "reproducible: {} packages and the build record are byte-identical across two builds",
-            first.packages.len()
-        ));
-    }
+    listener.note(&format!("reproducible: {} packages and the build record are byte-identical across two builds", first.packages.len()));
     Ok(first)
+}
+
+/// The channel of the second build: everything but its output events goes on to the run's.
+struct Rebuild(Channel);
+
+impl Listener for Rebuild {
+    fn note(&self, msg: &str) {
+        self.0.note(msg);
+    }
+    fn warning(&self, msg: &str) {
+        self.0.warning(msg);
+    }
+    fn error(&self, msg: &str) {
+        self.0.error(msg);
+    }
+    fn event(&self, event: Event) {
+        if !matches!(event, Event::OutputWritten { .. }) {
+            self.0.event(event);
+        }
+    }
+    fn wants_events(&self) -> bool {
+        self.0.wants_events()
+    }
+    fn report(&self) -> Box<dyn std::io::Write + '_> {
+        self.0.report()
+    }
+    fn spinner(&self) -> bool {
+        self.0.spinner()
+    }
 }
 
 /// Run `f` with keapack's own TZ, LANG, LC_ALL and umask changed, then restore them.

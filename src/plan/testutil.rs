@@ -1,57 +1,10 @@
-//! Test support shared by the unit tests of several modules: a sample `PackageSpec` (and a
-//! realistic one), writing and re-writing packages, and running the real tools the tests check
-//! packages with. Compiled only for tests.
+//! Test support for the plan and the layers above it: a sample `PackageSpec` and a realistic one.
+//! Compiled only for tests.
 
 use crate::plan::spec::*;
-use std::process::Command;
+use crate::support::testutil::run;
 
 pub const MTIME: u64 = 1_709_251_200; // 2024-03-01T00:00:00Z
-
-/// Run a real tool (TZ=UTC, LC_ALL=C); panics, naming the Debian package to install, if the
-/// tool is missing.
-fn output(tool: &str, debian_package: &str, args: &[&str]) -> std::process::Output {
-    match Command::new(tool).args(args).env("TZ", "UTC").env("LC_ALL", "C").output() {
-        Ok(out) => out,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            panic!("`{tool}` is not installed: apt-get install {debian_package}")
-        }
-        Err(e) => panic!("cannot run `{tool}`: {e}"),
-    }
-}
-
-/// Run a tool that may fail (linters); returns (success, stdout followed by stderr).
-pub fn run_status(tool: &str, debian_package: &str, args: &[&str]) -> (bool, String) {
-    let out = output(tool, debian_package, args);
-    let text = String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
-    (out.status.success(), text)
-}
-
-/// Run a tool that must succeed; returns its stdout.
-pub fn run(tool: &str, debian_package: &str, args: &[&str]) -> String {
-    let out = output(tool, debian_package, args);
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(out.status.success(), "{tool} {args:?} failed: {}\n{stdout}", String::from_utf8_lossy(&out.stderr));
-    stdout
-}
-
-/// Write `spec` under its conventional name in `dir`; returns the path.
-pub fn write_file(spec: &PackageSpec, dir: &std::path::Path) -> String {
-    let path = dir.join(spec.file_name());
-    crate::emit::write_package(spec, &mut std::fs::File::create(&path).unwrap()).unwrap();
-    path.to_str().unwrap().to_string()
-}
-
-/// Writing twice gives the same bytes, even after the on-disk source file's mtime changes.
-pub fn assert_reproducible(format: Format, c: Compression) {
-    let (_tmp, spec) = sample_spec(format, c);
-    let (mut a, mut b) = (Vec::new(), Vec::new());
-    crate::emit::write_package(&spec, &mut a).unwrap();
-    let Source::Path(p) = &spec.files[0].source else { panic!("fixture file 0 is on disk") };
-    let f = std::fs::File::options().write(true).open(p).unwrap();
-    f.set_modified(std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(12_345)).unwrap();
-    crate::emit::write_package(&spec, &mut b).unwrap();
-    assert!(a == b, "{format:?} {c:?}: two writes differ");
-}
 
 /// What the planner would hand over: a real ELF library of this machine's architecture,
 /// and for deb the copyright file, changelog.Debian.gz and a libc dependency.
@@ -128,8 +81,3 @@ pub fn sample_spec(format: Format, compression: Compression) -> (tempfile::TempD
     (tmp, spec)
 }
 
-#[test]
-#[should_panic(expected = "apt-get install no-such-package")]
-fn missing_tool_fails_naming_the_package() {
-    run("keapack-no-such-tool", "no-such-package", &[]);
-}

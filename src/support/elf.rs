@@ -195,7 +195,7 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testutil::run;
+    use crate::support::testutil::run;
 
     /// A library of this machine: libstdc++ needs libc and libm, with versions.
     fn libstdcxx() -> std::path::PathBuf {

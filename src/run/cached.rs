@@ -1,10 +1,19 @@
 //! The build cache's part of a run: the identity of an environment's build, keeping a finished
 //! build in the cache, and putting a cached build in place instead of building.
 
-use super::*;
+use super::pipeline::*;
+use crate::build::{self};
+use crate::build::env::BuildEnv;
+use crate::publish::record::{self};
+use crate::plan::profile::Target;
+use crate::support::runner::Runner;
+use crate::run::request::RunPlan;
+use crate::source;
+use anyhow::{Context, Result};
+use std::path::{Path, PathBuf};
 
 /// Where an environment builds, as the cache and its listing name it.
-fn environment_name(environment: &crate::runplan::Environment) -> String {
+fn environment_name(environment: &crate::run::request::Environment) -> String {
     match &environment.root {
         Some(spec) => format!("root {}", spec.key()),
         None => format!("host ({})", crate::build::root::pretty_name(Path::new("/"))),
@@ -17,18 +26,18 @@ fn environment_name(environment: &crate::runplan::Environment) -> String {
 /// extended version string; the staged hooks of the example are byte-identical across
 /// revisions), templates, split, meta, runtime, maintainer, targets beyond the build's library
 /// directory and family, `--jobs`, the work and output directories.
-pub(super) fn cache_identity(plan: &RunPlan, environment: &crate::runplan::Environment, root: Option<&Path>, work: &Path, inputs: &(PathBuf, PathBuf)) -> Result<crate::cache::Identity> {
+pub(super) fn cache_identity(plan: &RunPlan, environment: &crate::run::request::Environment, root: Option<&Path>, work: &Path, inputs: &(PathBuf, PathBuf)) -> Result<crate::run::build_cache::Identity> {
     let req = &plan.request;
     let fixed_epoch = match req.epoch {
         Some(e) => Some(e),
         None => env_epoch()?,
     };
     let json = |v: &dyn erased::Json| v.json();
-    let mut id = crate::cache::Identity::new();
+    let mut id = crate::run::build_cache::Identity::new();
     id.add("keapack", env!("CARGO_PKG_VERSION"));
     // With the epoch taken from the inputs, a directory's newest file time is part of it.
-    id.add("kea", crate::cache::input_digest(&inputs.0, fixed_epoch.is_none())?);
-    id.add("premium", crate::cache::input_digest(&inputs.1, fixed_epoch.is_none())?);
+    id.add("kea", crate::run::build_cache::input_digest(&inputs.0, fixed_epoch.is_none())?);
+    id.add("premium", crate::run::build_cache::input_digest(&inputs.1, fixed_epoch.is_none())?);
     id.add("allow version mismatch", req.allow_version_mismatch.to_string());
     id.add("build system", plan.build_system.map_or("as the tree has it", |b| b.name()));
     id.add("configure options", json(&req.manifest.build.configure_options));
@@ -71,18 +80,18 @@ mod erased {
 }
 
 /// Keep a finished build in the cache; a failure to store is a warning, the build stands.
-pub(super) fn store(plan: &RunPlan, environment: &crate::runplan::Environment, work: &Path, prepared: &Prepared, staged: &Staged, slot: &crate::cache::Slot, runner: &Runner) {
+pub(super) fn store(plan: &RunPlan, environment: &crate::run::request::Environment, work: &Path, prepared: &Prepared, staged: &Staged, slot: &crate::run::build_cache::Slot, runner: &Runner) {
     let stored = (|| {
         let tree = &prepared.tree;
         let stage = &staged.built.stage;
         let hooks_dir = staged.hooks.first().and_then(|h| h.path.parent()).context("no staged hooks")?;
         let debug_dir = work.join("debug");
         let report = &staged.built.report;
-        let manifest = crate::cache::Manifest {
+        let manifest = crate::run::build_cache::Manifest {
             format: 0,
             key: String::new(),
             keapack_version: env!("CARGO_PKG_VERSION").to_string(),
-            created: crate::cache::now(),
+            created: crate::run::build_cache::now(),
             size: 0,
             kea_version: tree.version.to_string(),
             build_system: tree.build_system,
@@ -97,34 +106,34 @@ pub(super) fn store(plan: &RunPlan, environment: &crate::runplan::Environment, w
             report_premium: report.premium.clone(),
             report_included_hooks: report.included_hooks.clone(),
             report_evidence: report.evidence.clone(),
-            hooks: staged.hooks.iter().map(|h| crate::cache::Hook { library: h.library.clone(), premium: h.premium, machine: h.machine.clone() }).collect(),
+            hooks: staged.hooks.iter().map(|h| crate::run::build_cache::Hook { library: h.library.clone(), premium: h.premium, machine: h.machine.clone() }).collect(),
             debug_files: staged
                 .debug_files
                 .iter()
-                .map(|d| Ok(crate::cache::DebugEntry { library: d.library.clone(), build_id: d.build_id.clone(), path: d.path.strip_prefix(&debug_dir)?.to_string_lossy().into_owned() }))
+                .map(|d| Ok(crate::run::build_cache::DebugEntry { library: d.library.clone(), build_id: d.build_id.clone(), path: d.path.strip_prefix(&debug_dir)?.to_string_lossy().into_owned() }))
                 .collect::<Result<_>>()?,
         };
         slot.store(manifest, hooks_dir, plan.request.debug_symbols.then_some(debug_dir.as_path()))?;
-        let pruned = crate::cache::prune(crate::cache::PruneRule { max_bytes: Some(crate::cache::max_bytes()?), ..Default::default() }, Some(slot.key()))?;
+        let pruned = crate::run::build_cache::prune(crate::run::build_cache::PruneRule { max_bytes: Some(crate::run::build_cache::max_bytes()?), ..Default::default() }, Some(slot.key()))?;
         if !pruned.removed.is_empty() {
-            runner.note(&format!("build cache: removed {} older entries to stay within {}", pruned.removed.len(), crate::cache::human_size(crate::cache::max_bytes()?)));
+            runner.note(&format!("build cache: removed {} older entries to stay within {}", pruned.removed.len(), crate::run::build_cache::human_size(crate::run::build_cache::max_bytes()?)));
         }
         Ok::<_, anyhow::Error>(())
     })();
     if let Err(e) = stored {
-        crate::support::output::warning(&format!("the build is not kept in the build cache: {e:#}"));
+        runner.listener().warning(&format!("the build is not kept in the build cache: {e:#}"));
     } else {
-        runner.note(&format!("kept the build in the cache as {}", crate::cache::dir().join(slot.key()).display()));
+        runner.note(&format!("kept the build in the cache as {}", crate::run::build_cache::dir().join(slot.key()).display()));
     }
 }
 
 /// The prepared tree and staged build of a cache entry, put in place in the work directory:
 /// its hooks into `stage/`, its debug files into `debug/` (what `build_and_stage` leaves);
 /// nothing is unpacked or built, and the stale `source/` of an earlier run is cleared.
-pub(super) fn restore(plan: &RunPlan, environment: &crate::runplan::Environment, work: &Path, (kea, premium): (PathBuf, PathBuf), entry: &crate::cache::Manifest, entry_dir: &Path) -> Result<(Prepared, Staged)> {
+pub(super) fn restore(plan: &RunPlan, environment: &crate::run::request::Environment, work: &Path, (kea, premium): (PathBuf, PathBuf), entry: &crate::run::build_cache::Manifest, entry_dir: &Path) -> Result<(Prepared, Staged)> {
     let req = &plan.request;
     // A tree that holds a complete build stays for a later run with another overlay.
-    let keep_source = super::tree::holds_build(work);
+    let keep_source = super::tree_reuse::holds_build(work);
     for sub in ["source", "stage", "debug"] {
         let d = work.join(sub);
         if sub == "source" && keep_source {
@@ -142,7 +151,7 @@ pub(super) fn restore(plan: &RunPlan, environment: &crate::runplan::Environment,
         // Only a build in the tree records it (for a later overlay); a restored build has none.
         kea_input_time: 0,
     };
-    crate::runplan::check_runtimes(&plan.targets, plan.package.runtime, &tree.version)?;
+    crate::run::request::check_runtimes(&plan.targets, plan.package.runtime, &tree.version)?;
     let (epoch, epoch_source) = resolve_epoch(req.epoch, tree.newest_input_time)?;
     let opts = build_options(plan, environment, &tree, epoch)?;
     let stage = work.join("stage");

@@ -10,7 +10,8 @@
 //! no entry, and a concurrent run of the same identity waits and then reuses the first one's.
 //! Pruning takes an entry's lock without waiting and leaves an entry in use alone.
 
-use crate::publish::sha256_file;
+use crate::support::digest::hex;
+use crate::support::digest::sha256_file;
 use crate::source::BuildSystem;
 use anyhow::{Context, Result, bail};
 use serde::{Deserialize, Serialize};
@@ -65,10 +66,6 @@ impl Identity {
     pub fn key(&self) -> String {
         hex(&Sha256::digest(self.text().as_bytes()))[..32].to_string()
     }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// The digest of an input as the build sees it. A file (an archive): the SHA-256 of its bytes,
@@ -408,74 +405,6 @@ pub fn human_age(secs: u64) -> String {
 
 pub fn now() -> u64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs())
-}
-
-/// `keapack cache …`.
-#[derive(Debug, Clone, clap::Subcommand)]
-pub enum CacheCmd {
-    /// List the entries, oldest first: key, size, age, Kea version, build system, environment, hooks.
-    List,
-    /// Remove whole entries, oldest first; an entry a running build uses is left alone.
-    Prune(PruneArgs),
-}
-
-#[derive(Debug, Clone, clap::Args)]
-pub struct PruneArgs {
-    /// Remove the oldest entries until the cache holds at most this much (5G, 500M, bytes).
-    #[arg(long, value_parser = parse_size)]
-    pub max_size: Option<u64>,
-    /// Remove entries made more than this many days ago.
-    #[arg(long)]
-    pub older_than: Option<u64>,
-    /// Remove every entry.
-    #[arg(long)]
-    pub all: bool,
-}
-
-/// Run `keapack cache …`, writing to `out`.
-pub fn run_command(cmd: &CacheCmd, out: &mut impl std::io::Write) -> Result<()> {
-    match cmd {
-        CacheCmd::List => {
-            let entries = list()?;
-            if entries.is_empty() {
-                writeln!(out, "the build cache {} is empty", dir().display())?;
-                return Ok(());
-            }
-            let now = now();
-            for m in &entries {
-                let hooks: Vec<&str> = m.hooks.iter().filter(|h| h.premium).map(|h| h.library.as_str()).collect();
-                writeln!(
-                    out,
-                    "{}  {:>9}  {:>4}  Kea {}  {}  {}  targets {}  hooks {}",
-                    m.key,
-                    human_size(m.size),
-                    human_age(now.saturating_sub(m.created)),
-                    m.kea_version,
-                    m.build_system.name(),
-                    m.environment,
-                    m.targets.join(","),
-                    hooks.join(",")
-                )?;
-            }
-            let total: u64 = entries.iter().map(|m| m.size).sum();
-            writeln!(out, "{} entries, {} in {} (bound: {})", entries.len(), human_size(total), dir().display(), human_size(max_bytes()?))?;
-        }
-        CacheCmd::Prune(a) => {
-            if a.max_size.is_none() && a.older_than.is_none() && !a.all {
-                bail!("keapack cache prune: say what to remove: --max-size SIZE, --older-than DAYS or --all");
-            }
-            let rule = PruneRule { max_bytes: a.max_size, older_than: a.older_than.map(|d| d.saturating_mul(86_400)), all: a.all };
-            let pruned = prune(rule, None)?;
-            for m in &pruned.removed {
-                writeln!(out, "removed {} (Kea {}, {})", m.key, m.kea_version, human_size(m.size))?;
-            }
-            for k in &pruned.in_use {
-                crate::support::output::warning(&format!("kept {k}: a running build uses it"));
-            }
-            writeln!(out, "{} entries removed, {} left in {}", pruned.removed.len(), human_size(pruned.left_bytes), dir().display())?;
-        }
-    }
-    Ok(())
 }
 
 #[cfg(test)]

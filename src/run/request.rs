@@ -14,7 +14,7 @@
 use crate::plan::catalog::{Catalog, HookKind};
 use crate::plan::guidance::Templates;
 use crate::plan::manifest::{PackageSection, Split};
-use crate::pipeline::BuildRequest;
+use crate::plan::manifest::Manifest;
 use crate::plan::{self, PlanInput};
 use crate::plan::profile::{self, Profiles, Target};
 use crate::source::BuildSystem;
@@ -25,6 +25,53 @@ use anyhow::{Context, Result, bail};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
+
+/// Everything `keapack build` was asked to do.
+#[derive(Debug, Clone, Default)]
+pub struct BuildRequest {
+    pub kea: PathBuf,
+    pub premium: PathBuf,
+    /// Targets from the command line; empty means the manifest's.
+    pub targets: Vec<String>,
+    pub out: PathBuf,
+    pub work: PathBuf,
+    pub manifest: Manifest,
+    pub jobs: Option<usize>,
+    pub revision: Option<String>,
+    /// Configure (or `meson setup`) options given after `--`, added to the manifest's.
+    pub extra_configure: Vec<String>,
+    /// The build system for a tree that has both (`--build-system`); `None`: the manifest's, else meson.
+    pub build_system: Option<crate::source::BuildSystem>,
+    pub templates_dir: Option<PathBuf>,
+    pub allow_version_mismatch: bool,
+    /// The timestamp for every output; `None` means SOURCE_DATE_EPOCH, else the inputs' newest time.
+    pub epoch: Option<u64>,
+    /// Keep the hooks' debug symbols in `-dbgsym`/`-debuginfo` packages.
+    pub debug_symbols: bool,
+    /// Override the manifest's package split.
+    pub split: Option<crate::plan::manifest::Split>,
+    /// Also write the meta package of a per-hook split.
+    pub meta: bool,
+    /// Override the manifest's `package.runtime` (`--runtime`).
+    pub runtime: Option<crate::plan::profile::RuntimeStyle>,
+    /// Size and count limits for unpacking the inputs.
+    pub limits: crate::source::extract::Limits,
+    /// The inputs are the bundled example of `build_system` (`keapack demo`), written into
+    /// `<work>/example` when the run prepares its source; `kea` and `premium` are unused.
+    pub example: bool,
+    /// Where targets of other releases are built (`--build-env`).
+    pub build_env: BuildEnvChoice,
+    /// The Debian-family mirror for build roots (`--mirror`); `None`: the manifest's, else the default.
+    pub mirror: Option<String>,
+    /// Neither read nor write the build cache (`--no-cache`).
+    pub no_cache: bool,
+    /// Build all of Kea (`--full-build`), not only what the hooks need; the manifest's
+    /// `build.full` also asks for it.
+    pub full_build: bool,
+    /// Compile through ccache: `Some(true)` `--ccache`, `Some(false)` `--no-ccache`, `None`
+    /// when it is installed.
+    pub ccache: Option<bool>,
+}
 
 /// The largest `--jobs` keapack accepts: far above any machine's useful parallelism, far below
 /// what makes `make` exhaust the process table.
@@ -106,7 +153,7 @@ pub fn resolve(req: &BuildRequest) -> Result<RunPlan> {
     let templates = Templates::with_overrides(req.templates_dir.as_deref())
         .with_context(|| format!("the templates in {} cannot be used (--templates)", req.templates_dir.as_deref().unwrap_or(Path::new("")).display()))?;
     let build_system = req.build_system.or(req.manifest.build.build_system);
-    let kea_version = if req.example { KeaVersion::parse(crate::demo::EXAMPLE_VERSION).ok() } else { peek_version(&req.kea, build_system) };
+    let kea_version = if req.example { KeaVersion::parse(crate::run::demo::EXAMPLE_VERSION).ok() } else { peek_version(&req.kea, build_system) };
 
     if let Some(v) = &kea_version {
         check_runtimes(&targets, package.runtime, v)?;
@@ -380,7 +427,7 @@ impl RunPlan {
         if req.no_cache {
             let _ = writeln!(s, "cache:     off (--no-cache): the build runs and is not kept");
         } else {
-            let _ = writeln!(s, "cache:     a build of the same identity in {} is reused (no prepare, build or stage steps), else this one is kept there", crate::cache::dir().display());
+            let _ = writeln!(s, "cache:     a build of the same identity in {} is reused (no prepare, build or stage steps), else this one is kept there", crate::run::build_cache::dir().display());
             let _ = writeln!(s, "           a tree in the work directory built the same way with another overlay is reused: the new overlay goes in by content, and only what it changes is compiled");
         }
         let _ = writeln!(s, "steps:     prepare the source tree (unpack Kea, add premium/, check versions)");

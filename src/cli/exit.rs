@@ -1,0 +1,88 @@
+//! How a command ends: the error printed as sentences, its exit code, the closing JSON events.
+//!
+//! Exit codes, for every command:
+//! - 0: the command did what it was asked;
+//! - 1: it failed (the error says why), or `lint`/`--lint` found problems;
+//! - 2: the command line was refused (clap's usage errors), or `lint`/`--lint` could not check
+//!   a package (a checker missing, a file unreadable);
+//! - 128 + N: stopped by signal N (130 for SIGINT, 143 for SIGTERM).
+
+use crate::support::events::{self, Event};
+use crate::support::listener::{Channel, Listener};
+use crate::support::text;
+use anyhow::Result;
+
+use std::process::ExitCode;
+
+/// Exit code: the command did what it was asked.
+pub const EXIT_OK: u8 = 0;
+/// Exit code: the command failed, or lint found problems.
+pub const EXIT_FAILED: u8 = 1;
+/// Exit code: the command line was refused, or lint could not check a package.
+pub const EXIT_UNCHECKED: u8 = 2;
+
+/// A run whose packages were written, but which `--lint` could not check: exit code 2, as
+/// `keapack lint`'s.
+#[derive(Debug)]
+pub struct LintUnchecked;
+
+impl std::fmt::Display for LintUnchecked {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("lint: the packages were written, but some could not be checked (above)")
+    }
+}
+
+impl std::error::Error for LintUnchecked {}
+
+/// The exit code for a failed command.
+pub fn exit_code(e: &anyhow::Error) -> u8 {
+    if let Some(sig) = crate::support::interrupt::interrupted() {
+        return 128u8.saturating_add(sig as u8);
+    }
+    if e.chain().any(|c| c.downcast_ref::<LintUnchecked>().is_some()) { EXIT_UNCHECKED } else { EXIT_FAILED }
+}
+
+/// Run `command` (`build`, `demo`, `lint`, `publish`, `sign`: the commands that report events)
+/// with `listener`, and end it: a failure printed as sentences on standard error (and as an
+/// `error` event), then `run-finished`. `f` returns the exit code of a command that ran to its
+/// end (lint's 1 and 2 included).
+pub fn run(command: &str, listener: &Channel, f: impl FnOnce(&Channel) -> Result<u8>) -> ExitCode {
+    let code = match f(listener) {
+        Ok(code) => code,
+        Err(e) => {
+            print_error(&e, listener.as_ref());
+            exit_code(&e)
+        }
+    };
+    let status = match code {
+        0 => "success",
+        c if c > 128 => "interrupted",
+        _ => "failure",
+    };
+    // The listener fills in the outputs it announced.
+    listener.event(Event::RunFinished { command: command.to_string(), status: status.to_string(), exit_code: code, outputs: Vec::new() });
+    ExitCode::from(code)
+}
+
+/// Print a failed command's error and its causes; with JSON events on, send its `error` event.
+pub fn print_error(e: &anyhow::Error, listener: &dyn Listener) {
+    // Errors quote input text; each site escapes it, and this is the last line of defence.
+    let mut msg = text::message(&e.to_string());
+    for cause in e.chain().skip(1) {
+        msg.push_str(&format!("\n  caused by: {}", text::message(&cause.to_string())));
+    }
+    listener.error(&msg);
+    listener.event(events::error_event(e, &msg));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_lint_that_could_not_check_exits_2_and_other_failures_1() {
+        let e = anyhow::Error::new(LintUnchecked).context("the run");
+        assert_eq!(exit_code(&e), EXIT_UNCHECKED);
+        assert_eq!(exit_code(&anyhow::anyhow!("no")), EXIT_FAILED);
+    }
+}

@@ -1,0 +1,14 @@
+//! The run: the request resolved into a plan before any work (`request`), the orchestrator that
+//! takes the plan through the stages (`pipeline`), the build cache around build and stage
+//! (`build_cache`, `cached`), reuse of a built tree for another overlay (`tree_reuse`),
+//! `--check-reproducible` (`reproduce`), the bundled example (`demo`), and the listing of targets
+//! and build environments (`targets`).
+
+pub mod request;
+pub mod pipeline;
+pub mod build_cache;
+pub(crate) mod cached;
+pub(crate) mod tree_reuse;
+pub mod reproduce;
+pub mod demo;
+pub mod targets;
