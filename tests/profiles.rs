@@ -50,7 +50,7 @@ fn every_profile_and_architecture_puts_the_hook_in_its_hooks_directory() {
         for (arch, info) in &any.arch {
             let target = profiles.target(&format!("{id}-{arch}")).unwrap();
             let lib = &libs[info.elf_machine.as_str()];
-            let machine = keapack::stage::elf::machine(lib).unwrap();
+            let machine = keapack::support::elf::machine(lib).unwrap();
             let hooks = [StagedHook { library: "libdhcp_host_cmds.so".into(), path: lib.clone(), premium: true, machine }];
             let input = PlanInput { package: &package, kea_version: &kea, hooks: &hooks, target: &target, epoch: 1_700_000_000, catalog: &catalog, templates: &templates, library_depends: &no_libs };
             let specs = plan_all(&input).unwrap();
@@ -83,7 +83,7 @@ fn a_hook_of_the_wrong_architecture_is_refused() {
     let tmp = tempfile::tempdir().unwrap();
     let lib = hook_for("aarch64-linux-gnu-gcc", "gcc-aarch64-linux-gnu", tmp.path());
     let target = Profiles::builtin().target("debian-12-amd64").unwrap();
-    let hooks = [StagedHook { library: "libdhcp_host_cmds.so".into(), path: lib.clone(), premium: true, machine: keapack::stage::elf::machine(&lib).unwrap() }];
+    let hooks = [StagedHook { library: "libdhcp_host_cmds.so".into(), path: lib.clone(), premium: true, machine: keapack::support::elf::machine(&lib).unwrap() }];
     let (catalog, templates, package, kea, no_libs) = (Catalog::builtin(), Templates::builtin(), PackageSection::default(), KeaVersion::new(2, 2, 0), BTreeMap::new());
     let input = PlanInput { package: &package, kea_version: &kea, hooks: &hooks, target: &target, epoch: 1_700_000_000, catalog: &catalog, templates: &templates, library_depends: &no_libs };
     let err = plan_all(&input).unwrap_err().to_string();

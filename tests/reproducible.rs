@@ -429,7 +429,7 @@ fn build_ids(dir: &Path) -> BTreeMap<String, String> {
         .unwrap()
         .map(|e| e.unwrap().path())
         .filter(|p| p.extension().is_some_and(|e| e == "so"))
-        .map(|p| (p.file_name().unwrap().to_string_lossy().into_owned(), keapack::stage::elf::build_id(&p).unwrap().unwrap()))
+        .map(|p| (p.file_name().unwrap().to_string_lossy().into_owned(), keapack::support::elf::build_id(&p).unwrap().unwrap()))
         .collect()
 }
 
