@@ -40,15 +40,7 @@ impl MesonVersion {
 
     /// Parse `1.12.1`, `1.3.0.rc1`, `1.4` (patch 0), ignoring whitespace around it.
     pub fn parse(text: &str) -> Option<Self> {
-        let mut parts = text.trim().split('.');
-        let num = |p: Option<&str>| -> Option<u32> {
-            let p = p?;
-            let digits: String = p.chars().take_while(|c| c.is_ascii_digit()).collect();
-            digits.parse().ok()
-        };
-        let major = num(parts.next())?;
-        let minor = num(parts.next())?;
-        let patch = num(parts.next()).unwrap_or(0);
+        let (major, minor, patch) = crate::source::version::version_parts(text, crate::source::version::Parts::Leading)?;
         Some(MesonVersion { major, minor, patch })
     }
 }

@@ -148,25 +148,11 @@ pub fn check_host_can_use_roots() -> Result<()> {
 /// directory of its own, renamed into place when complete).
 pub fn ensure(spec: &RootSpec, runner: &mut Runner) -> Result<PathBuf> {
     let dir = cache_dir();
-    fs::create_dir_all(&dir).with_context(|| format!("cannot create the root cache {}", dir.display()))?;
-    let key = spec.key();
-    let done = dir.join(&key);
-    let _lock = crate::support::worklock::lock_file(&dir.join(format!("{key}.lock")))?;
-    if done.join(MADE_FROM).is_file() {
-        return Ok(done);
+    let aside = crate::support::aside::Aside::lock(&dir, &spec.key(), remove_root).with_context(|| format!("cannot use the root cache {}", dir.display()))?;
+    if aside.done().join(MADE_FROM).is_file() {
+        return Ok(aside.done().to_path_buf());
     }
-    let partial = dir.join(format!(".{key}.partial"));
-    if partial.exists() {
-        remove_root(&partial)?;
-    }
-    fs::create_dir_all(&partial)?;
-    let made = make(spec, &partial, runner);
-    if let Err(e) = made {
-        let _ = remove_root(&partial);
-        return Err(e);
-    }
-    fs::rename(&partial, &done).with_context(|| format!("cannot move the finished root to {}", done.display()))?;
-    Ok(done)
+    Ok(aside.make(|partial| make(spec, partial, runner))?.to_path_buf())
 }
 
 fn make(spec: &RootSpec, dir: &Path, runner: &mut Runner) -> Result<()> {

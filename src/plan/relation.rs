@@ -117,11 +117,16 @@ pub fn compare_deb_versions(a: &str, b: &str) -> Ordering {
     ea.cmp(&eb).then_with(|| verrevcmp(ua, ub)).then_with(|| verrevcmp(ra, rb))
 }
 
-fn split_deb_version(v: &str) -> (u64, &str, &str) {
-    let (epoch, rest) = match v.split_once(':') {
-        Some((e, r)) if e.chars().all(|c| c.is_ascii_digit()) => (e.parse().unwrap_or(0), r),
+/// Split `[epoch:]rest` into (epoch, rest): the one epoch reader, for dpkg's and rpm's versions.
+pub fn split_epoch(v: &str) -> (u64, &str) {
+    match v.split_once(':') {
+        Some((e, rest)) if e.chars().all(|c| c.is_ascii_digit()) => (e.parse().unwrap_or(0), rest),
         _ => (0, v),
-    };
+    }
+}
+
+fn split_deb_version(v: &str) -> (u64, &str, &str) {
+    let (epoch, rest) = split_epoch(v);
     match rest.rsplit_once('-') {
         Some((u, r)) => (epoch, u, r),
         None => (epoch, rest, ""),

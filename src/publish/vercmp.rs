@@ -2,13 +2,7 @@
 
 use std::cmp::Ordering;
 
-/// Split `[epoch:]rest` into (epoch, rest).
-fn epoch(v: &str) -> (u64, &str) {
-    match v.split_once(':') {
-        Some((e, rest)) if e.chars().all(|c| c.is_ascii_digit()) => (e.parse().unwrap_or(0), rest),
-        _ => (0, v),
-    }
-}
+use crate::plan::relation::split_epoch as epoch;
 
 /// dpkg's order of `[epoch:]upstream[-revision]` (the one implementation, in
 /// [`crate::plan::relation::compare_deb_versions`]).

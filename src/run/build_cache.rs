@@ -17,7 +17,6 @@ use anyhow::{Context, Result, bail};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::fs;
-use std::os::fd::AsRawFd;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
@@ -174,7 +173,7 @@ pub struct Slot {
     key: String,
     identity: String,
     dir: PathBuf,
-    _lock: fs::File,
+    aside: crate::support::aside::Aside,
 }
 
 impl Slot {
@@ -182,15 +181,9 @@ impl Slot {
     /// run may have left half-made.
     pub fn open(identity: &Identity) -> Result<Slot> {
         let base = dir();
-        fs::create_dir_all(&base).with_context(|| format!("cannot create the build cache {}", base.display()))?;
         let key = identity.key();
-        let lock = crate::support::worklock::lock_file(&base.join(format!("{key}.lock")))?;
-        let partial = base.join(format!(".{key}.partial"));
-        if partial.exists() {
-            fs::remove_dir_all(&partial).with_context(|| format!("cannot clear {}", partial.display()))?;
-        }
-        let slot = Slot { dir: base.join(&key), key, identity: identity.text(), _lock: lock };
-        Ok(slot)
+        let aside = crate::support::aside::Aside::lock(&base, &key, crate::support::aside::remove_dir).with_context(|| format!("cannot use the build cache {}", base.display()))?;
+        Ok(Slot { dir: aside.done().to_path_buf(), key, identity: identity.text(), aside })
     }
 
     pub fn key(&self) -> &str {
@@ -214,9 +207,7 @@ impl Slot {
     /// Store a finished build: copy the staged hooks from `hooks_dir` and the debug files from
     /// `debug_dir` into a partial entry, write its manifest, then rename it into place.
     pub fn store(&self, mut manifest: Manifest, hooks_dir: &Path, debug_dir: Option<&Path>) -> Result<()> {
-        let base = dir();
-        let partial = base.join(format!(".{}.partial", self.key));
-        let made = (|| {
+        self.aside.make(|partial| {
             fs::create_dir_all(partial.join("hooks"))?;
             for h in &manifest.hooks {
                 fs::copy(hooks_dir.join(&h.library), partial.join("hooks").join(&h.library))
@@ -232,19 +223,11 @@ impl Slot {
             fs::write(partial.join(IDENTITY), &self.identity)?;
             manifest.key = self.key.clone();
             manifest.format = FORMAT;
-            manifest.size = tree_size(&partial);
+            manifest.size = tree_size(partial);
             fs::write(partial.join(MANIFEST), serde_json::to_string_pretty(&manifest)? + "\n")?;
-            crate::support::interrupt::check()?;
-            if self.dir.exists() {
-                fs::remove_dir_all(&self.dir)?;
-            }
-            fs::rename(&partial, &self.dir).with_context(|| format!("cannot move the finished entry to {}", self.dir.display()))?;
-            Ok::<_, anyhow::Error>(())
-        })();
-        if made.is_err() {
-            let _ = fs::remove_dir_all(&partial);
-        }
-        made
+            Ok(())
+        })?;
+        Ok(())
     }
 }
 
@@ -326,7 +309,7 @@ pub fn prune(rule: PruneRule, keep: Option<&str>) -> Result<Pruned> {
         if !(rule.all || too_old || too_big) || keep == Some(m.key.as_str()) {
             continue;
         }
-        let Some(_lock) = try_lock(&base.join(format!("{}.lock", m.key)))? else {
+        let Some(_lock) = crate::support::lockfile::try_now(&base.join(format!("{}.lock", m.key)))? else {
             out.in_use.push(m.key.clone());
             continue;
         };
@@ -340,20 +323,6 @@ pub fn prune(rule: PruneRule, keep: Option<&str>) -> Result<Pruned> {
     }
     out.left_bytes = total;
     Ok(out)
-}
-
-/// The lock at `path` if no one holds it; `None` when another run does.
-fn try_lock(path: &Path) -> Result<Option<fs::File>> {
-    let file = fs::OpenOptions::new().read(true).write(true).create(true).truncate(false).open(path).with_context(|| format!("cannot open the lock {}", path.display()))?;
-    // SAFETY: flock on a file descriptor we own.
-    if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } != 0 {
-        let e = std::io::Error::last_os_error();
-        if e.raw_os_error() == Some(libc::EWOULDBLOCK) {
-            return Ok(None);
-        }
-        return Err(e).with_context(|| format!("cannot lock {}", path.display()));
-    }
-    Ok(Some(file))
 }
 
 /// The bound on the cache's size: `KEAPACK_CACHE_MAX` (a size such as `5G`, `500M`), else 5 GiB.

@@ -151,9 +151,10 @@ pub(super) fn restore(plan: &RunPlan, environment: &crate::run::request::Environ
         // Only a build in the tree records it (for a later overlay); a restored build has none.
         kea_input_time: 0,
     };
-    crate::run::request::check_runtimes(&plan.targets, plan.package.runtime, &tree.version)?;
+    let prepared = Prepared::checked(plan, tree, (kea, premium), Vec::new())?;
+    let tree = &prepared.tree;
     let (epoch, epoch_source) = resolve_epoch(req.epoch, tree.newest_input_time)?;
-    let opts = build_options(plan, environment, &tree, epoch)?;
+    let opts = build_options(plan, environment, tree, epoch)?;
     let stage = work.join("stage");
     let hooks_dir = stage.join(&entry.hooks_dir);
     std::fs::create_dir_all(&hooks_dir).with_context(|| format!("cannot create {}", hooks_dir.display()))?;
@@ -178,6 +179,6 @@ pub(super) fn restore(plan: &RunPlan, environment: &crate::run::request::Environ
         premium_libraries: entry.premium_libraries.iter().cloned().collect(),
         configure_args: entry.configure_args.clone(),
     };
-    let env = build_env(&opts, &tree, epoch);
-    Ok((Prepared { tree, kea, premium, overlay: Vec::new() }, Staged { hooks, debug_files, built, opts, env, epoch, epoch_source }))
+    let env = build_env(&opts, tree, epoch);
+    Ok((prepared, Staged { hooks, debug_files, built, opts, env, epoch, epoch_source }))
 }

@@ -230,6 +230,15 @@ pub(super) struct Prepared {
     pub(super) overlay: Vec<PathBuf>,
 }
 
+impl Prepared {
+    /// The prepared tree of a run, however it came (unpacked, reused, restored from the cache):
+    /// the one place the runtime the hooks depend on is checked against the tree's Kea.
+    pub(super) fn checked(plan: &RunPlan, tree: source::PreparedTree, (kea, premium): (PathBuf, PathBuf), overlay: Vec<PathBuf>) -> Result<Prepared> {
+        crate::run::request::check_runtimes(&plan.targets, plan.package.runtime, &tree.version)?;
+        Ok(Prepared { tree, kea, premium, overlay })
+    }
+}
+
 /// The inputs: the request's, or (for the demo) the bundled example written into the work directory.
 pub(super) fn inputs(plan: &RunPlan, work: &Path) -> Result<(PathBuf, PathBuf)> {
     let req = &plan.request;
@@ -248,10 +257,10 @@ pub(super) fn prepare(plan: &RunPlan, work: &Path, root: Option<&Path>, runner: 
         source::prepare(&kea, &premium, &work.join("source"), req.allow_version_mismatch, req.limits, plan.build_system, listener.as_ref())
     })?;
     runner.note(&format!("Kea {} ({}) with the premium overlay at {}", tree.version, tree.build_system.name(), tree.root.display()));
-    crate::run::request::check_runtimes(&plan.targets, plan.package.runtime, &tree.version)?;
-    build::check_tools(tree.build_system, root)?;
     let overlay = crate::source::overlay::listing(&tree.root.join("premium"))?;
-    Ok(Prepared { tree, kea, premium, overlay })
+    let prepared = Prepared::checked(plan, tree, (kea, premium), overlay)?;
+    build::check_tools(prepared.tree.build_system, root)?;
+    Ok(prepared)
 }
 
 /// The variables build commands run with; in a root, its own PATH instead of the host's.

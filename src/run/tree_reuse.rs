@@ -115,12 +115,12 @@ pub(super) fn update(plan: &RunPlan, work: &Path, record: &TreeRecord, root_fs: 
         change.summary(),
         if change.touches_build_files() { "; build files changed, so it is configured again" } else { "" }
     ));
-    crate::run::request::check_runtimes(&plan.targets, plan.package.runtime, &version)?;
-    build::check_tools(system, root_fs)?;
     let tree = source::PreparedTree { root, version, build_system: system, newest_input_time: record.kea_input_time.max(overlay_time), kea_input_time: record.kea_input_time };
     let reuse = build::Reuse { configured_with: record.configured_with.clone(), build_files_changed: change.touches_build_files() };
     let summary = format!("reused ({}{})", change.summary(), if reuse.build_files_changed { "; configured again" } else { "" });
-    Ok((Prepared { tree, kea, premium, overlay: listing }, reuse, summary))
+    let prepared = Prepared::checked(plan, tree, (kea, premium), listing)?;
+    build::check_tools(system, root_fs)?;
+    Ok((prepared, reuse, summary))
 }
 
 /// Say in `logs/tree.log` how the run got its tree: `reused (…)`, `prepared` or `restored` (a cache hit).

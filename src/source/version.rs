@@ -1,6 +1,6 @@
 //! Kea versions: parsed from `AC_INIT`, meson `project()` and tarball names, `-git` ignored.
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, bail};
 use std::fmt;
 use std::path::Path;
 
@@ -11,6 +11,33 @@ pub struct KeaVersion {
     pub minor: u32,
     pub patch: u32,
     pub pre: Option<String>,
+}
+
+/// How strictly [`version_parts`] reads a dotted version.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Parts {
+    /// Exactly `X.Y.Z`, every piece all digits (a Kea version's core).
+    Exact,
+    /// `X.Y` or `X.Y.Z…`, each piece's leading digits (`1.3.0.rc1`; a missing or unreadable
+    /// patch is 0), as tools print their versions.
+    Leading,
+}
+
+/// The `(major, minor, patch)` of a dotted version: keapack's one reader of `X.Y.Z`.
+pub fn version_parts(text: &str, how: Parts) -> Option<(u32, u32, u32)> {
+    let pieces: Vec<&str> = text.trim().split('.').collect();
+    let num = |p: &str| -> Option<u32> {
+        match how {
+            Parts::Exact => p.parse().ok().filter(|_| p.chars().all(|c| c.is_ascii_digit())),
+            Parts::Leading => p.split(|c: char| !c.is_ascii_digit()).next()?.parse().ok(),
+        }
+    };
+    match how {
+        Parts::Exact if pieces.len() != 3 => None,
+        Parts::Exact => Some((num(pieces[0])?, num(pieces[1])?, num(pieces[2])?)),
+        Parts::Leading if pieces.len() < 2 => None,
+        Parts::Leading => Some((num(pieces[0])?, num(pieces[1])?, pieces.get(2).and_then(|p| num(p)).unwrap_or(0))),
+    }
 }
 
 impl KeaVersion {
@@ -26,12 +53,10 @@ impl KeaVersion {
             Some((c, p)) if !p.is_empty() => (c, Some(p.to_string())),
             _ => (t, None),
         };
-        let nums: Vec<&str> = core.split('.').collect();
-        if nums.len() != 3 {
+        let Some((major, minor, patch)) = version_parts(core, Parts::Exact) else {
             bail!("'{text}' is not a Kea version (expected X.Y.Z, e.g. 2.6.5)");
-        }
-        let n = |s: &str| s.parse::<u32>().with_context(|| format!("'{text}' is not a Kea version (expected X.Y.Z)"));
-        Ok(KeaVersion { major: n(nums[0])?, minor: n(nums[1])?, patch: n(nums[2])?, pre })
+        };
+        Ok(KeaVersion { major, minor, patch, pre })
     }
 
     /// Find the version in a tarball or directory name such as `kea-premium-2.6.5.tar.gz`.
@@ -133,6 +158,20 @@ pub fn from_meson_project(meson_build: &str) -> Option<Result<KeaVersion>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dotted_versions_exact_and_leading() {
+        assert_eq!(version_parts("2.6.5", Parts::Exact), Some((2, 6, 5)));
+        for bad in ["2.6", "2.6.5.1", "2.6.x", "2.6.+5", "", "2..5"] {
+            assert_eq!(version_parts(bad, Parts::Exact), None, "{bad}");
+        }
+        assert_eq!(version_parts(" 1.12.1\n", Parts::Leading), Some((1, 12, 1)));
+        assert_eq!(version_parts("1.3.0.rc1", Parts::Leading), Some((1, 3, 0)));
+        assert_eq!(version_parts("1.4", Parts::Leading), Some((1, 4, 0)));
+        assert_eq!(version_parts("1.4rc2.x", Parts::Leading), Some((1, 4, 0)));
+        assert_eq!(version_parts("1", Parts::Leading), None);
+        assert_eq!(version_parts("x.1", Parts::Leading), None);
+    }
 
     #[test]
     fn parses_release_and_git_and_pre() {

@@ -1,6 +1,7 @@
 //! Support code every stage may use: the one runner for external commands, interrupt handling,
 //! the work-directory lock and the one output channel for notes, warnings and errors.
 
+pub mod aside;
 pub mod digest;
 pub mod elf;
 pub mod events;
@@ -8,6 +9,7 @@ pub mod format;
 pub(crate) mod gzip;
 pub mod interrupt;
 pub mod listener;
+pub mod lockfile;
 pub mod osrelease;
 
 pub mod runner;

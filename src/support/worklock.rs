@@ -10,7 +10,6 @@
 use anyhow::{Context, Result, bail};
 use std::fs;
 use std::io::Write;
-use std::os::fd::AsRawFd;
 use std::path::Path;
 
 /// Held while a run uses a work directory; released when dropped (or when the process dies).
@@ -78,22 +77,14 @@ pub fn claim(work: &Path) -> Result<()> {
 pub fn lock(work: &Path) -> Result<WorkLock> {
     claim(work)?;
     let path = work.join(LOCK);
-    let mut file = fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .open(&path)
-        .with_context(|| format!("cannot open the lock {}", path.display()))?;
-    // SAFETY: flock on a file descriptor we own.
-    if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } != 0 {
+    let Some(mut file) = crate::support::lockfile::try_now(&path)? else {
         let holder = fs::read_to_string(&path).unwrap_or_default();
         bail!(
             "another keapack run (pid {}) is using the work directory {}; wait for it to finish or choose another --work",
             crate::support::text::shown(holder.trim().if_empty("unknown")),
             crate::support::text::path(work)
         );
-    }
+    };
     file.set_len(0)?;
     write!(file, "{}", std::process::id())?;
     Ok(WorkLock { _file: file })
@@ -112,16 +103,7 @@ impl IfEmpty for str {
 /// Hold an exclusive lock on `path` (created if needed), waiting for another process that
 /// holds it; released when the returned file is dropped. For caches shared between runs.
 pub fn lock_file(path: &Path) -> Result<fs::File> {
-    let file = fs::OpenOptions::new().read(true).write(true).create(true).truncate(false).open(path).with_context(|| format!("cannot open the lock {}", path.display()))?;
-    // SAFETY: flock on a file descriptor we own.
-    while unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) } != 0 {
-        let e = std::io::Error::last_os_error();
-        if e.kind() != std::io::ErrorKind::Interrupted {
-            return Err(e).with_context(|| format!("cannot lock {}", path.display()));
-        }
-        crate::support::interrupt::check()?;
-    }
-    Ok(file)
+    crate::support::lockfile::wait(path)
 }
 
 #[cfg(test)]
