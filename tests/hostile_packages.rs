@@ -307,6 +307,11 @@ fn deb_cases(valid: &[u8]) -> Vec<Case> {
             ar(&[("debian-binary", b"2.0\n".to_vec()), ("control.tar.gz", control_tar(CONTROL)), ("data.tar.gz", data_tar())], &[(0, "-4")]),
             Refused(&["not a decimal number"]),
         ),
+        case("ar member dated after the year 9999", DEB_NAME, {
+            let mut d = deb_with(CONTROL);
+            d[8 + 16..8 + 28].copy_from_slice(b"999999999999");
+            d
+        }, Refused(&["after the year 9999"])),
         case("debian-binary of another format", DEB_NAME, {
             ar(&[("debian-binary", b"3.0\n".to_vec()), ("control.tar.gz", control_tar(CONTROL)), ("data.tar.gz", data_tar())], &[])
         }, Refused(&["not format 2.x"])),

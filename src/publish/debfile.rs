@@ -14,6 +14,8 @@ use std::path::Path;
 pub const MAX_CONTROL_MEMBER: u64 = 16 << 20;
 /// The control tarball, decompressed, is read up to this size.
 pub const MAX_CONTROL_TAR: u64 = 64 << 20;
+/// 9999-12-31T23:59:59Z: the latest member time accepted.
+const LAST_TIME: u64 = 253_402_300_799;
 /// Entries in the control tarball (maintainer scripts, conffiles, md5sums, triggers…).
 const MAX_CONTROL_ENTRIES: usize = 256;
 
@@ -112,6 +114,10 @@ fn members(f: &mut std::fs::File, len: u64, what: &str) -> Result<Vec<Member>> {
             s.parse::<u64>().map_err(|_| anyhow::anyhow!("{what}: the {which} of the ar member {name} is out of range: the file is damaged"))
         };
         let time = number(16..28, "time")?;
+        // Dates reach Release's Date: field and the pool file's mtime: keep them in range.
+        if time > LAST_TIME {
+            bail!("{what}: the ar member {name} is dated {time}, after the year 9999: the file is damaged or forged; rebuild it");
+        }
         let size = number(48..58, "size")?;
         let offset = at + 60;
         if size > len - offset {
