@@ -67,8 +67,9 @@ pub fn parse(text: &str, what: &str, allow_index_fields: bool) -> Result<Paragra
     if text.len() > MAX_CONTROL {
         bail!("{what}: the control file is {} bytes, more than the {MAX_CONTROL} keapack reads; a control file is a few KiB: rebuild the package", text.len());
     }
-    // One final newline (or none) ends the paragraph; anything after is a second paragraph.
-    let body = text.strip_suffix('\n').unwrap_or(text);
+    // Newlines at the very end close the paragraph (nothing follows them); a blank line with
+    // anything after it would start a second paragraph.
+    let body = text.trim_end_matches('\n');
     if body.is_empty() {
         bail!("{what}: the control file is empty; a package needs at least Package, Version and Architecture");
     }
@@ -251,6 +252,7 @@ mod tests {
         let p = parse(GOOD, "x.deb", false).unwrap();
         assert_eq!(p.get("depends"), Some("kea-common (>= 2.2.0),\n kea-dhcp4"));
         assert_eq!(p.to_text(&[]), GOOD.trim_end());
+        assert_eq!(parse(&format!("{GOOD}\n\n"), "x.deb", false).unwrap(), p, "newlines at the end close the paragraph");
         let id = identity(&p, "x.deb", &arches()).unwrap();
         assert_eq!((id.package.as_str(), id.source.as_str()), ("kea-premium-hooks", "kea-premium-hooks"));
         assert_eq!(deb_file_name(&id), "kea-premium-hooks_2.2.0-1+deb12_amd64.deb");
