@@ -24,15 +24,49 @@ pub const COMPONENT: &str = "main";
 struct Stanza {
     package: String,
     version: String,
+    arch: String,
     filename: String,
     text: String,
 }
 
 impl Stanza {
+    /// A paragraph of the repository's own index: an entry when it names its package, version,
+    /// a pool file (a relative path under `pool/`, no `..`) and the file's SHA-256.
     fn parse(text: &str) -> Option<Stanza> {
-        let field = |name: &str| text.lines().find_map(|l| l.strip_prefix(name).and_then(|r| r.strip_prefix(':')).map(|v| v.trim().to_string()));
-        Some(Stanza { package: field("Package")?, version: field("Version")?, filename: field("Filename")?, text: field("SHA256").map(|_| text.trim_end().to_string())? })
+        let p = super::control::parse(text.trim_matches('\n'), "the repository's index", true).ok()?;
+        let field = |name: &str| p.get(name).map(str::to_string);
+        let filename = field("Filename")?;
+        if !pool_relative(&filename) {
+            return None;
+        }
+        field("SHA256")?;
+        Some(Stanza { package: field("Package")?, version: field("Version")?, arch: field("Architecture").unwrap_or_default(), filename, text: p.to_text(&[]) })
     }
+}
+
+/// A path keapack itself writes as `Filename`: `pool/…`, each part a plain name.
+fn pool_relative(path: &str) -> bool {
+    let mut parts = path.split('/');
+    parts.next() == Some("pool")
+        && path.split('/').count() > 2
+        && parts.all(|c| !c.is_empty() && c != "." && c != ".." && c.chars().all(|ch| ch.is_ascii_alphanumeric() || matches!(ch, '.' | '+' | '-' | '_' | '~')))
+}
+
+/// The `Packages` stanzas of every architecture of `codename` in the repository at `root`.
+fn read_indices(root: &Path, codename: &str) -> BTreeMap<String, Vec<Stanza>> {
+    let mut arches = BTreeMap::new();
+    if let Ok(rd) = fs::read_dir(root.join("dists").join(codename).join(COMPONENT)) {
+        for e in rd.flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            let Some(arch) = name.strip_prefix("binary-") else { continue };
+            if arch.is_empty() || !arch.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-') {
+                continue;
+            }
+            let text = fs::read_to_string(e.path().join("Packages")).unwrap_or_default();
+            arches.insert(arch.to_string(), text.split("\n\n").filter_map(Stanza::parse).collect());
+        }
+    }
+    arches
 }
 
 /// The pool path of a package: `pool/main/<l>/<source>/<file>` (`lib` sources by four letters).
@@ -48,17 +82,37 @@ pub struct Changed {
     pub dists: Vec<String>,
 }
 
-/// Refuse, before anything is written, a package whose pool file name is taken by other bytes.
+/// Refuse, before anything is written, a package whose pool file name is taken by other bytes,
+/// one whose package and version the repository already lists from another file, and an
+/// `all` package for a release that has no architecture yet.
 pub fn check(root: &Path, debs: &[&Input]) -> Result<()> {
     for d in debs {
-        let Kind::Deb { source, .. } = &d.kind else { continue };
-        let dest = root.join(pool_path(source, &d.file_name));
+        let Kind::Deb { source, codename, .. } = &d.kind else { continue };
+        let rel = pool_path(source, &d.file_name);
+        let dest = root.join(&rel);
         if dest.exists() && super::sha256_file(&dest)? != super::sha256_file(&d.path)? {
             bail!(
                 "the repository already holds a different package named {} ({}); give the new build another revision (--revision) instead of replacing a published file",
                 d.file_name,
                 dest.display()
             );
+        }
+        let indices = read_indices(root, codename);
+        for s in indices.values().flatten() {
+            if s.package == d.name && s.version == d.version && s.arch == d.arch && s.filename != rel {
+                bail!(
+                    "{}: the repository already lists {} {} ({}) from {}; one package and version is one file: give the new build another revision (--revision)",
+                    crate::support::text::path(&d.path),
+                    d.name,
+                    d.version,
+                    d.arch,
+                    s.filename
+                );
+            }
+        }
+        let arches_after = indices.keys().chain(debs.iter().filter(|o| matches!(&o.kind, Kind::Deb { codename: c, .. } if c == codename)).map(|o| &o.arch)).any(|a| a != "all");
+        if d.arch == "all" && !arches_after {
+            bail!("{} is for all architectures, but the repository has no architecture for {codename} yet: publish an architecture-specific package first", d.file_name);
         }
     }
     Ok(())
@@ -92,30 +146,32 @@ pub fn publish(root: &Path, label: &str, debs: &[&Input], keep: Option<usize>, s
 /// Update one codename's indices and Release; true when anything changed.
 fn write_dist(root: &Path, label: &str, codename: &str, new: &[(&Input, String)], keep: Option<usize>, signer: &Signer, listener: &dyn crate::support::listener::Listener) -> Result<bool> {
     let dist = root.join("dists").join(codename);
-    let mut arches: BTreeMap<String, Vec<Stanza>> = BTreeMap::new();
-    if let Ok(rd) = fs::read_dir(dist.join(COMPONENT)) {
-        for e in rd.flatten() {
-            let name = e.file_name().to_string_lossy().into_owned();
-            let Some(arch) = name.strip_prefix("binary-") else { continue };
-            let text = fs::read_to_string(e.path().join("Packages")).unwrap_or_default();
-            arches.insert(arch.to_string(), text.split("\n\n").filter_map(Stanza::parse).collect());
-        }
-    }
+    let mut arches = read_indices(root, codename);
+    // Architecture-specific packages first, so an `all` package of this publish finds them.
+    let mut new: Vec<&(&Input, String)> = new.iter().collect();
+    new.sort_by_key(|(d, _)| d.arch == "all");
     for (d, rel) in new {
         let Kind::Deb { control, .. } = &d.kind else { continue };
-        let sha256 = super::sha256_file(&d.path)?;
-        let size = fs::metadata(&d.path)?.len();
-        let md5 = md5_file(&d.path)?;
-        let text = format!("{control}\nFilename: {rel}\nSize: {size}\nMD5sum: {md5}\nSHA256: {sha256}");
-        let stanza = Stanza { package: d.name.clone(), version: d.version.clone(), filename: rel.clone(), text };
-        let targets: Vec<String> = if d.arch == "all" { arches.keys().cloned().collect() } else { vec![d.arch.clone()] };
+        // The published copy is what clients download: its size and sums.
+        let published = root.join(rel);
+        let sha256 = super::sha256_file(&published)?;
+        let size = fs::metadata(&published)?.len();
+        let md5 = md5_file(&published)?;
+        // Every field from the parsed paragraph, then keapack's own: no value starts a line.
+        let text = control.to_text(&[("Filename", rel.clone()), ("Size", size.to_string()), ("MD5sum", md5), ("SHA256", sha256)]);
+        let stanza = Stanza { package: d.name.clone(), version: d.version.clone(), arch: d.arch.clone(), filename: rel.clone(), text };
+        let targets: Vec<String> = if d.arch == "all" { arches.keys().filter(|a| *a != "all").cloned().collect() } else { vec![d.arch.clone()] };
         if targets.is_empty() {
             bail!("{} is for all architectures, but the repository has no architecture for {codename} yet: publish an architecture-specific package first", d.file_name);
         }
         for arch in targets {
             let list = arches.entry(arch).or_default();
-            if !list.iter().any(|s| s.filename == stanza.filename) {
-                list.push(stanza.clone());
+            match list.iter().find(|s| s.package == stanza.package && s.version == stanza.version && s.arch == stanza.arch) {
+                Some(s) if s.filename != stanza.filename => {
+                    bail!("the repository already lists {} {} from {}, not {}: one package and version is one file", s.package, s.version, s.filename, stanza.filename)
+                }
+                Some(_) => {}
+                None => list.push(stanza.clone()),
             }
         }
     }
@@ -222,7 +278,9 @@ fn prune_by_hash(dist: &Path, releases: &[&str]) {
     }
 }
 
-/// Remove pool files no codename's index names (old versions beyond `--keep`).
+/// Remove pool files no codename's index names (old versions beyond `--keep`): what is named
+/// is read from the repository's own indices (whose `Filename`s keapack wrote), and only
+/// `.deb` files inside `root/pool` are candidates. Called with `--keep` only.
 pub fn prune_pool(root: &Path) -> Result<Vec<PathBuf>> {
     let mut named = BTreeSet::new();
     for dist in fs::read_dir(root.join("dists")).into_iter().flatten().flatten() {
@@ -236,6 +294,9 @@ pub fn prune_pool(root: &Path) -> Result<Vec<PathBuf>> {
     while let Some(dir) = stack.pop() {
         for e in fs::read_dir(&dir).into_iter().flatten().flatten() {
             let p = e.path();
+            if e.file_type().is_ok_and(|t| t.is_symlink()) {
+                continue;
+            }
             if e.file_type().is_ok_and(|t| t.is_dir()) {
                 stack.push(p);
             } else if p.extension().is_some_and(|x| x == "deb") && !named.contains(&p) {

@@ -31,18 +31,19 @@ pub struct Changed {
 /// every architecture's repository of its release (clients read `$basearch` only), of this
 /// publish or already there.
 pub fn repo_dirs(root: &Path, input: &Input, all: &[&Input]) -> Result<Vec<PathBuf>> {
-    let Kind::Rpm { dist } = &input.kind else { return Ok(Vec::new()) };
+    let Kind::Rpm { dist, .. } = &input.kind else { return Ok(Vec::new()) };
     if input.arch != "noarch" {
         return Ok(vec![root.join(dist).join(&input.arch)]);
     }
     let mut arches: BTreeSet<String> = all
         .iter()
-        .filter(|i| matches!(&i.kind, Kind::Rpm { dist: d } if d == dist) && i.arch != "noarch")
+        .filter(|i| matches!(&i.kind, Kind::Rpm { dist: d, .. } if d == dist) && i.arch != "noarch")
         .map(|i| i.arch.clone())
         .collect();
+    let served = served();
     for e in fs::read_dir(root.join(dist)).into_iter().flatten().flatten() {
         let name = e.file_name().to_string_lossy().into_owned();
-        if !name.starts_with('.') && name != "noarch" && e.file_type().is_ok_and(|t| t.is_dir()) {
+        if served.contains(&name) && e.file_type().is_ok_and(|t| t.is_dir()) {
             arches.insert(name);
         }
     }
@@ -52,11 +53,14 @@ pub fn repo_dirs(root: &Path, input: &Input, all: &[&Input]) -> Result<Vec<PathB
     Ok(arches.into_iter().map(|a| root.join(dist).join(a)).collect())
 }
 
+/// The architectures the repository serves (rpm's words: x86_64, aarch64).
+fn served() -> Vec<String> {
+    super::inputs::served_arches(&crate::plan::profile::Profiles::builtin(), crate::plan::spec::Format::Rpm)
+}
+
 /// The SHA-256 of an rpm's main header: who the package is, whatever signs it.
 fn identity(path: &Path) -> Result<String> {
-    let f = fs::File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let meta = rpm::PackageMetadata::parse(&mut std::io::BufReader::new(f)).with_context(|| format!("{} is not a readable .rpm", path.display()))?;
-    Ok(super::hex(&sha2::Digest::finalize(<sha2::Sha256 as sha2::Digest>::new_with_prefix(meta.header_bytes()?))))
+    Ok(super::rpmfile::read(path, &served())?.header_sha256)
 }
 
 /// Refuse, before anything is written, a package whose file name is taken by another package.
@@ -127,19 +131,15 @@ struct Present {
 
 /// Regenerate one repository's metadata; true when anything changed.
 fn write_repo(dir: &Path, keep: Option<usize>, signer: &Signer, listener: &dyn crate::support::listener::Listener) -> Result<bool> {
+    let served = served();
     let mut present = Vec::new();
     for e in fs::read_dir(dir.join("Packages")).with_context(|| format!("cannot read {}", dir.join("Packages").display()))?.flatten() {
         let file = e.file_name().to_string_lossy().into_owned();
         if !file.ends_with(".rpm") || file.starts_with('.') {
             continue;
         }
-        let f = fs::File::open(e.path())?;
-        let m = rpm::PackageMetadata::parse(&mut std::io::BufReader::new(f)).with_context(|| format!("{} is not a readable .rpm", e.path().display()))?;
-        let version = match m.get_epoch() {
-            Ok(ep) if ep > 0 => format!("{ep}:{}-{}", m.get_version()?, m.get_release()?),
-            _ => format!("{}-{}", m.get_version()?, m.get_release()?),
-        };
-        present.push(Present { file, name: m.get_name()?.to_string(), arch: m.get_arch()?.to_string(), version, time: m.get_build_time().unwrap_or(0) });
+        let m = super::rpmfile::read(&e.path(), &served)?;
+        present.push(Present { file, version: m.evr(), name: m.name, arch: m.arch, time: m.build_time });
     }
     present.sort_by(|a, b| (&a.name, &a.arch).cmp(&(&b.name, &b.arch)).then_with(|| super::vercmp::rpm(&a.version, &b.version)).then_with(|| a.file.cmp(&b.file)));
     let mut kept: Vec<&Present> = Vec::new();

@@ -1,12 +1,16 @@
 //! The packages a publish is given: `.deb` and `.rpm` files, or directories holding them (a
-//! build's `--out`), read for what a repository index needs: name, version, architecture,
-//! the release they were built for (from the version's dist tag, e.g. `+deb12`, `.el9`) and,
-//! for a `.deb`, its control paragraph.
+//! build's `--out`), read strictly (`debfile`, `control`, `rpmfile`) for what a repository
+//! index needs: name, version, architecture, the release they were built for (from the
+//! version's dist tag, e.g. `+deb12`, `.el9`) and, for a `.deb`, its control paragraph. Every
+//! value that later becomes part of a path or of the signed index is checked here, before
+//! anything is written: a file name must be the one the package's own fields give it, and two
+//! different files under one name are refused.
 
+use super::control::{self, Paragraph};
 use crate::plan::profile::Profiles;
 use crate::plan::spec::Format;
 use anyhow::{Context, Result, bail};
-use std::io::Read;
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// One package file to publish.
@@ -25,10 +29,11 @@ pub struct Input {
 
 #[derive(Debug, Clone)]
 pub enum Kind {
-    /// A `.deb` for the Debian-family release with this codename; its control paragraph.
-    Deb { codename: String, control: String, source: String },
-    /// An `.rpm` for the RPM-family releases with this dist tag (without the dot: `el9`).
-    Rpm { dist: String },
+    /// A `.deb` for the Debian-family release with this codename; its control paragraph, checked.
+    Deb { codename: String, control: Paragraph, source: String },
+    /// An `.rpm` for the RPM-family releases with this dist tag (without the dot: `el9`); the
+    /// SHA-256 of its main header (the package, whatever signs it).
+    Rpm { dist: String, header_sha256: String },
 }
 
 /// Expand `paths` (files or directories of packages) into the packages to publish.
@@ -56,13 +61,43 @@ pub fn collect(paths: &[PathBuf]) -> Result<Vec<Input>> {
     if files.is_empty() {
         bail!("no packages to publish");
     }
-    files.iter().map(|f| read(f, &profiles)).collect()
+    let inputs: Vec<Input> = files.iter().map(|f| read(f, &profiles)).collect::<Result<_>>()?;
+    // One file per name: the same bytes twice are published once; different bytes are refused.
+    let mut by_name: BTreeMap<&str, (&Input, String)> = BTreeMap::new();
+    let mut keep = vec![true; inputs.len()];
+    for (i, input) in inputs.iter().enumerate() {
+        let sum = super::sha256_file(&input.path)?;
+        if let Some((first, first_sum)) = by_name.get(input.file_name.as_str()) {
+            if *first_sum != sum {
+                bail!(
+                    "{} and {} are different files with the same name {}; a repository holds one file per name: publish one of them, or give the other build another revision",
+                    first.path.display(),
+                    input.path.display(),
+                    input.file_name
+                );
+            }
+            keep[i] = false;
+        } else {
+            by_name.insert(&input.file_name, (input, sum));
+        }
+    }
+    drop(by_name);
+    Ok(inputs.into_iter().zip(keep).filter_map(|(i, k)| k.then_some(i)).collect())
+}
+
+/// The architectures a family's profiles serve, in that family's words (amd64, x86_64…).
+pub fn served_arches(profiles: &Profiles, family: Format) -> Vec<String> {
+    let mut v: Vec<String> = profiles.all().filter(|p| p.family == family).flat_map(|p| p.arch.keys().cloned()).collect();
+    v.sort();
+    v.dedup();
+    v
 }
 
 fn read(path: &Path, profiles: &Profiles) -> Result<Input> {
-    let file_name = path.file_name().and_then(|n| n.to_str()).with_context(|| format!("{} has no UTF-8 file name", path.display()))?.to_string();
-    if file_name.starts_with('.') || file_name.contains(char::is_whitespace) {
-        bail!("{} cannot be published under its file name; rename it", path.display());
+    let shown = crate::support::text::path(path);
+    let file_name = path.file_name().and_then(|n| n.to_str()).with_context(|| format!("{shown} has no UTF-8 file name; rename it"))?.to_string();
+    if file_name.starts_with('.') || file_name.contains(|c: char| c.is_whitespace() || c.is_control()) {
+        bail!("{shown} cannot be published under its file name (a leading '.', a space or a control character); rename it to the name its package fields give");
     }
     match crate::check::lint::Checker::for_file(path)? {
         crate::check::lint::Checker::Lintian => read_deb(path, file_name, profiles),
@@ -71,45 +106,17 @@ fn read(path: &Path, profiles: &Profiles) -> Result<Input> {
 }
 
 fn read_deb(path: &Path, file_name: String, profiles: &Profiles) -> Result<Input> {
-    let bad = |what: &str| anyhow::anyhow!("{} is not a readable .deb: {what}", path.display());
-    let f = std::fs::File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let mut ar = ar::Archive::new(f);
-    let mut control = None;
-    let mut time = 0;
-    while let Some(entry) = ar.next_entry() {
-        let mut entry = entry.map_err(|e| bad(&e.to_string()))?;
-        let id = String::from_utf8_lossy(entry.header().identifier()).into_owned();
-        time = time.max(entry.header().mtime());
-        if let Some(ext) = id.strip_prefix("control.tar") {
-            let mut raw = Vec::new();
-            entry.read_to_end(&mut raw).map_err(|e| bad(&e.to_string()))?;
-            let reader: Box<dyn Read> = match ext {
-                "" => Box::new(&raw[..]),
-                ".gz" => Box::new(flate2::read::GzDecoder::new(&raw[..])),
-                ".xz" => Box::new(liblzma::read::XzDecoder::new(&raw[..])),
-                ".zst" => Box::new(zstd::Decoder::new(&raw[..])?),
-                other => return Err(bad(&format!("control member compressed as {other}"))),
-            };
-            let mut tar = tar::Archive::new(reader);
-            for e in tar.entries().map_err(|e| bad(&e.to_string()))? {
-                let mut e = e.map_err(|e| bad(&e.to_string()))?;
-                if e.path().is_ok_and(|p| p == Path::new("./control") || p == Path::new("control")) {
-                    let mut text = String::new();
-                    e.read_to_string(&mut text).map_err(|_| bad("control is not UTF-8"))?;
-                    control = Some(text);
-                }
-            }
-        }
+    let what = crate::support::text::path(path).to_string();
+    let deb = super::debfile::read(path)?;
+    let paragraph = control::parse(&deb.control, &what, false)?;
+    let id = control::identity(&paragraph, &what, &served_arches(profiles, Format::Deb))?;
+    let expected = control::deb_file_name(&id);
+    if file_name != expected {
+        bail!(
+            "{what}: the file is named {file_name}, but its control fields (Package, Version, Architecture) say {expected}; a repository names a package by its own fields: rename the file to {expected} if it is that package"
+        );
     }
-    let control = control.ok_or_else(|| bad("no control file"))?;
-    let field = |name: &str| -> Option<String> {
-        control.lines().find_map(|l| l.strip_prefix(name).and_then(|r| r.strip_prefix(':')).map(|v| v.trim().to_string()))
-    };
-    let name = field("Package").ok_or_else(|| bad("no Package field"))?;
-    let version = field("Version").ok_or_else(|| bad("no Version field"))?;
-    let arch = field("Architecture").ok_or_else(|| bad("no Architecture field"))?;
-    let source = field("Source").map(|s| s.split_whitespace().next().unwrap_or(&name).to_string()).unwrap_or_else(|| name.clone());
-    let revision = version.rsplit_once('-').map(|(_, r)| r).unwrap_or("");
+    let revision = id.version.rsplit_once('-').map(|(_, r)| r).unwrap_or("");
     let codename = profiles
         .all()
         .filter(|p| p.family == Format::Deb && !p.dist_tag.is_empty() && revision.ends_with(&p.dist_tag))
@@ -117,28 +124,40 @@ fn read_deb(path: &Path, file_name: String, profiles: &Profiles) -> Result<Input
         .with_context(|| {
             format!("cannot tell which Debian-family release {} is for: its revision '{revision}' ends in no release's tag (+deb12, +ubuntu24.04…)", path.display())
         })?;
-    Ok(Input { path: path.to_path_buf(), file_name, name, version, arch, time, kind: Kind::Deb { codename, control: control.trim_end().to_string(), source } })
+    Ok(Input {
+        path: path.to_path_buf(),
+        file_name,
+        name: id.package,
+        version: id.version,
+        arch: id.arch,
+        time: deb.time,
+        kind: Kind::Deb { codename, control: paragraph, source: id.source },
+    })
 }
 
 fn read_rpm(path: &Path, file_name: String, profiles: &Profiles) -> Result<Input> {
-    let f = std::fs::File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let meta = rpm::PackageMetadata::parse(&mut std::io::BufReader::new(f)).with_context(|| format!("{} is not a readable .rpm", path.display()))?;
-    if meta.is_source_package() {
-        bail!("{} is a source rpm; publish binary packages", path.display());
+    let what = crate::support::text::path(path).to_string();
+    let r = super::rpmfile::read(path, &served_arches(profiles, Format::Rpm))?;
+    let expected = r.file_name();
+    if file_name != expected {
+        bail!(
+            "{what}: the file is named {}, but its header (NAME, VERSION, RELEASE, ARCH) says {expected}; a repository names a package by its own fields: rename the file to {expected} if it is that package",
+            crate::support::text::shown(&file_name)
+        );
     }
-    let name = meta.get_name()?.to_string();
-    let release = meta.get_release()?.to_string();
-    let version = match meta.get_epoch() {
-        Ok(e) if e > 0 => format!("{e}:{}-{release}", meta.get_version()?),
-        _ => format!("{}-{release}", meta.get_version()?),
-    };
-    let arch = meta.get_arch()?.to_string();
-    let time = meta.get_build_time().unwrap_or(0);
     let dist = profiles
         .all()
-        .filter(|p| p.family == Format::Rpm && !p.dist_tag.is_empty() && release.ends_with(&p.dist_tag))
+        .filter(|p| p.family == Format::Rpm && !p.dist_tag.is_empty() && r.release.ends_with(&p.dist_tag))
         .map(|p| p.dist_tag.trim_start_matches('.').to_string())
         .next()
-        .with_context(|| format!("cannot tell which RPM-family release {} is for: its release '{release}' ends in no release's tag (.el9, .fc43…)", path.display()))?;
-    Ok(Input { path: path.to_path_buf(), file_name, name, version, arch, time, kind: Kind::Rpm { dist } })
+        .with_context(|| format!("cannot tell which RPM-family release {} is for: its release '{}' ends in no release's tag (.el9, .fc43…)", path.display(), r.release))?;
+    Ok(Input {
+        path: path.to_path_buf(),
+        file_name,
+        version: r.evr(),
+        arch: r.arch.clone(),
+        time: r.build_time,
+        kind: Kind::Rpm { dist, header_sha256: r.header_sha256.clone() },
+        name: r.name,
+    })
 }

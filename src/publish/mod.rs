@@ -9,14 +9,18 @@
 //! the next one.
 //!
 //! Beside it, `repo` maintains signed apt and dnf repositories from packages (`keapack
-//! publish`): `inputs` reads the packages, `apt` and `dnf` write each format's tree, `sign`
-//! holds the key, `vercmp` orders versions for `--keep`.
+//! publish`): `inputs` reads the packages (strictly, through `debfile`, `control` and
+//! `rpmfile`), `apt` and `dnf` write each format's tree, `sign` holds the key, `vercmp` orders
+//! versions for `--keep`.
 
 pub mod apt;
+pub mod control;
+pub mod debfile;
 pub mod dnf;
 pub mod inputs;
 pub(crate) mod record;
 pub mod repo;
+pub mod rpmfile;
 pub mod sign;
 pub mod vercmp;
 

@@ -106,7 +106,8 @@ pub fn publish(req: &PublishRequest, listener: &dyn Listener) -> Result<PublishO
         outcome.added.extend(r.added);
         outcome.updated.extend(r.repos.iter().map(|d| Path::new(d).strip_prefix(&repo).map_or(d.clone(), |p| p.display().to_string())));
     }
-    if apt_root.join("pool").is_dir() {
+    // Only --keep removes packages, and only those the repository's own indices no longer name.
+    if req.keep.is_some() && apt_root.join("pool").is_dir() {
         outcome.removed = super::apt::prune_pool(&apt_root)?;
     }
     outcome.client_files = client_files(&repo, req)?;
