@@ -137,6 +137,10 @@ pub(crate) fn sync(new: &Path, old: &Path, earlier: &[PathBuf]) -> Result<Overla
         match entry {
             Entry::Dir => {
                 if present.is_none() {
+                    // What the build made there (a file, or a link: never followed) goes.
+                    if fs::symlink_metadata(&to).is_ok_and(|m| !m.is_dir()) {
+                        clear(&to)?;
+                    }
                     fs::create_dir_all(&to).with_context(|| format!("cannot create {}", text::path(&to)))?;
                     mark(&mut change, &ours, rel);
                 }
