@@ -1,10 +1,13 @@
 //! Safe unpacking of the inputs: every archive entry lands inside the destination or the whole
 //! extraction stops with an error naming the archive and the entry.
 //!
-//! Refused: absolute paths, `..` that leaves the destination, symlinks and hard links whose target
-//! leaves it, entries written through a symlink the same archive planted, device nodes and FIFOs,
-//! and entries that replace an earlier entry of another type. setuid/setgid/sticky bits and
-//! group/world write are dropped. Size and entry-count limits stop decompression bombs.
+//! Refused: absolute paths, `..` that leaves the destination, symlinks whose target leaves it once
+//! resolved link by link as the kernel will (`beneath`, on the whole unpacked tree, whatever the
+//! order of the entries), hard links that do not name an earlier file by its plain path, entries
+//! written through a symlink the same archive planted, sparse members (GNU 'S', PAX 0.0, 0.1 and
+//! 1.0), device nodes and FIFOs, and entries that replace an earlier entry of another type.
+//! setuid/setgid/sticky bits and group/world write are dropped. Size and entry-count limits stop
+//! decompression bombs. Directory inputs obey the same rules (`copydir`).
 
 use crate::support::text;
 use anyhow::{Context, Result, bail};
