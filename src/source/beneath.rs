@@ -26,6 +26,10 @@ use std::path::{Component, Path, PathBuf};
 /// Linux follows at most this many links in one path lookup (MAXSYMLINKS).
 pub const MAX_HOPS: usize = 40;
 
+/// Path components one input's links may take to resolve, all together: a Kea release takes a
+/// few thousand.
+pub const LOOKUPS: u64 = 20_000_000;
+
 /// Why a link cannot stay: its resolution left the destination, looped, or broke.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Escape {
@@ -39,6 +43,8 @@ pub enum Escape {
     Missing(PathBuf),
     /// A component the resolution passes through is a file, not a directory.
     NotDir(PathBuf),
+    /// The input's links together take more than [`LOOKUPS`] lookups to resolve.
+    Budget,
     /// The file system said no (permissions, I/O).
     Io(String),
 }
@@ -58,6 +64,7 @@ impl Escape {
             Escape::Loop => format!("which follows more than {MAX_HOPS} links (a loop)"),
             Escape::Missing(p) => format!("through '{}', which does not exist in the input", text::path(p)),
             Escape::NotDir(p) => format!("through '{}', which is not a directory", text::path(p)),
+            Escape::Budget => format!("and the input's links together take more than {LOOKUPS} lookups to resolve (a link bomb)"),
             Escape::Io(e) => format!("which cannot be resolved ({e})"),
         }
     }
@@ -143,6 +150,13 @@ fn open_root(root: &Path) -> io::Result<OwnedFd> {
 /// of real directories), beneath `root` as the kernel will. Returns where it lands, relative
 /// to `root`.
 pub fn resolve(root: &Path, from: &Path, target: &Path) -> std::result::Result<PathBuf, Escape> {
+    let mut unlimited = u64::MAX;
+    resolve_counted(root, from, target, &mut unlimited)
+}
+
+/// [`resolve`], counting each component looked at against `budget` (a link bomb: many links,
+/// each a long chain, would otherwise cost billions of lookups).
+fn resolve_counted(root: &Path, from: &Path, target: &Path, budget: &mut u64) -> std::result::Result<PathBuf, Escape> {
     let io_err = |e: io::Error| Escape::Io(e.to_string());
     let mut pending: VecDeque<Part> = VecDeque::new();
     pending.extend(parts(from).map_err(|_| Escape::Io("the link's directory is not relative".into()))?);
@@ -152,6 +166,10 @@ pub fn resolve(root: &Path, from: &Path, target: &Path) -> std::result::Result<P
     let mut hops = 0;
     let mut via: Option<(PathBuf, PathBuf)> = None;
     while let Some(part) = pending.pop_front() {
+        if *budget == 0 {
+            return Err(Escape::Budget);
+        }
+        *budget -= 1;
         let name = match part {
             Part::Up => {
                 if names.pop().is_none() {
@@ -231,9 +249,10 @@ pub fn symlinks(root: &Path) -> io::Result<Vec<(PathBuf, PathBuf)>> {
 /// "premium/").
 pub fn check_links(root: &Path, input: &Path, shown: &Path, scope: &str) -> Result<()> {
     let links = symlinks(root).map_err(|e| anyhow::anyhow!("cannot list the links of {}: {e}", text::path(root)))?;
+    let mut budget = LOOKUPS;
     for (rel, target) in links {
         let from = rel.parent().unwrap_or(Path::new(""));
-        if let Err(escape) = resolve(root, from, &target) {
+        if let Err(escape) = resolve_counted(root, from, &target, &mut budget) {
             bail!(
                 "refusing {}: entry '{}' links to '{}', {}. keapack resolves every link of an input beneath {scope} before anything is moved or built, and refuses one that leaves it, loops or breaks; remove the link from the input or make it point inside {scope}",
                 text::path(input),
@@ -301,6 +320,9 @@ mod tests {
         }
         assert_eq!(resolve(&root, Path::new(""), Path::new("c1")), Ok(PathBuf::from("c41")));
         assert_eq!(resolve(&root, Path::new(""), Path::new("c0")), Err(Escape::Loop));
+        // Many such links together run out of lookups before they cost billions.
+        let mut budget = 30;
+        assert_eq!(resolve_counted(&root, Path::new(""), Path::new("c1"), &mut budget), Err(Escape::Budget));
     }
 
     #[test]

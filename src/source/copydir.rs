@@ -87,7 +87,7 @@ fn copy_dir(input: &Path, rel: &Path, dest: &Path, limits: Limits, count: &mut C
             } else {
                 "is a device node"
             };
-            return Err(refuse(&name, what.to_string()));
+            return Err(refuse(&name, format!("{what}; a source input holds files, directories and links only: remove it from the directory")));
         }
     }
     Ok(())

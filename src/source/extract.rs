@@ -176,10 +176,10 @@ fn extract_archive(path: &Path, dest: &Path, limits: Limits) -> Result<u64> {
                 // by link as the kernel will: a later entry may be a link it goes through. A hard
                 // link names an earlier member, so it must be one, by its plain name.
                 if kind == tar::EntryType::Link && safe_relative(&target).is_none() {
-                    return Err(refuse(&name, format!("hard-links to '{}', outside the destination", text::path(&target))));
+                    return Err(refuse(&name, format!("hard-links to '{}', outside the destination; a hard link must name a file stored earlier in the archive: pack the file itself", text::path(&target))));
                 }
                 if kind == tar::EntryType::Link && target.components().any(|c| c == Component::ParentDir) {
-                    return Err(refuse(&name, format!("hard-links to '{}' through '..'; a hard link names an earlier member by its plain path", text::path(&target))));
+                    return Err(refuse(&name, format!("hard-links to '{}' through '..'; a hard link names an earlier member by its plain path: pack the input again with GNU tar or store the file itself", text::path(&target))));
                 }
                 remove_existing(&out)?;
                 if kind == tar::EntryType::Symlink {
