@@ -243,10 +243,11 @@ pub(crate) struct BuildArgs {
     /// default: meson, or the manifest's build-system).
     #[arg(long, value_enum)]
     pub(crate) build_system: Option<BuildSystemArg>,
-    /// Refuse an input archive that unpacks to more than this many bytes.
+    /// Refuse an input (archive or directory) whose files come to more than this many bytes (a
+    /// sparse file counts by its length).
     #[arg(long, default_value_t = crate::source::extract::Limits::default().max_bytes)]
     pub(crate) max_unpacked_size: u64,
-    /// Refuse an input archive with more than this many entries.
+    /// Refuse an input (archive or directory) with more than this many entries.
     #[arg(long, default_value_t = crate::source::extract::Limits::default().max_entries)]
     pub(crate) max_entries: u64,
     #[command(flatten)]

@@ -1,10 +1,13 @@
 //! Safe unpacking of the inputs: every archive entry lands inside the destination or the whole
 //! extraction stops with an error naming the archive and the entry.
 //!
-//! Refused: absolute paths, `..` that leaves the destination, symlinks and hard links whose target
-//! leaves it, entries written through a symlink the same archive planted, device nodes and FIFOs,
-//! and entries that replace an earlier entry of another type. setuid/setgid/sticky bits and
-//! group/world write are dropped. Size and entry-count limits stop decompression bombs.
+//! Refused: absolute paths, `..` that leaves the destination, symlinks whose target leaves it once
+//! resolved link by link as the kernel will (`beneath`, on the whole unpacked tree, whatever the
+//! order of the entries), hard links that do not name an earlier file by its plain path, entries
+//! written through a symlink the same archive planted, sparse members (GNU 'S', PAX 0.0, 0.1 and
+//! 1.0), device nodes and FIFOs, and entries that replace an earlier entry of another type.
+//! setuid/setgid/sticky bits and group/world write are dropped. Size and entry-count limits stop
+//! decompression bombs. Directory inputs obey the same rules (`copydir`).
 
 use crate::support::text;
 use anyhow::{Context, Result, bail};
@@ -29,38 +32,18 @@ impl Default for Limits {
     }
 }
 
-/// Unpack an archive, or copy a directory, into `dest`. Returns the newest entry time seen.
+/// Unpack an archive, or copy a directory, into `dest`, then resolve every link in it beneath
+/// `dest` (`beneath::check_links`). Returns the newest entry time seen. On a refusal `dest` is
+/// removed, so no link the input planted stays in the work directory.
 pub fn unpack_input(input: &Path, dest: &Path, limits: Limits) -> Result<u64> {
     let meta = fs::metadata(input).with_context(|| format!("cannot read input {}", text::path(input)))?;
     fs::create_dir_all(dest).with_context(|| format!("cannot create {}", text::path(dest)))?;
-    if meta.is_dir() {
-        copy_tree(input, dest).with_context(|| format!("cannot copy {}", text::path(input)))
-    } else {
-        extract_archive(input, dest, limits)
+    let unpacked = if meta.is_dir() { crate::source::copydir::copy_input(input, dest, limits) } else { extract_archive(input, dest, limits) }
+        .and_then(|newest| crate::source::beneath::check_links(dest, input, Path::new(""), "the destination").map(|()| newest));
+    if unpacked.is_err() {
+        let _ = fs::remove_dir_all(dest);
     }
-}
-
-/// Copy a directory input: regular files and directories; links and special files are left out.
-fn copy_tree(from: &Path, to: &Path) -> Result<u64> {
-    let mut newest = 0;
-    let mut entries: Vec<_> = fs::read_dir(from)?.collect::<Result<_, _>>()?;
-    entries.sort_by_key(|e| e.file_name());
-    for entry in entries {
-        let kind = entry.file_type()?;
-        let dst = to.join(entry.file_name());
-        if kind.is_dir() {
-            fs::create_dir_all(&dst)?;
-            newest = newest.max(copy_tree(&entry.path(), &dst)?);
-        } else if kind.is_file() {
-            fs::copy(entry.path(), &dst)?;
-            newest = newest.max(mtime_secs(&entry.metadata()?));
-        }
-    }
-    Ok(newest)
-}
-
-fn mtime_secs(meta: &fs::Metadata) -> u64 {
-    meta.modified().ok().and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok()).map_or(0, |d| d.as_secs())
+    unpacked
 }
 
 /// The compression an archive's first bytes announce.
@@ -139,6 +122,12 @@ fn extract_archive(path: &Path, dest: &Path, limits: Limits) -> Result<u64> {
         if matches!(kind, tar::EntryType::XGlobalHeader | tar::EntryType::XHeader | tar::EntryType::GNULongName | tar::EntryType::GNULongLink) {
             continue;
         }
+        if kind == tar::EntryType::GNUSparse {
+            return Err(refuse(&name, SPARSE.replace("{flavour}", "GNU sparse ('S')")));
+        }
+        if let Some(flavour) = pax_sparse(&mut entry).with_context(corrupt)? {
+            return Err(refuse(&name, SPARSE.replace("{flavour}", &flavour)));
+        }
         let rel = safe_relative(&name).ok_or_else(|| refuse(&name, "leaves the destination (an absolute path or ..)".into()))?;
         if rel.as_os_str().is_empty() {
             continue;
@@ -180,12 +169,17 @@ fn extract_archive(path: &Path, dest: &Path, limits: Limits) -> Result<u64> {
             }
             tar::EntryType::Symlink | tar::EntryType::Link => {
                 let target = entry.link_name().with_context(corrupt)?.ok_or_else(|| refuse(&name, "is a link without a target".into()))?.into_owned();
-                let resolved = if kind == tar::EntryType::Symlink { rel.parent().unwrap_or(Path::new("")).join(&target) } else { target.clone() };
-                if target.is_absolute() || safe_relative(&resolved).is_none() {
+                if target.is_absolute() {
                     return Err(refuse(&name, format!("links to '{}', outside the destination", text::path(&target))));
                 }
-                if let Some(via) = through_symlink(&resolved, &made) {
-                    return Err(refuse(&name, format!("links through the symlink '{}' planted earlier in the archive", text::path(&via))));
+                // A symlink's text is resolved once the whole archive is out (unpack_input), link
+                // by link as the kernel will: a later entry may be a link it goes through. A hard
+                // link names an earlier member, so it must be one, by its plain name.
+                if kind == tar::EntryType::Link && safe_relative(&target).is_none() {
+                    return Err(refuse(&name, format!("hard-links to '{}', outside the destination; a hard link must name a file stored earlier in the archive: pack the file itself", text::path(&target))));
+                }
+                if kind == tar::EntryType::Link && target.components().any(|c| c == Component::ParentDir) {
+                    return Err(refuse(&name, format!("hard-links to '{}' through '..'; a hard link names an earlier member by its plain path: pack the input again with GNU tar or store the file itself", text::path(&target))));
                 }
                 remove_existing(&out)?;
                 if kind == tar::EntryType::Symlink {
@@ -222,23 +216,34 @@ fn extract_archive(path: &Path, dest: &Path, limits: Limits) -> Result<u64> {
     Ok(newest)
 }
 
-/// The first symlink of this archive that `path` would pass through, if any.
-fn through_symlink(path: &Path, made: &BTreeMap<PathBuf, Made>) -> Option<PathBuf> {
-    let mut prefix = PathBuf::new();
-    let mut parts = path.components().peekable();
-    while let Some(c) = parts.next() {
-        match c {
-            Component::Normal(p) => prefix.push(p),
-            Component::ParentDir => {
-                prefix.pop();
-            }
+/// What a sparse member is refused with; `{flavour}` names its format.
+const SPARSE: &str = "is a sparse file ({flavour}); keapack does not unpack sparse members: GNU tar would expand them, other readers leave the raw sparse map under GNUSparseFile.N/. Pack the input again without --sparse (GNU tar) or with a tar that stores plain files";
+
+/// The PAX sparse format an entry's extended header announces (GNU.sparse.* keys): 0.0 and
+/// 0.1 by their maps, 1.0 by GNU.sparse.major/minor.
+fn pax_sparse<R: Read>(entry: &mut tar::Entry<R>) -> std::io::Result<Option<String>> {
+    let Some(exts) = entry.pax_extensions()? else { return Ok(None) };
+    let mut keys = Vec::new();
+    let (mut major, mut minor) = (None, None);
+    for ext in exts {
+        let ext = ext?;
+        let key = String::from_utf8_lossy(ext.key_bytes()).into_owned();
+        match key.as_str() {
+            "GNU.sparse.major" => major = Some(String::from_utf8_lossy(ext.value_bytes()).into_owned()),
+            "GNU.sparse.minor" => minor = Some(String::from_utf8_lossy(ext.value_bytes()).into_owned()),
             _ => {}
         }
-        if parts.peek().is_some() && made.get(&prefix) == Some(&Made::Symlink) {
-            return Some(prefix);
+        if key.starts_with("GNU.sparse.") {
+            keys.push(key);
         }
     }
-    None
+    Ok(match (major, minor) {
+        (Some(ma), Some(mi)) => Some(format!("PAX sparse format {}.{}", text::shown(&ma), text::shown(&mi))),
+        _ if keys.iter().any(|k| k == "GNU.sparse.map") => Some("PAX sparse format 0.1 (GNU.sparse.map)".into()),
+        _ if keys.iter().any(|k| k == "GNU.sparse.offset") => Some("PAX sparse format 0.0 (GNU.sparse.offset)".into()),
+        _ if !keys.is_empty() => Some(format!("PAX sparse keys {}", keys.join(", "))),
+        _ => None,
+    })
 }
 
 /// Replace a file or link from an earlier entry of the same type (tar's "later wins").
@@ -372,7 +377,51 @@ mod tests {
         assert!(e.contains("'d/file'") && e.contains("through the symlink 'd'"), "{e}");
         // A link inside that resolves through another planted link to outside.
         let e = extract_err("w2.tar", &raw_tar(&[E("x/", Directory, "", b"", 0o755), E("x/up", Symlink, "..", b"", 0o777), E("esc", Symlink, "x/up/..", b"", 0o777)]));
-        assert!(e.contains("'esc'") && e.contains("through the symlink 'x/up'"), "{e}");
+        assert!(e.contains("'esc'") && e.contains("leaves the destination once the link 'x/up' (to '..') is followed"), "{e}");
+    }
+
+    #[test]
+    fn a_chain_planted_before_the_link_it_goes_through_is_resolved_as_the_kernel_will() {
+        // The wrapper comes first, so no earlier link explains it; its text stays inside when
+        // `..` is applied to it, and leaves once d1/…/d10/s (planted later) is followed.
+        let deep = "d1/d2/d3/d4/d5/d6/d7/d8/d9/d10";
+        let wrapper = format!("{deep}/s/../../../victim");
+        let s_text = "../../../../../../../../../..";
+        assert!(safe_relative(Path::new(&wrapper)).is_some() && safe_relative(&Path::new(deep).join(s_text)).is_some());
+        let tar = raw_tar(&[E("kea-premium-2.2.0", Symlink, &wrapper, b"", 0o777), E(&format!("{deep}/"), Directory, "", b"", 0o755), E(&format!("{deep}/s"), Symlink, s_text, b"", 0o777)]);
+        let e = extract_err("kea-premium-2.2.0.tar", &tar);
+        assert!(e.contains(&format!("entry 'kea-premium-2.2.0' links to '{wrapper}', which leaves the destination once the link '{deep}/s'")), "{e}");
+        // A link to a link that stays inside is kept, as the kernel would read it.
+        let tmp = tempfile::tempdir().unwrap();
+        let arc = tmp.path().join("ok.tar");
+        fs::write(&arc, raw_tar(&[E("a/", Directory, "", b"", 0o755), E("a/f", Regular, "", b"x", 0o644), E("l1", Symlink, "l2/f", b"", 0o777), E("l2", Symlink, "a", b"", 0o777)])).unwrap();
+        unpack_input(&arc, &tmp.path().join("d"), Limits::default()).unwrap();
+        assert_eq!(fs::read(tmp.path().join("d/l1")).unwrap(), b"x");
+    }
+
+    #[test]
+    fn hard_links_name_earlier_members_by_their_plain_path() {
+        let e = extract_err("h.tar", &raw_tar(&[E("a", Regular, "", b"x", 0o644), E("b/", Directory, "", b"", 0o755), E("evil", Link, "b/../a", b"", 0o644)]));
+        assert!(e.contains("'evil' hard-links to 'b/../a' through '..'"), "{e}");
+    }
+
+    #[test]
+    fn pax_sparse_members_are_refused() {
+        for (keys, flavour) in [
+            (vec![("GNU.sparse.major", "1"), ("GNU.sparse.minor", "0"), ("GNU.sparse.name", "big"), ("GNU.sparse.realsize", "9")], "PAX sparse format 1.0"),
+            (vec![("GNU.sparse.size", "9"), ("GNU.sparse.numblocks", "1"), ("GNU.sparse.map", "0,1")], "PAX sparse format 0.1"),
+            (vec![("GNU.sparse.size", "9"), ("GNU.sparse.numblocks", "1"), ("GNU.sparse.offset", "0"), ("GNU.sparse.numbytes", "1")], "PAX sparse format 0.0"),
+        ] {
+            let mut b = tar::Builder::new(Vec::new());
+            b.append_pax_extensions(keys.iter().map(|(k, v)| (*k, v.as_bytes()))).unwrap();
+            let mut h = tar::Header::new_ustar();
+            h.set_size(1);
+            h.set_mode(0o644);
+            h.set_entry_type(Regular);
+            b.append_data(&mut h, "GNUSparseFile.1/big", &b"x"[..]).unwrap();
+            let e = extract_err("s.tar", &b.into_inner().unwrap());
+            assert!(e.contains("entry 'GNUSparseFile.1/big' is a sparse file") && e.contains(flavour) && e.contains("without --sparse"), "{e}");
+        }
     }
 
     #[test]

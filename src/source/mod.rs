@@ -1,5 +1,7 @@
 //! Inputs to a prepared source tree: safe unpacking, the premium overlay, version checks.
 
+pub mod beneath;
+mod copydir;
 pub mod extract;
 pub mod overlay;
 pub mod version;
@@ -79,7 +81,7 @@ pub(crate) fn prepare(kea: &Path, premium: &Path, dest: &Path, allow_mismatch: b
     newest = newest.max(unpack_input(premium, &overlay_dir, limits)?);
     let premium_src = find_premium_dir(&overlay_dir, premium, build_system)?;
     let target = root.join("premium");
-    if target.exists() {
+    if fs::symlink_metadata(&target).is_ok() {
         bail!(
             "the Kea source {} already contains a premium/ directory; give keapack a clean Kea tarball and the overlay separately",
             text::path(kea)
@@ -202,31 +204,63 @@ fn single_top_dir(dir: &Path) -> Result<PathBuf> {
     }
     let entries: Vec<PathBuf> = fs::read_dir(dir)?.filter_map(|e| e.ok()).map(|e| e.path()).collect();
     match entries.as_slice() {
-        [only] if only.is_dir() => Ok(only.clone()),
+        [only] if is_real_dir(only) => Ok(only.clone()),
         _ => Ok(dir.to_path_buf()),
     }
 }
 
-/// Find `premium/` in an unpacked overlay: at the top, or inside one wrapper directory.
+/// A directory itself, not a link to one: what keapack may move or enter by name.
+fn is_real_dir(path: &Path) -> bool {
+    fs::symlink_metadata(path).is_ok_and(|m| m.is_dir())
+}
+
+/// Find `premium/` in an unpacked overlay: at the top, or inside one wrapper directory. Links
+/// are not followed: `premium/` and its wrapper must be directories of the input itself, since
+/// keapack moves `premium/` into the Kea tree, and every link inside it must resolve inside it
+/// (`beneath::check_links`), since what it points at moves with it.
 pub(crate) fn find_premium_dir(dir: &Path, input: &Path, system: BuildSystem) -> Result<PathBuf> {
-    let direct = dir.join("premium");
-    if direct.is_dir() {
-        return Ok(direct);
-    }
-    let wrapped: Vec<PathBuf> = fs::read_dir(dir)?
-        .filter_map(|e| e.ok())
-        .map(|e| e.path().join("premium"))
-        .filter(|p| p.is_dir())
-        .collect();
-    match wrapped.as_slice() {
-        [one] => Ok(one.clone()),
-        [] => bail!(
-            "the premium overlay {} has no premium/ directory at its top; expected the layout of kea-premium-X.Y.Z.tar.gz: premium/{}, premium/src/hooks/…",
+    let link_refusal = |at: &Path| {
+        anyhow::anyhow!(
+            "refusing {}: '{}' is a symlink, and keapack moves premium/ into the Kea tree by name and never through a link; pack premium/ (and its wrapper directory) as real directories",
             text::path(input),
-            system.overlay_file()
-        ),
-        _ => bail!("the premium overlay {} holds several premium/ directories; keep exactly one", text::path(input)),
-    }
+            text::path(at.strip_prefix(dir).unwrap_or(at))
+        )
+    };
+    let direct = dir.join("premium");
+    let found = if is_real_dir(&direct) {
+        direct
+    } else {
+        if fs::symlink_metadata(&direct).is_ok_and(|m| m.file_type().is_symlink()) {
+            return Err(link_refusal(&direct));
+        }
+        let mut wrapped = Vec::new();
+        for e in fs::read_dir(dir).with_context(|| format!("cannot read {}", text::path(dir)))? {
+            let top = e?.path();
+            let inner = top.join("premium");
+            let top_is_link = fs::symlink_metadata(&top).is_ok_and(|m| m.file_type().is_symlink());
+            if top_is_link && inner.is_dir() {
+                return Err(link_refusal(&top));
+            }
+            if is_real_dir(&top) && fs::symlink_metadata(&inner).is_ok_and(|m| m.file_type().is_symlink()) {
+                return Err(link_refusal(&inner));
+            }
+            if is_real_dir(&top) && is_real_dir(&inner) {
+                wrapped.push(inner);
+            }
+        }
+        match wrapped.as_slice() {
+            [one] => one.clone(),
+            [] => bail!(
+                "the premium overlay {} has no premium/ directory at its top; expected the layout of kea-premium-X.Y.Z.tar.gz: premium/{}, premium/src/hooks/…",
+                text::path(input),
+                system.overlay_file()
+            ),
+            _ => bail!("the premium overlay {} holds several premium/ directories; keep exactly one", text::path(input)),
+        }
+    };
+    let shown = found.strip_prefix(dir).unwrap_or(&found).to_path_buf();
+    beneath::check_links(&found, input, &shown, "premium/")?;
+    Ok(found)
 }
 
 

@@ -138,6 +138,10 @@ pub(crate) fn sync(new: &Path, old: &Path, earlier: &[PathBuf]) -> Result<Overla
         match entry {
             Entry::Dir => {
                 if present.is_none() {
+                    // What the build made there (a file, or a link: never followed) goes.
+                    if fs::symlink_metadata(&to).is_ok_and(|m| !m.is_dir()) {
+                        clear(&to)?;
+                    }
                     fs::create_dir_all(&to).with_context(|| format!("cannot create {}", text::path(&to)))?;
                     mark(&mut change, &ours, rel);
                 }
@@ -351,6 +355,55 @@ mod tests {
         assert!(change.changed.contains(&PathBuf::from("src/b/b.cc")), "{change:?}");
         assert!(change.added.contains(&PathBuf::from("src/a/alias.cc")), "{change:?}");
         assert!(change.touches_build_files());
+    }
+
+    /// Every entry under `dir` with its kind, mode, link target and bytes.
+    fn snapshot(dir: &Path) -> Vec<(PathBuf, String)> {
+        let mut all: Vec<_> = entries(dir).unwrap().into_iter().map(|(rel, e)| {
+            let bytes = if matches!(e, Entry::File { .. }) { fs::read(dir.join(&rel)).unwrap() } else { Vec::new() };
+            (rel, format!("{e:?} {bytes:?}"))
+        }).collect();
+        all.sort();
+        all
+    }
+
+    #[test]
+    fn a_new_overlay_whose_links_leave_is_refused_before_the_tree_or_anything_outside_changes() {
+        let deep = "d1/d2/d3/d4/d5/d6/d7/d8/d9/d10";
+        // scratch = <tmp>/work/source/overlay: three levels up is <tmp>, where the victim is.
+        let chain = |from_depth: usize| format!("{}{deep}/s/../../../victim", "../".repeat(from_depth));
+        for (case, at, depth) in [("wrapper", "kea-premium-2.2.0", 0), ("premium/", "premium", 0), ("inside premium/", "premium/hooks", 1)] {
+            let tmp = tempfile::tempdir().unwrap();
+            let victim = tmp.path().join("victim");
+            write(&victim, "premium/config.m4", "AC_DEFUN([VICTIM])\n");
+            write(&victim, "hooks/a.cc", "int victim();\n");
+            write(&victim, "config.m4", "dnl victim\n");
+            let root = tmp.path().join("work/source/kea/kea-2.2.0");
+            write(&root, "premium/config.m4", "AC_DEFUN([OLD])\n");
+            let earlier = listing(&root.join("premium")).unwrap();
+            let (victim_before, tree_before) = (snapshot(&victim), snapshot(&root));
+
+            let input = tmp.path().join("in/kea-premium-2.2.0");
+            fs::create_dir_all(input.join(deep)).unwrap();
+            std::os::unix::fs::symlink("../".repeat(10), input.join(deep).join("s")).unwrap();
+            if at == "premium/hooks" {
+                write(&input, "premium/config.m4", "AC_DEFUN([NEW])\n");
+            }
+            std::os::unix::fs::symlink(chain(depth), input.join(at)).unwrap();
+            let mut touched = false;
+            let scratch = tmp.path().join("work/source/overlay");
+            let e = replace(&root, &earlier, Path::new("kea-2.2.0"), &input, &scratch, &KeaVersion::new(2, 2, 0), BuildSystem::Autotools, false, Limits::default(), || {
+                touched = true;
+                Ok(())
+            })
+            .expect_err(case);
+            let e = format!("{e:#}");
+            assert!(e.contains(&format!("entry '{at}' links to")) && e.contains("which leaves the destination once the link"), "{case}: {e}");
+            assert!(!touched, "{case}: the tree's record stays");
+            assert_eq!(snapshot(&victim), victim_before, "{case}: the files outside stay");
+            assert_eq!(snapshot(&root), tree_before, "{case}: the tree is as it was");
+            assert!(!scratch.exists(), "{case}: no planted link stays in the work directory");
+        }
     }
 
     #[test]
