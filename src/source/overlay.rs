@@ -392,7 +392,7 @@ mod tests {
             std::os::unix::fs::symlink(chain(depth), input.join(at)).unwrap();
             let mut touched = false;
             let scratch = tmp.path().join("work/source/overlay");
-            let e = replace(&root, &earlier, Path::new("kea-2.2.0"), &input, &scratch, &KeaVersion::new(2, 2, 0), BuildSystem::Autotools, false, Limits::default(), || {
+            let e = replace(&root, &earlier, Path::new("kea-2.2.0"), &input, &scratch, &KeaVersion::new(2, 2, 0), BuildSystem::Autotools, false, Limits::default(), &crate::support::listener::Human::new(true), || {
                 touched = true;
                 Ok(())
             })
