@@ -16,7 +16,9 @@ fn minimum(depends: &str, package: &str) -> Vec<u32> {
 }
 
 #[test]
+#[ignore = "slow: needs root: debootstraps a Debian 13 root and builds the example in it"]
 fn a_debian_13_target_is_built_in_a_trixie_root_with_trixies_libraries() {
+    common::roots::require_root_user();
     require("dpkg-deb", "dpkg");
     let built = trixie_example();
     let envs = built.record["environments"].as_array().unwrap();
