@@ -162,8 +162,10 @@ fn the_built_examples_packages_match_the_golden_files() {
             .env("SOURCE_DATE_EPOCH", EPOCH.to_string()));
         ok(res, &format!("keapack build {}", form.flags.join(" ")));
         for target in TARGETS {
-            let suffix = if target.starts_with("debian") { "+deb12_amd64.deb" } else { ".el9.x86_64.rpm" };
-            let mut packages: Vec<PathBuf> = std::fs::read_dir(&out).unwrap().map(|e| e.unwrap().path()).filter(|p| p.to_string_lossy().ends_with(suffix) || (p.to_string_lossy().ends_with(&suffix.replace("amd64", "all").replace("x86_64", "noarch")))).collect();
+            // The target's packages: of its architecture, and the meta package's (all, noarch).
+            let suffixes = if target.starts_with("debian") { ["+deb12_amd64.deb", "+deb12_all.deb"] } else { [".el9.x86_64.rpm", ".el9.noarch.rpm"] };
+            let mut packages: Vec<PathBuf> =
+                std::fs::read_dir(&out).unwrap().map(|e| e.unwrap().path()).filter(|p| suffixes.iter().any(|s| p.to_string_lossy().ends_with(s))).collect();
             packages.sort();
             problems.extend(check_form(target, form, &packages));
         }
@@ -354,7 +356,7 @@ fn normalize_listing_line(line: &str, size_column: usize) -> String {
     let size = words[size_column];
     // Only the size word changes; the rest of the line keeps its spacing.
     let at = line.match_indices(size).map(|(i, _)| i).find(|&i| line[..i].split_whitespace().count() == size_column).unwrap();
-    format!("{}{}{}", &line[..at], format!("{:>width$}", "*", width = size.len()), &line[at + size.len()..])
+    format!("{}{:>width$}{}", &line[..at], "*", &line[at + size.len()..], width = size.len())
 }
 
 /// The hook libraries a listing holds (absolute paths).
