@@ -23,6 +23,7 @@ fn deb_field(deb: &Path, field: &str) -> String {
 }
 
 #[test]
+#[ignore = "slow: builds the example"]
 fn deb_control_names_version_relations() {
     let b = built();
     assert_eq!(deb_field(&b.deb, "Package"), "kea-premium-hooks");
@@ -43,6 +44,7 @@ fn deb_control_names_version_relations() {
 }
 
 #[test]
+#[ignore = "slow: builds the example"]
 fn deb_holds_premium_hooks_only_at_the_debian_path_as_root_0644() {
     let b = built();
     let list = stdout(std::process::Command::new("dpkg-deb").arg("-c").arg(&b.deb));
@@ -61,6 +63,7 @@ fn deb_holds_premium_hooks_only_at_the_debian_path_as_root_0644() {
 }
 
 #[test]
+#[ignore = "slow: builds the example"]
 fn deb_postinst_prints_guidance_under_dash_and_honours_dpkg_root() {
     let b = built();
     let tmp = tempfile::tempdir().unwrap();
@@ -96,6 +99,7 @@ fn deb_postinst_prints_guidance_under_dash_and_honours_dpkg_root() {
 }
 
 #[test]
+#[ignore = "slow: builds the example"]
 fn rpm_header_files_relations_and_scripts() {
     let b = built();
     require("rpm", "rpm");
@@ -126,6 +130,7 @@ fn rpm_header_files_relations_and_scripts() {
 }
 
 #[test]
+#[ignore = "slow: builds the example"]
 fn sha256sums_cover_every_package() {
     let b = built();
     require("sha256sum", "coreutils");
@@ -139,6 +144,7 @@ fn sha256sums_cover_every_package() {
 }
 
 #[test]
+#[ignore = "slow: builds the example"]
 fn the_build_record_shows_configure_with_the_distributions_runstatedir() {
     // Kea checks control sockets against its compiled-in <runstatedir>/kea: keapack's Kea takes
     // the distributions' /run, so it answers on /run/kea as theirs does.
@@ -153,6 +159,7 @@ fn the_build_record_shows_configure_with_the_distributions_runstatedir() {
 }
 
 #[test]
+#[ignore = "slow: builds the example"]
 fn runtime_isc_depends_on_iscs_packages_and_names_their_socket_directory() {
     // Debian 13's archive ships Kea 2.6.3, so the 2.2.0 example is refused there with the
     // distribution runtime; with ISC's runtime it builds, next to Debian 12's in one --out. The

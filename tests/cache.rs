@@ -116,6 +116,7 @@ fn built(work: &Path) -> bool {
 }
 
 #[test]
+#[ignore = "slow: builds the examples through the build cache"]
 fn a_rerun_and_a_new_revision_reuse_the_build_and_write_what_a_real_build_writes() {
     let _turn = turn();
     let p = Place::new();
@@ -165,6 +166,7 @@ fn a_rerun_and_a_new_revision_reuse_the_build_and_write_what_a_real_build_writes
 }
 
 #[test]
+#[ignore = "slow: builds the examples through the build cache"]
 fn what_changes_the_build_misses_and_prune_removes_the_oldest_first() {
     let _turn = turn();
     let p = Place::new();
@@ -224,6 +226,7 @@ fn dir_size(dir: &Path) -> u64 {
 }
 
 #[test]
+#[ignore = "slow: builds the examples through the build cache"]
 fn an_interrupted_build_leaves_no_entry_and_the_next_run_builds() {
     let _turn = turn();
     let p = Place::new();
@@ -244,6 +247,7 @@ fn an_interrupted_build_leaves_no_entry_and_the_next_run_builds() {
 }
 
 #[test]
+#[ignore = "slow: builds the examples through the build cache"]
 fn two_concurrent_runs_of_one_identity_share_one_entry() {
     let _turn = turn();
     let p = Place::new();

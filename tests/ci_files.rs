@@ -215,6 +215,7 @@ fn run_job(dir: &Path, lines: &[String], vars: &[(&str, &str)]) {
 }
 
 #[test]
+#[ignore = "slow: builds the example as a CI build job"]
 fn a_build_job_runs_to_completion_for_this_hosts_target_and_passes_the_publish_checks() {
     require_build_tools();
     let env = host_environment();

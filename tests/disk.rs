@@ -40,6 +40,7 @@ fn used_bytes(dir: &Path) -> u64 {
 
 
 #[test]
+#[ignore = "slow: needs root: mounts a tmpfs; builds the example"]
 fn full_disk_and_read_only_output_keep_earlier_outputs() {
     require_build_tools();
     require("mount", "mount");

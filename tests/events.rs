@@ -17,6 +17,7 @@ fn events(out: &Output) -> Vec<serde_json::Value> {
 }
 
 #[test]
+#[ignore = "slow: runs autoreconf on the example"]
 fn a_failed_step_is_an_error_event_with_its_log_tail_then_run_finished() {
     require_build_tools();
     let tmp = tempfile::tempdir().unwrap();

@@ -28,6 +28,7 @@ fn edit_file(path: &Path, from: &str, to: &str) {
 }
 
 #[test]
+#[ignore = "slow: builds the example"]
 fn overlay_missed_by_autoreconf_hits_the_stub_and_is_explained() {
     require_build_tools();
     let tmp = tempfile::tempdir().unwrap();
@@ -42,6 +43,7 @@ fn overlay_missed_by_autoreconf_hits_the_stub_and_is_explained() {
 }
 
 #[test]
+#[ignore = "slow: builds the example"]
 fn report_without_premium_yes_stops_with_the_report_lines() {
     require_build_tools();
     let tmp = tempfile::tempdir().unwrap();
@@ -178,6 +180,7 @@ fn hostile_overlay_archive_is_refused_by_the_cli_without_writing_outside() {
 }
 
 #[test]
+#[ignore = "slow: builds the example"]
 fn an_rpath_planted_in_a_hook_is_caught() {
     require_build_tools();
     let tmp = tempfile::tempdir().unwrap();

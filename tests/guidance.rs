@@ -258,11 +258,15 @@ fn require_in_root(root: &roots::Root, process: &str) {
 }
 
 #[test]
+#[ignore = "slow: needs root: debootstraps a root, installs Kea and runs it"]
 fn debian_12_kea_2_2_accepts_every_hook_s_guidance() {
+    common::roots::require_root_user();
     kea_accepts_the_guidance(roots::BOOKWORM, "debian-12-amd64", "2.2.0");
 }
 
 #[test]
+#[ignore = "slow: needs root: debootstraps a root, installs Kea and runs it"]
 fn debian_13_kea_2_6_3_accepts_every_hook_s_guidance() {
+    common::roots::require_root_user();
     kea_accepts_the_guidance(roots::TRIXIE, "debian-13-amd64", "2.6.3");
 }

@@ -74,6 +74,7 @@ fn package_list(deb: &Path) -> String {
 }
 
 #[test]
+#[ignore = "slow: builds the example"]
 fn autotools_hooks_only_and_build_full_write_the_same_packages() {
     require_build_tools();
     let tmp = shared_dir("hooks-only-autotools-");
@@ -101,6 +102,7 @@ fn autotools_hooks_only_and_build_full_write_the_same_packages() {
 }
 
 #[test]
+#[ignore = "slow: builds the example"]
 fn autotools_hooks_only_builds_and_installs_src_lib_the_hooks_link() {
     // Like real Kea, the premium hook links a libtool library of the tree
     // ($(top_builddir)/src/lib/…/libkea-*.la). It uses nothing of it, and -Wl,--as-needed
@@ -158,6 +160,7 @@ fn autotools_hooks_only_builds_and_installs_src_lib_the_hooks_link() {
 }
 
 #[test]
+#[ignore = "slow: builds both examples"]
 fn hooks_only_builds_the_open_source_hooks_when_they_are_packaged() {
     require_build_tools();
     require_meson_tools();
@@ -177,6 +180,7 @@ fn hooks_only_builds_the_open_source_hooks_when_they_are_packaged() {
 }
 
 #[test]
+#[ignore = "slow: builds the meson example"]
 fn meson_hooks_only_installs_the_hooks_without_the_build_rpath_and_matches_full_build() {
     require_meson_tools();
     let tmp = shared_dir("hooks-only-meson-");
@@ -320,12 +324,14 @@ fn ccache_keeps_the_packages_and_hits_from_another_work_directory(kea: &str, pre
 }
 
 #[test]
+#[ignore = "slow: builds the example with ccache"]
 fn ccache_autotools() {
     require_build_tools();
     ccache_keeps_the_packages_and_hits_from_another_work_directory("kea-2.2.0", "kea-premium-2.2.0", "hooks-only-ccache-autotools-");
 }
 
 #[test]
+#[ignore = "slow: builds the meson example with ccache"]
 fn ccache_meson() {
     require_meson_tools();
     ccache_keeps_the_packages_and_hits_from_another_work_directory("kea-meson-2.2.0", "kea-premium-meson-2.2.0", "hooks-only-ccache-meson-");

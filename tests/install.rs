@@ -69,7 +69,9 @@ fn dpkg_status(root: &Root) -> String {
 }
 
 #[test]
+#[ignore = "slow: needs root: installs the example's packages in a Debian 12 root; builds the example"]
 fn deb_installs_into_the_hooks_dir_prints_the_guidance_and_installs_twice() {
+    common::roots::require_root_user();
     let pk = example_packages(1);
     let root = Root::kea();
     let deb = copy_in(&root, &pk.deb);
@@ -96,7 +98,9 @@ fn deb_installs_into_the_hooks_dir_prints_the_guidance_and_installs_twice() {
 }
 
 #[test]
+#[ignore = "slow: needs root: installs the example's packages in a Debian 12 root; builds the example"]
 fn deb_upgrades_from_revision_1_to_2() {
+    common::roots::require_root_user();
     let (old, new) = (example_packages(1), example_packages(2));
     let root = Root::kea();
     let (old, new) = (copy_in(&root, &old.deb), copy_in(&root, &new.deb));
@@ -114,7 +118,9 @@ fn deb_upgrades_from_revision_1_to_2() {
 }
 
 #[test]
+#[ignore = "slow: needs root: installs the example's packages in a Debian 12 root; builds the example"]
 fn deb_remove_and_purge_leave_nothing_behind() {
+    common::roots::require_root_user();
     let pk = example_packages(1);
     let root = Root::kea();
     let deb = copy_in(&root, &pk.deb);
@@ -162,7 +168,9 @@ fn deb_remove_and_purge_leave_nothing_behind() {
 }
 
 #[test]
+#[ignore = "slow: needs root: installs the example's packages in a Debian 12 root; builds the example"]
 fn dpkg_root_runs_the_postinst_chrooted_or_with_dpkg_root_set() {
+    common::roots::require_root_user();
     // What dpkg 1.21 (Debian 12) does with `--root R`: maintainer scripts run chrooted into R
     // with DPKG_ROOT empty; with --force-script-chrootless they run on the host with
     // DPKG_ROOT=R. The postinst looks for its hooks under "${DPKG_ROOT}": remove one between
@@ -233,7 +241,9 @@ fn rpm_complaints(err: &str) -> Vec<&str> {
 }
 
 #[test]
+#[ignore = "slow: needs root: installs the example's rpm in a root; builds the example"]
 fn rpm_installs_upgrades_and_erases_in_an_empty_root() {
+    common::roots::require_root_user();
     let (old, new) = (example_packages(1), example_packages(2));
     for (shell, package) in [("/bin/bash", "bash"), ("/bin/dash", "dash")] {
         require(package, package);
@@ -300,6 +310,7 @@ fn run_script(shell: &str, script: &Path, arg: &str, dpkg_root: &Path, how: &str
 }
 
 #[test]
+#[ignore = "slow: builds the example"]
 fn post_install_scripts_exit_0_even_when_they_cannot_print() {
     require("dash", "dash");
     require("bash", "bash");

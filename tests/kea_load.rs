@@ -171,31 +171,43 @@ fn refuses_flex_id_without_identifier_expression(d: &Daemon) {
 }
 
 #[test]
+#[ignore = "slow: needs root: debootstraps a root, installs the example's package and runs Kea"]
 fn kea_dhcp4_loads_the_hooks_with_the_printed_snippet_and_lists_their_commands() {
+    common::roots::require_root_user();
     loads_the_hooks_and_lists_their_commands(&DHCP4, roots::BOOKWORM);
 }
 
 #[test]
+#[ignore = "slow: needs root: debootstraps a root, installs the example's package and runs Kea"]
 fn kea_dhcp4_refuses_to_start_with_flex_id_lacking_identifier_expression() {
+    common::roots::require_root_user();
     refuses_flex_id_without_identifier_expression(&DHCP4);
 }
 
 #[test]
+#[ignore = "slow: needs root: debootstraps a root, installs the example's package and runs Kea"]
 fn kea_dhcp6_loads_the_hooks_with_the_printed_snippet_and_lists_their_commands() {
+    common::roots::require_root_user();
     loads_the_hooks_and_lists_their_commands(&DHCP6, roots::BOOKWORM);
 }
 
 #[test]
+#[ignore = "slow: needs root: debootstraps a root, installs the example's package and runs Kea"]
 fn kea_dhcp6_refuses_to_start_with_flex_id_lacking_identifier_expression() {
+    common::roots::require_root_user();
     refuses_flex_id_without_identifier_expression(&DHCP6);
 }
 
 #[test]
+#[ignore = "slow: needs root: debootstraps a root, installs the example's package and runs Kea"]
 fn debian_13_kea_dhcp4_2_6_3_loads_hooks_built_in_a_trixie_root_on_the_printed_socket() {
+    common::roots::require_root_user();
     loads_the_hooks_and_lists_their_commands(&DHCP4, roots::TRIXIE);
 }
 
 #[test]
+#[ignore = "slow: needs root: debootstraps a root, installs the example's package and runs Kea"]
 fn debian_13_kea_dhcp6_2_6_3_loads_hooks_built_in_a_trixie_root_on_the_printed_socket() {
+    common::roots::require_root_user();
     loads_the_hooks_and_lists_their_commands(&DHCP6, roots::TRIXIE);
 }

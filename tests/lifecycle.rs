@@ -104,7 +104,9 @@ fn warnings(out: &str, package: &str) -> Vec<(String, String)> {
 }
 
 #[test]
+#[ignore = "slow: needs root: installs packages with apt and dpkg in a Debian 12 root; builds the example"]
 fn deb_first_install_upgrade_and_removal_through_apt_and_dpkg() {
+    common::roots::require_root_user();
     let (r1, r2) = (build(1, false), build(2, false));
     let root = Root::kea();
     let debs = copy_in(&root, &[files(&r1, &[PKG], ".deb").remove(0), files(&r2, &[PKG], ".deb").remove(0)]);
@@ -169,7 +171,9 @@ fn deb_first_install_upgrade_and_removal_through_apt_and_dpkg() {
 }
 
 #[test]
+#[ignore = "slow: needs root: installs packages with apt and dpkg in a Debian 12 root; builds the example"]
 fn deb_layouts_switch_both_ways_with_apt_and_dpkg() {
+    common::roots::require_root_user();
     let (bundle, split) = (build(2, false), build(2, true));
     let root = Root::kea();
     let bundle_deb = copy_in(&root, &files(&bundle, &[PKG], ".deb")).remove(0);
@@ -261,7 +265,9 @@ fn rpm_installed(root: &Root) -> Vec<String> {
 }
 
 #[test]
+#[ignore = "slow: needs root: installs packages with rpm in a root; builds the example"]
 fn rpm_runs_each_scriptlet_at_its_moment_and_switches_layouts() {
+    common::roots::require_root_user();
     let (r1, r2, r3, split2) = (build(1, false), build(2, false), build(3, false), build(2, true));
     let path = |p: &PathBuf| p.to_str().unwrap().to_string();
     let (b1, b2, b3) = (path(&files(&r1, &[PKG], ".rpm")[0]), path(&files(&r2, &[PKG], ".rpm")[0]), path(&files(&r3, &[PKG], ".rpm")[0]));
@@ -347,6 +353,7 @@ fn run_script(shell: &str, script: &Path, args: &[&str], dpkg_root: &Path, how: 
 }
 
 #[test]
+#[ignore = "slow: builds the example"]
 fn every_script_exits_0_under_dash_and_bash_whatever_happens_to_its_output() {
     require("dash", "dash");
     require("bash", "bash");
@@ -390,6 +397,7 @@ fn every_script_exits_0_under_dash_and_bash_whatever_happens_to_its_output() {
 }
 
 #[test]
+#[ignore = "slow: builds the example"]
 fn revision_2_carries_the_changelog_history_in_both_formats() {
     require("dpkg-parsechangelog", "dpkg-dev");
     let r2 = build(2, false);
@@ -440,7 +448,9 @@ fn stand_in(rpms: &[String], dir: &Path) -> PathBuf {
 }
 
 #[test]
+#[ignore = "slow: needs root: installs packages with dnf in a root; builds the example"]
 fn dnf_upgrades_removes_and_switches_layouts_checking_every_relation() {
+    common::roots::require_root_user();
     require("dnf", "dnf");
     require("createrepo_c", "createrepo-c");
     let (r1, r2, r3, split2) = (build(1, false), build(2, false), build(3, false), build(2, true));

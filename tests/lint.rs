@@ -30,6 +30,7 @@ fn lintian_level(out: &str, level: char) -> Vec<&str> {
 }
 
 #[test]
+#[ignore = "slow: builds the example"]
 fn build_with_lint_flag_reports_both_packages_passed() {
     let b = built();
     assert!(b.stdout.contains(&format!("lintian {}:", b.deb.display())), "{}", b.stdout);
@@ -39,6 +40,7 @@ fn build_with_lint_flag_reports_both_packages_passed() {
 }
 
 #[test]
+#[ignore = "slow: builds the example"]
 fn keapack_lint_passes_the_deb_and_the_rpm() {
     let b = built();
     let out = run(keapack().arg("lint").arg(&b.deb).arg(&b.rpm));
@@ -50,6 +52,7 @@ fn keapack_lint_passes_the_deb_and_the_rpm() {
 }
 
 #[test]
+#[ignore = "slow: builds the example"]
 fn lintian_directly_reports_no_error_no_warning_and_uses_every_override() {
     let b = built();
     let (_, out) = check(Command::new("lintian").args(["-EIL", "+pedantic", "--tag-display-limit", "0", "--show-overrides"]).arg(&b.deb));
@@ -73,6 +76,7 @@ fn lintian_directly_reports_no_error_no_warning_and_uses_every_override() {
 }
 
 #[test]
+#[ignore = "slow: builds the example"]
 fn rpmlint_directly_reports_no_error_and_only_the_unsigned_error_without_the_filter() {
     let b = built();
     let config = Path::new(env!("CARGO_MANIFEST_DIR")).join("packaging/rpmlint.toml");
@@ -113,6 +117,7 @@ fn keapack_lint_fails_on_findings_and_on_files_it_cannot_check() {
 }
 
 #[test]
+#[ignore = "slow: builds the example"]
 fn keapack_lint_names_the_missing_checker_and_its_package() {
     let b = built();
     let empty = tempfile::tempdir().unwrap();
@@ -142,6 +147,7 @@ libdir = "/usr/lib/x86_64-linux-gnu"
 "#;
 
 #[test]
+#[ignore = "slow: builds the example"]
 fn debug_symbol_packages_pass_lint_too() {
     require("lintian", "lintian");
     require("rpmlint", "rpmlint");

@@ -107,6 +107,7 @@ fn rpaths(so: &Path) -> Vec<String> {
 }
 
 #[test]
+#[ignore = "slow: builds the meson example"]
 fn deb_holds_the_premium_hooks_at_the_debian_path_as_root_0644() {
     let b = built();
     require("dpkg-deb", "dpkg");
@@ -126,6 +127,7 @@ fn deb_holds_the_premium_hooks_at_the_debian_path_as_root_0644() {
 }
 
 #[test]
+#[ignore = "slow: builds the meson example"]
 fn rpm_holds_the_premium_hooks_in_lib64_as_root_0644() {
     let b = built();
     require("rpm", "rpm");
@@ -140,6 +142,7 @@ fn rpm_holds_the_premium_hooks_in_lib64_as_root_0644() {
 }
 
 #[test]
+#[ignore = "slow: builds the meson example"]
 fn umask_0027_in_the_stage_becomes_0644_in_the_packages() {
     // A hooks-only build installs the hooks itself, 0644, whatever the tree's install_umask.
     for hook in HOOKS {
@@ -164,6 +167,7 @@ fn umask_0027_in_the_stage_becomes_0644_in_the_packages() {
 }
 
 #[test]
+#[ignore = "slow: builds the meson example"]
 fn with_kea_pkg_type_set_meson_leaves_no_rpath() {
     let b = built();
     let report = std::fs::read_to_string(b.work.join("source/kea/kea-2.2.0/build/config.report")).unwrap();
@@ -186,6 +190,7 @@ fn with_kea_pkg_type_set_meson_leaves_no_rpath() {
 }
 
 #[test]
+#[ignore = "slow: builds the meson example"]
 fn without_kea_pkg_type_the_example_installs_an_rpath() {
     // The control for the test above: built by hand, without the variable, meson writes the
     // install RPATH <prefix>/<libdir> into every hook, as Kea's meson.build does.
@@ -210,6 +215,7 @@ fn without_kea_pkg_type_the_example_installs_an_rpath() {
 }
 
 #[test]
+#[ignore = "slow: builds the meson example"]
 fn the_report_says_premium_hooks_yes_with_six_spaces_and_keapack_ran_meson() {
     let b = built();
     let report = std::fs::read_to_string(b.work.join("source/kea/kea-2.2.0/build/config.report")).unwrap();
@@ -282,6 +288,7 @@ fn an_autotools_overlay_on_a_meson_tree_is_named_as_such() {
 }
 
 #[test]
+#[ignore = "slow: runs meson setup on the meson example"]
 fn an_overlay_meson_did_not_detect_stops_with_the_report_line() {
     require_meson_tools();
     let tmp = tempfile::tempdir().unwrap();
@@ -315,6 +322,7 @@ fn both_build_systems(dir: &Path) -> (PathBuf, PathBuf) {
 }
 
 #[test]
+#[ignore = "slow: builds the meson example"]
 fn a_tree_with_both_builds_with_meson_by_default() {
     require_meson_tools();
     let tmp = tempfile::tempdir().unwrap();
@@ -328,6 +336,7 @@ fn a_tree_with_both_builds_with_meson_by_default() {
 }
 
 #[test]
+#[ignore = "slow: builds the example"]
 fn a_tree_with_both_builds_with_autotools_when_asked() {
     require_build_tools();
     let tmp = tempfile::tempdir().unwrap();

@@ -109,11 +109,12 @@ fn targets_that_would_write_the_same_file_are_refused() {
 #[test]
 fn debian_family_releases_write_side_by_side() {
     // Each Debian-family release has its own revision suffix, so one --out holds them all.
+    // --build-env host: roots of the other releases would need root even in a dry run.
     let d = Dirs::new();
     let out = d.out();
     let (ok, stdout, err) = build(
         &d,
-        &["--dry-run", "--runtime", "isc", "-t", "debian-11-amd64", "-t", "debian-12-amd64", "-t", "debian-13-amd64", "-t", "ubuntu-22.04-amd64", "-t", "ubuntu-24.04-amd64", "--out", out.to_str().unwrap()],
+        &["--dry-run", "--build-env", "host", "--runtime", "isc", "-t", "debian-11-amd64", "-t", "debian-12-amd64", "-t", "debian-13-amd64", "-t", "ubuntu-22.04-amd64", "-t", "ubuntu-24.04-amd64", "--out", out.to_str().unwrap()],
     );
     assert!(ok, "{err}");
     for want in [
@@ -145,7 +146,8 @@ fn a_distribution_runtime_without_the_kea_being_built_is_refused() {
     std::fs::write(&manifest, "[package]\nruntime = \"isc\"\n").unwrap();
     let m = manifest.to_str().unwrap();
     refused_before_work(&d, &["--manifest", m, "--runtime", "distribution", "--target", "debian-13-amd64"], &["target debian-13-amd64", "which is Kea 2.6.3"]);
-    let (ok, stdout, err) = build(&d, &["--manifest", m, "--dry-run", "--target", "debian-13-amd64", "--out", d.out().to_str().unwrap()]);
+    // --build-env host: a Debian 13 root would need root even in a dry run.
+    let (ok, stdout, err) = build(&d, &["--manifest", m, "--dry-run", "--build-env", "host", "--target", "debian-13-amd64", "--out", d.out().to_str().unwrap()]);
     assert!(ok && stdout.contains("runtime:   isc (debian-13-amd64: isc-kea-common)"), "{stdout}{err}");
     // An unknown runtime word is refused by the command line.
     let (ok, _, err) = build(&d, &["--runtime", "debian", "--dry-run", "--target", "debian-12-amd64"]);
@@ -157,7 +159,8 @@ fn a_distribution_runtime_without_the_kea_being_built_is_refused() {
 fn the_same_target_with_runtime_isc_plans_fine() {
     let d = Dirs::new();
     let out = d.out();
-    let (ok, stdout, err) = build(&d, &["--dry-run", "--runtime", "isc", "--target", "debian-13-amd64", "--out", out.to_str().unwrap()]);
+    // --build-env host: a Debian 13 root would need root even in a dry run.
+    let (ok, stdout, err) = build(&d, &["--dry-run", "--build-env", "host", "--runtime", "isc", "--target", "debian-13-amd64", "--out", out.to_str().unwrap()]);
     assert!(ok, "{err}");
     for want in ["runtime:   isc (debian-13-amd64: isc-kea-common)", "debian-13-amd64  kea-premium-hooks_2.2.0-1+deb13_amd64.deb (package)"] {
         assert!(stdout.contains(want), "expected {want:?} in:\n{stdout}");

@@ -118,7 +118,9 @@ fn installed_version(root: &Root) -> String {
 }
 
 #[test]
+#[ignore = "slow: needs root: installs from the repository with apt in a Debian 12 root; builds the example"]
 fn apt_installs_upgrades_and_removes_from_the_signed_repository_and_refuses_it_tampered() {
+    common::roots::require_root_user();
     let (rev1, rev2) = (example_packages(1), example_packages(2));
     let key = Key::new("rsa3072");
     let root = Root::kea();
@@ -344,7 +346,9 @@ fn metadata(repo: &Path, kind: &str) -> String {
 }
 
 #[test]
+#[ignore = "slow: needs root: installs from the repository with dnf in a root; builds the example"]
 fn dnf_installs_upgrades_and_removes_from_the_signed_repository_and_refuses_it_tampered() {
+    common::roots::require_root_user();
     require("dnf", "dnf");
     require("createrepo_c", "createrepo-c");
     require("rpmkeys", "rpm");
@@ -446,6 +450,7 @@ fn rpm_files(repo: &Path) -> Vec<String> {
 }
 
 #[test]
+#[ignore = "slow: builds the example"]
 fn publishing_is_idempotent_reproducible_serialised_and_keeps_n_versions() {
     require("createrepo_c", "createrepo-c");
     let (rev1, rev2) = (example_packages(1), example_packages(2));
@@ -569,6 +574,7 @@ fn publishing_is_idempotent_reproducible_serialised_and_keeps_n_versions() {
 }
 
 #[test]
+#[ignore = "slow: builds the example"]
 fn sign_signs_rpms_in_place_from_a_key_file_and_lint_checks_them_with_the_key() {
     require("rpmkeys", "rpm");
     let rev1 = example_packages(1);

@@ -210,6 +210,7 @@ fn builds() -> &'static Builds {
 }
 
 #[test]
+#[ignore = "slow: builds the example several times"]
 fn packages_are_identical_across_directories_time_umask_tz_lang_host_and_user() {
     let b = builds();
     let (a, other) = (sums(&b.a), sums(&b.b));
@@ -268,6 +269,7 @@ fn contains(hay: &[u8], needle: &str) -> bool {
 }
 
 #[test]
+#[ignore = "slow: builds the example several times"]
 fn no_output_contains_a_build_path_host_or_user_name() {
     let b = builds();
     let scratch = tempfile::tempdir().unwrap();
@@ -305,6 +307,7 @@ fn rpm_q(rpm: &Path, args: &[&str]) -> String {
 }
 
 #[test]
+#[ignore = "slow: builds the example several times"]
 fn source_date_epoch_changes_the_times_and_nothing_else() {
     let b = builds();
     let epoch_a = inputs().newest;
@@ -364,6 +367,7 @@ fn source_date_epoch_changes_the_times_and_nothing_else() {
 }
 
 #[test]
+#[ignore = "slow: builds the example several times"]
 fn the_record_describes_the_build_and_sha256sums_covers_it() {
     let b = builds();
     let i = inputs();
@@ -434,6 +438,7 @@ fn build_ids(dir: &Path) -> BTreeMap<String, String> {
 }
 
 #[test]
+#[ignore = "slow: builds the example several times"]
 fn demo_with_debug_symbols_is_reproducible_and_checks_itself() {
     require_build_tools();
     require("objcopy", "binutils");
@@ -487,6 +492,7 @@ fn demo_with_debug_symbols_is_reproducible_and_checks_itself() {
 }
 
 #[test]
+#[ignore = "slow: builds the example several times"]
 fn check_reproducible_names_a_hook_that_embeds_its_build_directory() {
     require_build_tools();
     require("diffoscope", "diffoscope-minimal");

@@ -4,6 +4,7 @@ mod common;
 use common::*;
 
 #[test]
+#[ignore = "slow: builds the example"]
 fn per_hook_split_writes_one_package_per_hook_with_its_own_guidance() {
     require_build_tools();
     require("dpkg-deb", "dpkg");

@@ -120,6 +120,7 @@ fn deb(dir: &Path) -> Vec<u8> {
 }
 
 #[test]
+#[ignore = "slow: builds the examples and rebuilds them in place"]
 fn autotools_a_changed_hook_source_rebuilds_that_hook_alone_and_writes_a_fresh_builds_bytes() {
     let _turn = turn();
     let p = Place::new(false);
@@ -170,6 +171,7 @@ fn autotools_a_changed_hook_source_rebuilds_that_hook_alone_and_writes_a_fresh_b
 }
 
 #[test]
+#[ignore = "slow: builds the examples and rebuilds them in place"]
 fn meson_a_changed_hook_source_skips_setup_and_a_new_revision_sets_up_again_in_place() {
     let _turn = turn();
     let p = Place::new(true);
@@ -194,6 +196,7 @@ fn meson_a_changed_hook_source_skips_setup_and_a_new_revision_sets_up_again_in_p
 }
 
 #[test]
+#[ignore = "slow: builds the examples and rebuilds them in place"]
 fn a_run_stopped_while_it_changes_the_tree_leaves_one_no_run_reuses_and_no_cache_reuses_nothing() {
     let _turn = turn();
     let p = Place::new(false);

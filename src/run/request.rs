@@ -565,7 +565,9 @@ mod tests {
 
     #[test]
     fn runtime_flag_overrides_the_manifest_and_the_archive_decides() {
-        let mut req = BuildRequest { example: true, targets: vec!["debian-13-amd64".into()], ..BuildRequest::default() };
+        // Built on this host: a Debian 13 root would need root, debootstrap and bwrap, and the
+        // runtime decision is the same in either environment.
+        let mut req = BuildRequest { example: true, targets: vec!["debian-13-amd64".into()], build_env: BuildEnvChoice::Host, ..BuildRequest::default() };
         let tmp = tempfile::tempdir().unwrap();
         req.out = tmp.path().join("out");
         req.work = tmp.path().join("work");
