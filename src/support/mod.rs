@@ -2,6 +2,7 @@
 //! the work-directory lock and the one output channel for notes, warnings and errors.
 
 pub mod events;
+pub mod beneath;
 pub mod format;
 pub(crate) mod gzip;
 pub mod interrupt;
@@ -9,6 +10,7 @@ pub mod osrelease;
 pub mod output;
 pub mod runner;
 pub mod sandbox;
+pub mod shell;
 pub mod text;
 pub mod worklock;
 
