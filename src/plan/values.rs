@@ -121,7 +121,7 @@ pub static DEB_NAME: Rule = Rule {
     check: debian_name,
 };
 pub static RPM_NAME: Rule = Rule { what: "an rpm package name (letters, digits, - _ + ., starting with a letter, digit or _)", fix: "e.g. kea-libs", check: rpm_name };
-pub static REVISION: Rule = Rule { what: "a Debian revision that is also an rpm release: letters, digits, + . ~", fix: "e.g. 1", check: |v| crate::plan::manifest::check_revision(v).is_ok() };
+pub static REVISION: Rule = Rule { what: "a Debian revision that is also an rpm release: letters, digits, + . ~, at most 40", fix: "e.g. 1", check: |v| v.len() <= 40 && crate::plan::manifest::check_revision(v).is_ok() };
 static DIST_TAG: Rule = Rule { what: "empty or letters, digits, + . ~ (appended to the revision)", fix: "e.g. +deb12 or .el9", check: |v| v.len() <= 40 && chars_in(v, "+.~") };
 pub static UNIT: Rule = Rule {
     what: "a systemd unit name: letters, digits, : _ . @ -, not starting with - or ., at most 255 characters",
