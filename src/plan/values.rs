@@ -425,7 +425,10 @@ impl Walk<'_> {
                 _ => None,
             });
         }
-        for (k, v) in t.iter() {
+        // In the order of the file, so the first refusal is the first line at fault.
+        let mut entries: Vec<_> = t.iter().collect();
+        entries.sort_by_key(|(k, _)| k.span().start);
+        for (k, v) in entries {
             path.push(k.get_ref().as_ref());
             if let Some(rule) = key_rule(self.kind, path)
                 && !rule.check(k.get_ref())
