@@ -61,14 +61,17 @@ fn lintian_directly_reports_no_error_no_warning_and_uses_every_override() {
     let overridden: Vec<&str> = lintian_level(&out, 'O').iter().map(|l| l.split_whitespace().nth(2).unwrap()).collect();
     // (No initial-upload-closes-no-bugs: lintian takes only a version ending in -1 for a first
     // upload, and Debian 12's revision is 1+deb12.)
-    assert_eq!(overridden, ["possible-bashism-in-maintainer-script"], "{out}");
+    // (No possible-bashism-in-maintainer-script either: postinst prints the guidance, which
+    // quotes Kea's "HOOKS_LOAD_ERROR 'load' function in hook library", as single-quoted printf
+    // arguments, which lintian does not read as code, not from a here-document.)
+    assert!(overridden.is_empty(), "{out}");
     for tag in ["unused-override", "mismatched-override", "missing-dependency-on-libc", "hardening-no-bindnow", "hardening-no-relro",
         "binary-or-shlib-defines-rpath", "unstripped-binary-or-object", "copyright-without-copyright-notice"] {
         assert!(!out.contains(tag), "{tag}:\n{out}");
     }
-    // The overrides file says why, above each override.
+    // The overrides file, when there is one, says why, above each override.
     let text = stdout(Command::new("sh").arg("-c").arg(format!(
-        "dpkg-deb --fsys-tarfile '{}' | tar -xO ./usr/share/lintian/overrides/kea-premium-hooks", b.deb.display())));
+        "dpkg-deb --fsys-tarfile '{}' | tar -xO ./usr/share/lintian/overrides/kea-premium-hooks 2>/dev/null || true", b.deb.display())));
     let lines: Vec<&str> = text.lines().collect();
     for (i, l) in lines.iter().enumerate().filter(|(_, l)| !l.starts_with('#')) {
         assert!(i > 0 && lines[i - 1].starts_with('#'), "override without a reason: {l}\n{text}");

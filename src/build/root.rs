@@ -155,6 +155,9 @@ pub fn ensure(spec: &RootSpec, runner: &mut Runner) -> Result<PathBuf> {
     Ok(aside.make(|partial| make(spec, partial, runner))?.to_path_buf())
 }
 
+/// What installs the build prerequisites in a root: the package names are its arguments.
+const ROOT_INSTALL: &str = "apt-get update -qq && apt-get install -y -qq --no-install-recommends -- \"$@\" && apt-get clean && rm -rf /var/lib/apt/lists/*";
+
 fn make(spec: &RootSpec, dir: &Path, runner: &mut Runner) -> Result<()> {
     runner
         .run(
@@ -168,12 +171,15 @@ fn make(spec: &RootSpec, dir: &Path, runner: &mut Runner) -> Result<()> {
     let policy = dir.join("usr/sbin/policy-rc.d");
     fs::write(&policy, "#!/bin/sh\nexit 101\n")?;
     fs::set_permissions(&policy, std::os::unix::fs::PermissionsExt::from_mode(0o755))?;
-    let install = format!(
-        "apt-get update -qq && apt-get install -y -qq --no-install-recommends {} && apt-get clean && rm -rf /var/lib/apt/lists/*",
-        spec.packages.join(" ")
-    );
+    // A fixed script; the package names reach apt-get as its arguments ("$@"), never as
+    // shell text.
     let mut cmd = Command::new("sh");
-    cmd.arg("-c").arg(&install).env("DEBIAN_FRONTEND", "noninteractive").env("PATH", "/usr/sbin:/usr/bin:/sbin:/bin");
+    cmd.arg("-c")
+        .arg(ROOT_INSTALL)
+        .arg("sh")
+        .args(&spec.packages)
+        .env("DEBIAN_FRONTEND", "noninteractive")
+        .env("PATH", "/usr/sbin:/usr/bin:/sbin:/bin");
     runner
         .run(&format!("apt-get install the build prerequisites in the {} root", spec.codename), &format!("root-install-{}", spec.codename), &mut crate::support::sandbox::writable(dir, &cmd))
         .with_context(|| format!("cannot install {} in the {} root from {}", spec.packages.join(" "), spec.codename, spec.mirror))?;
@@ -245,6 +251,19 @@ mod tests {
         let other_mirror = RootSpec { mirror: "http://mirror.example/debian".into(), ..spec() };
         assert_ne!(a.key(), more.key());
         assert_ne!(a.key(), other_mirror.key());
+    }
+
+    #[test]
+    fn package_names_reach_apt_get_as_arguments() {
+        // The script run with a stand-in apt-get that prints its arguments, one per line.
+        let tmp = tempfile::tempdir().unwrap();
+        std::fs::write(tmp.path().join("apt-get"), "#!/bin/sh\nfor a in \"$@\"; do printf '[%s]\\n' \"$a\"; done\n").unwrap();
+        std::fs::set_permissions(tmp.path().join("apt-get"), std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+        let script = ROOT_INSTALL.replace(" && rm -rf /var/lib/apt/lists/*", "");
+        let out = Command::new("sh").arg("-c").arg(&script).arg("sh").args(["g++", "x;touch pwned", "$(id)"]).env("PATH", format!("{}:/usr/bin:/bin", tmp.path().display())).current_dir(tmp.path()).output().unwrap();
+        let text = String::from_utf8(out.stdout).unwrap();
+        assert!(text.contains("[--]\n[g++]\n[x;touch pwned]\n[$(id)]\n"), "{text}");
+        assert!(!tmp.path().join("pwned").exists());
     }
 
     #[test]

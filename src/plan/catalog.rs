@@ -182,6 +182,7 @@ impl Catalog {
     }
 
     pub fn parse(text: &str, origin: &str) -> Result<Catalog> {
+        crate::plan::values::check_text(text, origin, crate::plan::values::FileKind::Catalog)?;
         let cat: Catalog = toml::from_str(text).with_context(|| format!("invalid hooks catalog {origin}"))?;
         for h in &cat.hook {
             for d in &h.daemons {
@@ -295,14 +296,18 @@ mod tests {
         }
         let d = c.by_name("ddns_tuning").unwrap();
         assert_eq!(d.parameters("dhcp6").unwrap()["hostname-expr"], "REPLACE-ME: an expression such as concat('host-', hexstring(option[1].hex, '-'))");
-        let bad = "[daemon.dhcp4]\nprocess='kea-dhcp4'\nconfig='c'\nkey='Dhcp4'\nsocket='s'\n[[hook]]\nname='x'\nlibrary='x.so'\ntitle='X'\nkind='open'\ndaemons=['dhcp4']\nkea-since='three'\n";
+        let bad = "[daemon.dhcp4]\nprocess='kea-dhcp4'\nconfig='c'\nkey='Dhcp4'\nsocket='s'\n[[hook]]\nname='x'\nlibrary='libx.so'\ntitle='X'\nkind='open'\ndaemons=['dhcp4']\nkea-since='three'\n";
         assert!(format!("{:#}", Catalog::parse(bad, "t.toml").unwrap_err()).contains("invalid Kea version 'three'"));
     }
 
     #[test]
     fn unknown_daemon_is_rejected() {
-        let bad = "[daemon.dhcp4]\nprocess='kea-dhcp4'\nconfig='c'\nkey='Dhcp4'\nsocket='s'\n[[hook]]\nname='x'\nlibrary='x.so'\ntitle='X'\nkind='open'\ndaemons=['dhcp9']\n";
+        let bad = "[daemon.dhcp4]\nprocess='kea-dhcp4'\nconfig='c'\nkey='Dhcp4'\nsocket='s'\n[[hook]]\nname='x'\nlibrary='libx.so'\ntitle='X'\nkind='open'\ndaemons=['dhcp9']\n";
         let err = Catalog::parse(bad, "t.toml").unwrap_err().to_string();
         assert!(err.contains("dhcp9"), "{err}");
+        // Names that reach scripts follow their grammar.
+        let bad = bad.replace("process='kea-dhcp4'", "process='kea-dhcp4\\nEOF'");
+        let err = Catalog::parse(&bad, "t.toml").unwrap_err().to_string();
+        assert!(err.contains("t.toml: line 2: daemon.dhcp4.process"), "{err}");
     }
 }

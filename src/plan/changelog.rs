@@ -58,7 +58,8 @@ struct RawEntry {
 /// Parse a changelog source; errors name `origin` and, for TOML errors, the line. Entries come
 /// back newest first, whatever their order in the file.
 pub fn parse_source(text: &str, origin: &str) -> Result<Vec<SourceEntry>> {
-    let file: SourceFile = toml::from_str(text).map_err(|e| anyhow::anyhow!("{origin}: {e}"))?;
+    // The error names the line and column, never the line's text.
+    let file: SourceFile = toml::from_str(text).map_err(|e| crate::plan::values::toml_error(origin, text, &e))?;
     let mut entries = Vec::new();
     for raw in file.entry {
         let v = &raw.version;

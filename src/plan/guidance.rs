@@ -29,10 +29,22 @@ impl Templates {
         let mut env = minijinja::Environment::new();
         env.set_syntax(minijinja::syntax::SyntaxConfig::builder().keep_trailing_newline(true).build().expect("default syntax is valid"));
         env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
+        // A shell script template (`*.sh.j2`) gets every value as one single-quoted word; a
+        // value marked safe (the `printf` argument lists keapack makes, `shell_quote`'s output)
+        // goes in as it is. Text templates get their values as they are.
+        env.set_formatter(|out, state, value| {
+            if state.name().ends_with(".sh.j2") && !value.is_safe() {
+                out.write_str(&crate::support::shell::quote(&value.to_string())).map_err(|_| minijinja::Error::new(minijinja::ErrorKind::WriteFailure, "cannot write the script"))
+            } else {
+                minijinja::escape_formatter(out, state, value)
+            }
+        });
+        env.add_filter("shell_quote", |v: minijinja::Value| minijinja::Value::from_safe_string(crate::support::shell::quote(&v.to_string())));
         for file in BUILTIN.files() {
             let name = file.path().to_string_lossy().into_owned();
-            let text = match dir.map(|d| d.join(&name)).filter(|p| p.is_file()) {
-                Some(p) => std::fs::read_to_string(&p).with_context(|| format!("cannot read template {}", p.display()))?,
+            let text = match dir.filter(|d| d.join(&name).exists() || d.join(&name).is_symlink()) {
+                // Opened beneath the directory: a link pointing out of it is refused.
+                Some(d) => crate::support::beneath::read_to_string(d, &name).map_err(|e| anyhow::anyhow!("template {name}: {e}"))?,
                 None => file.contents_utf8().expect("templates are UTF-8").to_string(),
             };
             env.add_template_owned(name.clone(), text).with_context(|| format!("template {name} does not parse"))?;
@@ -46,8 +58,13 @@ impl Templates {
     }
 
     pub fn render(&self, name: &str, ctx: impl Serialize) -> Result<String> {
+        self.render_value(name, minijinja::Value::from(minijinja::value::Serde(ctx)))
+    }
+
+    /// Render with a context of minijinja values (which may be marked safe).
+    pub fn render_value(&self, name: &str, ctx: minijinja::Value) -> Result<String> {
         let t = self.env.get_template(name).with_context(|| format!("no template {name}"))?;
-        t.render(minijinja::Value::from(minijinja::value::Serde(ctx))).with_context(|| format!("cannot render template {name}"))
+        t.render(ctx).with_context(|| format!("cannot render template {name}"))
     }
 }
 

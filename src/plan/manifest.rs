@@ -179,9 +179,14 @@ impl Manifest {
         let text = std::fs::read_to_string(path).with_context(|| format!("cannot read the manifest {}", path.display()))?;
         let mut m = Manifest::parse(&text, &path.display().to_string())?;
         if let Some(name) = &m.package.changelog {
-            let file = path.parent().unwrap_or(Path::new(".")).join(name);
-            let text = std::fs::read_to_string(&file)
-                .with_context(|| format!("{}: cannot read package.changelog {}", path.display(), file.display()))?;
+            // Opened beneath the manifest's directory: `..` or a link pointing out is refused.
+            let dir = match path.parent() {
+                Some(d) if !d.as_os_str().is_empty() => d,
+                _ => Path::new("."),
+            };
+            let file = dir.join(name);
+            let text = crate::support::beneath::read_to_string(dir, name)
+                .map_err(|e| anyhow::anyhow!("{}: cannot read package.changelog {}: {e}", path.display(), file.display()))?;
             m.package.changelog_entries = crate::plan::changelog::parse_source(&text, &file.display().to_string())?;
         }
         Ok(m)
@@ -190,6 +195,7 @@ impl Manifest {
     /// Parse manifest text; errors name the origin, line, column and key. Reads no other file:
     /// the changelog source is read by [`Manifest::load`].
     pub fn parse(text: &str, origin: &str) -> Result<Manifest> {
+        crate::plan::values::check_text(text, origin, crate::plan::values::FileKind::Manifest)?;
         let m: Manifest = toml::from_str(text).map_err(|e| anyhow::anyhow!("{origin}: {e}"))?;
         check_package(&m.package).map_err(|why| anyhow::anyhow!("{origin}: {why}"))?;
         Ok(m)
@@ -308,7 +314,7 @@ libdir = "/usr/lib/acme64"
     #[test]
     fn a_bad_per_hook_prefix_is_rejected() {
         let err = Manifest::parse("[package]\nsplit = \"per-hook\"\nper-hook-prefix = \"ISC_Kea\"\n", "m.toml").unwrap_err().to_string();
-        assert!(err.contains("m.toml") && err.contains("per-hook-prefix 'ISC_Kea'"), "{err}");
+        assert!(err.contains("m.toml: line 3: package.per-hook-prefix = \"ISC_Kea\" is refused") && err.contains("Debian package name"), "{err}");
         Manifest::parse("[package]\nper-hook-prefix = \"acme-kea\"\n", "m.toml").unwrap();
     }
 
@@ -326,7 +332,24 @@ libdir = "/usr/lib/acme64"
         assert_eq!(m.package.changelog_entries.len(), 1);
         assert_eq!(m.package.changelog_entries[0].version, "2.6.5-1");
         // Parsing alone reads no file.
-        assert!(Manifest::parse("[package]\nchangelog = \"/nonexistent\"\n", "m.toml").unwrap().package.changelog_entries.is_empty());
+        assert!(Manifest::parse("[package]\nchangelog = \"nonexistent.toml\"\n", "m.toml").unwrap().package.changelog_entries.is_empty());
+        // A file outside the manifest's tree is refused when parsed, by its name ...
+        for outside in ["/etc/shadow", "../../../../../../etc/shadow", "a/../../x.toml"] {
+            let err = Manifest::parse(&format!("[package]\nchangelog = \"{outside}\"\n"), "m.toml").unwrap_err().to_string();
+            assert!(err.contains("m.toml: line 2: package.changelog") && err.contains("in the manifest's directory or below it"), "{err}");
+        }
+        // ... or when read, through a link pointing out, without a word of the file's content.
+        std::fs::write(tmp.path().join("secret"), "root:*:20228:0:99999:7:::\n").unwrap();
+        std::fs::create_dir(tmp.path().join("m")).unwrap();
+        std::os::unix::fs::symlink("../secret", tmp.path().join("m/changelog.toml")).unwrap();
+        std::fs::write(tmp.path().join("m/keapack.toml"), "[package]\nchangelog = \"changelog.toml\"\n").unwrap();
+        let err = format!("{:#}", Manifest::load(&tmp.path().join("m/keapack.toml")).unwrap_err());
+        assert!(err.contains("cannot read package.changelog") && err.contains("leaves") && !err.contains("root:") && !err.contains("20228"), "{err}");
+        // A file in the tree that is not TOML: the line and column, not the line's text.
+        std::fs::remove_file(tmp.path().join("m/changelog.toml")).unwrap();
+        std::fs::write(tmp.path().join("m/changelog.toml"), "root:*:20228:0:99999:7:::\n").unwrap();
+        let err = format!("{:#}", Manifest::load(&tmp.path().join("m/keapack.toml")).unwrap_err());
+        assert!(err.contains("changelog.toml: line 1, column") && !err.contains("root:") && !err.contains("20228"), "{err}");
         // One default maintainer: the example manifest (demo) leaves it to the default (build).
         assert_eq!(Manifest::parse(EXAMPLE, "example").unwrap().package.maintainer, PackageSection::default().maintainer);
         assert_eq!(PackageSection::default().maintainer, DEFAULT_MAINTAINER);
@@ -335,6 +358,6 @@ libdir = "/usr/lib/acme64"
     #[test]
     fn bad_names_are_rejected() {
         let err = Manifest::parse("[package]\nname = \"Kea_Hooks\"\n", "m.toml").unwrap_err().to_string();
-        assert!(err.contains("not a valid package name"), "{err}");
+        assert!(err.contains("line 2: package.name = \"Kea_Hooks\" is refused: it must be a Debian package name"), "{err}");
     }
 }

@@ -11,6 +11,7 @@ pub(crate) mod relation;
 pub(crate) mod scripts;
 pub(crate) mod shlibdeps;
 pub mod spec;
+pub mod values;
 
 use crate::plan::catalog::{Catalog, HookInfo};
 use crate::plan::changelog::{changelog_debian_gz, utc_year};

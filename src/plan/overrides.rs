@@ -6,10 +6,11 @@
 //! - `initial-upload-closes-no-bugs`: a first revision (`-1`) with one changelog entry is, to
 //!   lintian, a new package in the Debian archive, which must close its ITP bug. keapack's
 //!   packages go to a site's own repository; there is no bug to close.
-//! - `possible-bashism-in-maintainer-script 'function …'`: the post-install script prints the
-//!   guidance from a quoted here-document, and the guidance quotes Kea's own log message
-//!   `HOOKS_LOAD_ERROR 'load' function in hook library …`. lintian reads here-document text as
-//!   shell code and takes `function in` for a bash function definition.
+//! - `possible-bashism-in-maintainer-script 'function …'`: a post-install script (a user's
+//!   template) that prints the guidance from a quoted here-document, where the guidance quotes
+//!   Kea's own log message `HOOKS_LOAD_ERROR 'load' function in hook library …`. lintian reads
+//!   here-document text as shell code and takes `function in` for a bash function definition.
+//!   keapack's own templates print it as single-quoted `printf` arguments and draw no such tag.
 
 use crate::plan::spec::PackageSpec;
 

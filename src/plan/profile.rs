@@ -231,6 +231,8 @@ impl Profiles {
 
     /// Add (or replace) a profile from TOML text.
     pub fn add(&mut self, id: &str, text: &str, origin: &str) -> Result<()> {
+        crate::plan::values::check_value_of("profile id", id, &crate::plan::values::PROFILE_ID, origin)?;
+        crate::plan::values::check_text(text, origin, crate::plan::values::FileKind::Profile)?;
         let mut profile: Profile = toml::from_str(text).with_context(|| format!("invalid profile {origin}"))?;
         profile.id = id.to_string();
         self.insert(profile);

@@ -21,6 +21,7 @@ use crate::plan::catalog::Catalog;
 use crate::plan::guidance::{CONFIG_DIR, Templates};
 use crate::plan::profile::RuntimePackages;
 use crate::plan::spec::Format;
+use crate::support::shell::printf_lines;
 use anyhow::Result;
 use serde_json::json;
 
@@ -62,13 +63,16 @@ pub(crate) fn version_file(package: &str) -> String {
     format!("/usr/share/{package}/version")
 }
 
-/// Render the three scripts of a package.
+/// Render the three scripts of a package. Every value reaches a script as one single-quoted
+/// word (`Templates` quotes each `{{ … }}` of a `.sh.j2` template); the texts they print are
+/// `printf '%s\n'` argument lists made by `support::shell::printf_lines`.
 pub(crate) fn render(input: &ScriptInput) -> Result<Scripts> {
+    use minijinja::Value;
     let format = match input.format {
         Format::Deb => "deb",
         Format::Rpm => "rpm",
     };
-    let hooks: Vec<_> = input.hook_paths.iter().map(|p| json!({ "path": p })).collect();
+    let hooks = Value::from(minijinja::value::Serde(input.hook_paths.iter().map(|p| json!({ "path": p })).collect::<Vec<_>>()));
     let mut services: Vec<String> = input
         .daemons
         .iter()
@@ -80,17 +84,22 @@ pub(crate) fn render(input: &ScriptInput) -> Result<Scripts> {
         "upgrade-note.txt.j2",
         json!({ "package": input.package, "old_version": OLD, "version": input.version, "services": services, "guidance_path": guidance_path }),
     )?;
-    let upgrade_note = here_document_text(&note, &[(OLD, "${old}")]);
+    let lines = |text: &str, expansions: &[(&str, &str)], indent: usize| Value::from_safe_string(printf_lines(text, expansions, &" ".repeat(indent)));
 
-    let post_install = input.templates.render(
+    let post_install = input.templates.render_value(
         "post-install.sh.j2",
-        json!({ "package": input.package, "format": format, "hooks": hooks, "guidance": input.guidance.trim_end(), "upgrade_note": upgrade_note }),
+        minijinja::context! {
+            package => input.package, format => format, hooks => hooks.clone(),
+            guidance => lines(input.guidance, &[], 4), upgrade_note => lines(&note, &[(OLD, "old")], 8),
+        },
     )?;
     let pre_install = match input.format {
         Format::Deb => None,
-        Format::Rpm => Some(input.templates.render(
+        Format::Rpm => Some(input.templates.render_value(
             "pre-install.sh.j2",
-            json!({ "package": input.package, "version_file": version_file(input.package), "upgrade_note": upgrade_note }),
+            minijinja::context! {
+                package => input.package, version_file => version_file(input.package), upgrade_note => lines(&note, &[(OLD, "old")], 4),
+            },
         )?),
     };
 
@@ -98,7 +107,6 @@ pub(crate) fn render(input: &ScriptInput) -> Result<Scripts> {
         "removal-warning.txt.j2",
         json!({ "package": input.package, "config": CONF, "library": LIB, "daemon": DAEMON }),
     )?;
-    let removal_warning = here_document_text(&warning, &[(CONF, "${conf}"), (LIB, "${lib}"), (DAEMON, "${daemon}")]);
     // Every daemon of the catalog, so a configuration is named by the daemon it configures
     // (its top-level key) whichever hooks this package holds.
     let daemons: Vec<_> = input
@@ -113,24 +121,15 @@ pub(crate) fn render(input: &ScriptInput) -> Result<Scripts> {
             json!({ "key": d.key, "name": name })
         })
         .collect();
-    let post_remove = input.templates.render(
+    let post_remove = input.templates.render_value(
         "post-remove.sh.j2",
-        json!({
-            "package": input.package, "format": format, "hooks": hooks, "config_dir": CONFIG_DIR,
-            "daemons": daemons, "removal_warning": removal_warning,
-        }),
+        minijinja::context! {
+            package => input.package, format => format, hooks => hooks, config_dir => CONFIG_DIR,
+            daemons => Value::from(minijinja::value::Serde(daemons)),
+            removal_warning => lines(&warning, &[(CONF, "conf"), (LIB, "lib"), (DAEMON, "daemon")], 12),
+        },
     )?;
     Ok(Scripts { pre_install, post_install, post_remove })
-}
-
-/// `text` as the body of an unquoted here-document: `\`, `$` and `` ` `` escaped, then each
-/// placeholder replaced by its shell expansion. Trailing blank lines are dropped.
-fn here_document_text(text: &str, expansions: &[(&str, &str)]) -> String {
-    let mut out = text.trim_end().replace('\\', "\\\\").replace('$', "\\$").replace('`', "\\`");
-    for (marker, expansion) in expansions {
-        out = out.replace(marker, expansion);
-    }
-    out
 }
 
 #[cfg(test)]

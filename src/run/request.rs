@@ -141,6 +141,9 @@ pub fn resolve(req: &BuildRequest) -> Result<RunPlan> {
     check_out_dir(&req.out)?;
     crate::support::worklock::check(&req.work)?;
     let jobs = resolve_jobs(req.jobs, req.manifest.build.jobs)?;
+    if let Some(m) = &req.mirror {
+        crate::plan::values::check_value_of("mirror", m, &crate::plan::values::URL, "--mirror")?;
+    }
     let package = resolve_package(req)?;
 
     let mut profiles = Profiles::builtin();

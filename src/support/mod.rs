@@ -5,6 +5,7 @@ pub mod aside;
 pub mod digest;
 pub mod elf;
 pub mod events;
+pub mod beneath;
 pub mod format;
 pub(crate) mod gzip;
 pub mod interrupt;
@@ -14,6 +15,7 @@ pub mod osrelease;
 
 pub mod runner;
 pub mod sandbox;
+pub mod shell;
 pub mod text;
 pub mod worklock;
 
