@@ -1,7 +1,7 @@
 //! A directory input (an unpacked Kea tree or overlay) copied into the work directory under the
 //! rules archives obey: the same size and entry limits (a file counts by its length, so a sparse
 //! file counts in full), symlinks kept as symlinks (and checked beneath the destination, with the
-//! archives' links, by `beneath::check_links`), device nodes, FIFOs and sockets refused, modes
+//! archives' links, by `links::check_links`), device nodes, FIFOs and sockets refused, modes
 //! cleaned. Nothing in the input is followed: each entry is looked at with `lstat`, each file
 //! opened with `O_NOFOLLOW`.
 

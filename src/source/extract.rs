@@ -33,13 +33,13 @@ impl Default for Limits {
 }
 
 /// Unpack an archive, or copy a directory, into `dest`, then resolve every link in it beneath
-/// `dest` (`beneath::check_links`). Returns the newest entry time seen. On a refusal `dest` is
+/// `dest` (`links::check_links`). Returns the newest entry time seen. On a refusal `dest` is
 /// removed, so no link the input planted stays in the work directory.
 pub fn unpack_input(input: &Path, dest: &Path, limits: Limits) -> Result<u64> {
     let meta = fs::metadata(input).with_context(|| format!("cannot read input {}", text::path(input)))?;
     fs::create_dir_all(dest).with_context(|| format!("cannot create {}", text::path(dest)))?;
     let unpacked = if meta.is_dir() { crate::source::copydir::copy_input(input, dest, limits) } else { extract_archive(input, dest, limits) }
-        .and_then(|newest| crate::source::beneath::check_links(dest, input, Path::new(""), "the destination").map(|()| newest));
+        .and_then(|newest| crate::source::links::check_links(dest, input, Path::new(""), "the destination").map(|()| newest));
     if unpacked.is_err() {
         let _ = fs::remove_dir_all(dest);
     }

@@ -1,6 +1,6 @@
 //! Inputs to a prepared source tree: safe unpacking, the premium overlay, version checks.
 
-pub mod beneath;
+pub mod links;
 mod copydir;
 pub mod extract;
 pub mod overlay;
@@ -217,7 +217,7 @@ fn is_real_dir(path: &Path) -> bool {
 /// Find `premium/` in an unpacked overlay: at the top, or inside one wrapper directory. Links
 /// are not followed: `premium/` and its wrapper must be directories of the input itself, since
 /// keapack moves `premium/` into the Kea tree, and every link inside it must resolve inside it
-/// (`beneath::check_links`), since what it points at moves with it.
+/// (`links::check_links`), since what it points at moves with it.
 pub(crate) fn find_premium_dir(dir: &Path, input: &Path, system: BuildSystem) -> Result<PathBuf> {
     let link_refusal = |at: &Path| {
         anyhow::anyhow!(
@@ -259,7 +259,7 @@ pub(crate) fn find_premium_dir(dir: &Path, input: &Path, system: BuildSystem) ->
         }
     };
     let shown = found.strip_prefix(dir).unwrap_or(&found).to_path_buf();
-    beneath::check_links(&found, input, &shown, "premium/")?;
+    links::check_links(&found, input, &shown, "premium/")?;
     Ok(found)
 }
 
