@@ -54,16 +54,8 @@ pub fn check_links(root: &Path, input: &Path, shown: &Path, scope: &str) -> Resu
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::support::beneath::tests::tree;
     use std::os::unix::fs::symlink;
-
-    fn tree() -> (tempfile::TempDir, PathBuf) {
-        let tmp = tempfile::tempdir().unwrap();
-        let root = tmp.path().join("a/b/root");
-        fs::create_dir_all(root.join("d1/d2/d3")).unwrap();
-        fs::create_dir_all(tmp.path().join("a/victim/premium")).unwrap();
-        fs::write(root.join("file"), "x").unwrap();
-        (tmp, root)
-    }
 
     #[test]
     fn a_link_whose_text_stays_inside_lexically_is_judged_by_where_it_goes() {

@@ -331,11 +331,12 @@ fn open_checked(dir: &Path, name: &str) -> Result<File, Refused> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use std::os::unix::fs::symlink;
 
-    fn tree() -> (tempfile::TempDir, PathBuf) {
+    /// A destination three directories deep, with a file, and a victim directory beside it.
+    pub(crate) fn tree() -> (tempfile::TempDir, PathBuf) {
         let tmp = tempfile::tempdir().unwrap();
         let root = tmp.path().join("a/b/root");
         fs::create_dir_all(root.join("d1/d2/d3")).unwrap();
