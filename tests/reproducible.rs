@@ -126,7 +126,7 @@ fn sums(dir: &Path) -> BTreeMap<String, String> {
     std::fs::read_dir(dir)
         .unwrap()
         .map(|e| e.unwrap().path())
-        .map(|p| (p.file_name().unwrap().to_string_lossy().into_owned(), keapack::publish::sha256_file(&p).unwrap()))
+        .map(|p| (p.file_name().unwrap().to_string_lossy().into_owned(), keapack::support::digest::sha256_file(&p).unwrap()))
         .collect()
 }
 
@@ -387,7 +387,7 @@ fn the_record_describes_the_build_and_sha256sums_covers_it() {
         assert_eq!(input["role"], role);
         assert_eq!(input["name"], path.file_name().unwrap().to_str().unwrap());
         assert_eq!(input["kind"], "archive");
-        assert_eq!(input["sha256"], keapack::publish::sha256_file(path).unwrap());
+        assert_eq!(input["sha256"], keapack::support::digest::sha256_file(path).unwrap());
     }
     assert_eq!(r["kea"]["version"], "2.2.0");
     assert_eq!(r["kea"]["build-system"], "autotools");
@@ -413,7 +413,7 @@ fn the_record_describes_the_build_and_sha256sums_covers_it() {
     assert_eq!(outputs.len(), 2);
     for o in outputs {
         let path = b.a.join(o["file"].as_str().unwrap());
-        assert_eq!(o["sha256"], keapack::publish::sha256_file(&path).unwrap());
+        assert_eq!(o["sha256"], keapack::support::digest::sha256_file(&path).unwrap());
         assert_eq!(o["size"], std::fs::metadata(&path).unwrap().len());
         assert_eq!(o["kind"], "package");
     }

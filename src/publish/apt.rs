@@ -90,7 +90,7 @@ pub fn check(root: &Path, debs: &[&Input]) -> Result<()> {
         let Kind::Deb { source, codename, .. } = &d.kind else { continue };
         let rel = pool_path(source, &d.file_name);
         let dest = root.join(&rel);
-        if dest.exists() && super::sha256_file(&dest)? != super::sha256_file(&d.path)? {
+        if dest.exists() && crate::support::digest::sha256_file(&dest)? != crate::support::digest::sha256_file(&d.path)? {
             bail!(
                 "the repository already holds a different package named {} ({}); give the new build another revision (--revision) instead of replacing a published file",
                 d.file_name,
@@ -154,7 +154,7 @@ fn write_dist(root: &Path, label: &str, codename: &str, new: &[(&Input, String)]
         let Kind::Deb { control, .. } = &d.kind else { continue };
         // The published copy is what clients download: its size and sums.
         let published = root.join(rel);
-        let sha256 = super::sha256_file(&published)?;
+        let sha256 = crate::support::digest::sha256_file(&published)?;
         let size = fs::metadata(&published)?.len();
         let md5 = md5_file(&published)?;
         // Every field from the parsed paragraph, then keapack's own: no value starts a line.
@@ -212,7 +212,7 @@ fn write_dist(root: &Path, label: &str, codename: &str, new: &[(&Input, String)]
     for (rel, bytes) in &sums {
         let (dir, _) = rel.rsplit_once('/').expect("indices are in a directory");
         let by_hash = dist.join(dir).join("by-hash/SHA256");
-        let digest = super::hex(&sha2::Digest::finalize(<sha2::Sha256 as sha2::Digest>::new_with_prefix(bytes)));
+        let digest = crate::support::digest::hex(&sha2::Digest::finalize(<sha2::Sha256 as sha2::Digest>::new_with_prefix(bytes)));
         if !by_hash.join(&digest).is_file() {
             super::publish(&by_hash, &digest, |w| Ok(w.write_all(bytes)?))?;
         }
@@ -255,11 +255,11 @@ fn release_text(label: &str, codename: &str, arches: &[String], date: u64, sums:
     t.push_str("Description: Kea hook packages published by keapack\nAcquire-By-Hash: yes\n");
     t.push_str("SHA256:\n");
     for (name, bytes) in sums {
-        t.push_str(&format!(" {} {:>16} {name}\n", super::hex(&sha2::Sha256::digest(bytes)), bytes.len()));
+        t.push_str(&format!(" {} {:>16} {name}\n", crate::support::digest::hex(&sha2::Sha256::digest(bytes)), bytes.len()));
     }
     t.push_str("SHA512:\n");
     for (name, bytes) in sums {
-        t.push_str(&format!(" {} {:>16} {name}\n", super::hex(&sha2::Sha512::digest(bytes)), bytes.len()));
+        t.push_str(&format!(" {} {:>16} {name}\n", crate::support::digest::hex(&sha2::Sha512::digest(bytes)), bytes.len()));
     }
     t
 }
@@ -313,7 +313,7 @@ fn md5_file(path: &Path) -> Result<String> {
     let mut h = md5::Md5::new();
     let mut f = fs::File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
     std::io::copy(&mut f, &mut DigestWriter(&mut h))?;
-    Ok(super::hex(&h.finalize()))
+    Ok(crate::support::digest::hex(&h.finalize()))
 }
 
 struct DigestWriter<'a>(&'a mut md5::Md5);

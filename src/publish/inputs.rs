@@ -66,7 +66,7 @@ pub fn collect(paths: &[PathBuf]) -> Result<Vec<Input>> {
     let mut by_name: BTreeMap<&str, (&Input, String)> = BTreeMap::new();
     let mut keep = vec![true; inputs.len()];
     for (i, input) in inputs.iter().enumerate() {
-        let sum = super::sha256_file(&input.path)?;
+        let sum = crate::support::digest::sha256_file(&input.path)?;
         if let Some((first, first_sum)) = by_name.get(input.file_name.as_str()) {
             if *first_sum != sum {
                 bail!(

@@ -55,7 +55,7 @@ pub fn publish(out: &Path, name: &str, write: impl FnOnce(&mut dyn Write) -> Res
     Ok(dest)
 }
 
-pub use crate::support::digest::{hex, sha256_file};
+use crate::support::digest::sha256_file;
 
 #[cfg(test)]
 mod tests {

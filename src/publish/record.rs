@@ -8,7 +8,7 @@
 //! user name, no path of the work or output directory, nothing that varies with `--jobs`. Two
 //! builds of the same inputs on equivalent hosts write the same record, byte for byte.
 
-use crate::publish::{hex, sha256_file};
+use crate::support::digest::{hex, sha256_file};
 use anyhow::{Context, Result};
 use serde::Serialize;
 use sha2::{Digest, Sha256};

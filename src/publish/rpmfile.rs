@@ -166,7 +166,7 @@ pub fn read(path: &Path, arches: &[String]) -> Result<RpmFile> {
             arches.join(", ")
         );
     }
-    let header_sha256 = super::hex(&sha2::Digest::finalize(<sha2::Sha256 as sha2::Digest>::new_with_prefix(&main_bytes)));
+    let header_sha256 = crate::support::digest::hex(&sha2::Digest::finalize(<sha2::Sha256 as sha2::Digest>::new_with_prefix(&main_bytes)));
     Ok(RpmFile { name, epoch, version, release, arch, build_time, header_sha256 })
 }
 
