@@ -14,37 +14,45 @@ pub enum DepSet {
     Example,
 }
 
-// ninja serves meson builds. meson itself is not installed from the distribution: Debian 12's
-// (1.0.1) is older than Kea's minimum (1.1.0), and keapack's version check says how to get a
-// newer one from PyPI.
-const APT_TOOLS: &[&str] = &["autoconf", "automake", "libtool", "make", "g++", "pkg-config", "binutils", "ninja-build"];
-const DNF_TOOLS: &[&str] = &["autoconf", "automake", "libtool", "make", "gcc-c++", "pkgconf-pkg-config", "binutils", "ninja-build"];
-
-/// Installed by `--install-deps` on this host only: keapack compiles through ccache when it is
-/// installed. Not part of [`packages`], which also makes build roots (whose builds do without
-/// ccache, and whose cache key would change).
-pub const CCACHE: &str = "ccache";
-
-/// The package list for the system's package manager.
-pub fn packages(manager: &str, set: DepSet) -> Vec<&'static str> {
-    let (tools, kea, example): (&[&str], &[&str], &[&str]) = match manager {
-        "apt-get" => (APT_TOOLS, &["libboost-dev", "libboost-system-dev", "liblog4cplus-dev", "libssl-dev"], &["kea-dev", "libboost-dev"]),
-        _ => (DNF_TOOLS, &["boost-devel", "log4cplus-devel", "openssl-devel"], &["kea-devel", "boost-devel"]),
-    };
-    let mut all: Vec<&str> = tools.to_vec();
-    all.extend_from_slice(if set == DepSet::Kea { kea } else { example });
-    all
+/// A release's build prerequisites, from its profile (`[build-deps]`, given by the family
+/// files in `packaging/families/`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BuildDeps {
+    /// Tools for any Kea build (compiler, autotools, ninja for meson builds).
+    #[serde(default)]
+    pub tools: Vec<String>,
+    /// What a real Kea release needs besides the tools.
+    #[serde(default)]
+    pub kea: Vec<String>,
+    /// What the bundled example needs besides the tools: the installed Kea's development files.
+    #[serde(default)]
+    pub example: Vec<String>,
 }
 
-/// Install the packages with apt-get or dnf (through sudo when not root).
-pub fn install(set: DepSet, runner: &mut Runner) -> Result<()> {
-    let manager = if have("apt-get") {
-        "apt-get"
-    } else if have("dnf") {
-        "dnf"
-    } else {
-        bail!("--install-deps needs apt-get or dnf; install the build tools by hand: {}", packages("apt-get", set).join(" "));
+impl BuildDeps {
+    /// The package list for `set`: the tools, then the set's own packages.
+    pub fn packages(&self, set: DepSet) -> Vec<String> {
+        let mut all = self.tools.clone();
+        all.extend(if set == DepSet::Kea { &self.kea } else { &self.example }.iter().cloned());
+        all
+    }
+}
+
+/// Installed by `--install-deps` on this host only: keapack compiles through ccache when it is
+/// installed. Not part of [`BuildDeps::packages`], which also makes build roots (whose builds do
+/// without ccache, and whose cache key would change).
+pub const CCACHE: &str = "ccache";
+
+/// Install the packages with the first of `managers` this host has (`apt-get`, `dnf`: each
+/// family's package manager with its build prerequisites), through sudo when not root.
+pub fn install(managers: &[(String, BuildDeps)], set: DepSet, runner: &mut Runner) -> Result<()> {
+    let Some((manager, deps)) = managers.iter().find(|(m, _)| have(m)) else {
+        let names: Vec<&str> = managers.iter().map(|(m, _)| m.as_str()).collect();
+        let by_hand = managers.first().map(|(_, d)| d.packages(set).join(" ")).unwrap_or_default();
+        bail!("--install-deps needs {}; install the build tools by hand: {by_hand}", names.join(" or "));
     };
+    let manager = manager.as_str();
     // SAFETY: geteuid has no preconditions.
     let root = unsafe { libc::geteuid() } == 0;
     let cmd = |args: &[&str]| {
@@ -58,13 +66,25 @@ pub fn install(set: DepSet, runner: &mut Runner) -> Result<()> {
         }
         c
     };
-    let mut pkgs = packages(manager, set);
-    pkgs.push(CCACHE);
+    let mut pkgs = deps.packages(set);
+    pkgs.push(CCACHE.to_string());
     if manager == "apt-get" {
         runner.run("apt-get update", "apt-get-update", &mut cmd(&["apt-get", "update"]))?;
     }
     let mut args = vec![manager, "install", "-y"];
-    args.extend(pkgs.iter().copied());
+    args.extend(pkgs.iter().map(String::as_str));
     runner.run(&format!("{manager} install build dependencies"), "install-deps", &mut cmd(&args))?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_set_is_the_tools_then_its_own_packages() {
+        let d = BuildDeps { tools: vec!["make".into()], kea: vec!["libssl-dev".into()], example: vec!["kea-dev".into()] };
+        assert_eq!(d.packages(DepSet::Kea), ["make", "libssl-dev"]);
+        assert_eq!(d.packages(DepSet::Example), ["make", "kea-dev"]);
+    }
 }

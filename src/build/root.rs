@@ -27,6 +27,60 @@ const RECIPE: u32 = 1;
 /// The file inside a finished root that names what it was made from.
 const MADE_FROM: &str = "etc/keapack-root";
 
+/// How a release's build roots are made and what their apt uses: a Debian-family profile's
+/// `[build-root]`, given by `packaging/families/deb.toml` (per os-id under `[os.<id>]`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct RootRecipe {
+    /// What makes the root's base system.
+    pub bootstrap: Bootstrap,
+    /// The archive the root is made from when neither `--mirror` nor the manifest's
+    /// `build.mirror` names one.
+    #[serde(default)]
+    pub mirror: Option<String>,
+    /// When set, the host's own configured mirror whose URL ends in this (`/debian`) comes
+    /// before `mirror`.
+    #[serde(default)]
+    pub host_mirror_suffix: Option<String>,
+    /// The archive components the root's apt uses (`main`, `universe`).
+    pub components: Vec<String>,
+    /// The suites on the mirror the root's apt uses; `{codename}` is the release's suite.
+    pub suites: Vec<String>,
+    /// Suites in an archive beside the mirror (Debian's security archive).
+    #[serde(default)]
+    pub beside: Option<BesideArchive>,
+    /// The keyring debootstrap checks the release's archive with (`--keyring`); default:
+    /// debootstrap's own for the suite.
+    #[serde(default)]
+    pub keyring: Option<String>,
+}
+
+/// The tool that makes a root's base system.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Bootstrap {
+    /// `debootstrap --variant=minbase`.
+    Debootstrap,
+}
+
+/// An archive beside the mirror: when the mirror's URL ends in `mirror-suffix`, the same URL
+/// with `archive-suffix` in its place serves `suites`; another mirror has no such archive.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct BesideArchive {
+    pub mirror_suffix: String,
+    pub archive_suffix: String,
+    pub suites: Vec<String>,
+}
+
+impl RootRecipe {
+    /// The mirror a root is made from when none is named: the host's own (when the recipe
+    /// says which of its sources), else the recipe's.
+    pub fn default_mirror(&self) -> Option<String> {
+        self.host_mirror_suffix.as_deref().and_then(host_mirror).or_else(|| self.mirror.clone())
+    }
+}
+
 /// What a build root is made from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RootSpec {
@@ -40,10 +94,23 @@ pub struct RootSpec {
     pub mirror: String,
     /// The packages installed on top of minbase.
     pub packages: Vec<String>,
+    /// How it is made and what its apt uses.
+    pub recipe: RootRecipe,
 }
 
 impl RootSpec {
-    /// `trixie-amd64-1a2b3c4d5e6f`: the cache entry's name.
+    /// The root of release `codename` (`os_id`) on `arch` by `recipe`, from `mirror` or else
+    /// the recipe's default mirror. `profile` names the profile in the refusal when neither
+    /// gives a mirror.
+    pub fn new(recipe: &RootRecipe, profile: &str, os_id: &str, codename: &str, arch: &str, mirror: Option<String>, packages: Vec<String>) -> Result<RootSpec> {
+        let Some(mirror) = mirror.or_else(|| recipe.default_mirror()) else {
+            bail!("profile {profile} names no mirror to make a {codename} build root from: add mirror = \"<URL>\" under its [build-root], or pass --mirror (or the manifest's build.mirror)");
+        };
+        Ok(RootSpec { os_id: os_id.to_string(), codename: codename.to_string(), arch: arch.to_string(), mirror, packages, recipe: recipe.clone() })
+    }
+
+    /// `trixie-amd64-1a2b3c4d5e6f`: the cache entry's name. The apt sources are not part of it
+    /// (a finished root whose sources differ is made again, see [`ensure`]); a keyring is.
     pub fn key(&self) -> String {
         let mut h = Sha256::new();
         h.update(format!("{RECIPE}\n{}\n{}\n{}\n{}\n", self.os_id, self.codename, self.arch, self.mirror));
@@ -51,30 +118,30 @@ impl RootSpec {
             h.update(p.as_bytes());
             h.update(b"\n");
         }
+        if let Some(k) = &self.recipe.keyring {
+            h.update(format!("keyring {k}\n"));
+        }
         let digest = crate::support::digest::hex(&h.finalize());
         format!("{}-{}-{}", self.codename, self.arch, &digest[..12])
     }
 
-    /// The apt sources of the root: the release, its updates and its security suite.
-    fn sources(&self) -> String {
-        match self.os_id.as_str() {
-            "ubuntu" => {
-                let c = &self.codename;
-                format!(
-                    "deb {m} {c} main universe\ndeb {m} {c}-updates main universe\ndeb {m} {c}-security main universe\n",
-                    m = self.mirror
-                )
-            }
-            _ => {
-                let c = &self.codename;
-                let mut text = format!("deb {m} {c} main\ndeb {m} {c}-updates main\n", m = self.mirror);
-                // The security archive sits beside the main one on Debian's own mirrors.
-                if let Some(base) = self.mirror.trim_end_matches('/').strip_suffix("/debian") {
-                    text.push_str(&format!("deb {base}/debian-security {c}-security main\n"));
-                }
-                text
+    /// The apt sources of the root: the recipe's suites on the mirror, then those of the
+    /// archive beside it when the mirror has one.
+    pub fn sources(&self) -> String {
+        let suite = |s: &String| s.replace("{codename}", &self.codename);
+        let components = self.recipe.components.join(" ");
+        let mut text = String::new();
+        for s in &self.recipe.suites {
+            text.push_str(&format!("deb {} {} {components}\n", self.mirror, suite(s)));
+        }
+        if let Some(b) = &self.recipe.beside
+            && let Some(base) = self.mirror.trim_end_matches('/').strip_suffix(b.mirror_suffix.as_str())
+        {
+            for s in &b.suites {
+                text.push_str(&format!("deb {base}{} {} {components}\n", b.archive_suffix, suite(s)));
             }
         }
+        text
     }
 }
 
@@ -83,18 +150,9 @@ pub fn cache_dir() -> PathBuf {
     crate::support::cache_home().join("roots")
 }
 
-/// The default mirror for a release: the host's own configured Debian mirror for Debian
-/// releases (the first `deb` source of a Debian suite in its apt sources), Debian's and
-/// Ubuntu's public archives otherwise.
-pub fn default_mirror(os_id: &str) -> String {
-    match os_id {
-        "ubuntu" => "http://archive.ubuntu.com/ubuntu".to_string(),
-        _ => host_debian_mirror().unwrap_or_else(|| "http://deb.debian.org/debian".to_string()),
-    }
-}
-
-/// The host's Debian mirror from `/etc/apt/sources.list` and `/etc/apt/sources.list.d/*`.
-fn host_debian_mirror() -> Option<String> {
+/// The host's first apt source (`/etc/apt/sources.list`, then `/etc/apt/sources.list.d/*`)
+/// whose URL ends in `suffix` (`/debian`).
+fn host_mirror(suffix: &str) -> Option<String> {
     let mut files = vec![PathBuf::from("/etc/apt/sources.list")];
     if let Ok(rd) = fs::read_dir("/etc/apt/sources.list.d") {
         let mut more: Vec<PathBuf> = rd.flatten().map(|e| e.path()).collect();
@@ -116,7 +174,7 @@ fn host_debian_mirror() -> Option<String> {
                 }
             })
             .collect();
-        if let Some(u) = uris.into_iter().find(|u| u.trim_end_matches('/').ends_with("/debian")) {
+        if let Some(u) = uris.into_iter().find(|u| u.trim_end_matches('/').ends_with(suffix)) {
             return Some(u.trim_end_matches('/').to_string());
         }
     }
@@ -149,8 +207,10 @@ pub fn check_host_can_use_roots() -> Result<()> {
 pub fn ensure(spec: &RootSpec, runner: &mut Runner) -> Result<PathBuf> {
     let dir = cache_dir();
     let aside = crate::support::aside::Aside::lock(&dir, &spec.key(), remove_root).with_context(|| format!("cannot use the root cache {}", dir.display()))?;
-    if aside.done().join(MADE_FROM).is_file() {
-        return Ok(aside.done().to_path_buf());
+    let done = aside.done();
+    // A root made with other apt sources (the profile's [build-root] changed since) is made again.
+    if done.join(MADE_FROM).is_file() && fs::read_to_string(done.join("etc/apt/sources.list")).is_ok_and(|s| s == spec.sources()) {
+        return Ok(done.to_path_buf());
     }
     Ok(aside.make(|partial| make(spec, partial, runner))?.to_path_buf())
 }
@@ -158,12 +218,23 @@ pub fn ensure(spec: &RootSpec, runner: &mut Runner) -> Result<PathBuf> {
 /// What installs the build prerequisites in a root: the package names are its arguments.
 const ROOT_INSTALL: &str = "apt-get update -qq && apt-get install -y -qq --no-install-recommends -- \"$@\" && apt-get clean && rm -rf /var/lib/apt/lists/*";
 
+/// The bootstrap command with its options, before the suite, target and mirror.
+fn debootstrap(spec: &RootSpec) -> Command {
+    let Bootstrap::Debootstrap = spec.recipe.bootstrap;
+    let mut cmd = Command::new("debootstrap");
+    cmd.args(["--variant=minbase", &format!("--arch={}", spec.arch)]);
+    if let Some(k) = &spec.recipe.keyring {
+        cmd.arg(format!("--keyring={k}"));
+    }
+    cmd
+}
+
 fn make(spec: &RootSpec, dir: &Path, runner: &mut Runner) -> Result<()> {
     runner
         .run(
             &format!("debootstrap {} ({}) from {}", spec.codename, spec.arch, spec.mirror),
             &format!("debootstrap-{}", spec.codename),
-            Command::new("debootstrap").args(["--variant=minbase", &format!("--arch={}", spec.arch), &spec.codename]).arg(dir).arg(&spec.mirror),
+            debootstrap(spec).arg(&spec.codename).arg(dir).arg(&spec.mirror),
         )
         .with_context(|| format!("cannot make a {} root from the mirror {}; pass another with --mirror (or the manifest's build.mirror)", spec.codename, spec.mirror))?;
     fs::write(dir.join("etc/apt/sources.list"), spec.sources())?;
@@ -232,6 +303,19 @@ pub fn root_env() -> Vec<(String, OsString)> {
 mod tests {
     use super::*;
 
+    /// Debian's recipe as `packaging/families/deb.toml` gives it.
+    fn debian_recipe() -> RootRecipe {
+        RootRecipe {
+            bootstrap: Bootstrap::Debootstrap,
+            mirror: Some("http://deb.debian.org/debian".into()),
+            host_mirror_suffix: Some("/debian".into()),
+            components: vec!["main".into()],
+            suites: vec!["{codename}".into(), "{codename}-updates".into()],
+            beside: Some(BesideArchive { mirror_suffix: "/debian".into(), archive_suffix: "/debian-security".into(), suites: vec!["{codename}-security".into()] }),
+            keyring: None,
+        }
+    }
+
     fn spec() -> RootSpec {
         RootSpec {
             os_id: "debian".into(),
@@ -239,6 +323,7 @@ mod tests {
             arch: "amd64".into(),
             mirror: "http://deb.debian.org/debian".into(),
             packages: vec!["g++".into(), "kea-dev".into()],
+            recipe: debian_recipe(),
         }
     }
 
@@ -249,8 +334,10 @@ mod tests {
         assert_eq!(a.key(), spec().key());
         let more = RootSpec { packages: vec!["g++".into(), "kea-dev".into(), "meson".into()], ..spec() };
         let other_mirror = RootSpec { mirror: "http://mirror.example/debian".into(), ..spec() };
+        let keyring = RootSpec { recipe: RootRecipe { keyring: Some("/usr/share/keyrings/x.gpg".into()), ..debian_recipe() }, ..spec() };
         assert_ne!(a.key(), more.key());
         assert_ne!(a.key(), other_mirror.key());
+        assert_ne!(a.key(), keyring.key());
     }
 
     #[test]
@@ -272,8 +359,35 @@ mod tests {
             spec().sources(),
             "deb http://deb.debian.org/debian trixie main\ndeb http://deb.debian.org/debian trixie-updates main\ndeb http://deb.debian.org/debian-security trixie-security main\n"
         );
-        let u = RootSpec { os_id: "ubuntu".into(), codename: "noble".into(), mirror: "http://archive.ubuntu.com/ubuntu".into(), ..spec() };
-        assert!(u.sources().contains("noble-security main universe"), "{}", u.sources());
+        // A mirror without Debian's layout has no security archive beside it.
+        let other = RootSpec { mirror: "http://mirror.example/pub".into(), ..spec() };
+        assert_eq!(other.sources(), "deb http://mirror.example/pub trixie main\ndeb http://mirror.example/pub trixie-updates main\n");
+        let ubuntu = RootRecipe {
+            components: vec!["main".into(), "universe".into()],
+            suites: vec!["{codename}".into(), "{codename}-updates".into(), "{codename}-security".into()],
+            beside: None,
+            host_mirror_suffix: None,
+            mirror: Some("http://archive.ubuntu.com/ubuntu".into()),
+            ..debian_recipe()
+        };
+        let u = RootSpec { os_id: "ubuntu".into(), codename: "noble".into(), mirror: "http://archive.ubuntu.com/ubuntu".into(), recipe: ubuntu, ..spec() };
+        assert!(u.sources().ends_with("deb http://archive.ubuntu.com/ubuntu noble-security main universe\n"), "{}", u.sources());
     }
 
+    #[test]
+    fn a_recipe_without_a_mirror_needs_one_named() {
+        let recipe = RootRecipe { mirror: None, host_mirror_suffix: None, ..debian_recipe() };
+        let e = RootSpec::new(&recipe, "devuan-5", "devuan", "daedalus", "amd64", None, vec![]).unwrap_err().to_string();
+        assert!(e.contains("profile devuan-5") && e.contains("[build-root]") && e.contains("--mirror"), "{e}");
+        let s = RootSpec::new(&recipe, "devuan-5", "devuan", "daedalus", "amd64", Some("http://deb.devuan.org/merged".into()), vec![]).unwrap();
+        assert_eq!(s.mirror, "http://deb.devuan.org/merged");
+    }
+
+    #[test]
+    fn a_keyring_goes_to_debootstrap() {
+        let with = RootSpec { recipe: RootRecipe { keyring: Some("/usr/share/keyrings/devuan-archive-keyring.gpg".into()), ..debian_recipe() }, ..spec() };
+        let args: Vec<String> = debootstrap(&with).get_args().map(|a| a.to_string_lossy().into_owned()).collect();
+        assert_eq!(args, ["--variant=minbase", "--arch=amd64", "--keyring=/usr/share/keyrings/devuan-archive-keyring.gpg"]);
+        assert_eq!(debootstrap(&spec()).get_args().count(), 2);
+    }
 }

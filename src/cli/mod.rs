@@ -68,7 +68,7 @@ fn run_targets(a: TargetsArgs) -> Result<()> {
         None => Manifest::default(),
     };
     let mut profiles = Profiles::builtin();
-    manifest.add_profiles(&mut profiles);
+    manifest.add_profiles(&mut profiles)?;
     let named = if a.targets.is_empty() { &manifest.targets } else { &a.targets };
     let listing = crate::run::targets::listing(&profiles, named)?;
     targets::print(&listing, a.json, &mut std::io::stdout())
@@ -103,7 +103,7 @@ fn install_deps(common: &Common, work: &std::path::Path, set: deps::DepSet, list
         // Its logs go into the work directory, so the directory must be keapack's first.
         crate::support::worklock::claim(work)?;
         let mut runner = crate::support::runner::Runner::new(&work.join("logs"), Vec::new(), listener.clone())?;
-        deps::install(set, &mut runner)?;
+        deps::install(&crate::plan::family::Families::builtin().package_managers(), set, &mut runner)?;
     }
     Ok(())
 }

@@ -24,9 +24,13 @@ pub struct Manifest {
     pub package: PackageSection,
     #[serde(default)]
     pub build: BuildSection,
-    /// Extra distribution profiles, same keys as `packaging/profiles/*.toml`, by id.
+    /// Extra distribution profiles, same keys as `packaging/profiles/*.toml` (and `extends`),
+    /// by id: resolved as those are, over their family defaults, by [`Manifest::add_profiles`].
     #[serde(default)]
-    pub profile: std::collections::BTreeMap<String, crate::plan::profile::Profile>,
+    pub profile: std::collections::BTreeMap<String, toml::Table>,
+    /// Where the manifest was read from, for the errors of its profiles.
+    #[serde(skip)]
+    pub origin: String,
 }
 
 #[derive(Debug, Clone, Deserialize, serde::Serialize)]
@@ -196,20 +200,22 @@ impl Manifest {
     /// the changelog source is read by [`Manifest::load`].
     pub fn parse(text: &str, origin: &str) -> Result<Manifest> {
         crate::plan::values::check_text(text, origin, crate::plan::values::FileKind::Manifest)?;
-        let m: Manifest = toml::from_str(text).map_err(|e| anyhow::anyhow!("{origin}: {e}"))?;
+        let mut m: Manifest = toml::from_str(text).map_err(|e| anyhow::anyhow!("{origin}: {e}"))?;
+        m.origin = origin.to_string();
         check_package(&m.package).map_err(|why| anyhow::anyhow!("{origin}: {why}"))?;
+        // Its profiles are refused here, not first when a target is resolved.
+        m.add_profiles(&mut crate::plan::profile::Profiles::builtin())?;
         Ok(m)
     }
 }
 
 impl Manifest {
-    /// Add the manifest's own profiles to `profiles` (replacing built-in ones of the same id).
-    pub fn add_profiles(&self, profiles: &mut crate::plan::profile::Profiles) {
-        for (id, p) in &self.profile {
-            let mut p = p.clone();
-            p.id = id.clone();
-            profiles.insert(p);
-        }
+    /// Add the manifest's own profiles to `profiles` (replacing built-in ones of the same id),
+    /// each resolved as a built-in one is: over the profile it extends and its family defaults.
+    pub fn add_profiles(&self, profiles: &mut crate::plan::profile::Profiles) -> Result<()> {
+        let origin = if self.origin.is_empty() { "the manifest" } else { self.origin.as_str() };
+        let entries = self.profile.iter().map(|(id, table)| (id.clone(), table.clone(), format!("[profile.{id}] of {origin}"))).collect();
+        profiles.add_tables(entries)
     }
 }
 
@@ -286,10 +292,121 @@ libdir = "/usr/lib/acme64"
         )
         .unwrap();
         let mut profiles = crate::plan::profile::Profiles::builtin();
-        m.add_profiles(&mut profiles);
+        m.add_profiles(&mut profiles).unwrap();
         let t = profiles.target("acme-linux-5-amd64").unwrap();
         assert_eq!(t.hooks_dir(), "/usr/lib/acme64/kea/hooks");
         assert_eq!(t.runtime(crate::plan::profile::RuntimeStyle::Distribution).unwrap().common, "acme-kea-libs");
+    }
+
+    /// A Debian-family release of an os-id keapack has no code for, named in TOML alone: its
+    /// build root, build prerequisites and targets come from the family file and its keys.
+    #[test]
+    fn a_new_debian_family_os_id_is_data_only() {
+        let m = Manifest::parse(
+            r#"targets = ["devuan-5-amd64"]
+[profile.devuan-5]
+name = "Devuan 5 (daedalus)"
+family = "deb"
+os-id = "devuan"
+os-version-id = "5"
+codename = "daedalus"
+kea = "2.2.0"
+dist-tag = "+devuan5"
+[profile.devuan-5.build-root]
+mirror = "http://deb.devuan.org/merged"
+keyring = "/usr/share/keyrings/devuan-archive-keyring.gpg"
+components = ["main", "contrib"]
+[profile.devuan-5.build-deps]
+example = ["kea-dev", "libboost-dev", "libssl-dev"]
+"#,
+            "m.toml",
+        )
+        .unwrap();
+        let mut profiles = crate::plan::profile::Profiles::builtin();
+        m.add_profiles(&mut profiles).unwrap();
+        // Resolution: the family's architectures, runtimes and compression.
+        let t = profiles.target("devuan-5-amd64").unwrap();
+        assert_eq!(t.hooks_dir(), "/usr/lib/x86_64-linux-gnu/kea/hooks");
+        assert_eq!(profiles.target("devuan-5-arm64").unwrap().arch_info.elf_machine, "aarch64");
+        assert_eq!(t.profile.compression, Compression::Xz);
+        assert_eq!(t.runtime(RuntimeStyle::Distribution).unwrap().common, "kea-common");
+        assert_eq!(t.runtime(RuntimeStyle::Isc).unwrap().user.as_deref(), Some("_kea"));
+        assert_eq!(profiles.family_of(&["devuan"]), Some(Format::Deb));
+        // Build prerequisites: the family's tools, the profile's own example list.
+        use crate::build::deps::DepSet;
+        let debian = profiles.target("debian-12-amd64").unwrap().profile.build_deps;
+        assert_eq!(t.profile.build_deps.packages(DepSet::Kea), debian.packages(DepSet::Kea));
+        assert_eq!(&t.profile.build_deps.packages(DepSet::Example)[debian.tools.len()..], ["kea-dev", "libboost-dev", "libssl-dev"]);
+        // The build root: debootstrap from its mirror with its keyring, the family's suites.
+        let root = t.root_spec(None, vec!["g++".into()]).unwrap().expect("a Debian-family release has a build root");
+        assert_eq!((root.os_id.as_str(), root.codename.as_str(), root.mirror.as_str()), ("devuan", "daedalus", "http://deb.devuan.org/merged"));
+        assert_eq!(root.recipe.keyring.as_deref(), Some("/usr/share/keyrings/devuan-archive-keyring.gpg"));
+        assert_eq!(
+            root.sources(),
+            "deb http://deb.devuan.org/merged daedalus main contrib\n\
+             deb http://deb.devuan.org/merged daedalus-updates main contrib\n\
+             deb http://deb.devuan.org/merged daedalus-security main contrib\n"
+        );
+        assert!(root.key().starts_with("daedalus-amd64-"), "{}", root.key());
+        // The same release without a mirror is refused when its root is asked for, naming the fix.
+        let bare = Manifest::parse(
+            "[profile.devuan-5]\nname = \"Devuan 5\"\nfamily = \"deb\"\nos-id = \"devuan\"\nos-version-id = \"5\"\ncodename = \"daedalus\"\n",
+            "m.toml",
+        )
+        .unwrap();
+        let mut profiles = crate::plan::profile::Profiles::builtin();
+        bare.add_profiles(&mut profiles).unwrap();
+        let e = profiles.target("devuan-5-amd64").unwrap().root_spec(None, vec![]).unwrap_err().to_string();
+        assert!(e.contains("profile devuan-5") && e.contains("mirror") && e.contains("[build-root]"), "{e}");
+    }
+
+    #[test]
+    fn a_manifest_profile_extends_a_built_in_one_or_its_own() {
+        let m = Manifest::parse(
+            r#"[profile.site-12]
+extends = "debian-12"
+name = "Debian 12, site repository"
+dist-tag = ""
+[profile.site-12-isc]
+extends = "site-12"
+name = "Debian 12, site repository, ISC's Kea"
+[profile.site-12-isc.runtime.isc]
+user = "kea"
+[profile.debian-13]
+extends = "debian-13"
+container-image = "registry.example/debian:trixie"
+"#,
+            "m.toml",
+        )
+        .unwrap();
+        let mut profiles = crate::plan::profile::Profiles::builtin();
+        m.add_profiles(&mut profiles).unwrap();
+        let site = profiles.target("site-12-amd64").unwrap().profile;
+        let debian = profiles.target("debian-12-amd64").unwrap().profile;
+        assert_eq!((site.codename.as_deref(), &site.kea, site.dist_tag.as_str()), (Some("bookworm"), &debian.kea, ""));
+        let isc = profiles.target("site-12-isc-amd64").unwrap();
+        assert_eq!(isc.profile.dist_tag, "", "extends a manifest profile added in the same run");
+        let runtime = isc.runtime(RuntimeStyle::Isc).unwrap();
+        assert_eq!((runtime.user.as_deref(), runtime.common.as_str()), (Some("kea"), "isc-kea-common"));
+        // A profile extending its own id extends the built-in one it replaces.
+        let d13 = profiles.target("debian-13-amd64").unwrap().profile;
+        assert_eq!((d13.container_image.as_deref(), d13.codename.as_deref()), (Some("registry.example/debian:trixie"), Some("trixie")));
+    }
+
+    #[test]
+    fn a_bad_manifest_profile_is_refused_when_the_manifest_is_read() {
+        let base = "[profile.x]\nname = \"X\"\nfamily = \"deb\"\nos-id = \"x\"\nos-version-id = \"1\"\n";
+        let err = |text: &str| format!("{:#}", Manifest::parse(text, "m.toml").unwrap_err());
+        let e = err(&format!("{base}colour = \"red\"\n"));
+        assert!(e.contains("[profile.x] of m.toml") && e.contains("unknown field `colour`"), "{e}");
+        let e = err(&format!("{base}[profile.x.arch.amd64]\nlibdir = 5\n"));
+        assert!(e.contains("[profile.x] of m.toml") && e.contains("arch.amd64.libdir"), "{e}");
+        let e = err(&format!("{base}[profile.x.build-root]\nbootstrap = \"mmdebstrap\"\n"));
+        assert!(e.contains("build-root.bootstrap") && e.contains("debootstrap"), "{e}");
+        let e = err("[profile.x]\nextends = \"y\"\n[profile.y]\nextends = \"x\"\n");
+        assert!(e.contains("in a circle") && e.contains("[profile.x] of m.toml") && e.contains("[profile.y] of m.toml"), "{e}");
+        let e = err("[profile.x]\nextends = \"debian-99\"\n");
+        assert!(e.contains("\"debian-99\", which is no profile") && e.contains("debian-12"), "{e}");
     }
 
     #[test]

@@ -3,6 +3,7 @@
 pub mod catalog;
 pub(crate) mod changelog;
 pub(crate) mod debug;
+pub mod family;
 pub mod guidance;
 pub mod manifest;
 pub(crate) mod overrides;

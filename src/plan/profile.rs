@@ -1,5 +1,9 @@
-//! Distribution profiles (`packaging/profiles/*.toml`) and targets such as `debian-12-amd64`.
+//! Distribution profiles (`packaging/profiles/*.toml`, over the family defaults of
+//! `packaging/families/*.toml`: see `plan::family`) and targets such as `debian-12-amd64`.
 
+use crate::build::deps::BuildDeps;
+use crate::build::root::RootRecipe;
+use crate::plan::family::{self, Families};
 use crate::plan::spec::{Compression, Format};
 use crate::source::version::KeaVersion;
 use anyhow::{Context, Result, bail};
@@ -139,6 +143,13 @@ pub struct Profile {
     pub readable_compressions: Vec<Compression>,
     pub runtime: BTreeMap<RuntimeStyle, RuntimePackages>,
     pub arch: BTreeMap<String, ArchInfo>,
+    /// The build prerequisites of this release (`--install-deps` and build roots).
+    #[serde(default)]
+    pub build_deps: BuildDeps,
+    /// How a build root of this release is made (the Debian family's); none: its targets
+    /// are built on the host.
+    #[serde(default)]
+    pub build_root: Option<RootRecipe>,
 }
 
 fn unknown_kea() -> ArchiveKea {
@@ -204,6 +215,16 @@ impl Target {
         }
     }
 
+    /// The build root of this target's release (its profile's `[build-root]`) with `packages`,
+    /// from `mirror` or the recipe's default one; none when its profile makes no roots (the
+    /// RPM family) or names no codename.
+    pub fn root_spec(&self, mirror: Option<String>, packages: Vec<String>) -> Result<Option<crate::build::root::RootSpec>> {
+        let (Some(recipe), Some(codename)) = (&self.profile.build_root, &self.profile.codename) else {
+            return Ok(None);
+        };
+        crate::build::root::RootSpec::new(recipe, &self.profile.id, &self.profile.os_id, codename, &self.arch, mirror, packages).map(Some)
+    }
+
     pub fn runtime(&self, style: RuntimeStyle) -> Result<&RuntimePackages> {
         self.profile
             .runtime
@@ -216,26 +237,59 @@ impl Target {
 #[derive(Debug, Clone, Default)]
 pub struct Profiles {
     by_id: BTreeMap<String, Profile>,
+    /// Each profile's TOML with its `extends` applied, before the family defaults: what a
+    /// profile that extends it is laid over.
+    extendable: BTreeMap<String, toml::Table>,
 }
 
 impl Profiles {
     pub fn builtin() -> Profiles {
-        let mut p = Profiles::default();
-        for file in BUILTIN.files() {
-            let id = file.path().file_stem().and_then(|s| s.to_str()).expect("profile file names are UTF-8");
-            let text = file.contents_utf8().expect("profiles are UTF-8");
-            p.add(id, text, &format!("packaging/profiles/{}", file.path().display())).expect("built-in profiles are valid");
-        }
-        p
+        static BUILT: std::sync::OnceLock<Profiles> = std::sync::OnceLock::new();
+        BUILT
+            .get_or_init(|| {
+                let mut p = Profiles::default();
+                let mut entries = Vec::new();
+                for file in BUILTIN.files() {
+                    let id = file.path().file_stem().and_then(|s| s.to_str()).expect("profile file names are UTF-8");
+                    let text = file.contents_utf8().expect("profiles are UTF-8");
+                    let origin = format!("packaging/profiles/{}", file.path().display());
+                    let table: toml::Table = toml::from_str(text).with_context(|| format!("invalid profile {origin}")).expect("built-in profiles are valid TOML");
+                    entries.push((id.to_string(), table, origin));
+                }
+                p.add_tables(entries).expect("built-in profiles are valid");
+                p
+            })
+            .clone()
     }
 
     /// Add (or replace) a profile from TOML text.
     pub fn add(&mut self, id: &str, text: &str, origin: &str) -> Result<()> {
         crate::plan::values::check_value_of("profile id", id, &crate::plan::values::PROFILE_ID, origin)?;
         crate::plan::values::check_text(text, origin, crate::plan::values::FileKind::Profile)?;
-        let mut profile: Profile = toml::from_str(text).with_context(|| format!("invalid profile {origin}"))?;
-        profile.id = id.to_string();
-        self.insert(profile);
+        let table: toml::Table = toml::from_str(text).with_context(|| format!("invalid profile {origin}"))?;
+        self.add_tables(vec![(id.to_string(), table, origin.to_string())])
+    }
+
+    /// Add (or replace) profiles given as `(id, TOML table, origin)`: each laid over the profile
+    /// it `extends` (one of these, else one already known; a profile extending its own id
+    /// extends the one it replaces) and over its family's defaults, then parsed.
+    pub fn add_tables(&mut self, mut pending: Vec<(String, toml::Table, String)>) -> Result<()> {
+        while !pending.is_empty() {
+            // A profile is ready when what it extends is not still waiting to be added.
+            let ready = pending.iter().position(|(id, table, _)| match family::extends_of(table) {
+                Some(base) => base == id || !pending.iter().any(|(other, _, _)| other == base),
+                None => true,
+            });
+            let Some(i) = ready else {
+                let origins: Vec<&str> = pending.iter().map(|(_, _, origin)| origin.as_str()).collect();
+                bail!("profiles {} extend each other in a circle: one of them must name its keys itself instead of extending", origins.join(", "));
+            };
+            let (id, table, origin) = pending.remove(i);
+            let extended = family::extend(&table, &self.extendable, &origin)?;
+            let profile = parse(&id, Families::builtin().apply(extended.clone()), &origin)?;
+            self.extendable.insert(id, extended);
+            self.insert(profile);
+        }
         Ok(())
     }
 
@@ -278,6 +332,14 @@ impl Profiles {
     }
 }
 
+/// A resolved profile's TOML (see `plan::family`) read as a [`Profile`]: the one place every
+/// profile, built-in or a manifest's, is parsed.
+fn parse(id: &str, table: toml::Table, origin: &str) -> Result<Profile> {
+    let mut profile = Profile::deserialize(table).with_context(|| format!("invalid profile {origin}"))?;
+    profile.id = id.to_string();
+    Ok(profile)
+}
+
 /// The build host's architecture in a family's words.
 pub fn host_arch(family: Format) -> &'static str {
     match (std::env::consts::ARCH, family) {
@@ -305,12 +367,18 @@ impl Profile {
 pub fn host_family() -> Option<Format> {
     let r = crate::support::osrelease::OsRelease::read(std::path::Path::new("/"))?;
     let words: Vec<&str> = r.family_words().collect();
-    if words.iter().any(|w| *w == "debian" || *w == "ubuntu") {
-        Some(Format::Deb)
-    } else if words.iter().any(|w| ["rhel", "fedora", "centos", "rocky", "almalinux"].contains(w)) {
-        Some(Format::Rpm)
-    } else {
-        None
+    Profiles::builtin().family_of(&words)
+}
+
+impl Profiles {
+    /// The family of a release whose `/etc/os-release` `ID` and `ID_LIKE` are `words`: the
+    /// first family (deb, then rpm) whose file lists one of them in `host-ids`, or that has a
+    /// profile of that `os-id` here.
+    pub fn family_of(&self, words: &[&str]) -> Option<Format> {
+        Families::builtin().iter().map(|f| (f.format, &f.host_ids)).find_map(|(format, host_ids)| {
+            let named = |w: &str| host_ids.iter().any(|h| h == w) || self.all().any(|p| p.family == format && p.os_id == w);
+            words.iter().any(|w| named(w)).then_some(format)
+        })
     }
 }
 

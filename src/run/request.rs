@@ -147,7 +147,7 @@ pub fn resolve(req: &BuildRequest) -> Result<RunPlan> {
     let package = resolve_package(req)?;
 
     let mut profiles = Profiles::builtin();
-    req.manifest.add_profiles(&mut profiles);
+    req.manifest.add_profiles(&mut profiles)?;
     let targets = resolve_targets(&profiles, &req.targets, &req.manifest.targets)?;
     let host_machine = std::env::consts::ARCH;
     for t in &targets {
@@ -294,16 +294,16 @@ fn environments(req: &BuildRequest, targets: &[Target], system: Option<BuildSyst
     let mut envs: Vec<Environment> = Vec::new();
     for t in targets {
         let own = host.as_ref().is_some_and(|h| t.profile.is_release(h));
-        let root = match (own, req.build_env, &t.profile.codename) {
-            (false, BuildEnvChoice::Auto, Some(codename)) if t.profile.family == Format::Deb => {
-                let mirror = req.mirror.clone().or_else(|| req.manifest.build.mirror.clone()).unwrap_or_else(|| crate::build::root::default_mirror(&t.profile.os_id));
+        let root = match (own, req.build_env, &t.profile.build_root) {
+            (false, BuildEnvChoice::Auto, Some(_)) => {
+                let mirror = req.mirror.clone().or_else(|| req.manifest.build.mirror.clone());
                 let set = if req.example { crate::build::deps::DepSet::Example } else { crate::build::deps::DepSet::Kea };
-                let mut packages: Vec<String> = crate::build::deps::packages("apt-get", set).into_iter().map(str::to_string).collect();
+                let mut packages = t.profile.build_deps.packages(set);
                 if system == Some(BuildSystem::Meson) {
                     packages.push("meson".into());
                 }
                 packages.extend(req.manifest.build.root_packages.iter().cloned());
-                Some(crate::build::root::RootSpec { os_id: t.profile.os_id.clone(), codename: codename.clone(), arch: t.arch.clone(), mirror, packages })
+                t.root_spec(mirror, packages)?
             }
             (false, BuildEnvChoice::Host, _) if t.profile.family == Format::Deb || profile::host_family() != Some(Format::Deb) => {
                 warnings.push(format!(
