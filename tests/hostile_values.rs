@@ -78,13 +78,23 @@ dhcp4 = "acme-kea-dhcp4"
 [profile.acme-5.arch.amd64]
 elf-machine = "x86_64"
 libdir = "/usr/lib/x86_64-linux-gnu"
+
+[profile.acme-5.build-root]
+bootstrap = "debootstrap"
+mirror = "http://deb.example.org/acme"
+keyring = "/usr/share/keyrings/acme-archive-keyring.gpg"
+components = ["main"]
+suites = ["{codename}-updates"]
+
+[profile.acme-5.build-deps]
+tools = ["make"]
 "#;
 
 /// The keys of free text: (key, multi-line allowed, longest value).
 const FREE_TEXT: &[(&str, bool, usize)] = &[("package.license-text", true, 65536), ("profile.acme-5.name", false, 200)];
 
 /// Keys whose value is one of a fixed set of words.
-const ENUMS: &[&str] = &["profile.acme-5.family", "profile.acme-5.compression"];
+const ENUMS: &[&str] = &["profile.acme-5.family", "profile.acme-5.compression", "profile.acme-5.build-root.bootstrap"];
 
 /// Every string key of BASE: (full key, line, the line's text before the value).
 fn keys() -> Vec<(String, usize, String)> {
@@ -153,7 +163,7 @@ fn every_manifest_and_profile_string_refuses_or_accepts_each_hostile_value() {
     let (ok, err) = dry_run(tmp.path(), BASE);
     assert!(ok, "the base manifest must pass --dry-run:\n{err}");
     let keys = keys();
-    assert_eq!(keys.len(), 28, "{keys:?}");
+    assert_eq!(keys.len(), 34, "{keys:?}");
     let (mut refused, mut accepted) = (0, 0);
     for (key, line, _) in &keys {
         for (label, value) in corpus() {

@@ -13,11 +13,11 @@ use std::process::Command;
 
 /// The run-state directory keapack's Kea is configured with: the distributions' `/run`, so its
 /// control sockets live in `/run/kea` (kea-facts.md §5).
-pub const RUNSTATEDIR: &str = "/run";
+pub(crate) const RUNSTATEDIR: &str = "/run";
 
 /// Whether a generated configure script accepts `--runstatedir` (autoconf 2.70+, or a patched
 /// 2.69): it then parses the option by name.
-pub fn knows_runstatedir(configure: &str) -> bool {
+pub(crate) fn knows_runstatedir(configure: &str) -> bool {
     configure.contains("-runstatedir")
 }
 
@@ -142,7 +142,7 @@ fn configure(root: &Path, args: &[String], opts: &BuildOptions, runner: &mut Run
 
 /// The directories a hooks-only build makes, and those it installs, relative to the tree root.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct HooksOnlyDirs {
+pub(crate) struct HooksOnlyDirs {
     pub build: Vec<String>,
     pub install: Vec<String>,
 }
@@ -154,7 +154,7 @@ pub struct HooksOnlyDirs {
 /// `premium`. Only `src/lib` (the hooks relink against the installed libraries, as in a full
 /// install, where `src` installs before `premium`), the open-source hooks and `premium` are
 /// installed. A directory counts when configure wrote its Makefile.
-pub fn hooks_only_dirs(root: &Path, open_hooks: bool) -> HooksOnlyDirs {
+pub(crate) fn hooks_only_dirs(root: &Path, open_hooks: bool) -> HooksOnlyDirs {
     let has = |d: &str| root.join(d).join("Makefile").is_file();
     let mut build = Vec::new();
     let mut install = Vec::new();

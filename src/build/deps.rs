@@ -42,11 +42,11 @@ impl BuildDeps {
 /// Installed by `--install-deps` on this host only: keapack compiles through ccache when it is
 /// installed. Not part of [`BuildDeps::packages`], which also makes build roots (whose builds do
 /// without ccache, and whose cache key would change).
-pub const CCACHE: &str = "ccache";
+pub(crate) const CCACHE: &str = "ccache";
 
 /// Install the packages with the first of `managers` this host has (`apt-get`, `dnf`: each
 /// family's package manager with its build prerequisites), through sudo when not root.
-pub fn install(managers: &[(String, BuildDeps)], set: DepSet, runner: &mut Runner) -> Result<()> {
+pub(crate) fn install(managers: &[(String, BuildDeps)], set: DepSet, runner: &mut Runner) -> Result<()> {
     let Some((manager, deps)) = managers.iter().find(|(m, _)| have(m)) else {
         let names: Vec<&str> = managers.iter().map(|(m, _)| m.as_str()).collect();
         let by_hand = managers.first().map(|(_, d)| d.packages(set).join(" ")).unwrap_or_default();

@@ -20,11 +20,11 @@ use std::path::{Path, PathBuf};
 
 /// Variables passed through for the tools to work at all; their values are machine-specific
 /// and never recorded (only their names are).
-pub const INHERITED: &[&str] = &["HOME", "PATH", "TMPDIR"];
+pub(crate) const INHERITED: &[&str] = &["HOME", "PATH", "TMPDIR"];
 
 /// Caller variables that are build inputs: passed when set, and recorded with their values.
 /// The `*FLAGS` ones are appended to keapack's own (so the caller's win).
-pub const PASSED: &[&str] = &[
+pub(crate) const PASSED: &[&str] = &[
     "CC",
     "CXX",
     "CFLAGS",
@@ -40,17 +40,17 @@ pub const PASSED: &[&str] = &[
 
 /// Variables keapack sets whose values are machine-specific: never recorded (only their names
 /// are, with [`INHERITED`]'s).
-pub const UNRECORDED: &[&str] = &["CCACHE_DIR"];
+pub(crate) const UNRECORDED: &[&str] = &["CCACHE_DIR"];
 
 /// What the build directory is called in the record.
-pub const BUILD_DIR: &str = "$BUILD_DIR";
+pub(crate) const BUILD_DIR: &str = "$BUILD_DIR";
 
 /// The umask every build runs with.
-pub const UMASK: u32 = 0o022;
+pub(crate) const UMASK: u32 = 0o022;
 
 /// The environment of one build.
 #[derive(Debug, Clone)]
-pub struct BuildEnv {
+pub(crate) struct BuildEnv {
     /// The physical path of the build directory (the Kea tree's root).
     build_dir: PathBuf,
     vars: BTreeMap<String, OsString>,
@@ -63,7 +63,7 @@ impl BuildEnv {
     }
 
     /// The environment for building `tree`, taking caller variables from `caller`.
-    pub fn with_caller(tree: &Path, epoch: u64, caller: impl Fn(&str) -> Option<OsString>) -> BuildEnv {
+    pub(crate) fn with_caller(tree: &Path, epoch: u64, caller: impl Fn(&str) -> Option<OsString>) -> BuildEnv {
         let build_dir = std::fs::canonicalize(tree).unwrap_or_else(|_| tree.to_path_buf());
         let map = format!("-ffile-prefix-map={}=.", build_dir.display());
         let cflags = format!("-g -O2 {map} -fstack-protector-strong -Wformat -Werror=format-security");
@@ -103,7 +103,7 @@ impl BuildEnv {
     /// objects name it (`DW_AT_comp_dir` `./premium/src/hooks/dhcp/<hook>`), so the same source
     /// file in two hooks' directories must not share one object, while the same directory of
     /// another work directory maps to the same name and hits.
-    pub fn use_ccache(&mut self, meson: bool, dir: &Path) {
+    pub(crate) fn use_ccache(&mut self, meson: bool, dir: &Path) {
         let (cc, cxx) = if meson { ("cc", "c++") } else { ("gcc", "g++") };
         for (name, default) in [("CC", cc), ("CXX", cxx)] {
             let compiler = self.vars.get(name).map(|v| v.to_string_lossy().to_string()).unwrap_or_else(|| default.to_string());
@@ -117,7 +117,7 @@ impl BuildEnv {
     }
 
     /// Keep ccache out even where a tool would use it by itself (meson does, when it is on PATH).
-    pub fn refuse_ccache(&mut self) {
+    pub(crate) fn refuse_ccache(&mut self) {
         self.vars.insert("CCACHE_DISABLE".into(), "1".into());
     }
 
@@ -137,12 +137,12 @@ impl BuildEnv {
     }
 
     /// Names of the inherited variables that are set.
-    pub fn inherited_names(&self) -> Vec<String> {
+    pub(crate) fn inherited_names(&self) -> Vec<String> {
         INHERITED.iter().chain(UNRECORDED).filter(|k| self.vars.contains_key(**k)).map(|k| k.to_string()).collect()
     }
 
     /// `text` with the build directory replaced by [`BUILD_DIR`].
-    pub fn unpath(&self, text: &str) -> String {
+    pub(crate) fn unpath(&self, text: &str) -> String {
         text.replace(&*self.build_dir.to_string_lossy(), BUILD_DIR)
     }
 }

@@ -23,11 +23,11 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// Kea's build directory inside the tree (the name Kea's own documentation uses).
-pub const BUILD_DIR: &str = "build";
+pub(crate) const BUILD_DIR: &str = "build";
 
 /// A meson version `X.Y.Z`, as `meson --version` prints it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub struct MesonVersion {
+pub(crate) struct MesonVersion {
     pub major: u32,
     pub minor: u32,
     pub patch: u32,
@@ -53,13 +53,13 @@ impl fmt::Display for MesonVersion {
 
 /// The oldest meson a tree builds with, and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct MesonRequirement {
+pub(crate) struct MesonRequirement {
     pub version: MesonVersion,
     pub reason: String,
 }
 
 /// The oldest meson a Kea release builds with: 1.1.0 (Kea 2.7.7 to 3.1.8), 1.3.0 from 3.1.9.
-pub fn kea_minimum(kea: &KeaVersion) -> MesonRequirement {
+pub(crate) fn kea_minimum(kea: &KeaVersion) -> MesonRequirement {
     if kea.at_least(3, 1, 9) {
         MesonRequirement { version: MesonVersion::new(1, 3, 0), reason: format!("Kea {kea} needs meson 1.3.0 or newer (Kea 3.1.9 and later)") }
     } else {
@@ -68,7 +68,7 @@ pub fn kea_minimum(kea: &KeaVersion) -> MesonRequirement {
 }
 
 /// The minimum a `meson.build` declares in `project(…, meson_version: '>= X.Y.Z', …)`.
-pub fn declared_minimum(meson_build: &str) -> Option<MesonVersion> {
+pub(crate) fn declared_minimum(meson_build: &str) -> Option<MesonVersion> {
     let at = meson_build.find("meson_version")? + "meson_version".len();
     let rest = meson_build[at..].trim_start().strip_prefix(':')?.trim_start();
     let quote = rest.chars().next().filter(|c| *c == '\'' || *c == '"')?;
@@ -78,7 +78,7 @@ pub fn declared_minimum(meson_build: &str) -> Option<MesonVersion> {
 }
 
 /// What the tree needs: Kea's minimum, or its meson.build's `meson_version` when that is higher.
-pub fn requirement(kea: &KeaVersion, meson_build: Option<&str>) -> MesonRequirement {
+pub(crate) fn requirement(kea: &KeaVersion, meson_build: Option<&str>) -> MesonRequirement {
     let base = kea_minimum(kea);
     match meson_build.and_then(declared_minimum) {
         Some(declared) if declared > base.version => {
@@ -89,7 +89,7 @@ pub fn requirement(kea: &KeaVersion, meson_build: Option<&str>) -> MesonRequirem
 }
 
 /// Compare what `meson --version` printed (`found`, from `path`) with the requirement.
-pub fn check_version(found: &str, path: &str, need: &MesonRequirement) -> Result<MesonVersion> {
+pub(crate) fn check_version(found: &str, path: &str, need: &MesonRequirement) -> Result<MesonVersion> {
     let Some(version) = MesonVersion::parse(found.lines().find(|l| !l.trim().is_empty()).unwrap_or("")) else {
         bail!("`{path} --version` printed {:?}, not a meson version; is `meson` on PATH really meson?", found.trim());
     };
@@ -100,7 +100,7 @@ pub fn check_version(found: &str, path: &str, need: &MesonRequirement) -> Result
 }
 
 /// The sentence for a meson that is too old: what was found, what is needed, how to get it.
-pub fn too_old_message(found: MesonVersion, path: &str, need: &MesonRequirement) -> String {
+pub(crate) fn too_old_message(found: MesonVersion, path: &str, need: &MesonRequirement) -> String {
     let v = need.version;
     format!(
         "meson {found} ({path}) is too old: {}. Distributions often ship an older one (Debian 12 has 1.0.1); \
@@ -114,7 +114,7 @@ pub fn too_old_message(found: MesonVersion, path: &str, need: &MesonRequirement)
 /// The `meson setup` options keapack passes, minus those the user gives themselves.
 /// `declares_runstatedir`: the tree's options file declares Kea's own `runstatedir` option
 /// (Kea 3.x), which then gets the distributions' `/run`, as autotools' `--runstatedir` does.
-pub fn setup_args(opts: &BuildOptions, declares_runstatedir: bool) -> Vec<String> {
+pub(crate) fn setup_args(opts: &BuildOptions, declares_runstatedir: bool) -> Vec<String> {
     let defaults = [
         ("prefix", "/usr".to_string()),
         ("libdir", opts.libdir.clone()),
@@ -138,7 +138,7 @@ pub fn setup_args(opts: &BuildOptions, declares_runstatedir: bool) -> Vec<String
 }
 
 /// Whether the tree's `meson.options` (meson 1.1+) or `meson_options.txt` declares `option('<name>', …)`.
-pub fn declares_option(root: &Path, name: &str) -> bool {
+pub(crate) fn declares_option(root: &Path, name: &str) -> bool {
     ["meson.options", "meson_options.txt"].iter().any(|f| fs::read_to_string(root.join(f)).is_ok_and(|text| options_declare(&text, name)))
 }
 
@@ -156,7 +156,7 @@ fn option_name(arg: &str) -> Option<String> {
 }
 
 /// Build the prepared meson tree and install it into `<work>/stage`.
-pub fn build(tree: &PreparedTree, work: &Path, opts: &BuildOptions, runner: &mut Runner, reuse: Option<&Reuse>) -> Result<BuildOutput> {
+pub(crate) fn build(tree: &PreparedTree, work: &Path, opts: &BuildOptions, runner: &mut Runner, reuse: Option<&Reuse>) -> Result<BuildOutput> {
     let root = &tree.root;
     let meson_build = fs::read_to_string(root.join("meson.build")).ok();
     let need = requirement(&tree.version, meson_build.as_deref());
@@ -261,7 +261,7 @@ fn setup_line(args: &[String]) -> Vec<String> {
 
 /// A hook library a hooks-only meson build compiles and installs.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct HookTarget {
+pub(crate) struct HookTarget {
     /// The name `meson compile` takes: `<subdir>/<target name>` (`premium/src/hooks/dhcp/host_cmds/dhcp_host_cmds`).
     pub target: String,
     /// The built file.
@@ -277,7 +277,7 @@ pub struct HookTarget {
 /// The hooks to build, from `meson introspect --targets` and `--install-plan` (both JSON):
 /// every shared module defined under `premium/` (and, with `opts.open_hooks`, under `src/hooks/`)
 /// that installs into `<libdir>/kea/hooks`.
-pub fn hook_targets(targets_json: &str, plan_json: &str, root: &Path, opts: &BuildOptions) -> Result<Vec<HookTarget>> {
+pub(crate) fn hook_targets(targets_json: &str, plan_json: &str, root: &Path, opts: &BuildOptions) -> Result<Vec<HookTarget>> {
     let targets: serde_json::Value = serde_json::from_str(targets_json).context("meson introspect --targets printed no JSON")?;
     let plan: serde_json::Value = serde_json::from_str(plan_json).context("meson introspect --install-plan printed no JSON")?;
     let plan = plan.get("targets").and_then(|t| t.as_object()).cloned().unwrap_or_default();
@@ -440,7 +440,6 @@ mod tests {
             libdir: "/usr/lib/x86_64-linux-gnu".into(),
             user_args: user.iter().map(|s| s.to_string()).collect(),
             jobs: 2,
-            epoch: 0,
             package_format: Format::Deb,
             package_version: "2.2.0-1".into(),
             scope: Scope::HooksOnly,

@@ -4,10 +4,10 @@
 //! `autotools`, meson trees in `meson`.
 
 pub(crate) mod autotools;
-pub mod deps;
+pub(crate) mod deps;
 pub(crate) mod env;
 pub(crate) mod meson;
-pub mod root;
+pub(crate) mod root;
 pub mod report;
 
 use crate::build::report::PremiumReport;
@@ -21,14 +21,12 @@ use std::path::{Path, PathBuf};
 
 /// What the build step needs to know.
 #[derive(Debug, Clone)]
-pub struct BuildOptions {
+pub(crate) struct BuildOptions {
     /// The library directory configured into the build (`/usr/lib/x86_64-linux-gnu`, `/usr/lib64`).
     pub libdir: String,
     /// The user's own configure options ("the same options as the Kea you run").
     pub user_args: Vec<String>,
     pub jobs: usize,
-    /// `SOURCE_DATE_EPOCH` for the build.
-    pub epoch: u64,
     /// The package family the build is for (`KEA_PKG_TYPE_IN_CONFIGURE`: `deb` or `rpm`).
     pub package_format: Format,
     /// The package version (`KEA_PKG_VERSION_IN_CONFIGURE`, e.g. `2.6.5-1`).
@@ -44,7 +42,7 @@ pub struct BuildOptions {
 /// How much of Kea a build compiles and installs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
-pub enum Scope {
+pub(crate) enum Scope {
     /// Only what the packaged hooks need: Kea's libraries and the premium overlay (and the
     /// open-source hooks when they are packaged), with only the hooks installed.
     #[default]
@@ -64,7 +62,7 @@ impl Scope {
 
 /// What the build left behind.
 #[derive(Debug, Clone)]
-pub struct BuildOutput {
+pub(crate) struct BuildOutput {
     /// The `DESTDIR` the build installed into.
     pub stage: PathBuf,
     pub report: PremiumReport,
@@ -78,7 +76,7 @@ pub struct BuildOutput {
 /// another premium overlay put in place since (`source::overlay`): the build then runs in it
 /// without clearing it, and make or ninja rebuild only what the new overlay changed.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Reuse {
+pub(crate) struct Reuse {
     /// What the tree was configured with ([`configured_with`] of that build).
     pub configured_with: Vec<String>,
     /// The new overlay added, removed or changed a file the build system reads: configure
@@ -96,12 +94,12 @@ impl Reuse {
 
 /// What a tree is configured with: the package variables configure (or meson setup) sees, then
 /// its command line as run.
-pub fn configured_with(configure_args: &[String], opts: &BuildOptions) -> Vec<String> {
+pub(crate) fn configured_with(configure_args: &[String], opts: &BuildOptions) -> Vec<String> {
     package_env(opts).into_iter().map(|(k, v)| format!("{k}={v}")).chain(configure_args.iter().cloned()).collect()
 }
 
 /// ccache's directory: keapack's cache (`~/.cache/keapack/ccache`), shared by every work directory.
-pub fn ccache_dir() -> PathBuf {
+pub(crate) fn ccache_dir() -> PathBuf {
     crate::support::cache_home().join("ccache")
 }
 
@@ -163,7 +161,7 @@ pub(crate) fn package_env(opts: &BuildOptions) -> Vec<(String, String)> {
 
 /// Build the prepared tree and install it into `<work>/stage`; `reuse`: the tree holds an
 /// earlier complete build (see [`Reuse`]).
-pub fn build(tree: &PreparedTree, work: &Path, opts: &BuildOptions, runner: &mut Runner, reuse: Option<&Reuse>) -> Result<BuildOutput> {
+pub(crate) fn build(tree: &PreparedTree, work: &Path, opts: &BuildOptions, runner: &mut Runner, reuse: Option<&Reuse>) -> Result<BuildOutput> {
     match tree.build_system {
         BuildSystem::Autotools => autotools::build(tree, work, opts, runner, reuse),
         BuildSystem::Meson => meson::build(tree, work, opts, runner, reuse),

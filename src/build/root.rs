@@ -76,14 +76,14 @@ pub struct BesideArchive {
 impl RootRecipe {
     /// The mirror a root is made from when none is named: the host's own (when the recipe
     /// says which of its sources), else the recipe's.
-    pub fn default_mirror(&self) -> Option<String> {
+    pub(crate) fn default_mirror(&self) -> Option<String> {
         self.host_mirror_suffix.as_deref().and_then(host_mirror).or_else(|| self.mirror.clone())
     }
 }
 
 /// What a build root is made from.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RootSpec {
+pub(crate) struct RootSpec {
     /// `debian` or `ubuntu`.
     pub os_id: String,
     /// The release's suite (`trixie`).
@@ -146,7 +146,7 @@ impl RootSpec {
 }
 
 /// Where roots are kept: `$XDG_CACHE_HOME/keapack/roots` (or `~/.cache/keapack/roots`).
-pub fn cache_dir() -> PathBuf {
+pub(crate) fn cache_dir() -> PathBuf {
     crate::support::cache_home().join("roots")
 }
 
@@ -182,7 +182,7 @@ fn host_mirror(suffix: &str) -> Option<String> {
 }
 
 /// Refuse early when this host cannot make or enter roots, naming what would let it.
-pub fn check_host_can_use_roots() -> Result<()> {
+pub(crate) fn check_host_can_use_roots() -> Result<()> {
     // SAFETY: geteuid has no preconditions.
     if unsafe { libc::geteuid() } != 0 {
         bail!("building in a root of the target's release needs root (debootstrap and bwrap mount file systems): run keapack as root, or pass --build-env host to build on this host");
@@ -204,7 +204,7 @@ pub fn check_host_can_use_roots() -> Result<()> {
 
 /// The finished root for `spec`: from the cache, or made now (under a lock; made in a
 /// directory of its own, renamed into place when complete).
-pub fn ensure(spec: &RootSpec, runner: &mut Runner) -> Result<PathBuf> {
+pub(crate) fn ensure(spec: &RootSpec, runner: &mut Runner) -> Result<PathBuf> {
     let dir = cache_dir();
     let aside = crate::support::aside::Aside::lock(&dir, &spec.key(), remove_root).with_context(|| format!("cannot use the root cache {}", dir.display()))?;
     let done = aside.done();
@@ -267,7 +267,7 @@ fn remove_root(dir: &Path) -> Result<()> {
 }
 
 /// The root's `PRETTY_NAME` from its `os-release` (`unknown` when it has none).
-pub fn pretty_name(root: &Path) -> String {
+pub(crate) fn pretty_name(root: &Path) -> String {
     crate::support::osrelease::OsRelease::read(root)
         .map(|r| r.pretty_name)
         .filter(|n| !n.is_empty())
@@ -276,7 +276,7 @@ pub fn pretty_name(root: &Path) -> String {
 
 /// Installed versions of `names` in the root whose dpkg database is under `root` (`/` for the
 /// host); packages not installed are left out.
-pub fn package_versions(root: &Path, names: &[&str]) -> BTreeMap<String, String> {
+pub(crate) fn package_versions(root: &Path, names: &[&str]) -> BTreeMap<String, String> {
     let mut cmd = Command::new("dpkg-query");
     cmd.arg(format!("--admindir={}", root.join("var/lib/dpkg").display())).args(["-W", "-f", "${Package} ${Version}\\n"]).args(names);
     let out = cmd.env("LC_ALL", "C").output();
@@ -295,7 +295,7 @@ pub fn package_versions(root: &Path, names: &[&str]) -> BTreeMap<String, String>
 
 /// The environment variables a command in a root needs that keapack's clean build environment
 /// may not carry.
-pub fn root_env() -> Vec<(String, OsString)> {
+pub(crate) fn root_env() -> Vec<(String, OsString)> {
     vec![("PATH".to_string(), OsString::from("/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin"))]
 }
 

@@ -21,7 +21,7 @@ pub(crate) const RPMLINT_CONFIG: &str = include_str!("../../packaging/rpmlint.to
 
 /// How to lint.
 #[derive(Debug, Clone, Default)]
-pub struct LintOptions {
+pub(crate) struct LintOptions {
     /// The `.rpm` files are signed: report `no-signature` as rpmlint does.
     pub signed: bool,
     /// With `signed`: the public key they are signed with. rpmlint checks signatures with
@@ -34,14 +34,14 @@ pub struct LintOptions {
 
 /// Which checker reads a file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Checker {
+pub(crate) enum Checker {
     Lintian,
     Rpmlint,
 }
 
 impl Checker {
     /// The checker for a package file, from its first bytes (not its name).
-    pub fn for_file(path: &Path) -> Result<Checker> {
+    pub(crate) fn for_file(path: &Path) -> Result<Checker> {
         let mut head = [0u8; 8];
         let mut f = std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
         let n = f.read(&mut head).with_context(|| format!("cannot read {}", path.display()))?;
@@ -60,7 +60,7 @@ impl Checker {
     }
 
     /// What to install when the checker is missing.
-    pub fn install_hint(self) -> &'static str {
+    pub(crate) fn install_hint(self) -> &'static str {
         match self {
             Checker::Lintian => "install the Debian package `lintian` (apt-get install lintian)",
             Checker::Rpmlint => "install the Debian package `rpmlint` (apt-get install rpmlint; dnf install rpmlint on Fedora and RHEL)",
@@ -70,7 +70,7 @@ impl Checker {
 
 /// One line a checker reported: its level letter (`E`, `W`, `I`, `P`, `X`, `O`…) and tag.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Finding {
+pub(crate) struct Finding {
     pub level: char,
     pub tag: String,
     pub line: String,
@@ -78,8 +78,7 @@ pub struct Finding {
 
 /// What a checker said about one file.
 #[derive(Debug, Clone)]
-pub struct Report {
-    pub path: PathBuf,
+pub(crate) struct Report {
     pub checker: Checker,
     pub findings: Vec<Finding>,
     pub duration: Duration,
@@ -96,7 +95,7 @@ impl Report {
     }
 
     /// `passed: 0 errors, 0 warnings, 2 other tags`.
-    pub fn verdict(&self) -> String {
+    pub(crate) fn verdict(&self) -> String {
         let (e, w) = (self.count('E'), self.count('W'));
         format!(
             "{}: {e} error{}, {w} warning{}, {} other tag{}",
@@ -166,7 +165,7 @@ pub(crate) fn lint_file(path: &Path, opts: &LintOptions) -> Result<Report> {
         let said: Vec<&str> = stdout.lines().chain(stderr.lines()).filter(noise).take(20).collect();
         bail!("`{}` could not check {} ({}):\n  {}", describe(&cmd), path.display(), out.status, said.join("\n  "));
     }
-    Ok(Report { path: path.to_path_buf(), checker, findings, duration })
+    Ok(Report { checker, findings, duration })
 }
 
 /// A finding from one output line: lintian `E: pkg: tag context`, rpmlint `pkg.arch: E: tag …`.
@@ -194,7 +193,7 @@ pub(crate) fn parse_line(checker: Checker, line: &str) -> Option<Finding> {
 
 /// Lint every file, printing each checker's findings and a verdict as the listener's report. Returns the
 /// process exit code: 0 all passed, 1 a checker found problems, 2 a file could not be checked.
-pub fn lint_all(paths: &[PathBuf], opts: LintOptions, listener: &dyn Listener) -> Result<u8> {
+pub(crate) fn lint_all(paths: &[PathBuf], opts: LintOptions, listener: &dyn Listener) -> Result<u8> {
     let mut out = listener.report();
     if paths.is_empty() {
         bail!("name the packages to lint: keapack lint dist/*.deb dist/*.rpm");
@@ -268,7 +267,7 @@ mod tests {
     #[test]
     fn verdicts_count_what_each_checker_fails_on() {
         let f = |level, tag: &str| Finding { level, tag: tag.into(), line: String::new() };
-        let mut r = Report { path: "x".into(), checker: Checker::Lintian, findings: vec![f('I', "a"), f('W', "b")], duration: Duration::ZERO };
+        let mut r = Report { checker: Checker::Lintian, findings: vec![f('I', "a"), f('W', "b")], duration: Duration::ZERO };
         assert!(!r.passed());
         assert_eq!(r.verdict(), "FAILED: 0 errors, 1 warning, 1 other tag");
         r.checker = Checker::Rpmlint;

@@ -1,3 +1,3 @@
 //! Checks of written packages: lintian for `.deb`, rpmlint for `.rpm` (`lint`).
 
-pub mod lint;
+pub(crate) mod lint;

@@ -288,7 +288,7 @@ pub(crate) struct GuidanceArgs {
 
 /// `--message-format`: how a command reports what it does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
-pub enum MessageFormat {
+pub(crate) enum MessageFormat {
     /// Sentences for a person on standard error (and reports on standard output).
     #[default]
     Human,

@@ -5,7 +5,7 @@ use anyhow::{Result, bail};
 
 /// `keapack cache …`.
 #[derive(Debug, Clone, clap::Subcommand)]
-pub enum CacheCmd {
+pub(crate) enum CacheCmd {
     /// List the entries, oldest first: key, size, age, Kea version, build system, environment, hooks.
     List,
     /// Remove whole entries, oldest first; an entry a running build uses is left alone.
@@ -13,7 +13,7 @@ pub enum CacheCmd {
 }
 
 #[derive(Debug, Clone, clap::Args)]
-pub struct PruneArgs {
+pub(crate) struct PruneArgs {
     /// Remove the oldest entries until the cache holds at most this much (5G, 500M, bytes).
     #[arg(long, value_parser = parse_size)]
     pub max_size: Option<u64>,
@@ -26,7 +26,7 @@ pub struct PruneArgs {
 }
 
 /// Run `keapack cache …`, writing to `out`.
-pub fn run_command(cmd: &CacheCmd, out: &mut impl std::io::Write, listener: &dyn crate::support::listener::Listener) -> Result<()> {
+pub(crate) fn run_command(cmd: &CacheCmd, out: &mut impl std::io::Write, listener: &dyn crate::support::listener::Listener) -> Result<()> {
     match cmd {
         CacheCmd::List => {
             let entries = list()?;

@@ -14,17 +14,15 @@ use anyhow::Result;
 
 use std::process::ExitCode;
 
-/// Exit code: the command did what it was asked.
-pub const EXIT_OK: u8 = 0;
 /// Exit code: the command failed, or lint found problems.
-pub const EXIT_FAILED: u8 = 1;
+pub(crate) const EXIT_FAILED: u8 = 1;
 /// Exit code: the command line was refused, or lint could not check a package.
-pub const EXIT_UNCHECKED: u8 = 2;
+pub(crate) const EXIT_UNCHECKED: u8 = 2;
 
 /// A run whose packages were written, but which `--lint` could not check: exit code 2, as
 /// `keapack lint`'s.
 #[derive(Debug)]
-pub struct LintUnchecked;
+pub(crate) struct LintUnchecked;
 
 impl std::fmt::Display for LintUnchecked {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -35,7 +33,7 @@ impl std::fmt::Display for LintUnchecked {
 impl std::error::Error for LintUnchecked {}
 
 /// The exit code for a failed command.
-pub fn exit_code(e: &anyhow::Error) -> u8 {
+pub(crate) fn exit_code(e: &anyhow::Error) -> u8 {
     if let Some(sig) = crate::support::interrupt::interrupted() {
         return 128u8.saturating_add(sig as u8);
     }
@@ -46,7 +44,7 @@ pub fn exit_code(e: &anyhow::Error) -> u8 {
 /// with `listener`, and end it: a failure printed as sentences on standard error (and as an
 /// `error` event), then `run-finished`. `f` returns the exit code of a command that ran to its
 /// end (lint's 1 and 2 included).
-pub fn run(command: &str, listener: &Channel, f: impl FnOnce(&Channel) -> Result<u8>) -> ExitCode {
+pub(crate) fn run(command: &str, listener: &Channel, f: impl FnOnce(&Channel) -> Result<u8>) -> ExitCode {
     let code = match f(listener) {
         Ok(code) => code,
         Err(e) => {
@@ -65,7 +63,7 @@ pub fn run(command: &str, listener: &Channel, f: impl FnOnce(&Channel) -> Result
 }
 
 /// Print a failed command's error and its causes; with JSON events on, send its `error` event.
-pub fn print_error(e: &anyhow::Error, listener: &dyn Listener) {
+pub(crate) fn print_error(e: &anyhow::Error, listener: &dyn Listener) {
     // Errors quote input text; each site escapes it, and this is the last line of defence.
     let mut msg = text::message(&e.to_string());
     for cause in e.chain().skip(1) {

@@ -7,14 +7,14 @@ use std::path::{Path, PathBuf};
 
 /// The shells `keapack completions` writes a script for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum Shell {
+pub(crate) enum Shell {
     Bash,
     Zsh,
     Fish,
 }
 
 /// Write the completion script for `shell` of the command line `cmd`.
-pub fn completions(mut cmd: clap::Command, shell: Shell, out: &mut dyn Write) {
+pub(crate) fn completions(mut cmd: clap::Command, shell: Shell, out: &mut dyn Write) {
     let name = cmd.get_name().to_string();
     let shell = match shell {
         Shell::Bash => clap_complete::Shell::Bash,
@@ -27,7 +27,7 @@ pub fn completions(mut cmd: clap::Command, shell: Shell, out: &mut dyn Write) {
 /// Write a man page for `cmd` and one for each subcommand at any depth (`keapack.1`,
 /// `keapack-build.1`, `keapack-cache-list.1`) into `dir`, each whole or not at all; return
 /// their paths.
-pub fn man_pages(cmd: clap::Command, dir: &Path) -> Result<Vec<PathBuf>> {
+pub(crate) fn man_pages(cmd: clap::Command, dir: &Path) -> Result<Vec<PathBuf>> {
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create the man page directory {}", dir.display()))?;
     let mut cmd = cmd;
     cmd.build();
@@ -52,7 +52,7 @@ fn write_pages(cmd: &clap::Command, name: &str, dir: &Path, written: &mut Vec<Pa
 }
 
 /// `--target`'s help: what a target is and every profile with its architectures.
-pub fn target_help() -> String {
+pub(crate) fn target_help() -> String {
     let profiles = crate::plan::profile::Profiles::builtin();
     let list: Vec<String> = profiles
         .ids()

@@ -18,8 +18,8 @@ use std::io::Write;
 use std::process::ExitCode;
 
 
-pub mod args;
-pub mod exit;
+pub(crate) mod args;
+pub(crate) mod exit;
 pub(crate) mod help;
 pub(crate) mod cache;
 pub(crate) mod targets;

@@ -5,7 +5,7 @@ use anyhow::Result;
 use std::io::Write;
 
 /// Print the listing: JSON (one document, pretty) or a table for a person.
-pub fn print(listing: &Listing, json: bool, out: &mut dyn Write) -> Result<()> {
+pub(crate) fn print(listing: &Listing, json: bool, out: &mut dyn Write) -> Result<()> {
     if json {
         writeln!(out, "{}", serde_json::to_string_pretty(listing)?)?;
         return Ok(());

@@ -15,7 +15,7 @@ use std::collections::BTreeSet;
 use std::io::{Read, Seek, Write};
 
 /// Write `spec` as a `.deb` to `out`.
-pub fn write(spec: &PackageSpec, out: &mut dyn Write) -> Result<()> {
+pub(crate) fn write(spec: &PackageSpec, out: &mut dyn Write) -> Result<()> {
     let ext = extension(spec.compression);
     let mut data = tempfile::tempfile().context("creating a temporary file for data.tar")?;
     let summary = write_data_tar(spec, Compressor::new(spec.compression, &mut data)?)?;

@@ -2,7 +2,7 @@
 
 pub(crate) mod deb;
 pub(crate) mod rpm;
-pub mod rpm_header;
+pub(crate) mod rpm_header;
 pub(crate) mod tarball;
 
 use crate::plan::spec::{Format, PackageSpec};

@@ -15,10 +15,10 @@ use rpm::{CompressionWithLevel, Dependency, FileOptions, PackageBuilder, Scriptl
 use std::io::Write;
 
 /// `RPMTAG_BUILDHOST`: fixed, so the machine's host name never reaches the package.
-pub const BUILD_HOST: &str = "keapack";
+pub(crate) const BUILD_HOST: &str = "keapack";
 
 /// Write `spec` as an `.rpm` to `out`.
-pub fn write(spec: &PackageSpec, mut out: &mut dyn Write) -> Result<()> {
+pub(crate) fn write(spec: &PackageSpec, mut out: &mut dyn Write) -> Result<()> {
     let mtime = u32::try_from(spec.mtime).context("spec.mtime does not fit the rpm's 32-bit time fields")?;
     let config = rpm::BuildConfig::default().source_date(mtime).compression(compression(spec.compression));
     let description = if spec.description.trim().is_empty() { &spec.summary } else { &spec.description };
@@ -103,7 +103,7 @@ fn dependency(r: &crate::plan::spec::Relation) -> Dependency {
 /// The header is rebuilt from its own entries with `Header::from_entries`, which lays entries
 /// out exactly as the builder does (sorted by tag, same alignment). The payload and its
 /// digests are untouched.
-pub fn pin_build_time(pkg: &mut rpm::Package, time: u32) -> Result<()> {
+pub(crate) fn pin_build_time(pkg: &mut rpm::Package, time: u32) -> Result<()> {
     super::rpm_header::fix_header(pkg, time)
 }
 

@@ -19,7 +19,7 @@ const RESERVED_SPACE: usize = 4128;
 
 /// A header signature and the tag it goes under.
 #[derive(Debug, Clone)]
-pub struct HeaderSignature {
+pub(crate) struct HeaderSignature {
     /// OpenPGP public-key algorithm of the signing key (1 RSA, 22 EdDSA, 19 ECDSA).
     pub algorithm: u8,
     /// The binary OpenPGP signature packet over the main header's bytes.
@@ -27,14 +27,14 @@ pub struct HeaderSignature {
 }
 
 /// `<name>-<version>-<release>.src.rpm`, the source package rpmbuild names.
-pub fn source_rpm_name(pkg: &rpm::Package) -> Result<String> {
+pub(crate) fn source_rpm_name(pkg: &rpm::Package) -> Result<String> {
     let m = &pkg.metadata;
     Ok(format!("{}-{}-{}.src.rpm", m.get_name()?, m.get_version()?, m.get_release()?))
 }
 
 /// Rewrite the main header with `BUILDTIME` = `time` and a real `SOURCERPM`, keeping every
 /// other entry and the crate's layout, then write a fresh unsigned signature header.
-pub fn fix_header(pkg: &mut rpm::Package, time: u32) -> Result<()> {
+pub(crate) fn fix_header(pkg: &mut rpm::Package, time: u32) -> Result<()> {
     let header = &pkg.metadata.header;
     let source = source_rpm_name(pkg)?;
     let (buildtime, sourcerpm) = (IndexTag::RPMTAG_BUILDTIME as u32, IndexTag::RPMTAG_SOURCERPM as u32);
@@ -57,7 +57,7 @@ pub fn fix_header(pkg: &mut rpm::Package, time: u32) -> Result<()> {
 }
 
 /// The size of the uncompressed payload (the cpio archive), read by streaming it.
-pub fn payload_size(pkg: &rpm::Package) -> Result<u64> {
+pub(crate) fn payload_size(pkg: &rpm::Package) -> Result<u64> {
     let compressor = pkg.metadata.header.get_entry_data_as_string(IndexTag::RPMTAG_PAYLOADCOMPRESSOR).unwrap_or("");
     let data = &pkg.payload[..];
     let mut reader: Box<dyn Read + '_> = match compressor {
@@ -72,7 +72,7 @@ pub fn payload_size(pkg: &rpm::Package) -> Result<u64> {
 
 /// Write the signature header as rpmbuild and rpmsign do: header digests (SHA-1, SHA-256),
 /// header+payload size, payload size, reserved space, and the header signature if given.
-pub fn write_signature_header(pkg: &mut rpm::Package, signature: Option<&HeaderSignature>) -> Result<()> {
+pub(crate) fn write_signature_header(pkg: &mut rpm::Package, signature: Option<&HeaderSignature>) -> Result<()> {
     let header = pkg.metadata.header_bytes().context("serialising the rpm header")?;
     let size = u32::try_from(header.len() + pkg.payload.len()).context("rpms of 4 GiB and more are not supported")?;
     let archive = u32::try_from(payload_size(pkg)?).context("rpm payloads of 4 GiB and more are not supported")?;

@@ -13,7 +13,7 @@ use std::io::{self, Read, Write};
 const NAME_FIELD: usize = 100;
 
 /// A tar stream whose every header is deterministic.
-pub struct TarWriter<W: Write> {
+pub(crate) struct TarWriter<W: Write> {
     inner: tar::Builder<W>,
     mtime: u64,
 }
@@ -61,7 +61,7 @@ impl<W: Write> TarWriter<W> {
 
 /// A GNU header with the fixed fields: mtime, uid/gid 0, `root`/`root`, mode, type, size.
 /// The name and checksum are left to the caller.
-pub fn header(ty: tar::EntryType, mode: u32, size: u64, mtime: u64) -> tar::Header {
+pub(crate) fn header(ty: tar::EntryType, mode: u32, size: u64, mtime: u64) -> tar::Header {
     let mut h = tar::Header::new_gnu();
     h.set_entry_type(ty);
     h.set_mode(mode);
@@ -99,7 +99,7 @@ impl<R: Read> Read for Exact<R> {
 }
 
 /// The file-name suffix for a compressed tar member (`""`, `".gz"`, `".xz"`, `".zst"`).
-pub fn extension(c: Compression) -> &'static str {
+pub(crate) fn extension(c: Compression) -> &'static str {
     match c {
         Compression::None => "",
         Compression::Gzip => ".gz",
@@ -110,15 +110,15 @@ pub fn extension(c: Compression) -> &'static str {
 
 /// xz's block size, fixed so that the output never depends on a library default: three times the
 /// preset-6 dictionary, which is what xz itself uses in multithreaded mode.
-pub const XZ_BLOCK_SIZE: u64 = 3 * (8 << 20);
+pub(crate) const XZ_BLOCK_SIZE: u64 = 3 * (8 << 20);
 
 /// Threads for compression: the CPUs this process may use, at most 8.
-pub fn worker_threads() -> u32 {
+pub(crate) fn worker_threads() -> u32 {
     std::thread::available_parallelism().map_or(1, |n| n.get()).min(8) as u32
 }
 
 /// An xz writer (preset 6, CRC64) on liblzma's multithreaded encoder with `threads` threads.
-pub fn xz_encoder<W: Write>(out: W, threads: u32) -> io::Result<liblzma::write::XzEncoder<W>> {
+pub(crate) fn xz_encoder<W: Write>(out: W, threads: u32) -> io::Result<liblzma::write::XzEncoder<W>> {
     xz_encoder_blocks(out, threads, XZ_BLOCK_SIZE)
 }
 
@@ -139,7 +139,7 @@ fn xz_encoder_blocks<W: Write>(out: W, threads: u32, block_size: u64) -> io::Res
 /// zstd 19. xz runs liblzma's multithreaded encoder with a fixed block size: blocks are
 /// compressed independently, so the output depends on the input and the block size only, never
 /// on how many threads did the work (a test pins this). gzip and zstd are single-threaded.
-pub enum Compressor<W: Write> {
+pub(crate) enum Compressor<W: Write> {
     None(W),
     Gzip(flate2::write::GzEncoder<W>),
     Xz(liblzma::write::XzEncoder<W>),

@@ -5,14 +5,14 @@ use crate::plan::spec::*;
 use crate::plan::testutil::sample_spec;
 
 /// Write `spec` under its conventional name in `dir`; returns the path.
-pub fn write_file(spec: &PackageSpec, dir: &std::path::Path) -> String {
+pub(crate) fn write_file(spec: &PackageSpec, dir: &std::path::Path) -> String {
     let path = dir.join(spec.file_name());
     crate::emit::write_package(spec, &mut std::fs::File::create(&path).unwrap()).unwrap();
     path.to_str().unwrap().to_string()
 }
 
 /// Writing twice gives the same bytes, even after the on-disk source file's mtime changes.
-pub fn assert_reproducible(format: Format, c: Compression) {
+pub(crate) fn assert_reproducible(format: Format, c: Compression) {
     let (_tmp, spec) = sample_spec(format, c);
     let (mut a, mut b) = (Vec::new(), Vec::new());
     crate::emit::write_package(&spec, &mut a).unwrap();

@@ -198,7 +198,7 @@ impl Catalog {
     /// The hooks `names` ask for (names, aliases or library file names), each once, in the
     /// order asked; a name that several libraries share (`rbac`) is the one of Kea `kea`.
     /// An unknown name is an error that lists the valid ones.
-    pub fn select(&self, names: &[String], kea: &KeaVersion) -> Result<Vec<HookInfo>> {
+    pub(crate) fn select(&self, names: &[String], kea: &KeaVersion) -> Result<Vec<HookInfo>> {
         let mut out: Vec<HookInfo> = Vec::new();
         for n in names {
             let all: Vec<&HookInfo> = self.hook.iter().filter(|h| h.names().any(|x| x == n)).collect();
@@ -218,13 +218,13 @@ impl Catalog {
     }
 
     /// The names `select` accepts (hook names and aliases), sorted, each once.
-    pub fn valid_names(&self) -> Vec<String> {
+    pub(crate) fn valid_names(&self) -> Vec<String> {
         let set: std::collections::BTreeSet<String> = self.hook.iter().flat_map(|h| std::iter::once(&h.name).chain(&h.aliases)).cloned().collect();
         set.into_iter().collect()
     }
 
     /// The entry for a library file name (`libdhcp_host_cmds.so`).
-    pub fn by_library(&self, library: &str) -> Option<&HookInfo> {
+    pub(crate) fn by_library(&self, library: &str) -> Option<&HookInfo> {
         self.hook.iter().find(|h| h.library == library)
     }
 

@@ -57,7 +57,7 @@ struct RawEntry {
 
 /// Parse a changelog source; errors name `origin` and, for TOML errors, the line. Entries come
 /// back newest first, whatever their order in the file.
-pub fn parse_source(text: &str, origin: &str) -> Result<Vec<SourceEntry>> {
+pub(crate) fn parse_source(text: &str, origin: &str) -> Result<Vec<SourceEntry>> {
     // The error names the line and column, never the line's text.
     let file: SourceFile = toml::from_str(text).map_err(|e| crate::plan::values::toml_error(origin, text, &e))?;
     let mut entries = Vec::new();
@@ -111,7 +111,7 @@ fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
 }
 
 /// What a package's changelog is made from besides the source entries.
-pub struct Current<'a> {
+pub(crate) struct Current<'a> {
     pub format: Format,
     pub kea: &'a KeaVersion,
     /// The revision as given (`2`), without the dist tag.
@@ -126,7 +126,7 @@ pub struct Current<'a> {
 /// The package's changelog, newest first: its own entry (the source's for this exact version,
 /// else the generated one), then every older source entry with the target's dist tag. A
 /// source entry newer than the package is an error: it would make the history lie.
-pub fn history(source: &[SourceEntry], current: &Current) -> Result<Vec<ChangelogEntry>> {
+pub(crate) fn history(source: &[SourceEntry], current: &Current) -> Result<Vec<ChangelogEntry>> {
     let this = format!("{}-{}", current.kea.debian(), current.revision);
     let mut own = current.generated.clone();
     let mut older = Vec::new();
@@ -158,7 +158,7 @@ pub fn history(source: &[SourceEntry], current: &Current) -> Result<Vec<Changelo
 /// `changelog.Debian.gz` content: `spec.changelog` in Debian changelog format, gzipped like
 /// `gzip -9n`. An entry whose version is the bare upstream version gets `-revision` appended;
 /// otherwise the entry's version is used as written.
-pub fn changelog_debian_gz(spec: &PackageSpec) -> Vec<u8> {
+pub(crate) fn changelog_debian_gz(spec: &PackageSpec) -> Vec<u8> {
     gzip_best(changelog_text(spec).as_bytes())
 }
 
@@ -205,7 +205,7 @@ pub(crate) fn rfc2822(t: u64) -> String {
 }
 
 /// The UTC calendar year of a timestamp (for copyright notices).
-pub fn utc_year(t: u64) -> i64 {
+pub(crate) fn utc_year(t: u64) -> i64 {
     civil(t / 86_400).0
 }
 

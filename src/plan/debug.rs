@@ -13,7 +13,7 @@ use crate::stage::debug::DebugFile;
 /// The debug package that goes with `main`: same version and architecture, depending on
 /// exactly `main`'s version, holding the `.debug` files and the copyright (and for `.deb` a
 /// changelog) under its own name.
-pub fn plan_package(main: &PackageSpec, files: &[DebugFile]) -> PackageSpec {
+pub(crate) fn plan_package(main: &PackageSpec, files: &[DebugFile]) -> PackageSpec {
     let debug_name = |name: &str| match main.format {
         Format::Deb => format!("{name}-dbgsym"),
         Format::Rpm => format!("{name}-debuginfo"),

@@ -37,7 +37,7 @@ struct FamilyFile {
 
 /// A package family's defaults and facts.
 #[derive(Debug, Clone)]
-pub struct Family {
+pub(crate) struct Family {
     pub format: Format,
     /// `/etc/os-release` `ID`/`ID_LIKE` words of a host of this family.
     pub host_ids: Vec<String>,
@@ -52,7 +52,7 @@ pub struct Family {
 
 /// Every family keapack knows, in format order (deb, rpm).
 #[derive(Debug, Clone)]
-pub struct Families {
+pub(crate) struct Families {
     by_format: BTreeMap<Format, Family>,
 }
 
@@ -94,7 +94,7 @@ impl Families {
 
     /// Each family's package manager with its build prerequisites, deb first: what
     /// `--install-deps` chooses from by the manager the host has.
-    pub fn package_managers(&self) -> Vec<(String, BuildDeps)> {
+    pub(crate) fn package_managers(&self) -> Vec<(String, BuildDeps)> {
         self.iter().map(|f| (f.package_manager.clone(), f.build_deps.clone())).collect()
     }
 
@@ -138,7 +138,7 @@ impl Families {
 
 /// Lay `over` on `base`: a table in both is merged key by key; any other value of `over`
 /// (a string, number, boolean, array, or a table over a non-table) replaces `base`'s.
-pub fn deep_merge(base: &mut Table, over: Table) {
+pub(crate) fn deep_merge(base: &mut Table, over: Table) {
     for (key, value) in over {
         match (base.get_mut(&key), value) {
             (Some(Value::Table(b)), Value::Table(o)) => deep_merge(b, o),
@@ -151,7 +151,7 @@ pub fn deep_merge(base: &mut Table, over: Table) {
 
 /// `own` laid over the profile it `extends` (looked up in `resolved`, whose tables have their
 /// own `extends` applied already); `own` itself when it extends none.
-pub fn extend(own: &Table, resolved: &BTreeMap<String, Table>, origin: &str) -> Result<Table> {
+pub(crate) fn extend(own: &Table, resolved: &BTreeMap<String, Table>, origin: &str) -> Result<Table> {
     let mut own = own.clone();
     let Some(extends) = own.remove("extends") else {
         return Ok(own);
@@ -171,7 +171,7 @@ pub fn extend(own: &Table, resolved: &BTreeMap<String, Table>, origin: &str) -> 
 }
 
 /// The profile `extends` names, if any.
-pub fn extends_of(table: &Table) -> Option<&str> {
+pub(crate) fn extends_of(table: &Table) -> Option<&str> {
     table.get("extends").and_then(Value::as_str)
 }
 

@@ -53,7 +53,7 @@ impl Templates {
     }
 
     /// The names of the built-in template files (what `--templates DIR` can override).
-    pub fn builtin_names() -> Vec<String> {
+    pub(crate) fn builtin_names() -> Vec<String> {
         BUILTIN.files().map(|f| f.path().to_string_lossy().into_owned()).collect()
     }
 
@@ -62,7 +62,7 @@ impl Templates {
     }
 
     /// Render with a context of minijinja values (which may be marked safe).
-    pub fn render_value(&self, name: &str, ctx: minijinja::Value) -> Result<String> {
+    pub(crate) fn render_value(&self, name: &str, ctx: minijinja::Value) -> Result<String> {
         let t = self.env.get_template(name).with_context(|| format!("no template {name}"))?;
         t.render(ctx).with_context(|| format!("cannot render template {name}"))
     }
@@ -121,25 +121,25 @@ struct DaemonCtx {
 /// Does Kea `kea` accept a control socket only in its own socket directory, with mode 0750 or
 /// tighter? The check came with the security releases 2.4.2, 2.6.3 and 2.7.9 (a version that
 /// does not parse is taken to have it).
-pub fn checks_socket_paths(kea: &str) -> bool {
+pub(crate) fn checks_socket_paths(kea: &str) -> bool {
     let Ok(v) = crate::source::version::KeaVersion::parse(kea) else { return true };
     let at = |a, b, c| v >= crate::source::version::KeaVersion::new(a, b, c);
     (at(2, 4, 2) && !at(2, 5, 0)) || (at(2, 6, 3) && !at(2, 7, 0)) || at(2, 7, 9)
 }
 
 /// The `list-commands` request, as the guidance's shell lines send it.
-pub const LIST_COMMANDS: &str = r#"{ "command": "list-commands" }"#;
+pub(crate) const LIST_COMMANDS: &str = r#"{ "command": "list-commands" }"#;
 
 /// `value` pretty-printed with every line indented by two spaces: a JSON fragment set off
 /// from the text around it (the `hooks-libraries` snippets stay at the margin).
-pub fn indented(value: &serde_json::Value) -> String {
+pub(crate) fn indented(value: &serde_json::Value) -> String {
     let text = serde_json::to_string_pretty(value).expect("JSON values serialise");
     text.lines().map(|l| format!("  {l}")).collect::<Vec<_>>().join("\n")
 }
 
 /// The fragment that opens `daemon`'s control channel: a UNIX `control-socket` in the
 /// runtime's socket directory, or for the Control Agent its HTTP address.
-pub fn control_fragment(info: &crate::plan::catalog::DaemonInfo, socket_dir: &str) -> serde_json::Value {
+pub(crate) fn control_fragment(info: &crate::plan::catalog::DaemonInfo, socket_dir: &str) -> serde_json::Value {
     match info.http_port {
         Some(port) => serde_json::json!({ &info.key: { "http-host": "127.0.0.1", "http-port": port } }),
         None => serde_json::json!({ &info.key: { "control-socket": { "socket-type": "unix", "socket-name": format!("{}/{}", socket_dir.trim_end_matches('/'), info.socket) } } }),
@@ -147,7 +147,7 @@ pub fn control_fragment(info: &crate::plan::catalog::DaemonInfo, socket_dir: &st
 }
 
 /// The daemon's settings a hook needs, as `{ "<Daemon>": { … } }`, if it needs any.
-pub fn settings_fragment(hook: &HookInfo, daemon: &str, daemon_key: &str) -> Option<serde_json::Value> {
+pub(crate) fn settings_fragment(hook: &HookInfo, daemon: &str, daemon_key: &str) -> Option<serde_json::Value> {
     hook.daemon_settings(daemon).map(|m| serde_json::json!({ daemon_key: m }))
 }
 
@@ -159,7 +159,7 @@ struct MandatoryCtx {
 }
 
 /// The `{ "<Daemon>": { "hooks-libraries": [...] } }` document for one daemon.
-pub fn snippet(hooks: &[HookInfo], daemon: &str, daemon_key: &str, hooks_dir: &str) -> serde_json::Value {
+pub(crate) fn snippet(hooks: &[HookInfo], daemon: &str, daemon_key: &str, hooks_dir: &str) -> serde_json::Value {
     let libs: Vec<serde_json::Value> = hooks
         .iter()
         .filter(|h| h.daemons.iter().any(|d| d == daemon))

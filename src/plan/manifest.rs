@@ -8,11 +8,11 @@ use serde::{Deserialize, Deserializer};
 use std::path::Path;
 
 /// The example manifest shipped in `packaging/`, used by `keapack demo`.
-pub const EXAMPLE: &str = include_str!("../../packaging/example-manifest.toml");
+pub(crate) const EXAMPLE: &str = include_str!("../../packaging/example-manifest.toml");
 
 /// The maintainer (deb `Maintainer`, rpm `Packager`, changelog author) of every package whose
 /// manifest names none: `build` without a manifest and `demo` alike.
-pub const DEFAULT_MAINTAINER: &str = "Kea Packager <kea-packager@example.org>";
+pub(crate) const DEFAULT_MAINTAINER: &str = "Kea Packager <kea-packager@example.org>";
 
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
@@ -113,7 +113,7 @@ impl serde::Serialize for DeclaredDepends {
 }
 
 impl DeclaredDepends {
-    pub fn for_format(&self, format: Format) -> &[Relation] {
+    pub(crate) fn for_format(&self, format: Format) -> &[Relation] {
         match format {
             Format::Deb => &self.deb,
             Format::Rpm => &self.rpm,
@@ -212,7 +212,7 @@ impl Manifest {
 impl Manifest {
     /// Add the manifest's own profiles to `profiles` (replacing built-in ones of the same id),
     /// each resolved as a built-in one is: over the profile it extends and its family defaults.
-    pub fn add_profiles(&self, profiles: &mut crate::plan::profile::Profiles) -> Result<()> {
+    pub(crate) fn add_profiles(&self, profiles: &mut crate::plan::profile::Profiles) -> Result<()> {
         let origin = if self.origin.is_empty() { "the manifest" } else { self.origin.as_str() };
         let entries = self.profile.iter().map(|(id, table)| (id.clone(), table.clone(), format!("[profile.{id}] of {origin}"))).collect();
         profiles.add_tables(entries)
@@ -221,7 +221,7 @@ impl Manifest {
 
 /// The rules every package section obeys, whether it comes from a manifest file or has
 /// command-line overrides applied: the reason it is refused, naming the key.
-pub fn check_package(p: &PackageSection) -> Result<(), String> {
+pub(crate) fn check_package(p: &PackageSection) -> Result<(), String> {
     if !valid_name(&p.name) {
         return Err(format!("package.name '{}' is not a valid package name (lowercase letters, digits, + - .)", p.name));
     }
@@ -240,7 +240,7 @@ pub fn check_package(p: &PackageSection) -> Result<(), String> {
 }
 
 /// A Debian revision that is also a valid rpm release: letters, digits, `+ . ~`, not empty.
-pub fn check_revision(revision: &str) -> Result<(), &'static str> {
+pub(crate) fn check_revision(revision: &str) -> Result<(), &'static str> {
     if revision.is_empty() || !revision.chars().all(|c| c.is_ascii_alphanumeric() || "+.~".contains(c)) {
         return Err("must be letters, digits, + . ~ (e.g. 1)");
     }

@@ -3,7 +3,7 @@
 pub mod catalog;
 pub(crate) mod changelog;
 pub(crate) mod debug;
-pub mod family;
+pub(crate) mod family;
 pub mod guidance;
 pub mod manifest;
 pub(crate) mod overrides;
@@ -12,7 +12,7 @@ pub(crate) mod relation;
 pub(crate) mod scripts;
 pub(crate) mod shlibdeps;
 pub mod spec;
-pub mod values;
+pub(crate) mod values;
 
 use crate::plan::catalog::{Catalog, HookInfo};
 use crate::plan::changelog::{changelog_debian_gz, utc_year};
@@ -148,7 +148,7 @@ fn layout_relations(spec: &mut PackageSpec, others: &[String]) {
 
 /// Package version and revision in the family's syntax, the profile's dist tag appended to the
 /// revision (`1+deb12`, `1.el9`) so that each release's package has its own version.
-pub fn version_and_revision(format: Format, kea: &KeaVersion, revision: &str, dist_tag: &str) -> (String, String) {
+pub(crate) fn version_and_revision(format: Format, kea: &KeaVersion, revision: &str, dist_tag: &str) -> (String, String) {
     match format {
         Format::Deb => (kea.debian(), format!("{revision}{dist_tag}")),
         // rpm: a pre-release sorts first with a `0.` release (Fedora's convention).
@@ -401,7 +401,7 @@ pub(crate) fn plan_meta(input: &PlanInput, parts: &[PackageSpec]) -> Result<Pack
 
 /// Re-flow each paragraph (separated by a blank line) to lines of at most `width` characters;
 /// a word longer than `width` stays whole on its own line.
-pub fn wrap(text: &str, width: usize) -> String {
+pub(crate) fn wrap(text: &str, width: usize) -> String {
     let paragraphs: Vec<String> = text
         .split("\n\n")
         .map(|para| {

@@ -15,13 +15,13 @@
 use crate::plan::spec::PackageSpec;
 
 /// The overrides file's path in the package.
-pub fn path(package: &str) -> String {
+pub(crate) fn path(package: &str) -> String {
     format!("/usr/share/lintian/overrides/{package}")
 }
 
 /// The overrides file for `spec`, or `None` when the package needs none. Reads the spec's
 /// changelog, revision and post-install script, so call it once those are final.
-pub fn lintian_overrides(spec: &PackageSpec) -> Option<String> {
+pub(crate) fn lintian_overrides(spec: &PackageSpec) -> Option<String> {
     let mut out = String::new();
     let pkg = &spec.name;
     let first = spec.changelog.len() == 1 && spec.revision == "1" && !spec.changelog[0].text.contains("Closes:");

@@ -158,7 +158,7 @@ fn unknown_kea() -> ArchiveKea {
 
 impl Profile {
     /// Refuse a compression this release's package manager cannot read.
-    pub fn check_compression(&self, c: Compression) -> Result<()> {
+    pub(crate) fn check_compression(&self, c: Compression) -> Result<()> {
         if !self.readable_compressions.is_empty() && !self.readable_compressions.contains(&c) {
             bail!(
                 "{} cannot read {c:?}-compressed packages; choose one of {:?} for target profile {} (manifest: package.compression)",
@@ -192,7 +192,7 @@ impl Target {
     /// Refuse hooks of Kea `kea` for this target's distribution runtime when its archive ships
     /// another Kea release (compared on major.minor.patch) or none: Kea loads only hooks built
     /// for its own release, and the package would depend on a Kea the archive cannot install.
-    pub fn check_runtime(&self, style: RuntimeStyle, kea: &KeaVersion) -> Result<()> {
+    pub(crate) fn check_runtime(&self, style: RuntimeStyle, kea: &KeaVersion) -> Result<()> {
         if style != RuntimeStyle::Distribution {
             return Ok(());
         }
@@ -218,7 +218,7 @@ impl Target {
     /// The build root of this target's release (its profile's `[build-root]`) with `packages`,
     /// from `mirror` or the recipe's default one; none when its profile makes no roots (the
     /// RPM family) or names no codename.
-    pub fn root_spec(&self, mirror: Option<String>, packages: Vec<String>) -> Result<Option<crate::build::root::RootSpec>> {
+    pub(crate) fn root_spec(&self, mirror: Option<String>, packages: Vec<String>) -> Result<Option<crate::build::root::RootSpec>> {
         let (Some(recipe), Some(codename)) = (&self.profile.build_root, &self.profile.codename) else {
             return Ok(None);
         };
@@ -273,7 +273,7 @@ impl Profiles {
     /// Add (or replace) profiles given as `(id, TOML table, origin)`: each laid over the profile
     /// it `extends` (one of these, else one already known; a profile extending its own id
     /// extends the one it replaces) and over its family's defaults, then parsed.
-    pub fn add_tables(&mut self, mut pending: Vec<(String, toml::Table, String)>) -> Result<()> {
+    pub(crate) fn add_tables(&mut self, mut pending: Vec<(String, toml::Table, String)>) -> Result<()> {
         while !pending.is_empty() {
             // A profile is ready when what it extends is not still waiting to be added.
             let ready = pending.iter().position(|(id, table, _)| match family::extends_of(table) {
@@ -341,7 +341,7 @@ fn parse(id: &str, table: toml::Table, origin: &str) -> Result<Profile> {
 }
 
 /// The build host's architecture in a family's words.
-pub fn host_arch(family: Format) -> &'static str {
+pub(crate) fn host_arch(family: Format) -> &'static str {
     match (std::env::consts::ARCH, family) {
         ("x86_64", Format::Deb) => "amd64",
         ("aarch64", Format::Deb) => "arm64",
@@ -351,20 +351,20 @@ pub fn host_arch(family: Format) -> &'static str {
 }
 
 /// The build host's release as `/etc/os-release` names it: (`ID`, `VERSION_ID`).
-pub fn host_release() -> Option<(String, String)> {
+pub(crate) fn host_release() -> Option<(String, String)> {
     let r = crate::support::osrelease::OsRelease::read(std::path::Path::new("/"))?;
     (!r.id.is_empty()).then_some((r.id, r.version_id))
 }
 
 impl Profile {
     /// Whether `release` (`ID`, `VERSION_ID`) is this profile's release.
-    pub fn is_release(&self, release: &(String, String)) -> bool {
+    pub(crate) fn is_release(&self, release: &(String, String)) -> bool {
         self.os_id == release.0 && self.os_version_id == release.1
     }
 }
 
 /// The build host's distribution family, from `/etc/os-release` (`ID`, `ID_LIKE`).
-pub fn host_family() -> Option<Format> {
+pub(crate) fn host_family() -> Option<Format> {
     let r = crate::support::osrelease::OsRelease::read(std::path::Path::new("/"))?;
     let words: Vec<&str> = r.family_words().collect();
     Profiles::builtin().family_of(&words)
@@ -374,7 +374,7 @@ impl Profiles {
     /// The family of a release whose `/etc/os-release` `ID` and `ID_LIKE` are `words`: the
     /// first family (deb, then rpm) whose file lists one of them in `host-ids`, or that has a
     /// profile of that `os-id` here.
-    pub fn family_of(&self, words: &[&str]) -> Option<Format> {
+    pub(crate) fn family_of(&self, words: &[&str]) -> Option<Format> {
         Families::builtin().iter().map(|f| (f.format, &f.host_ids)).find_map(|(format, host_ids)| {
             let named = |w: &str| host_ids.iter().any(|h| h == w) || self.all().any(|p| p.family == format && p.os_id == w);
             words.iter().any(|w| named(w)).then_some(format)

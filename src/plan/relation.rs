@@ -11,7 +11,7 @@ use std::cmp::Ordering;
 use std::collections::BTreeMap;
 
 /// A Debian relation field (`a (>= 1), b | c`): the AND-list of OR-groups.
-pub fn parse_deb_field(text: &str) -> Result<Vec<Vec<Relation>>> {
+pub(crate) fn parse_deb_field(text: &str) -> Result<Vec<Vec<Relation>>> {
     text.split(',')
         .map(str::trim)
         .filter(|c| !c.is_empty())
@@ -20,7 +20,7 @@ pub fn parse_deb_field(text: &str) -> Result<Vec<Vec<Relation>>> {
 }
 
 /// One Debian relation without alternatives, as a user writes it in the manifest.
-pub fn parse_deb(text: &str) -> Result<Relation> {
+pub(crate) fn parse_deb(text: &str) -> Result<Relation> {
     let mut groups = parse_deb_field(text)?;
     match (groups.len(), groups.first().map(Vec::len)) {
         (1, Some(1)) => Ok(groups.remove(0).remove(0)),
@@ -71,7 +71,7 @@ fn valid_deb_name(name: &str) -> bool {
 
 /// One rpm requirement: `name`, or `name op version` (`>=`, `<=`, `=`, `<`, `>`). The name may be
 /// a capability such as `libc.so.6()(64bit)`; rich (boolean) dependencies are not supported.
-pub fn parse_rpm(text: &str) -> Result<Relation> {
+pub(crate) fn parse_rpm(text: &str) -> Result<Relation> {
     let words: Vec<&str> = text.split_whitespace().collect();
     if words.first().is_none_or(|w| w.starts_with('(')) {
         bail!("'{text}' is not an rpm requirement such as 'openssl-libs >= 3.0' (rich dependencies are not supported)");
@@ -95,7 +95,7 @@ pub fn parse_rpm(text: &str) -> Result<Relation> {
 }
 
 /// A relation as Debian writes it, for messages and tests.
-pub fn deb_string(r: &Relation) -> String {
+pub(crate) fn deb_string(r: &Relation) -> String {
     match &r.constraint {
         None => r.name.clone(),
         Some((op, v)) => format!("{} ({} {v})", r.name, op.deb()),
@@ -103,7 +103,7 @@ pub fn deb_string(r: &Relation) -> String {
 }
 
 /// A relation as rpm writes it (`name >= version`).
-pub fn rpm_string(r: &Relation) -> String {
+pub(crate) fn rpm_string(r: &Relation) -> String {
     match &r.constraint {
         None => r.name.clone(),
         Some((op, v)) => format!("{} {} {v}", r.name, op.rpm()),
@@ -111,14 +111,14 @@ pub fn rpm_string(r: &Relation) -> String {
 }
 
 /// Compare two Debian versions (`[epoch:]upstream[-revision]`) as dpkg does.
-pub fn compare_deb_versions(a: &str, b: &str) -> Ordering {
+pub(crate) fn compare_deb_versions(a: &str, b: &str) -> Ordering {
     let (ea, ua, ra) = split_deb_version(a);
     let (eb, ub, rb) = split_deb_version(b);
     ea.cmp(&eb).then_with(|| verrevcmp(ua, ub)).then_with(|| verrevcmp(ra, rb))
 }
 
 /// Split `[epoch:]rest` into (epoch, rest): the one epoch reader, for dpkg's and rpm's versions.
-pub fn split_epoch(v: &str) -> (u64, &str) {
+pub(crate) fn split_epoch(v: &str) -> (u64, &str) {
     match v.split_once(':') {
         Some((e, rest)) if e.chars().all(|c| c.is_ascii_digit()) => (e.parse().unwrap_or(0), rest),
         _ => (0, v),
@@ -196,7 +196,7 @@ fn op_rank(op: Option<Op>) -> u8 {
 /// package only the highest stays, of several `<<` (or `<=`) only the lowest, and an
 /// unversioned relation goes when a versioned one on the same package exists. rpm relations
 /// are only deduplicated: their names are mostly capabilities, which carry no version.
-pub fn merge(format: Format, relations: impl IntoIterator<Item = Relation>) -> Vec<Relation> {
+pub(crate) fn merge(format: Format, relations: impl IntoIterator<Item = Relation>) -> Vec<Relation> {
     let mut by_name: BTreeMap<String, Vec<Relation>> = BTreeMap::new();
     for r in relations {
         let list = by_name.entry(r.name.clone()).or_default();

@@ -40,7 +40,7 @@ use std::process::Command;
 
 /// The relations each staged hook library needs on one target.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Discovery {
+pub(crate) struct Discovery {
     /// Keyed by the hook's file name (`libdhcp_host_cmds.so`), merged and sorted.
     pub by_library: BTreeMap<String, Vec<Relation>>,
     /// Needed libraries no relation covers, each as a sentence.
@@ -48,7 +48,7 @@ pub struct Discovery {
 }
 
 /// Is this SONAME one of Kea's own libraries?
-pub fn is_kea_library(soname: &str) -> bool {
+pub(crate) fn is_kea_library(soname: &str) -> bool {
     soname.starts_with("libkea-")
 }
 
@@ -56,7 +56,7 @@ pub fn is_kea_library(soname: &str) -> bool {
 /// `host` is the build host's family (`profile::host_family()`); `sysroot` is the file system
 /// the hooks were built against: `/`, or the build root of the target's release, whose
 /// libraries, dpkg database and shlibs files are read instead of the host's.
-pub fn discover(hooks: &[StagedHook], target: &Target, host: Option<Format>, sysroot: &Path) -> Result<Discovery> {
+pub(crate) fn discover(hooks: &[StagedHook], target: &Target, host: Option<Format>, sysroot: &Path) -> Result<Discovery> {
     let family = target.profile.family;
     let mut out = Discovery::default();
     let debian_root = host == Some(Format::Deb) || sysroot != Path::new("/");
@@ -99,7 +99,7 @@ pub fn discover(hooks: &[StagedHook], target: &Target, host: Option<Format>, sys
 
 /// rpm's automatic requirements for one needed library: `soname()(64bit)` and one
 /// `soname(VERSION)(64bit)` per symbol version (no `(64bit)` suffix for 32-bit objects).
-pub fn rpm_capabilities(info: &ElfInfo, soname: &str) -> Vec<Relation> {
+pub(crate) fn rpm_capabilities(info: &ElfInfo, soname: &str) -> Vec<Relation> {
     let mark = if info.class64 { "(64bit)" } else { "" };
     let cap = |v: &str| Relation { name: format!("{soname}({v}){mark}"), constraint: None };
     let mut caps = vec![cap("")];
@@ -109,7 +109,7 @@ pub fn rpm_capabilities(info: &ElfInfo, soname: &str) -> Vec<Relation> {
 
 /// `libstdc++.so.6` → (`libstdc++`, `6`); `libfoo-1.2.so` → (`libfoo`, `1.2`): the library
 /// name and version a shlibs line is keyed by.
-pub fn soname_key(soname: &str) -> Option<(&str, &str)> {
+pub(crate) fn soname_key(soname: &str) -> Option<(&str, &str)> {
     if let Some(i) = soname.find(".so.") {
         return Some((&soname[..i], &soname[i + 4..]));
     }
@@ -121,7 +121,7 @@ pub fn soname_key(soname: &str) -> Option<(&str, &str)> {
 /// The dependency a shlibs file gives for `soname` (lines `[type:] name version dependency`,
 /// the fields separated by any run of spaces or tabs; typed lines such as `udeb:` are for other
 /// package types and are skipped).
-pub fn shlibs_lookup(text: &str, soname: &str) -> Option<String> {
+pub(crate) fn shlibs_lookup(text: &str, soname: &str) -> Option<String> {
     let (name, version) = soname_key(soname)?;
     text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')).find_map(|line| {
         let (n, rest) = split_word(line)?;
@@ -147,7 +147,7 @@ fn split_word(text: &str) -> Option<(&str, &str)> {
 
 /// One library's entry in a symbols file (deb-symbols(5)).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct SymbolsEntry {
+pub(crate) struct SymbolsEntry {
     pub soname: String,
     /// The main dependency template, then the alternative ones (`| …` lines), numbered from 1.
     pub templates: Vec<String>,
@@ -162,7 +162,7 @@ pub struct SymbolsEntry {
 /// Symbol lines carrying tags (`(c++)…`, `(regex)…`) are patterns that dpkg-gensymbols leaves
 /// in some files: `(symver)` patterns are kept (they match every symbol of that version), the
 /// others are skipped; `(optional)`, `(arch=…)` and other plain tags are dropped.
-pub fn symbols_lookup(text: &str, soname: &str) -> Option<SymbolsEntry> {
+pub(crate) fn symbols_lookup(text: &str, soname: &str) -> Option<SymbolsEntry> {
     let mut found: Option<SymbolsEntry> = None;
     for line in text.lines() {
         if line.trim().is_empty() || line.starts_with('#') {
@@ -218,7 +218,7 @@ pub fn symbols_lookup(text: &str, soname: &str) -> Option<SymbolsEntry> {
 /// entries, searched in `DT_NEEDED` order, raises its library's main template — and the
 /// alternative template it names — to that symbol's minimal version. Returns (template,
 /// minimal version) pairs.
-pub fn symbols_dependencies(entries: &[SymbolsEntry], imports: &[Import]) -> Vec<(String, String)> {
+pub(crate) fn symbols_dependencies(entries: &[SymbolsEntry], imports: &[Import]) -> Vec<(String, String)> {
     let mut deps: Vec<(String, String)> = Vec::new();
     let mut raise = |template: &str, minver: &str| match deps.iter_mut().find(|(t, _)| t == template) {
         Some((_, v)) => {
@@ -246,14 +246,14 @@ pub fn symbols_dependencies(entries: &[SymbolsEntry], imports: &[Import]) -> Vec
 }
 
 /// A template with `#MINVER#` replaced by `(>= minver)`, or by nothing when `minver` is empty.
-pub fn substitute_minver(template: &str, minver: &str) -> String {
+pub(crate) fn substitute_minver(template: &str, minver: &str) -> String {
     let with = if minver.is_empty() { String::new() } else { format!("(>= {minver})") };
     template.replace("#MINVER#", &with).split_whitespace().collect::<Vec<_>>().join(" ").replace(" ,", ",")
 }
 
 /// Turn a shlibs dependency string into relations. An OR-group (`libglu1-mesa | libglu1`)
 /// becomes its first alternative, the package that provided the library on the build host.
-pub fn shlibs_relations(dependency: &str) -> Result<Vec<Relation>> {
+pub(crate) fn shlibs_relations(dependency: &str) -> Result<Vec<Relation>> {
     Ok(relation::parse_deb_field(dependency)?.into_iter().filter_map(|group| group.into_iter().next()).collect())
 }
 

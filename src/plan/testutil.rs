@@ -4,11 +4,11 @@
 use crate::plan::spec::*;
 use crate::support::testutil::run;
 
-pub const MTIME: u64 = 1_709_251_200; // 2024-03-01T00:00:00Z
+pub(crate) const MTIME: u64 = 1_709_251_200; // 2024-03-01T00:00:00Z
 
 /// What the planner would hand over: a real ELF library of this machine's architecture,
 /// and for deb the copyright file, changelog.Debian.gz and a libc dependency.
-pub fn realistic_spec(format: Format) -> (tempfile::TempDir, PackageSpec) {
+pub(crate) fn realistic_spec(format: Format) -> (tempfile::TempDir, PackageSpec) {
     let (tmp, mut spec) = sample_spec(format, if format == Format::Deb { Compression::Xz } else { Compression::Zstd });
     let libc_files = run("dpkg", "dpkg", &["-L", "libc6"]);
     let elf = libc_files.lines().find(|l| l.ends_with("/libdl.so.2")).expect("libc6 ships libdl.so.2");
@@ -34,7 +34,7 @@ pub fn realistic_spec(format: Format) -> (tempfile::TempDir, PackageSpec) {
 
 /// Two payload files (one streamed from disk, one in memory), a doc and a license file, an
 /// empty owned directory, a postinst, and Depends using every operator.
-pub fn sample_spec(format: Format, compression: Compression) -> (tempfile::TempDir, PackageSpec) {
+pub(crate) fn sample_spec(format: Format, compression: Compression) -> (tempfile::TempDir, PackageSpec) {
     let tmp = tempfile::tempdir().unwrap();
     let so = tmp.path().join("libdhcp_test.so");
     std::fs::write(&so, vec![0x5a; 3000]).unwrap();

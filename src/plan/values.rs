@@ -16,7 +16,7 @@ use std::fmt::Write as _;
 use toml::de::{DeTable, DeValue};
 
 /// A rule a value must follow: what it must be, and a fix that always satisfies it.
-pub struct Rule {
+pub(crate) struct Rule {
     /// Completes "must be …".
     pub what: &'static str,
     /// An example of a valid value, or what to do.
@@ -25,9 +25,6 @@ pub struct Rule {
 }
 
 impl Rule {
-    pub fn holds(&self, value: &str) -> bool {
-        self.check(value)
-    }
     fn check(&self, value: &str) -> bool {
         (self.check)(value)
     }
@@ -111,41 +108,41 @@ fn text(v: &str) -> bool {
     !v.trim().is_empty() && v.len() <= MAX_TEXT && !v.chars().any(|c| c.is_control() && c != '\n' && c != '\t')
 }
 
-pub static ONE_LINE: Rule = Rule { what: "one line of text without control characters, at most 200 bytes", fix: "write it on one line", check: one_line };
+pub(crate) static ONE_LINE: Rule = Rule { what: "one line of text without control characters, at most 200 bytes", fix: "write it on one line", check: one_line };
 /// Free text in the catalog, which may be empty (a placeholder).
 static CATALOG_TEXT: Rule = Rule { what: "one line of text without control characters, at most 2000 bytes", fix: "write it on one line", check: |v| v.len() <= 2000 && !v.chars().any(char::is_control) };
-pub static TEXT: Rule = Rule { what: "text without control characters other than newlines and tabs, not empty, at most 64 KiB", fix: "remove the control characters", check: text };
-pub static DEB_NAME: Rule = Rule {
+pub(crate) static TEXT: Rule = Rule { what: "text without control characters other than newlines and tabs, not empty, at most 64 KiB", fix: "remove the control characters", check: text };
+pub(crate) static DEB_NAME: Rule = Rule {
     what: "a Debian package name (Debian policy 5.6.1: at least two characters, lowercase letters, digits, + - ., starting with a letter or digit)",
     fix: "e.g. kea-premium-hooks",
     check: debian_name,
 };
-pub static RPM_NAME: Rule = Rule { what: "an rpm package name (letters, digits, - _ + ., starting with a letter, digit or _)", fix: "e.g. kea-libs", check: rpm_name };
-pub static REVISION: Rule = Rule { what: "a Debian revision that is also an rpm release: letters, digits, + . ~, at most 40", fix: "e.g. 1", check: |v| v.len() <= 40 && crate::plan::manifest::check_revision(v).is_ok() };
+pub(crate) static RPM_NAME: Rule = Rule { what: "an rpm package name (letters, digits, - _ + ., starting with a letter, digit or _)", fix: "e.g. kea-libs", check: rpm_name };
+pub(crate) static REVISION: Rule = Rule { what: "a Debian revision that is also an rpm release: letters, digits, + . ~, at most 40", fix: "e.g. 1", check: |v| v.len() <= 40 && crate::plan::manifest::check_revision(v).is_ok() };
 static DIST_TAG: Rule = Rule { what: "empty or letters, digits, + . ~ (appended to the revision)", fix: "e.g. +deb12 or .el9", check: |v| v.len() <= 40 && chars_in(v, "+.~") };
-pub static UNIT: Rule = Rule {
+pub(crate) static UNIT: Rule = Rule {
     what: "a systemd unit name: letters, digits, : _ . @ -, not starting with - or ., at most 255 characters",
     fix: "e.g. kea-dhcp4-server",
     check: |v| !v.is_empty() && v.len() <= 255 && !v.starts_with(['-', '.']) && chars_in(v, ":_.@-"),
 };
-pub static USER: Rule = Rule {
+pub(crate) static USER: Rule = Rule {
     what: "a POSIX user name: letters, digits, _ . -, starting with a letter or _, at most 32 characters",
     fix: "e.g. _kea or kea",
     check: |v| !v.is_empty() && v.len() <= 32 && v.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_') && chars_in(v, "_.-"),
 };
-pub static SOCKET_DIR: Rule = Rule {
+pub(crate) static SOCKET_DIR: Rule = Rule {
     what: "an absolute, normalized path under /run or /var/run (components of letters, digits, . _ + -; no .., no //, no trailing /)",
     fix: "e.g. /run/kea",
     check: socket_dir,
 };
-pub static LIBDIR: Rule = Rule {
+pub(crate) static LIBDIR: Rule = Rule {
     what: "an absolute, normalized path under /usr/lib* (components of letters, digits, . _ + -; no .., no //, no trailing /)",
     fix: "e.g. /usr/lib/x86_64-linux-gnu or /usr/lib64",
     check: libdir,
 };
 static ELF_MACHINE: Rule = Rule { what: "an ELF machine name: lowercase letters, digits, _", fix: "e.g. x86_64 or aarch64", check: |v| !v.is_empty() && v.len() <= 40 && v.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_') };
 static ARCH: Rule = Rule { what: "an architecture name: lowercase letters, digits, _", fix: "e.g. amd64 or x86_64", check: |v| !v.is_empty() && v.len() <= 40 && v.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_') };
-pub static PROFILE_ID: Rule = Rule {
+pub(crate) static PROFILE_ID: Rule = Rule {
     what: "a profile id: lowercase letters, digits, . + -, starting with a letter or digit",
     fix: "e.g. acme-linux-5",
     check: |v| !v.is_empty() && v.len() <= 64 && v.starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit()) && v.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "+.-".contains(c)),
@@ -159,21 +156,21 @@ static WORD: Rule = Rule { what: "a word of lowercase letters, digits, _ -", fix
 static OS_RELEASE: Rule = Rule { what: "an os-release ID or VERSION_ID: lowercase letters, digits, . _ -", fix: "e.g. debian, 12, 24.04", check: |v| !v.is_empty() && v.len() <= 64 && v.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "._-".contains(c)) };
 static CODENAME: Rule = Rule { what: "a release codename: lowercase letters, digits, -, starting with a letter", fix: "e.g. bookworm", check: |v| v.starts_with(|c: char| c.is_ascii_lowercase()) && v.len() <= 64 && v.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-') };
 static IMAGE: Rule = Rule { what: "a container image reference: lowercase letters, digits, . _ / : @ -", fix: "e.g. debian:bookworm", check: |v| !v.is_empty() && v.len() <= MAX_LINE && v.starts_with(|c: char| c.is_ascii_alphanumeric()) && v.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "._/:@-".contains(c)) };
-pub static MAINTAINER: Rule = Rule { what: "one line \"Name <address@domain>\" (Debian policy 5.6.2)", fix: "e.g. Release Team <release@example.org>", check: maintainer };
-pub static URL: Rule = Rule { what: "an http://, https:// or file:/// URL without blanks, quotes or shell metacharacters", fix: "e.g. https://www.isc.org/kea/", check: url };
-pub static LICENSE: Rule = Rule { what: "an SPDX license expression: letters, digits, . + - : ( ) and blanks, one line", fix: "e.g. LicenseRef-ISC-Premium or MPL-2.0", check: |v| one_line(v) && chars_in(v, ".+-:() ") };
-pub static SECTION: Rule = Rule { what: "a Debian section: lowercase letters, digits, -, optionally after an area and / (contrib/net)", fix: "e.g. net", check: |v| !v.is_empty() && v.len() <= 64 && v.split('/').count() <= 2 && v.split('/').all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')) };
-pub static CHANGELOG_FILE: Rule = Rule {
+pub(crate) static MAINTAINER: Rule = Rule { what: "one line \"Name <address@domain>\" (Debian policy 5.6.2)", fix: "e.g. Release Team <release@example.org>", check: maintainer };
+pub(crate) static URL: Rule = Rule { what: "an http://, https:// or file:/// URL without blanks, quotes or shell metacharacters", fix: "e.g. https://www.isc.org/kea/", check: url };
+pub(crate) static LICENSE: Rule = Rule { what: "an SPDX license expression: letters, digits, . + - : ( ) and blanks, one line", fix: "e.g. LicenseRef-ISC-Premium or MPL-2.0", check: |v| one_line(v) && chars_in(v, ".+-:() ") };
+pub(crate) static SECTION: Rule = Rule { what: "a Debian section: lowercase letters, digits, -, optionally after an area and / (contrib/net)", fix: "e.g. net", check: |v| !v.is_empty() && v.len() <= 64 && v.split('/').count() <= 2 && v.split('/').all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')) };
+pub(crate) static CHANGELOG_FILE: Rule = Rule {
     what: "a file in the manifest's directory or below it: a relative, normalized path (components of letters, digits, . _ + -; no .., no //, not absolute)",
     fix: "e.g. changelog.toml or debian/changelog.toml",
     check: relative_file,
 };
-pub static CONFIGURE_OPTION: Rule = Rule {
+pub(crate) static CONFIGURE_OPTION: Rule = Rule {
     what: "a configure option --name or --name=value (name: letters, digits, - _; value: letters, digits, - . _ / : , + = @ %; no blank, quote or shell metacharacter)",
     fix: "e.g. --with-mysql or --with-pgsql=/usr/bin/pg_config",
     check: configure_option,
 };
-pub static MESON_OPTION: Rule = Rule {
+pub(crate) static MESON_OPTION: Rule = Rule {
     what: "a meson option -Dname=value or --name=value (value: letters, digits, - . _ / : , + = @ %; no blank, quote or shell metacharacter)",
     fix: "e.g. -Dmysql=enabled",
     check: meson_option,
@@ -182,6 +179,25 @@ static CATALOG_LIBRARY: Rule = Rule { what: "a hook library file name lib<name>.
 static FILE_NAME: Rule = Rule { what: "a file name: letters, digits, . _ -, not starting with . or -", fix: "e.g. kea-dhcp4.conf", check: |v| !v.is_empty() && v.len() <= 100 && !v.starts_with(['.', '-']) && chars_in(v, "._-") };
 static CONFIG_KEY: Rule = Rule { what: "a Kea configuration key: letters, digits, -", fix: "e.g. Dhcp4", check: |v| !v.is_empty() && v.len() <= 64 && chars_in(v, "-") };
 static MESSAGE_ID: Rule = Rule { what: "a Kea log message id: uppercase letters, digits, _", fix: "e.g. HOST_CMDS_INIT_OK", check: |v| !v.is_empty() && v.len() <= 100 && v.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_') };
+
+static FAMILY: Rule = Rule { what: "a package family: deb or rpm", fix: "e.g. deb", check: |v| matches!(v, "deb" | "rpm") };
+static COMPRESSION: Rule = Rule { what: "a compression: gzip, xz, zstd or none", fix: "e.g. xz", check: |v| matches!(v, "gzip" | "xz" | "zstd" | "none") };
+static BOOTSTRAP: Rule = Rule { what: "a way to make a build root: debootstrap", fix: "e.g. debootstrap", check: |v| v == "debootstrap" };
+static ABSOLUTE_PATH: Rule = Rule {
+    what: "an absolute, normalized path (components of letters, digits, . _ + -; no .., no //, no trailing /)",
+    fix: "e.g. /usr/share/keyrings/devuan-archive-keyring.gpg or /debian",
+    check: |v| clean_absolute(v).is_some(),
+};
+static KEYRING: Rule = Rule {
+    what: "an OpenPGP keyring file in /usr/share/keyrings, /etc/apt/keyrings or /etc/apt/trusted.gpg.d (an absolute, normalized path)",
+    fix: "e.g. /usr/share/keyrings/devuan-archive-keyring.gpg",
+    check: |v| clean_absolute(v).is_some_and(|p| matches!(p.as_slice(), ["usr", "share", "keyrings", _] | ["etc", "apt", "keyrings" | "trusted.gpg.d", _])),
+};
+static SUITE: Rule = Rule {
+    what: "an apt suite: lowercase letters, digits, . _ -, and {codename} for the release's codename",
+    fix: "e.g. {codename}-updates",
+    check: |v| !v.is_empty() && v.len() <= 64 && v.replace("{codename}", "x").chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "._-".contains(c)),
+};
 
 /// A rule for every package name, chosen by the profile's family.
 enum Kind {
@@ -194,6 +210,19 @@ enum Kind {
 /// whose names are chosen by the file (`arch.<name>`) are matched by `*`.
 const PROFILE_VALUES: &[(&str, Kind)] = &[
     ("name", Kind::Value(&ONE_LINE)),
+    ("family", Kind::Value(&FAMILY)),
+    ("compression", Kind::Value(&COMPRESSION)),
+    ("extends", Kind::Value(&PROFILE_ID)),
+    ("build-deps.*", Kind::PackageName),
+    ("build-root.bootstrap", Kind::Value(&BOOTSTRAP)),
+    ("build-root.mirror", Kind::Value(&URL)),
+    ("build-root.keyring", Kind::Value(&KEYRING)),
+    ("build-root.components", Kind::Value(&WORD)),
+    ("build-root.suites", Kind::Value(&SUITE)),
+    ("build-root.host-mirror-suffix", Kind::Value(&ABSOLUTE_PATH)),
+    ("build-root.beside.mirror-suffix", Kind::Value(&ABSOLUTE_PATH)),
+    ("build-root.beside.archive-suffix", Kind::Value(&ABSOLUTE_PATH)),
+    ("build-root.beside.suites", Kind::Value(&SUITE)),
     ("os-id", Kind::Value(&OS_RELEASE)),
     ("os-version-id", Kind::Value(&OS_RELEASE)),
     ("codename", Kind::Value(&CODENAME)),
@@ -246,33 +275,15 @@ const CATALOG_KEYS: &[(&str, &Rule)] = &[("daemon.*", &WORD)];
 
 /// What kind of file a text is: which table of rules applies.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FileKind {
+pub(crate) enum FileKind {
     Manifest,
     Profile,
     Catalog,
 }
 
-/// One row of the rules table, for the README and the tests: (key, rule).
-pub fn rules(kind: FileKind) -> Vec<(String, &'static str)> {
-    let describe = |k: &Kind| match k {
-        Kind::Value(r) => r.what,
-        Kind::PackageName => "a package name of the profile's family: deb: Debian policy 5.6.1; rpm: letters, digits, - _ + .",
-    };
-    match kind {
-        FileKind::Manifest => MANIFEST_VALUES
-            .iter()
-            .map(|(k, r)| (k.to_string(), describe(r)))
-            .chain(std::iter::once(("profile.*".to_string(), PROFILE_ID.what)))
-            .chain(PROFILE_VALUES.iter().map(|(k, r)| (format!("profile.*.{k}"), describe(r))))
-            .collect(),
-        FileKind::Profile => PROFILE_VALUES.iter().map(|(k, r)| (k.to_string(), describe(r))).collect(),
-        FileKind::Catalog => CATALOG_VALUES.iter().map(|(k, r)| (k.to_string(), describe(r))).collect(),
-    }
-}
-
 /// A value refused: where, which key, which rule.
 #[derive(Debug, Clone)]
-pub struct Refusal {
+pub(crate) struct Refusal {
     pub origin: String,
     pub line: usize,
     pub key: String,
@@ -295,7 +306,7 @@ impl std::fmt::Display for Refusal {
 impl std::error::Error for Refusal {}
 
 /// A value as an error message shows it: quoted, control characters escaped, cut at 60 characters.
-pub fn shown(value: &str) -> String {
+pub(crate) fn shown(value: &str) -> String {
     let mut out = String::from("\"");
     for (i, c) in value.chars().enumerate() {
         if i == 60 {
@@ -316,13 +327,13 @@ pub fn shown(value: &str) -> String {
 }
 
 /// The 1-based line of byte `offset` in `text`.
-pub fn line_of(text: &str, offset: usize) -> usize {
+pub(crate) fn line_of(text: &str, offset: usize) -> usize {
     text.as_bytes()[..offset.min(text.len())].iter().filter(|b| **b == b'\n').count() + 1
 }
 
 /// A TOML parse error as "origin: line N, column M: message", without the text of the line
 /// (which may be the content of a file that is not TOML at all).
-pub fn toml_error(origin: &str, text: &str, e: &toml::de::Error) -> anyhow::Error {
+pub(crate) fn toml_error(origin: &str, text: &str, e: &toml::de::Error) -> anyhow::Error {
     match e.span() {
         Some(span) => {
             let line = line_of(text, span.start);
@@ -336,7 +347,7 @@ pub fn toml_error(origin: &str, text: &str, e: &toml::de::Error) -> anyhow::Erro
 
 /// Check every string of `text` (a file of `kind`) by its key's rule. TOML errors are left to
 /// the deserializer that follows, which reports them with the line.
-pub fn check_text(text: &str, origin: &str, kind: FileKind) -> Result<(), Refusal> {
+pub(crate) fn check_text(text: &str, origin: &str, kind: FileKind) -> Result<(), Refusal> {
     let Ok(doc) = DeTable::parse(text) else { return Ok(()) };
     let mut walk = Walk { text, origin, kind, family: None };
     walk.table(doc.get_ref(), &mut Vec::new())
@@ -344,7 +355,7 @@ pub fn check_text(text: &str, origin: &str, kind: FileKind) -> Result<(), Refusa
 
 /// Check one value that does not come from a file's text (a profile's file name, a
 /// command-line override) by `rule`; the refusal names `key` and `origin`, with no line.
-pub fn check_value_of(key: &str, value: &str, rule: &'static Rule, origin: &str) -> Result<(), Refusal> {
+pub(crate) fn check_value_of(key: &str, value: &str, rule: &'static Rule, origin: &str) -> Result<(), Refusal> {
     if rule.check(value) {
         return Ok(());
     }

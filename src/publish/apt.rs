@@ -17,7 +17,7 @@ use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-pub const COMPONENT: &str = "main";
+pub(crate) const COMPONENT: &str = "main";
 
 /// One package's paragraph in a `Packages` index.
 #[derive(Debug, Clone)]
@@ -77,7 +77,7 @@ fn pool_path(source: &str, file: &str) -> String {
 
 /// What a publish did to the apt repository.
 #[derive(Debug, Default)]
-pub struct Changed {
+pub(crate) struct Changed {
     pub added: Vec<String>,
     pub dists: Vec<String>,
 }
@@ -85,7 +85,7 @@ pub struct Changed {
 /// Refuse, before anything is written, a package whose pool file name is taken by other bytes,
 /// one whose package and version the repository already lists from another file, and an
 /// `all` package for a release that has no architecture yet.
-pub fn check(root: &Path, debs: &[&Input]) -> Result<()> {
+pub(crate) fn check(root: &Path, debs: &[&Input]) -> Result<()> {
     for d in debs {
         let Kind::Deb { source, codename, .. } = &d.kind else { continue };
         let rel = pool_path(source, &d.file_name);
@@ -119,7 +119,7 @@ pub fn check(root: &Path, debs: &[&Input]) -> Result<()> {
 }
 
 /// Add `debs` to the apt repository under `root`, keeping `keep` versions of each package.
-pub fn publish(root: &Path, label: &str, debs: &[&Input], keep: Option<usize>, signer: &Signer, listener: &dyn crate::support::listener::Listener) -> Result<Changed> {
+pub(crate) fn publish(root: &Path, label: &str, debs: &[&Input], keep: Option<usize>, signer: &Signer, listener: &dyn crate::support::listener::Listener) -> Result<Changed> {
     check(root, debs)?;
     let mut changed = Changed::default();
     // 1. Pool files.
@@ -281,7 +281,7 @@ fn prune_by_hash(dist: &Path, releases: &[&str]) {
 /// Remove pool files no codename's index names (old versions beyond `--keep`): what is named
 /// is read from the repository's own indices (whose `Filename`s keapack wrote), and only
 /// `.deb` files inside `root/pool` are candidates. Called with `--keep` only.
-pub fn prune_pool(root: &Path) -> Result<Vec<PathBuf>> {
+pub(crate) fn prune_pool(root: &Path) -> Result<Vec<PathBuf>> {
     let mut named = BTreeSet::new();
     for dist in fs::read_dir(root.join("dists")).into_iter().flatten().flatten() {
         for arch in fs::read_dir(dist.path().join(COMPONENT)).into_iter().flatten().flatten() {

@@ -16,18 +16,18 @@ use anyhow::{Result, bail};
 
 /// Fields of a `Packages` stanza that keapack computes from the file; a package declaring one
 /// is refused.
-pub const INDEX_FIELDS: &[&str] = &["Filename", "Size", "MD5sum", "SHA1", "SHA256", "SHA512", "Description-md5"];
+pub(crate) const INDEX_FIELDS: &[&str] = &["Filename", "Size", "MD5sum", "SHA1", "SHA256", "SHA512", "Description-md5"];
 
 /// Fields whose value is one line.
 const SINGLE_LINE: &[&str] = &["Package", "Version", "Architecture", "Source", "Installed-Size", "Section", "Priority", "Multi-Arch", "Essential", "Maintainer", "Homepage"];
 
 /// Upper bound on a control paragraph, in bytes (dpkg's own control files are a few KiB).
-pub const MAX_CONTROL: usize = 1 << 20;
+pub(crate) const MAX_CONTROL: usize = 1 << 20;
 
 /// One paragraph: its fields in order, each value without the `Name:` and with continuation
 /// lines kept as they are (each starting with a space or a tab).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Paragraph {
+pub(crate) struct Paragraph {
     fields: Vec<(String, String)>,
 }
 
@@ -37,13 +37,9 @@ impl Paragraph {
         self.fields.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
     }
 
-    pub fn fields(&self) -> impl Iterator<Item = (&str, &str)> {
-        self.fields.iter().map(|(n, v)| (n.as_str(), v.as_str()))
-    }
-
     /// The paragraph as deb822 text, without a final newline; each extra `(name, value)` (one
     /// line each) appended. Every line is a field or a non-blank continuation.
-    pub fn to_text(&self, extra: &[(&str, String)]) -> String {
+    pub(crate) fn to_text(&self, extra: &[(&str, String)]) -> String {
         let mut t = String::new();
         for (n, v) in self.fields.iter().map(|(n, v)| (n.as_str(), v.as_str())).chain(extra.iter().map(|(n, v)| (*n, v.as_str()))) {
             if !t.is_empty() {
@@ -129,7 +125,7 @@ fn valid_field_name(name: &str) -> bool {
 
 /// The fields of a binary package that keapack derives paths and index entries from, checked.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Identity {
+pub(crate) struct Identity {
     pub package: String,
     pub version: String,
     pub arch: String,
@@ -139,7 +135,7 @@ pub struct Identity {
 
 /// Check `Package`, `Version`, `Architecture` and `Source` of `p` against Debian policy and
 /// `arches` (the architectures the repository serves, besides `all`).
-pub fn identity(p: &Paragraph, what: &str, arches: &[String]) -> Result<Identity> {
+pub(crate) fn identity(p: &Paragraph, what: &str, arches: &[String]) -> Result<Identity> {
     let need = |name: &str| -> Result<String> {
         match p.get(name) {
             Some(v) if !v.is_empty() => Ok(v.to_string()),
@@ -184,7 +180,7 @@ pub fn identity(p: &Paragraph, what: &str, arches: &[String]) -> Result<Identity
 
 /// Debian policy 5.6.7: lower case letters, digits, `+`, `-`, `.`; at least two characters;
 /// starting with a letter or digit.
-pub fn check_package_name(name: &str) -> Result<(), String> {
+pub(crate) fn check_package_name(name: &str) -> Result<(), String> {
     if name.len() < 2 || name.len() > 128 {
         return Err("a package name is 2 to 128 characters".into());
     }
@@ -198,7 +194,7 @@ pub fn check_package_name(name: &str) -> Result<(), String> {
 }
 
 /// Debian policy 5.6.12: `[epoch:]upstream_version[-debian_revision]`.
-pub fn check_version(v: &str) -> Result<(), String> {
+pub(crate) fn check_version(v: &str) -> Result<(), String> {
     if v.is_empty() || v.len() > 256 {
         return Err("a version is 1 to 256 characters".into());
     }
@@ -232,7 +228,7 @@ pub fn check_version(v: &str) -> Result<(), String> {
 }
 
 /// The file name dpkg-name gives a package: `<package>_<version without epoch>_<arch>.deb`.
-pub fn deb_file_name(id: &Identity) -> String {
+pub(crate) fn deb_file_name(id: &Identity) -> String {
     let version = id.version.split_once(':').map_or(id.version.as_str(), |(_, v)| v);
     format!("{}_{version}_{}.deb", id.package, id.arch)
 }

@@ -11,9 +11,9 @@ use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
 
 /// A compressed control member larger than this is refused (dpkg's are a few KiB).
-pub const MAX_CONTROL_MEMBER: u64 = 16 << 20;
+pub(crate) const MAX_CONTROL_MEMBER: u64 = 16 << 20;
 /// The control tarball, decompressed, is read up to this size.
-pub const MAX_CONTROL_TAR: u64 = 64 << 20;
+pub(crate) const MAX_CONTROL_TAR: u64 = 64 << 20;
 /// 9999-12-31T23:59:59Z: the latest member time accepted.
 const LAST_TIME: u64 = 253_402_300_799;
 /// Entries in the control tarball (maintainer scripts, conffiles, md5sums, triggers…).
@@ -21,7 +21,7 @@ const MAX_CONTROL_ENTRIES: usize = 256;
 
 /// What a `.deb` holds that publishing needs.
 #[derive(Debug, Clone)]
-pub struct DebFile {
+pub(crate) struct DebFile {
     /// The control file's text.
     pub control: String,
     /// The newest member time (the package's build time).
@@ -38,7 +38,7 @@ struct Member {
 }
 
 /// Read the ar structure of `path` and its control file.
-pub fn read(path: &Path) -> Result<DebFile> {
+pub(crate) fn read(path: &Path) -> Result<DebFile> {
     let what = crate::support::text::path(path).to_string();
     let mut f = std::fs::File::open(path).map_err(|e| anyhow::anyhow!("cannot read {what}: {e}"))?;
     let len = f.metadata()?.len();

@@ -22,7 +22,7 @@ use std::process::Command;
 
 /// What a publish did to the dnf repositories.
 #[derive(Debug, Default)]
-pub struct Changed {
+pub(crate) struct Changed {
     pub added: Vec<String>,
     pub repos: Vec<String>,
 }
@@ -30,7 +30,7 @@ pub struct Changed {
 /// The repositories a package goes into: `rpm/<dist>/<arch>`; a `noarch` package goes into
 /// every architecture's repository of its release (clients read `$basearch` only), of this
 /// publish or already there.
-pub fn repo_dirs(root: &Path, input: &Input, all: &[&Input]) -> Result<Vec<PathBuf>> {
+pub(crate) fn repo_dirs(root: &Path, input: &Input, all: &[&Input]) -> Result<Vec<PathBuf>> {
     let Kind::Rpm { dist, .. } = &input.kind else { return Ok(Vec::new()) };
     if input.arch != "noarch" {
         return Ok(vec![root.join(dist).join(&input.arch)]);
@@ -64,7 +64,7 @@ fn identity(path: &Path) -> Result<String> {
 }
 
 /// Refuse, before anything is written, a package whose file name is taken by another package.
-pub fn check(root: &Path, rpms: &[&Input]) -> Result<()> {
+pub(crate) fn check(root: &Path, rpms: &[&Input]) -> Result<()> {
     for r in rpms {
         for dir in repo_dirs(root, r, rpms)? {
             let dest = dir.join("Packages").join(&r.file_name);
@@ -89,7 +89,7 @@ pub(crate) fn require_createrepo() -> Result<()> {
 }
 
 /// Add `rpms` (signed here) to their repositories under `root`, keeping `keep` versions each.
-pub fn publish(root: &Path, rpms: &[&Input], keep: Option<usize>, signer: &Signer, listener: &dyn crate::support::listener::Listener) -> Result<Changed> {
+pub(crate) fn publish(root: &Path, rpms: &[&Input], keep: Option<usize>, signer: &Signer, listener: &dyn crate::support::listener::Listener) -> Result<Changed> {
     require_createrepo()?;
     check(root, rpms)?;
     let mut changed = Changed::default();

@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 
 /// One package file to publish.
 #[derive(Debug, Clone)]
-pub struct Input {
+pub(crate) struct Input {
     pub path: PathBuf,
     pub file_name: String,
     pub name: String,
@@ -28,16 +28,16 @@ pub struct Input {
 }
 
 #[derive(Debug, Clone)]
-pub enum Kind {
+pub(crate) enum Kind {
     /// A `.deb` for the Debian-family release with this codename; its control paragraph, checked.
     Deb { codename: String, control: Paragraph, source: String },
     /// An `.rpm` for the RPM-family releases with this dist tag (without the dot: `el9`); the
     /// SHA-256 of its main header (the package, whatever signs it).
-    Rpm { dist: String, header_sha256: String },
+    Rpm { dist: String },
 }
 
 /// Expand `paths` (files or directories of packages) into the packages to publish.
-pub fn collect(paths: &[PathBuf]) -> Result<Vec<Input>> {
+pub(crate) fn collect(paths: &[PathBuf]) -> Result<Vec<Input>> {
     let profiles = Profiles::builtin();
     let mut files = Vec::new();
     for p in paths {
@@ -86,7 +86,7 @@ pub fn collect(paths: &[PathBuf]) -> Result<Vec<Input>> {
 }
 
 /// The architectures a family's profiles serve, in that family's words (amd64, x86_64…).
-pub fn served_arches(profiles: &Profiles, family: Format) -> Vec<String> {
+pub(crate) fn served_arches(profiles: &Profiles, family: Format) -> Vec<String> {
     let mut v: Vec<String> = profiles.all().filter(|p| p.family == family).flat_map(|p| p.arch.keys().cloned()).collect();
     v.sort();
     v.dedup();
@@ -157,7 +157,7 @@ fn read_rpm(path: &Path, file_name: String, profiles: &Profiles) -> Result<Input
         version: r.evr(),
         arch: r.arch.clone(),
         time: r.build_time,
-        kind: Kind::Rpm { dist, header_sha256: r.header_sha256.clone() },
+        kind: Kind::Rpm { dist },
         name: r.name,
     })
 }

@@ -13,16 +13,16 @@
 //! `rpmfile`), `apt` and `dnf` write each format's tree, `sign` holds the key, `vercmp` orders
 //! versions for `--keep`.
 
-pub mod apt;
-pub mod control;
-pub mod debfile;
-pub mod dnf;
-pub mod inputs;
+pub(crate) mod apt;
+pub(crate) mod control;
+pub(crate) mod debfile;
+pub(crate) mod dnf;
+pub(crate) mod inputs;
 pub(crate) mod record;
-pub mod repo;
-pub mod rpmfile;
-pub mod sign;
-pub mod vercmp;
+pub(crate) mod repo;
+pub(crate) mod rpmfile;
+pub(crate) mod sign;
+pub(crate) mod vercmp;
 
 use anyhow::{Context, Result};
 use std::collections::BTreeMap;
@@ -30,10 +30,10 @@ use std::fs;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-pub const SUMS: &str = "SHA256SUMS";
+pub(crate) const SUMS: &str = "SHA256SUMS";
 
 /// Create `out` if needed and write `name` in it atomically from `write`.
-pub fn publish(out: &Path, name: &str, write: impl FnOnce(&mut dyn Write) -> Result<()>) -> Result<PathBuf> {
+pub(crate) fn publish(out: &Path, name: &str, write: impl FnOnce(&mut dyn Write) -> Result<()>) -> Result<PathBuf> {
     fs::create_dir_all(out).with_context(|| format!("cannot create the output directory {}", out.display()))?;
     let dest = out.join(name);
     let tmp = tempfile::Builder::new()
@@ -164,7 +164,7 @@ const STAGING_PREFIX: &str = ".keapack-staging-";
 
 /// A run's outputs, written into a staging directory inside `out` and published together.
 #[derive(Debug)]
-pub struct OutputSet {
+pub(crate) struct OutputSet {
     out: PathBuf,
     staging: Option<tempfile::TempDir>,
     /// File names in the set, in the order written.
@@ -173,7 +173,7 @@ pub struct OutputSet {
 
 /// What `OutputSet::commit` put into the output directory.
 #[derive(Debug, Clone)]
-pub struct Published {
+pub(crate) struct Published {
     /// Every file of the set, in the order written, at its final path.
     pub files: Vec<PathBuf>,
     pub sums: PathBuf,
@@ -181,7 +181,7 @@ pub struct Published {
 
 impl OutputSet {
     /// Create `out` if needed, remove what killed runs left there, and make the staging directory.
-    pub fn begin(out: &Path) -> Result<OutputSet> {
+    pub(crate) fn begin(out: &Path) -> Result<OutputSet> {
         fs::create_dir_all(out).with_context(|| format!("cannot create the output directory {}", out.display()))?;
         remove_abandoned_staging(out);
         let staging = tempfile::Builder::new()
@@ -203,11 +203,6 @@ impl OutputSet {
         let staged = publish(self.staging(), name, write).map_err(|e| e.context(format!("cannot write {}", self.out.join(name).display())))?;
         self.names.push(name.to_string());
         Ok(staged)
-    }
-
-    /// The path `name` will have once published.
-    pub fn final_path(&self, name: &str) -> PathBuf {
-        self.out.join(name)
     }
 
     /// Publish the set: every file renamed into `out`, then `SHA256SUMS` (earlier entries whose

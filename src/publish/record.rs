@@ -19,17 +19,17 @@ use std::path::Path;
 use std::process::Command;
 
 /// Bumped when a field changes meaning or disappears.
-pub const RECORD_FORMAT: u32 = 2;
+pub(crate) const RECORD_FORMAT: u32 = 2;
 
 /// The record's file name: `<package>_<kea version>-<revision>.keapack-buildinfo.json`.
-pub fn file_name(package: &str, kea_version: &str, revision: &str) -> String {
+pub(crate) fn file_name(package: &str, kea_version: &str, revision: &str) -> String {
     format!("{package}_{kea_version}-{revision}.keapack-buildinfo.json")
 }
 
 /// Everything the record says, in the order it says it.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "kebab-case")]
-pub struct BuildRecord {
+pub(crate) struct BuildRecord {
     pub record_format: u32,
     pub keapack_version: String,
     pub inputs: Vec<Input>,
@@ -50,7 +50,7 @@ pub struct BuildRecord {
 /// Where the epoch came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
-pub enum EpochSource {
+pub(crate) enum EpochSource {
     /// The `SOURCE_DATE_EPOCH` environment variable.
     SourceDateEpoch,
     /// The newest entry time in the inputs (tarball headers, or file times of a directory).
@@ -62,7 +62,7 @@ pub enum EpochSource {
 /// One input, by name and content.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "kebab-case")]
-pub struct Input {
+pub(crate) struct Input {
     /// `kea` or `premium`.
     pub role: String,
     /// The file or directory name, without its directory.
@@ -77,14 +77,14 @@ pub struct Input {
 
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "kebab-case")]
-pub struct Kea {
+pub(crate) struct Kea {
     pub version: String,
     pub build_system: crate::source::BuildSystem,
 }
 
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "kebab-case")]
-pub struct Build {
+pub(crate) struct Build {
     /// What `$BUILD_DIR` in the arguments and environment stands for.
     pub build_dir: String,
     /// The configure command as run, from the Kea tree's root.
@@ -111,12 +111,12 @@ pub struct Build {
 }
 
 /// The packages whose versions the record lists for each build environment (when installed).
-pub const ENVIRONMENT_PACKAGES: &[&str] = &["gcc", "g++", "binutils", "libc6-dev", "libstdc++-12-dev", "libstdc++-14-dev", "kea-dev"];
+pub(crate) const ENVIRONMENT_PACKAGES: &[&str] = &["gcc", "g++", "binutils", "libc6-dev", "libstdc++-12-dev", "libstdc++-14-dev", "kea-dev"];
 
 /// One build: where it ran and which targets it served.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "kebab-case")]
-pub struct Environment {
+pub(crate) struct Environment {
     /// `host`, or the target whose release's root it ran in.
     pub name: String,
     /// The environment's `PRETTY_NAME`.
@@ -132,7 +132,7 @@ pub struct Environment {
 /// The build host, without its name.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "kebab-case")]
-pub struct Host {
+pub(crate) struct Host {
     /// `PRETTY_NAME` from `/etc/os-release`.
     pub os: String,
     pub arch: String,
@@ -140,7 +140,7 @@ pub struct Host {
 
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "kebab-case")]
-pub struct Packaging {
+pub(crate) struct Packaging {
     pub targets: Vec<String>,
     /// The manifest's `[package]` section as used (after `--revision`).
     pub package: crate::plan::manifest::PackageSection,
@@ -151,7 +151,7 @@ pub struct Packaging {
 /// One package written.
 #[derive(Debug, Clone, Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
-pub struct Output {
+pub(crate) struct Output {
     pub file: String,
     pub target: String,
     /// `package` or `debug-symbols`.
@@ -162,13 +162,13 @@ pub struct Output {
 
 impl BuildRecord {
     /// The record as written: pretty JSON with a final newline.
-    pub fn to_json(&self) -> String {
+    pub(crate) fn to_json(&self) -> String {
         serde_json::to_string_pretty(self).expect("the record serialises") + "\n"
     }
 }
 
 /// Describe an input by its content.
-pub fn input(role: &str, path: &Path) -> Result<Input> {
+pub(crate) fn input(role: &str, path: &Path) -> Result<Input> {
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| path.display().to_string());
     let meta = fs::metadata(path).with_context(|| format!("cannot read input {}", path.display()))?;
     Ok(if meta.is_dir() {
@@ -189,7 +189,7 @@ pub fn input(role: &str, path: &Path) -> Result<Input> {
 ///
 /// Symbolic links and empty directories are left out, as keapack leaves them out of the copy
 /// it builds; file modes and times are left out too (the epoch is recorded on its own).
-pub fn directory_digest(dir: &Path) -> Result<(String, u64)> {
+pub(crate) fn directory_digest(dir: &Path) -> Result<(String, u64)> {
     let mut files = Vec::new();
     collect_files(dir, Path::new(""), &mut files)?;
     files.sort_by(|a, b| a.as_os_str().as_encoded_bytes().cmp(b.as_os_str().as_encoded_bytes()));
@@ -216,7 +216,7 @@ fn collect_files(root: &Path, rel: &Path, out: &mut Vec<std::path::PathBuf>) -> 
 }
 
 /// Describe a written package.
-pub fn output(path: &Path, target: &str, kind: &str) -> Result<Output> {
+pub(crate) fn output(path: &Path, target: &str, kind: &str) -> Result<Output> {
     Ok(Output {
         file: path.file_name().context("outputs have file names")?.to_string_lossy().into_owned(),
         target: target.to_string(),
@@ -227,7 +227,7 @@ pub fn output(path: &Path, target: &str, kind: &str) -> Result<Output> {
 }
 
 /// The tools whose versions the record lists, for a build system: (name, command, argument).
-pub fn tools(system: crate::source::BuildSystem, debug_symbols: bool, env: &BTreeMap<String, String>) -> Vec<(String, String)> {
+pub(crate) fn tools(system: crate::source::BuildSystem, debug_symbols: bool, env: &BTreeMap<String, String>) -> Vec<(String, String)> {
     let mut list: Vec<(&str, String)> = match system {
         crate::source::BuildSystem::Autotools => vec![
             ("autoconf", "autoconf".into()),
@@ -255,7 +255,7 @@ pub fn tools(system: crate::source::BuildSystem, debug_symbols: bool, env: &BTre
 /// First line of `<command> --version` for each tool, run with exactly `env` (so the build's
 /// `PATH`, `LC_ALL=C`); a tool that cannot run is recorded as `unavailable`.
 /// `root`: run them inside that build root (where the build ran) rather than on this host.
-pub fn tool_versions(tools: &[(String, String)], env: &[(String, OsString)], root: Option<&Path>) -> BTreeMap<String, String> {
+pub(crate) fn tool_versions(tools: &[(String, String)], env: &[(String, OsString)], root: Option<&Path>) -> BTreeMap<String, String> {
     tools
         .iter()
         .map(|(name, command)| {
@@ -279,12 +279,12 @@ pub fn tool_versions(tools: &[(String, String)], env: &[(String, OsString)], roo
 }
 
 /// The build host: distribution and machine, never its name.
-pub fn host() -> Host {
+pub(crate) fn host() -> Host {
     Host { os: crate::build::root::pretty_name(Path::new("/")), arch: std::env::consts::ARCH.to_string() }
 }
 
 /// Template files in `dir` that override built-in ones, with their SHA-256.
-pub fn template_overrides(dir: Option<&Path>, builtin_names: &[String]) -> Result<BTreeMap<String, String>> {
+pub(crate) fn template_overrides(dir: Option<&Path>, builtin_names: &[String]) -> Result<BTreeMap<String, String>> {
     let mut out = BTreeMap::new();
     if let Some(dir) = dir {
         for name in builtin_names {

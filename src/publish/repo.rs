@@ -23,7 +23,7 @@ use std::path::{Path, PathBuf};
 
 /// What `keapack publish` was asked to do.
 #[derive(Debug, Clone)]
-pub struct PublishRequest {
+pub(crate) struct PublishRequest {
     pub repo: PathBuf,
     /// Package files, or directories of them (a build's `--out`).
     pub packages: Vec<PathBuf>,
@@ -38,7 +38,7 @@ pub struct PublishRequest {
 
 /// What a publish changed.
 #[derive(Debug, Default)]
-pub struct PublishOutcome {
+pub(crate) struct PublishOutcome {
     /// Package files added to the repository, relative to it.
     pub added: Vec<String>,
     /// apt codenames and dnf repository directories whose signed indices changed.
@@ -49,10 +49,10 @@ pub struct PublishOutcome {
     pub client_files: Vec<PathBuf>,
 }
 
-pub const LOCK: &str = ".keapack-publish.lock";
+pub(crate) const LOCK: &str = ".keapack-publish.lock";
 
 /// Publish `req.packages` into `req.repo`.
-pub fn publish(req: &PublishRequest, listener: &dyn Listener) -> Result<PublishOutcome> {
+pub(crate) fn publish(req: &PublishRequest, listener: &dyn Listener) -> Result<PublishOutcome> {
     if req.keep == Some(0) {
         bail!("--keep 0 would remove every package; keep at least 1 version");
     }

@@ -24,7 +24,7 @@ const MAX_DATA: u32 = 256 << 20;
 
 /// What publishing needs from an `.rpm`, checked.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RpmFile {
+pub(crate) struct RpmFile {
     pub name: String,
     /// 0 when the package has none.
     pub epoch: u32,
@@ -38,7 +38,7 @@ pub struct RpmFile {
 
 impl RpmFile {
     /// `[epoch:]version-release`.
-    pub fn evr(&self) -> String {
+    pub(crate) fn evr(&self) -> String {
         if self.epoch > 0 { format!("{}:{}-{}", self.epoch, self.version, self.release) } else { format!("{}-{}", self.version, self.release) }
     }
 
@@ -91,7 +91,7 @@ const SIG_TAGS: &[(u32, u32, &str)] =
     &[(267, BIN, "DSAHEADER"), (268, BIN, "RSAHEADER"), (269, STRING, "SHA1HEADER"), (270, INT64, "LONGSIGSIZE"), (271, INT64, "LONGARCHIVESIZE"), (273, STRING, "SHA256HEADER"), (1000, INT32, "SIGSIZE"), (1004, BIN, "MD5"), (1007, INT32, "PAYLOADSIZE")];
 
 /// Read and check the lead and both headers of `path`; refuse a source package.
-pub fn read(path: &Path, arches: &[String]) -> Result<RpmFile> {
+pub(crate) fn read(path: &Path, arches: &[String]) -> Result<RpmFile> {
     let what = crate::support::text::path(path).to_string();
     let mut f = std::fs::File::open(path).map_err(|e| anyhow::anyhow!("cannot read {what}: {e}"))?;
     let len = f.metadata()?.len();
@@ -262,7 +262,7 @@ fn check_entry(e: &Entry, data: &[u8], known: &[(u32, u32, &str)]) -> Result<(),
 }
 
 /// rpm package names: letters, digits and `-._+`, starting with a letter, digit or `_`.
-pub fn check_name(name: &str) -> Result<(), String> {
+pub(crate) fn check_name(name: &str) -> Result<(), String> {
     if name.is_empty() || name.len() > 128 {
         return Err("a name is 1 to 128 characters".into());
     }
@@ -276,7 +276,7 @@ pub fn check_name(name: &str) -> Result<(), String> {
 }
 
 /// rpm's version and release: letters, digits and `._+~^`, no `-`, starting with a letter or digit.
-pub fn check_version_part(v: &str) -> Result<(), String> {
+pub(crate) fn check_version_part(v: &str) -> Result<(), String> {
     if v.is_empty() || v.len() > 128 {
         return Err("it is 1 to 128 characters".into());
     }

@@ -25,7 +25,7 @@ use std::process::{Command, Stdio};
 
 /// Where the signing key comes from.
 #[derive(Debug, Clone)]
-pub enum KeySource {
+pub(crate) enum KeySource {
     /// A key in the user's GnuPG, by fingerprint (or any name gpg accepts).
     Gpg(String),
     /// A secret key file (armoured or binary); the passphrase from this environment variable.
@@ -33,7 +33,7 @@ pub enum KeySource {
 }
 
 /// A key ready to sign with.
-pub struct Signer {
+pub(crate) struct Signer {
     /// The private GnuPG home of a `--key-file` key (deleted on drop); `None`: the user's.
     home: Option<tempfile::TempDir>,
     /// The passphrase file inside `home`, for gpg's loopback pinentry.
@@ -86,7 +86,7 @@ impl Signer {
     }
 
     /// The primary-key fingerprints in a public key file.
-    pub fn fingerprints_in(&self, file: &Path) -> Result<Vec<String>> {
+    pub(crate) fn fingerprints_in(&self, file: &Path) -> Result<Vec<String>> {
         let listing = self.gpg_text(&["--with-colons", "--show-keys", "--", &file.display().to_string()])?;
         Ok(primary_fingerprints(&listing, "pub"))
     }
@@ -97,7 +97,7 @@ impl Signer {
     }
 
     /// An armoured detached signature of `data` (`Release.gpg`, `repomd.xml.asc`).
-    pub fn detach_armored(&self, data: &[u8]) -> Result<Vec<u8>> {
+    pub(crate) fn detach_armored(&self, data: &[u8]) -> Result<Vec<u8>> {
         self.sign(&["--detach-sign", "--armor"], data)
     }
 
@@ -114,7 +114,7 @@ impl Signer {
     }
 
     /// Sign an rpm's header, replacing any earlier signature; the rest of the bytes stay.
-    pub fn sign_rpm(&self, rpm_bytes: &[u8]) -> Result<Vec<u8>> {
+    pub(crate) fn sign_rpm(&self, rpm_bytes: &[u8]) -> Result<Vec<u8>> {
         let mut pkg = rpm::Package::parse(&mut &rpm_bytes[..]).context("not a readable rpm package")?;
         let header = pkg.metadata.header_bytes()?;
         let packet = self.sign(&["--detach-sign"], &header)?;
@@ -242,7 +242,7 @@ fn check_signing_keys(listing: &str, name: &str) -> Result<u8> {
 
 /// `keapack sign`: sign `.rpm` files in place (each replaced atomically); `.deb` files are
 /// refused (apt checks the repository's signature, not the package's).
-pub fn sign_files(files: &[PathBuf], source: &KeySource, listener: &dyn crate::support::listener::Listener) -> Result<Vec<PathBuf>> {
+pub(crate) fn sign_files(files: &[PathBuf], source: &KeySource, listener: &dyn crate::support::listener::Listener) -> Result<Vec<PathBuf>> {
     for f in files {
         let kind = crate::check::lint::Checker::for_file(f)?;
         if kind != crate::check::lint::Checker::Rpmlint {

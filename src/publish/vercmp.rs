@@ -6,12 +6,12 @@ use crate::plan::relation::split_epoch as epoch;
 
 /// dpkg's order of `[epoch:]upstream[-revision]` (the one implementation, in
 /// [`crate::plan::relation::compare_deb_versions`]).
-pub fn deb(a: &str, b: &str) -> Ordering {
+pub(crate) fn deb(a: &str, b: &str) -> Ordering {
     crate::plan::relation::compare_deb_versions(a, b)
 }
 
 /// rpm's order of `[epoch:]version-release`.
-pub fn rpm(a: &str, b: &str) -> Ordering {
+pub(crate) fn rpm(a: &str, b: &str) -> Ordering {
     let ((ea, a), (eb, b)) = (epoch(a), epoch(b));
     let split = |v: &str| -> (String, String) {
         match v.rsplit_once('-') {

@@ -27,16 +27,16 @@ const MANIFEST: &str = "entry.json";
 /// The identity text inside an entry (what the key is the digest of), for people.
 const IDENTITY: &str = "identity.txt";
 /// The default bound on the cache's total size: 5 GiB.
-pub const DEFAULT_MAX_BYTES: u64 = 5 << 30;
+pub(crate) const DEFAULT_MAX_BYTES: u64 = 5 << 30;
 
 /// Where build entries are kept: `$XDG_CACHE_HOME/keapack/builds`.
-pub fn dir() -> PathBuf {
+pub(crate) fn dir() -> PathBuf {
     crate::support::cache_home().join("builds")
 }
 
 /// What identifies a build: named fields, in the order added.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Identity {
+pub(crate) struct Identity {
     fields: Vec<(String, String)>,
 }
 
@@ -72,7 +72,7 @@ impl Identity {
 /// per directory and regular file with its relative path, its mode and (files) its content's
 /// SHA-256; symbolic links are left out, as keapack's copy leaves them out. With `times`, the
 /// newest file time too (when the epoch is derived from the inputs, a newer file changes it).
-pub fn input_digest(path: &Path, times: bool) -> Result<String> {
+pub(crate) fn input_digest(path: &Path, times: bool) -> Result<String> {
     let meta = fs::metadata(path).with_context(|| format!("cannot read input {}", path.display()))?;
     if !meta.is_dir() {
         return Ok(format!("file {}", sha256_file(path)?));
@@ -119,7 +119,7 @@ fn walk(base: &Path, rel: &Path, lines: &mut Vec<Vec<u8>>, newest: &mut u64) -> 
 
 /// What an entry holds, in its `entry.json`.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-pub struct Manifest {
+pub(crate) struct Manifest {
     pub format: u32,
     pub key: String,
     pub keapack_version: String,
@@ -152,7 +152,7 @@ pub struct Manifest {
 
 /// One staged (stripped) hook library, kept as `hooks/<library>`.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-pub struct Hook {
+pub(crate) struct Hook {
     pub library: String,
     pub premium: bool,
     pub machine: String,
@@ -160,7 +160,7 @@ pub struct Hook {
 
 /// One hook's debug file, kept as `debug/<path below the debug directory>`.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-pub struct DebugEntry {
+pub(crate) struct DebugEntry {
     pub library: String,
     pub build_id: String,
     /// Relative to the debug directory (`.build-id/ab/cdef….debug`).
@@ -169,7 +169,7 @@ pub struct DebugEntry {
 
 /// One key's place in the cache, locked while held: a run holds it from the lookup until its
 /// build is stored (or has failed), so a concurrent run of the same identity waits for it.
-pub struct Slot {
+pub(crate) struct Slot {
     key: String,
     identity: String,
     dir: PathBuf,
@@ -206,7 +206,7 @@ impl Slot {
 
     /// Store a finished build: copy the staged hooks from `hooks_dir` and the debug files from
     /// `debug_dir` into a partial entry, write its manifest, then rename it into place.
-    pub fn store(&self, mut manifest: Manifest, hooks_dir: &Path, debug_dir: Option<&Path>) -> Result<()> {
+    pub(crate) fn store(&self, mut manifest: Manifest, hooks_dir: &Path, debug_dir: Option<&Path>) -> Result<()> {
         self.aside.make(|partial| {
             fs::create_dir_all(partial.join("hooks"))?;
             for h in &manifest.hooks {
@@ -233,7 +233,7 @@ impl Slot {
 
 /// Say in the work directory's `logs/cache.log` what the cache did for the run: `hit`, `miss`
 /// or `disabled`, and the entry's key.
-pub fn note(work: &Path, status: &str, key: Option<&str>) {
+pub(crate) fn note(work: &Path, status: &str, key: Option<&str>) {
     let text = format!("build cache: {status}{}\n", key.map(|k| format!(" {k}")).unwrap_or_default());
     let _ = fs::create_dir_all(work.join("logs"));
     let _ = fs::write(work.join("logs/cache.log"), text);
@@ -256,7 +256,7 @@ fn tree_size(dir: &Path) -> u64 {
 }
 
 /// Every complete entry, oldest first.
-pub fn list() -> Result<Vec<Manifest>> {
+pub(crate) fn list() -> Result<Vec<Manifest>> {
     let base = dir();
     let mut found = Vec::new();
     let Ok(rd) = fs::read_dir(&base) else { return Ok(found) };
@@ -277,7 +277,7 @@ pub fn list() -> Result<Vec<Manifest>> {
 
 /// Which entries `prune` removes.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct PruneRule {
+pub(crate) struct PruneRule {
     /// Keep the total at most this many bytes (removing the oldest first).
     pub max_bytes: Option<u64>,
     /// Remove entries made more than this many seconds ago.
@@ -288,7 +288,7 @@ pub struct PruneRule {
 
 /// What `prune` did.
 #[derive(Debug, Clone, Default)]
-pub struct Pruned {
+pub(crate) struct Pruned {
     pub removed: Vec<Manifest>,
     /// Entries that should have gone but were in use (locked by a run).
     pub in_use: Vec<String>,
@@ -297,7 +297,7 @@ pub struct Pruned {
 }
 
 /// Remove whole entries by `rule`, oldest first, never `keep` and never one a run holds.
-pub fn prune(rule: PruneRule, keep: Option<&str>) -> Result<Pruned> {
+pub(crate) fn prune(rule: PruneRule, keep: Option<&str>) -> Result<Pruned> {
     let entries = list()?;
     let now = now();
     let mut total: u64 = entries.iter().map(|m| m.size).sum();
@@ -326,7 +326,7 @@ pub fn prune(rule: PruneRule, keep: Option<&str>) -> Result<Pruned> {
 }
 
 /// The bound on the cache's size: `KEAPACK_CACHE_MAX` (a size such as `5G`, `500M`), else 5 GiB.
-pub fn max_bytes() -> Result<u64> {
+pub(crate) fn max_bytes() -> Result<u64> {
     match std::env::var("KEAPACK_CACHE_MAX") {
         Ok(v) if !v.trim().is_empty() => parse_size(&v).with_context(|| format!("KEAPACK_CACHE_MAX='{v}' is not a size (such as 5G, 500M, 1048576)")),
         _ => Ok(DEFAULT_MAX_BYTES),
@@ -334,7 +334,7 @@ pub fn max_bytes() -> Result<u64> {
 }
 
 /// A size: bytes, or a number with K, M, G or T (powers of 1024; an optional `i`/`iB`/`B`).
-pub fn parse_size(text: &str) -> Result<u64> {
+pub(crate) fn parse_size(text: &str) -> Result<u64> {
     let t = text.trim();
     let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
     let (num, unit) = t.split_at(split);
@@ -351,7 +351,7 @@ pub fn parse_size(text: &str) -> Result<u64> {
 }
 
 /// `12.3 MiB`.
-pub fn human_size(bytes: u64) -> String {
+pub(crate) fn human_size(bytes: u64) -> String {
     const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
     let mut v = bytes as f64;
     let mut u = 0;
@@ -363,7 +363,7 @@ pub fn human_size(bytes: u64) -> String {
 }
 
 /// `3d`, `5h`, `12m`, `40s`.
-pub fn human_age(secs: u64) -> String {
+pub(crate) fn human_age(secs: u64) -> String {
     match secs {
         s if s >= 86_400 => format!("{}d", s / 86_400),
         s if s >= 3_600 => format!("{}h", s / 3_600),

@@ -69,7 +69,7 @@ pub(super) fn cache_identity(plan: &RunPlan, environment: &crate::run::request::
 
 mod erased {
     /// Anything serialisable, as compact JSON (for identity fields).
-    pub trait Json {
+    pub(crate) trait Json {
         fn json(&self) -> String;
     }
     impl<T: serde::Serialize> Json for T {
@@ -154,7 +154,7 @@ pub(super) fn restore(plan: &RunPlan, environment: &crate::run::request::Environ
     let prepared = Prepared::checked(plan, tree, (kea, premium), Vec::new())?;
     let tree = &prepared.tree;
     let (epoch, epoch_source) = resolve_epoch(req.epoch, tree.newest_input_time)?;
-    let opts = build_options(plan, environment, tree, epoch)?;
+    let opts = build_options(plan, environment, tree)?;
     let stage = work.join("stage");
     let hooks_dir = stage.join(&entry.hooks_dir);
     std::fs::create_dir_all(&hooks_dir).with_context(|| format!("cannot create {}", hooks_dir.display()))?;

@@ -20,7 +20,7 @@ pub(crate) const MESON_PREMIUM_DIR: &str = "kea-premium-meson-2.2.0";
 
 /// The demo's fixed timestamp when SOURCE_DATE_EPOCH is unset (2026-01-01T00:00:00Z), so two
 /// demo runs give identical packages.
-pub const DEMO_EPOCH: u64 = 1_767_225_600;
+pub(crate) const DEMO_EPOCH: u64 = 1_767_225_600;
 
 /// The example's Kea and overlay directory names for a build system.
 pub(crate) fn example_dirs(system: BuildSystem) -> (&'static str, &'static str) {

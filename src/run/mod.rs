@@ -4,11 +4,11 @@
 //! `--check-reproducible` (`reproduce`), the bundled example (`demo`), and the listing of targets
 //! and build environments (`targets`).
 
-pub mod request;
-pub mod pipeline;
-pub mod build_cache;
+pub(crate) mod request;
+pub(crate) mod pipeline;
+pub(crate) mod build_cache;
 pub(crate) mod cached;
 pub(crate) mod tree_reuse;
-pub mod reproduce;
-pub mod demo;
-pub mod targets;
+pub(crate) mod reproduce;
+pub(crate) mod demo;
+pub(crate) mod targets;

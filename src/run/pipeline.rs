@@ -19,30 +19,28 @@ use crate::support::listener::{Channel, Listener, output_written};
 use crate::run::request::RunPlan;
 use crate::source;
 use super::cached::{cache_identity, restore, store};
-use super::request::BuildRequest;
 use anyhow::{Context, Result, bail};
 use std::path::{Path, PathBuf};
 
 /// What a run produced.
 #[derive(Debug, Clone)]
-pub struct BuildOutcome {
+pub(crate) struct BuildOutcome {
     /// Every package written (debug packages included), in the order written.
     pub packages: Vec<PathBuf>,
     /// The build record (JSON) next to the packages.
     pub record: PathBuf,
     pub sums: PathBuf,
-    pub epoch: u64,
     /// The work directory as used: its physical path.
     pub work: PathBuf,
 }
 
 /// The default work directory: `$XDG_CACHE_HOME/keapack/<name>` (or `~/.cache/keapack/<name>`).
-pub fn default_work_dir(name: &str) -> PathBuf {
+pub(crate) fn default_work_dir(name: &str) -> PathBuf {
     crate::support::cache_home().join(name)
 }
 
 /// `SOURCE_DATE_EPOCH` from the environment, if set and valid.
-pub fn env_epoch() -> Result<Option<u64>> {
+pub(crate) fn env_epoch() -> Result<Option<u64>> {
     match std::env::var("SOURCE_DATE_EPOCH") {
         Ok(v) if !v.trim().is_empty() => {
             Ok(Some(v.trim().parse().with_context(|| format!("SOURCE_DATE_EPOCH='{v}' is not a number of seconds"))?))
@@ -53,7 +51,7 @@ pub fn env_epoch() -> Result<Option<u64>> {
 
 /// The epoch and where it came from: `SOURCE_DATE_EPOCH`, else the request's fixed value, else
 /// the inputs' newest entry time — never the clock.
-pub fn resolve_epoch(requested: Option<u64>, newest_input_time: u64) -> Result<(u64, EpochSource)> {
+pub(crate) fn resolve_epoch(requested: Option<u64>, newest_input_time: u64) -> Result<(u64, EpochSource)> {
     Ok(match (requested, env_epoch()?) {
         (Some(e), Some(v)) if e == v => (e, EpochSource::SourceDateEpoch),
         (Some(e), _) => (e, EpochSource::Fixed),
@@ -63,15 +61,10 @@ pub fn resolve_epoch(requested: Option<u64>, newest_input_time: u64) -> Result<(
     })
 }
 
-/// Run the whole flow: resolve the plan, then `run` it.
-pub fn build(req: &BuildRequest, listener: &Channel) -> Result<BuildOutcome> {
-    run(&crate::run::request::resolve(req)?, listener)
-}
-
 /// Run a resolved plan: take the work directory, then for each build environment prepare the
 /// source tree and build and stage the hooks, package each target into the output set, and
 /// publish the set.
-pub fn run(plan: &RunPlan, listener: &Channel) -> Result<BuildOutcome> {
+pub(crate) fn run(plan: &RunPlan, listener: &Channel) -> Result<BuildOutcome> {
     let _lock = crate::support::worklock::lock(&plan.request.work)?;
     let work = enter_work_dir(&plan.request.work)?;
     for w in &plan.warnings {
@@ -110,7 +103,7 @@ pub fn run(plan: &RunPlan, listener: &Channel) -> Result<BuildOutcome> {
     output_written(listener.as_ref(), &record, "", "build-record")?;
     output_written(listener.as_ref(), &published.sums, "", "checksums")?;
     let packages = published.files.into_iter().filter(|p| *p != record).collect();
-    Ok(BuildOutcome { packages, record, sums: published.sums, epoch: builds[0].staged.epoch, work })
+    Ok(BuildOutcome { packages, record, sums: published.sums, work })
 }
 
 /// Set the umask, create the work directory and return its physical path: what compilers see
@@ -290,7 +283,7 @@ pub(super) fn build_and_stage(plan: &RunPlan, environment: &crate::run::request:
     let req = &plan.request;
     let tree = &prepared.tree;
     let (epoch, epoch_source) = resolve_epoch(req.epoch, tree.newest_input_time)?;
-    let opts = build_options(plan, environment, tree, epoch)?;
+    let opts = build_options(plan, environment, tree)?;
     let env = build_env(&opts, tree, epoch);
     runner.note(&format!("{} build{}", opts.scope.name(), if opts.ccache { ", through ccache" } else { "" }));
     runner.set_clean_env(command_env(&env, environment.root.is_some()));
@@ -321,7 +314,7 @@ pub(super) fn build_target(environment: &crate::run::request::Environment) -> &T
 }
 
 /// The build step's options for `tree` in `environment`.
-pub(super) fn build_options(plan: &RunPlan, environment: &crate::run::request::Environment, tree: &source::PreparedTree, epoch: u64) -> Result<BuildOptions> {
+pub(super) fn build_options(plan: &RunPlan, environment: &crate::run::request::Environment, tree: &source::PreparedTree) -> Result<BuildOptions> {
     let req = &plan.request;
     let build_target = build_target(environment);
     let mut user_args = match tree.build_system {
@@ -333,7 +326,6 @@ pub(super) fn build_options(plan: &RunPlan, environment: &crate::run::request::E
         libdir: build_target.arch_info.libdir.clone(),
         user_args,
         jobs: plan.jobs,
-        epoch,
         package_format: build_target.profile.family,
         package_version: format!("{}-{}", tree.version, plan.package.revision),
         scope: if req.full_build || req.manifest.build.full { build::Scope::Full } else { build::Scope::HooksOnly },
@@ -452,6 +444,6 @@ pub(super) fn write_record(plan: &RunPlan, builds: &[Build], outputs: Vec<record
 }
 
 /// Make `path` absolute against the current directory, without touching the file system.
-pub fn absolute(path: &Path) -> PathBuf {
+pub(crate) fn absolute(path: &Path) -> PathBuf {
     std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf())
 }

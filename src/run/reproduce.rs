@@ -33,7 +33,7 @@ const SECOND_LANG: &str = "fr_FR.UTF-8";
 const SECOND_UMASK: libc::mode_t = 0o077;
 
 /// Run `build` twice (see the module comment) and compare. Returns the first build's outcome.
-pub fn check(plan: &RunPlan, listener: &Channel, build: impl Fn(&RunPlan, &Channel) -> Result<BuildOutcome>) -> Result<BuildOutcome> {
+pub(crate) fn check(plan: &RunPlan, listener: &Channel, build: impl Fn(&RunPlan, &Channel) -> Result<BuildOutcome>) -> Result<BuildOutcome> {
     let first = build(plan, listener)?;
     let root = first.work.join("rebuild");
     if root.exists() {

@@ -28,7 +28,7 @@ use std::path::{Path, PathBuf};
 
 /// Everything `keapack build` was asked to do.
 #[derive(Debug, Clone, Default)]
-pub struct BuildRequest {
+pub(crate) struct BuildRequest {
     pub kea: PathBuf,
     pub premium: PathBuf,
     /// Targets from the command line; empty means the manifest's.
@@ -75,11 +75,11 @@ pub struct BuildRequest {
 
 /// The largest `--jobs` keapack accepts: far above any machine's useful parallelism, far below
 /// what makes `make` exhaust the process table.
-pub const MAX_JOBS: usize = 1024;
+pub(crate) const MAX_JOBS: usize = 1024;
 
 /// A run with every choice made and checked.
 #[derive(Clone)]
-pub struct RunPlan {
+pub(crate) struct RunPlan {
     /// The request as given (inputs, options, paths made absolute by the caller).
     pub request: BuildRequest,
     /// The targets, de-duplicated, in the order given.
@@ -104,7 +104,7 @@ pub struct RunPlan {
 
 /// `--build-env`: where targets of another release than the host's are built.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum BuildEnvChoice {
+pub(crate) enum BuildEnvChoice {
     /// The host for its own release, a root of the release for other Debian-family releases.
     #[default]
     Auto,
@@ -114,7 +114,7 @@ pub enum BuildEnvChoice {
 
 /// One build environment and the targets it serves.
 #[derive(Debug, Clone)]
-pub struct Environment {
+pub(crate) struct Environment {
     /// `host`, or `debian-13-amd64` for the root of that target's release.
     pub name: String,
     /// `None`: this host.
@@ -124,7 +124,7 @@ pub struct Environment {
 
 /// One output file of the run.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PlannedOutput {
+pub(crate) struct PlannedOutput {
     /// The target id (`debian-12-amd64`), empty for the run's own files.
     pub target: String,
     /// `package`, `debug-symbols`, `build record`, `checksums`.
@@ -133,7 +133,7 @@ pub struct PlannedOutput {
 }
 
 /// Resolve and check everything about a run that can be known before it starts.
-pub fn resolve(req: &BuildRequest) -> Result<RunPlan> {
+pub(crate) fn resolve(req: &BuildRequest) -> Result<RunPlan> {
     if !req.example {
         check_input(&req.kea, "--kea", "the Kea source (kea-X.Y.Z.tar.gz or its unpacked directory)")?;
         check_input(&req.premium, "--premium", "the premium overlay (kea-premium-X.Y.Z.tar.gz or a directory holding premium/)")?;
@@ -219,7 +219,7 @@ fn check_out_dir(out: &Path) -> Result<()> {
 }
 
 /// `--jobs`, else the manifest's `build.jobs`, else the number of CPUs; 1 to `MAX_JOBS`.
-pub fn resolve_jobs(cli: Option<usize>, manifest: Option<usize>) -> Result<usize> {
+pub(crate) fn resolve_jobs(cli: Option<usize>, manifest: Option<usize>) -> Result<usize> {
     let (jobs, origin) = match (cli, manifest) {
         (Some(j), _) => (j, "--jobs"),
         (None, Some(j)) => (j, "the manifest's build.jobs"),
@@ -252,7 +252,7 @@ fn resolve_package(req: &BuildRequest) -> Result<PackageSection> {
 }
 
 /// The targets from the command line, else the manifest's, each once, in the order given.
-pub fn resolve_targets(profiles: &Profiles, cli: &[String], manifest: &[String]) -> Result<Vec<Target>> {
+pub(crate) fn resolve_targets(profiles: &Profiles, cli: &[String], manifest: &[String]) -> Result<Vec<Target>> {
     let names = if cli.is_empty() { manifest } else { cli };
     if names.is_empty() {
         bail!(
@@ -476,7 +476,7 @@ impl RunPlan {
 /// Every target's runtime must be able to load hooks of Kea `kea`: a distribution runtime
 /// only when the target's archive ships that release (`Target::check_runtime`). Called by
 /// `resolve` when Kea's version shows without unpacking, else once the source is unpacked.
-pub fn check_runtimes(targets: &[Target], runtime: crate::plan::profile::RuntimeStyle, kea: &KeaVersion) -> Result<()> {
+pub(crate) fn check_runtimes(targets: &[Target], runtime: crate::plan::profile::RuntimeStyle, kea: &KeaVersion) -> Result<()> {
     for t in targets {
         t.check_runtime(runtime, kea)?;
     }

@@ -8,12 +8,12 @@ use anyhow::Result;
 use serde::Serialize;
 
 /// The version of the `--json` listing's format.
-pub const LISTING_VERSION: u32 = 1;
+pub(crate) const LISTING_VERSION: u32 = 1;
 
 /// The listing: targets, then the environments that build them.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 #[serde(rename_all = "kebab-case")]
-pub struct Listing {
+pub(crate) struct Listing {
     pub version: u32,
     pub targets: Vec<TargetEntry>,
     pub environments: Vec<EnvironmentEntry>,
@@ -22,7 +22,7 @@ pub struct Listing {
 /// One target.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 #[serde(rename_all = "kebab-case")]
-pub struct TargetEntry {
+pub(crate) struct TargetEntry {
     /// `debian-12-amd64`: what `--target` takes.
     pub target: String,
     pub profile: String,
@@ -46,7 +46,7 @@ pub struct TargetEntry {
 /// One build environment: a host (runner or container) of one release and one machine.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 #[serde(rename_all = "kebab-case")]
-pub struct EnvironmentEntry {
+pub(crate) struct EnvironmentEntry {
     /// `debian-12-x86_64`: the release and the machine.
     pub name: String,
     pub os_id: String,
@@ -63,7 +63,7 @@ pub struct EnvironmentEntry {
 
 /// The targets named (all of every profile's architectures when none is named), each once,
 /// and their environments in the order first met.
-pub fn listing(profiles: &Profiles, named: &[String]) -> Result<Listing> {
+pub(crate) fn listing(profiles: &Profiles, named: &[String]) -> Result<Listing> {
     let targets: Vec<Target> = if named.is_empty() {
         let mut all = Vec::new();
         for id in profiles.ids() {

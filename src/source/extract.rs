@@ -48,7 +48,7 @@ pub fn unpack_input(input: &Path, dest: &Path, limits: Limits) -> Result<u64> {
 
 /// The compression an archive's first bytes announce.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Packing {
+pub(crate) enum Packing {
     Gzip,
     Xz,
     Zstd,
@@ -56,7 +56,7 @@ pub enum Packing {
 }
 
 impl Packing {
-    pub fn sniff(magic: &[u8]) -> Packing {
+    pub(crate) fn sniff(magic: &[u8]) -> Packing {
         match magic {
             [0x1f, 0x8b, ..] => Packing::Gzip,
             [0xfd, b'7', b'z', b'X', b'Z', 0, ..] => Packing::Xz,
@@ -256,7 +256,7 @@ fn remove_existing(path: &Path) -> Result<()> {
 }
 
 /// Drop setuid/setgid/sticky and group/world write; the owner can always read and write.
-pub fn clean_mode(mode: u32, dir: bool) -> u32 {
+pub(crate) fn clean_mode(mode: u32, dir: bool) -> u32 {
     (mode & 0o755) | if dir { 0o700 } else { 0o600 }
 }
 
@@ -266,7 +266,7 @@ fn set_mode(path: &Path, mode: u32) -> Result<()> {
 }
 
 /// The path with `.` removed and `..` applied, or `None` when it is absolute or climbs out.
-pub fn safe_relative(path: &Path) -> Option<PathBuf> {
+pub(crate) fn safe_relative(path: &Path) -> Option<PathBuf> {
     let mut out = PathBuf::new();
     for c in path.components() {
         match c {

@@ -9,7 +9,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 /// Every symlink under `root` (not following any), by path relative to it, with its text.
-pub fn symlinks(root: &Path) -> io::Result<Vec<(PathBuf, PathBuf)>> {
+pub(crate) fn symlinks(root: &Path) -> io::Result<Vec<(PathBuf, PathBuf)>> {
     let mut found = Vec::new();
     let mut todo = vec![PathBuf::new()];
     while let Some(rel) = todo.pop() {
@@ -33,7 +33,7 @@ pub fn symlinks(root: &Path) -> io::Result<Vec<(PathBuf, PathBuf)>> {
 /// `input` names the archive or directory it came from; `shown` is `root`'s path inside the
 /// input (entries are named by it); `scope` names `root` in the error ("the destination",
 /// "premium/").
-pub fn check_links(root: &Path, input: &Path, shown: &Path, scope: &str) -> Result<()> {
+pub(crate) fn check_links(root: &Path, input: &Path, shown: &Path, scope: &str) -> Result<()> {
     let links = symlinks(root).map_err(|e| anyhow::anyhow!("cannot list the links of {}: {e}", text::path(root)))?;
     let mut budget = LOOKUPS;
     for (rel, target) in links {

@@ -1,9 +1,9 @@
 //! Inputs to a prepared source tree: safe unpacking, the premium overlay, version checks.
 
-pub mod links;
+pub(crate) mod links;
 mod copydir;
 pub mod extract;
-pub mod overlay;
+pub(crate) mod overlay;
 pub mod version;
 
 use crate::source::extract::{Limits, unpack_input};
@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 /// Which upstream build system a tree uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
-pub enum BuildSystem {
+pub(crate) enum BuildSystem {
     Autotools,
     Meson,
 }
@@ -32,7 +32,7 @@ impl BuildSystem {
     }
 
     /// The file at the tree's root that marks this build system.
-    pub fn top_file(self) -> &'static str {
+    pub(crate) fn top_file(self) -> &'static str {
         match self {
             BuildSystem::Autotools => "configure.ac",
             BuildSystem::Meson => "meson.build",
@@ -40,7 +40,7 @@ impl BuildSystem {
     }
 
     /// The file the overlay must bring for this build system to include the premium hooks.
-    pub fn overlay_file(self) -> &'static str {
+    pub(crate) fn overlay_file(self) -> &'static str {
         match self {
             BuildSystem::Autotools => "config.m4",
             BuildSystem::Meson => "meson.build",
@@ -50,7 +50,7 @@ impl BuildSystem {
 
 /// A Kea source tree with the premium overlay in place, ready to build.
 #[derive(Debug, Clone)]
-pub struct PreparedTree {
+pub(crate) struct PreparedTree {
     /// The tree's root (holds `configure.ac` and/or `meson.build`, and `premium/`).
     pub root: PathBuf,
     pub version: KeaVersion,

@@ -24,7 +24,7 @@ use std::path::{Path, PathBuf};
 
 /// What putting the new overlay in place changed, by path relative to `premium/`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct OverlayChange {
+pub(crate) struct OverlayChange {
     /// Files whose content, mode or link target differ.
     pub changed: Vec<PathBuf>,
     /// Files and directories only the new overlay has.
@@ -35,6 +35,7 @@ pub struct OverlayChange {
 
 impl OverlayChange {
     /// Whether anything differs.
+    #[cfg(test)]
     pub fn is_empty(&self) -> bool {
         self.changed.is_empty() && self.added.is_empty() && self.removed.is_empty()
     }
@@ -42,7 +43,7 @@ impl OverlayChange {
     /// Whether the change reaches the build system: a file was added or removed, or a changed
     /// file is one autoreconf, configure or meson setup reads. Then the tree is configured again;
     /// otherwise make and ninja find what to rebuild by themselves.
-    pub fn touches_build_files(&self) -> bool {
+    pub(crate) fn touches_build_files(&self) -> bool {
         !self.added.is_empty() || !self.removed.is_empty() || self.changed.iter().any(|p| is_build_file(p))
     }
 
@@ -54,7 +55,7 @@ impl OverlayChange {
 
 /// Whether a file is read by the build system rather than compiled: `Makefile.am`, `config.m4`
 /// and other m4, `*.in`, `meson.build`, meson's options files.
-pub fn is_build_file(path: &Path) -> bool {
+pub(crate) fn is_build_file(path: &Path) -> bool {
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
     matches!(name, "Makefile.am" | "Makefile.in" | "Makefile" | "meson.build" | "meson.options" | "meson_options.txt" | "configure.ac")
         || [".m4", ".ac", ".in", ".am"].iter().any(|ext| name.ends_with(ext))
@@ -104,7 +105,7 @@ pub(crate) fn replace(
 }
 
 /// Every path of the overlay in `dir` (directories, files, links), relative to it, sorted.
-pub fn listing(dir: &Path) -> Result<Vec<PathBuf>> {
+pub(crate) fn listing(dir: &Path) -> Result<Vec<PathBuf>> {
     Ok(entries(dir)?.into_keys().collect())
 }
 

@@ -61,7 +61,7 @@ impl KeaVersion {
 
     /// Find the version in a tarball or directory name such as `kea-premium-2.6.5.tar.gz`.
     /// Returns `None` when the name carries no version.
-    pub fn from_file_name(path: &Path) -> Option<Self> {
+    pub(crate) fn from_file_name(path: &Path) -> Option<Self> {
         let name = path.file_name()?.to_str()?;
         let stem = strip_archive_ext(name);
         // The version is the last dash-separated piece that starts with a digit
@@ -72,7 +72,8 @@ impl KeaVersion {
     }
 
     /// `KEA_HOOKS_VERSION` for this release (2.6.5 → 20605).
-    pub fn hooks_version(&self) -> u32 {
+    #[cfg(test)]
+    pub(crate) fn hooks_version(&self) -> u32 {
         self.major * 10000 + self.minor * 100 + self.patch
     }
 
@@ -90,12 +91,12 @@ impl KeaVersion {
     }
 
     /// The next patch release (2.6.5 → 2.6.6), used for upper version bounds.
-    pub fn next_patch(&self) -> KeaVersion {
+    pub(crate) fn next_patch(&self) -> KeaVersion {
         KeaVersion::new(self.major, self.minor, self.patch + 1)
     }
 
     /// True when this version is at least `major.minor.patch` (pre-release ignored).
-    pub fn at_least(&self, major: u32, minor: u32, patch: u32) -> bool {
+    pub(crate) fn at_least(&self, major: u32, minor: u32, patch: u32) -> bool {
         (self.major, self.minor, self.patch) >= (major, minor, patch)
     }
 }
@@ -111,7 +112,7 @@ impl fmt::Display for KeaVersion {
 }
 
 /// `kea-2.6.5.tar.gz` → `kea-2.6.5`.
-pub fn strip_archive_ext(name: &str) -> &str {
+pub(crate) fn strip_archive_ext(name: &str) -> &str {
     for ext in [".tar.gz", ".tgz", ".tar.xz", ".txz", ".tar.zst", ".tar"] {
         if let Some(s) = name.strip_suffix(ext) {
             return s;

@@ -17,7 +17,7 @@ use std::process::Command;
 
 /// One hook's separated debug symbols.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DebugFile {
+pub(crate) struct DebugFile {
     /// The hook's file name (`libdhcp_host_cmds.so`).
     pub library: String,
     /// The GNU build ID, lowercase hex.
@@ -28,7 +28,7 @@ pub struct DebugFile {
 
 impl DebugFile {
     /// The install path: `/usr/lib/debug/.build-id/ab/cdef….debug`.
-    pub fn install_path(&self) -> String {
+    pub(crate) fn install_path(&self) -> String {
         format!("/usr/lib/debug/{}", build_id_path(&self.build_id))
     }
 }
@@ -39,7 +39,7 @@ fn build_id_path(id: &str) -> String {
 }
 
 /// Copy `lib`'s debug sections into `<debug_dir>/.build-id/xx/yyyy.debug` (before stripping).
-pub fn split(lib: &Path, library: &str, debug_dir: &Path, runner: &mut Runner) -> Result<DebugFile> {
+pub(crate) fn split(lib: &Path, library: &str, debug_dir: &Path, runner: &mut Runner) -> Result<DebugFile> {
     let build_id = crate::support::elf::build_id(lib)?.with_context(|| {
         format!("{} has no GNU build ID, so its debug symbols cannot be found by one; link with -Wl,--build-id (GCC's default)", lib.display())
     })?;
@@ -54,7 +54,7 @@ pub fn split(lib: &Path, library: &str, debug_dir: &Path, runner: &mut Runner) -
 }
 
 /// Point the stripped `lib` at its debug file (`.gnu_debuglink`: file name and CRC32).
-pub fn link(lib: &Path, debug: &DebugFile, runner: &mut Runner) -> Result<()> {
+pub(crate) fn link(lib: &Path, debug: &DebugFile, runner: &mut Runner) -> Result<()> {
     let mut arg = std::ffi::OsString::from("--add-gnu-debuglink=");
     arg.push(&debug.path);
     runner.run(

@@ -8,10 +8,10 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 /// How a directory of this kind is removed (a root needs more care than `remove_dir_all`).
-pub type Remove = fn(&Path) -> Result<()>;
+pub(crate) type Remove = fn(&Path) -> Result<()>;
 
 /// The lock on one key's place, held until dropped.
-pub struct Aside {
+pub(crate) struct Aside {
     done: PathBuf,
     partial: PathBuf,
     remove: Remove,
@@ -19,7 +19,7 @@ pub struct Aside {
 }
 
 /// `remove_dir_all`, naming the directory when it fails.
-pub fn remove_dir(dir: &Path) -> Result<()> {
+pub(crate) fn remove_dir(dir: &Path) -> Result<()> {
     fs::remove_dir_all(dir).with_context(|| format!("cannot remove {}", dir.display()))
 }
 

@@ -28,15 +28,15 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::{Component, Path, PathBuf};
 
 /// Linux follows at most this many links in one path lookup (MAXSYMLINKS).
-pub const MAX_HOPS: usize = 40;
+pub(crate) const MAX_HOPS: usize = 40;
 
 /// Path components one input's links may take to resolve, all together: a Kea release takes a
 /// few thousand.
-pub const LOOKUPS: u64 = 20_000_000;
+pub(crate) const LOOKUPS: u64 = 20_000_000;
 
 /// Why a link cannot stay: its resolution left the destination, looped, or broke.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Escape {
+pub(crate) enum Escape {
     /// The target (or a link followed on the way, `via`) is an absolute path.
     Absolute { via: Option<(PathBuf, PathBuf)> },
     /// `..` climbed above the destination; `via`: the last link followed before, with its text.
@@ -153,14 +153,14 @@ fn open_root(root: &Path) -> io::Result<OwnedFd> {
 /// Resolve `target`, the text of a symlink in the directory `from` (relative to `root`, made
 /// of real directories), beneath `root` as the kernel will. Returns where it lands, relative
 /// to `root`.
-pub fn resolve(root: &Path, from: &Path, target: &Path) -> std::result::Result<PathBuf, Escape> {
+pub(crate) fn resolve(root: &Path, from: &Path, target: &Path) -> std::result::Result<PathBuf, Escape> {
     let mut unlimited = u64::MAX;
     resolve_counted(root, from, target, &mut unlimited)
 }
 
 /// [`resolve`], counting each component looked at against `budget` (a link bomb: many links,
 /// each a long chain, would otherwise cost billions of lookups).
-pub fn resolve_counted(root: &Path, from: &Path, target: &Path, budget: &mut u64) -> std::result::Result<PathBuf, Escape> {
+pub(crate) fn resolve_counted(root: &Path, from: &Path, target: &Path, budget: &mut u64) -> std::result::Result<PathBuf, Escape> {
     let io_err = |e: io::Error| Escape::Io(e.to_string());
     let mut pending: VecDeque<Part> = VecDeque::new();
     pending.extend(parts(from).map_err(|_| Escape::Io("the link's directory is not relative".into()))?);
@@ -231,7 +231,7 @@ use std::io::Read;
 
 /// Why a file was not opened. The message names the paths, never the file's content.
 #[derive(Debug)]
-pub enum Refused {
+pub(crate) enum Refused {
     /// The path leaves the directory (`..`, absolute, or a symbolic link pointing out).
     Outside { dir: PathBuf, name: String },
     Io { path: PathBuf, error: std::io::Error },
@@ -253,7 +253,7 @@ impl std::fmt::Display for Refused {
 impl std::error::Error for Refused {}
 
 /// Open `name` beneath `dir` for reading.
-pub fn open(dir: &Path, name: &str) -> Result<File, Refused> {
+pub(crate) fn open(dir: &Path, name: &str) -> Result<File, Refused> {
     match open_beneath(dir, name) {
         Some(Ok(f)) => Ok(f),
         Some(Err(e)) if e.raw_os_error() == Some(libc::EXDEV) || e.raw_os_error() == Some(libc::ELOOP) => {
@@ -265,7 +265,7 @@ pub fn open(dir: &Path, name: &str) -> Result<File, Refused> {
 }
 
 /// Read `name` beneath `dir` as UTF-8 text.
-pub fn read_to_string(dir: &Path, name: &str) -> Result<String, Refused> {
+pub(crate) fn read_to_string(dir: &Path, name: &str) -> Result<String, Refused> {
     let mut f = open(dir, name)?;
     let mut text = String::new();
     f.read_to_string(&mut text).map_err(|error| Refused::Io { path: dir.join(name), error })?;

@@ -7,7 +7,7 @@ use std::io::Read;
 use std::path::Path;
 
 /// `bytes` as lower-case hex, two digits a byte.
-pub fn hex(bytes: &[u8]) -> String {
+pub(crate) fn hex(bytes: &[u8]) -> String {
     use std::fmt::Write;
     let mut s = String::with_capacity(bytes.len() * 2);
     for b in bytes {

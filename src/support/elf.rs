@@ -15,7 +15,7 @@ use std::path::Path;
 
 /// What the dynamic linker reads from a shared object.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ElfInfo {
+pub(crate) struct ElfInfo {
     /// `e_machine` (62: x86_64, 183: aarch64, …).
     pub machine: u16,
     /// ELFCLASS64.
@@ -37,7 +37,7 @@ pub struct ElfInfo {
 
 /// One undefined dynamic symbol: `memcpy` needed as `GLIBC_2.14` from `libc.so.6`.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Import {
+pub(crate) struct Import {
     pub name: String,
     /// (version, library) from the version-needs table, when the reference is versioned.
     pub version: Option<(String, String)>,
@@ -45,7 +45,7 @@ pub struct Import {
 }
 
 /// Read the dynamic facts of the ELF object at `path`.
-pub fn read(path: &Path) -> Result<ElfInfo> {
+pub(crate) fn read(path: &Path) -> Result<ElfInfo> {
     let file = std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
     let cache = ReadCache::new(file);
     let what = || format!("{} is not a readable ELF object", path.display());

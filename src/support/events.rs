@@ -15,12 +15,12 @@ use serde::Serialize;
 use std::path::PathBuf;
 
 /// The version of the event format: every event line carries it.
-pub const VERSION: u32 = 1;
+pub(crate) const VERSION: u32 = 1;
 
 /// One thing that happened in a run.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 #[serde(tag = "event", rename_all = "kebab-case")]
-pub enum Event {
+pub(crate) enum Event {
     /// A step (an external command or an in-process stage) began.
     StepStarted {
         step: String,
@@ -82,13 +82,13 @@ struct Line<'a> {
 }
 
 /// The event as its line, without the newline.
-pub fn to_line(event: &Event) -> String {
+pub(crate) fn to_line(event: &Event) -> String {
     serde_json::to_string(&Line { version: VERSION, event }).expect("events serialise")
 }
 
 /// The error event for a failed run: a failed command's step, log and log tail when the error
 /// (or one of its causes) is one.
-pub fn error_event(e: &anyhow::Error, message: &str) -> Event {
+pub(crate) fn error_event(e: &anyhow::Error, message: &str) -> Event {
     let failed = e.chain().find_map(|c| c.downcast_ref::<crate::support::runner::StepFailed>());
     Event::Error {
         message: message.to_string(),

@@ -6,12 +6,12 @@ use std::io::Write;
 
 /// gzip at level 9 with no file name, mtime 0 and OS byte 3 (Unix): what `gzip -9n` writes in
 /// its header (the deflate body differs from GNU gzip's, but is equally deterministic).
-pub fn gzip_writer<W: Write>(out: W) -> flate2::write::GzEncoder<W> {
+pub(crate) fn gzip_writer<W: Write>(out: W) -> flate2::write::GzEncoder<W> {
     flate2::GzBuilder::new().mtime(0).operating_system(3).write(out, flate2::Compression::best())
 }
 
 /// Gzip a small buffer deterministically (`gzip -9n` equivalent).
-pub fn gzip_best(data: &[u8]) -> Vec<u8> {
+pub(crate) fn gzip_best(data: &[u8]) -> Vec<u8> {
     let mut e = gzip_writer(Vec::new());
     e.write_all(data).expect("writing to a Vec cannot fail");
     e.finish().expect("writing to a Vec cannot fail")

@@ -13,7 +13,7 @@ static WOKEN: (Mutex<()>, Condvar) = (Mutex::new(()), Condvar::new());
 static CHILDREN: Mutex<Vec<i32>> = Mutex::new(Vec::new());
 
 /// Start watching for SIGINT and SIGTERM (once per process).
-pub fn install() -> std::io::Result<()> {
+pub(crate) fn install() -> std::io::Result<()> {
     use signal_hook::consts::{SIGINT, SIGTERM};
     let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM])?;
     std::thread::Builder::new().name("keapack-signals".into()).spawn(move || {
@@ -32,7 +32,7 @@ pub fn install() -> std::io::Result<()> {
 }
 
 /// The signal that interrupted the run, if one did.
-pub fn interrupted() -> Option<i32> {
+pub(crate) fn interrupted() -> Option<i32> {
     match SIGNAL.load(Ordering::SeqCst) {
         0 => None,
         s => Some(s),
@@ -40,7 +40,7 @@ pub fn interrupted() -> Option<i32> {
 }
 
 /// Block until SIGINT or SIGTERM arrives (returns at once if one already has).
-pub fn wait() {
+pub(crate) fn wait() {
     let mut guard = WOKEN.0.lock().unwrap_or_else(|e| e.into_inner());
     while interrupted().is_none() {
         guard = WOKEN.1.wait(guard).unwrap_or_else(|e| e.into_inner());
@@ -53,7 +53,7 @@ pub fn wait() {
 /// the set is written (1-based), and `publish` before the set is published; in `keapack
 /// publish`, `repo-release` after a repository's packages and indices are written and before
 /// its signed `Release`/`InRelease` or `repomd.xml`.
-pub fn checkpoint(point: &str, listener: &dyn crate::support::listener::Listener) -> anyhow::Result<()> {
+pub(crate) fn checkpoint(point: &str, listener: &dyn crate::support::listener::Listener) -> anyhow::Result<()> {
     if std::env::var("KEAPACK_FAIL_AT").is_ok_and(|p| p == point) {
         anyhow::bail!("stopped at {point} because KEAPACK_FAIL_AT asked for it");
     }
@@ -65,7 +65,7 @@ pub fn checkpoint(point: &str, listener: &dyn crate::support::listener::Listener
 }
 
 /// Fail with a clear message when the run was interrupted.
-pub fn check() -> anyhow::Result<()> {
+pub(crate) fn check() -> anyhow::Result<()> {
     match interrupted() {
         Some(sig) => Err(Interrupted(sig).into()),
         None => Ok(()),
@@ -74,7 +74,7 @@ pub fn check() -> anyhow::Result<()> {
 
 /// The error a run ends with after SIGINT/SIGTERM.
 #[derive(Debug)]
-pub struct Interrupted(pub i32);
+pub(crate) struct Interrupted(pub i32);
 
 impl std::fmt::Display for Interrupted {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 /// Where a command's messages, events and reports go.
-pub trait Listener: Send + Sync {
+pub(crate) trait Listener: Send + Sync {
     /// Progress: a step started or finished, what was found (silent with `--quiet`).
     fn note(&self, msg: &str);
     /// Something the user should look at; the run goes on.
@@ -31,10 +31,10 @@ pub trait Listener: Send + Sync {
 }
 
 /// The channel as it is handed down.
-pub type Channel = Arc<dyn Listener>;
+pub(crate) type Channel = Arc<dyn Listener>;
 
 /// Announce a file written: its digest and size are read from the file, when events are read.
-pub fn output_written(l: &dyn Listener, path: &Path, target: &str, kind: &str) -> anyhow::Result<()> {
+pub(crate) fn output_written(l: &dyn Listener, path: &Path, target: &str, kind: &str) -> anyhow::Result<()> {
     if l.wants_events() {
         let sha256 = crate::support::digest::sha256_file(path)?;
         let size = std::fs::metadata(path).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?.len();
@@ -46,7 +46,7 @@ pub fn output_written(l: &dyn Listener, path: &Path, target: &str, kind: &str) -
 /// Sentences on standard error, one prefix each (`keapack: `, `keapack: warning: `,
 /// `keapack: error: `); reports on standard output.
 #[derive(Debug, Default)]
-pub struct Human {
+pub(crate) struct Human {
     quiet: bool,
 }
 
@@ -90,7 +90,7 @@ impl Listener for Human {
 /// line on the sink (standard output, or a buffer in tests); a warning is an event too; reports
 /// go to standard error so that standard output holds only events. The outputs announced are
 /// kept for `run-finished`.
-pub struct Json {
+pub(crate) struct Json {
     human: Human,
     sink: Mutex<Box<dyn Write + Send>>,
     outputs: Mutex<Vec<PathBuf>>,
@@ -103,12 +103,12 @@ impl Json {
     }
 
     /// Events on `sink`.
-    pub fn with_sink(quiet: bool, sink: Box<dyn Write + Send>) -> Self {
+    pub(crate) fn with_sink(quiet: bool, sink: Box<dyn Write + Send>) -> Self {
         Json { human: Human::new(quiet), sink: Mutex::new(sink), outputs: Mutex::new(Vec::new()) }
     }
 
     /// Every output announced so far, in order, and forget them.
-    pub fn take_outputs(&self) -> Vec<PathBuf> {
+    pub(crate) fn take_outputs(&self) -> Vec<PathBuf> {
         std::mem::take(&mut *self.outputs.lock().unwrap_or_else(|e| e.into_inner()))
     }
 }

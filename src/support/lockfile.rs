@@ -12,7 +12,7 @@ fn open(path: &Path) -> Result<fs::File> {
 }
 
 /// The lock at `path`, waiting for another process that holds it (an interrupt ends the wait).
-pub fn wait(path: &Path) -> Result<fs::File> {
+pub(crate) fn wait(path: &Path) -> Result<fs::File> {
     let file = open(path)?;
     // SAFETY: flock on a file descriptor we own.
     while unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) } != 0 {
@@ -26,7 +26,7 @@ pub fn wait(path: &Path) -> Result<fs::File> {
 }
 
 /// The lock at `path` if no one holds it; `None` when another process does.
-pub fn try_now(path: &Path) -> Result<Option<fs::File>> {
+pub(crate) fn try_now(path: &Path) -> Result<Option<fs::File>> {
     let file = open(path)?;
     // SAFETY: flock on a file descriptor we own.
     if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } != 0 {

@@ -5,7 +5,7 @@ use std::path::Path;
 
 /// The fields keapack uses from a release's `os-release` file.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct OsRelease {
+pub(crate) struct OsRelease {
     pub id: String,
     /// `ID_LIKE`'s words.
     pub id_like: Vec<String>,
@@ -49,7 +49,7 @@ impl OsRelease {
     }
 
     /// `ID` followed by the words of `ID_LIKE`.
-    pub fn family_words(&self) -> impl Iterator<Item = &str> {
+    pub(crate) fn family_words(&self) -> impl Iterator<Item = &str> {
         std::iter::once(self.id.as_str()).chain(self.id_like.iter().map(String::as_str))
     }
 }

@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 const TAIL_LINES: usize = 25;
 
 /// Runs the steps of one keapack run; numbers their logs in order.
-pub struct Runner {
+pub(crate) struct Runner {
     log_dir: PathBuf,
     env: Vec<(String, OsString)>,
     /// Start commands from an empty environment (plus `env`) instead of keapack's own.
@@ -34,9 +34,8 @@ pub struct Runner {
 
 /// What a finished step left behind.
 #[derive(Debug)]
-pub struct StepOutcome {
+pub(crate) struct StepOutcome {
     pub log: PathBuf,
-    pub duration: Duration,
 }
 
 impl Runner {
@@ -47,24 +46,19 @@ impl Runner {
     }
 
     /// Run every later command with exactly `env`: nothing of keapack's own environment leaks in.
-    pub fn set_clean_env(&mut self, env: Vec<(String, OsString)>) {
+    pub(crate) fn set_clean_env(&mut self, env: Vec<(String, OsString)>) {
         self.env = env;
         self.clean = true;
     }
 
     /// Run every later command inside `root` (read-only), with `binds` writable at their own
     /// paths; `None` runs them on the host again.
-    pub fn set_sandbox(&mut self, sandbox: Option<(PathBuf, Vec<PathBuf>)>) {
+    pub(crate) fn set_sandbox(&mut self, sandbox: Option<(PathBuf, Vec<PathBuf>)>) {
         self.sandbox = sandbox;
     }
 
-    /// The root later commands run in, if any.
-    pub fn sandbox_root(&self) -> Option<&Path> {
-        self.sandbox.as_ref().map(|(r, _)| r.as_path())
-    }
-
     /// The channel this runner reports through.
-    pub fn listener(&self) -> &dyn Listener {
+    pub(crate) fn listener(&self) -> &dyn Listener {
         self.listener.as_ref()
     }
 
@@ -80,7 +74,7 @@ impl Runner {
     }
 
     /// Time an in-process step the same way commands are timed.
-    pub fn in_process<T>(&mut self, title: &str, f: impl FnOnce() -> Result<T>) -> Result<T> {
+    pub(crate) fn in_process<T>(&mut self, title: &str, f: impl FnOnce() -> Result<T>) -> Result<T> {
         self.note(&format!("{title} …"));
         crate::support::interrupt::check()?;
         self.listener.event(Event::StepStarted { step: title.to_string(), log: None });
@@ -181,7 +175,7 @@ impl Runner {
         }
         self.listener.event(Event::StepFinished { step: title.to_string(), duration: duration.as_secs_f64(), log: Some(log.clone()) });
         self.note(&format!("{title}: done in {}", human(duration)));
-        Ok(StepOutcome { log, duration })
+        Ok(StepOutcome { log })
     }
 }
 
@@ -221,7 +215,7 @@ pub(crate) fn describe(cmd: &Command) -> String {
 }
 
 /// Is `program` on `PATH`?
-pub fn have(program: &str) -> bool {
+pub(crate) fn have(program: &str) -> bool {
     std::env::var_os("PATH")
         .map(|p| std::env::split_paths(&p).any(|d| d.join(program).is_file()))
         .unwrap_or(false)

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// `cmd` run inside `root` with the root writable (to install packages), the host's DNS.
-pub fn writable(root: &Path, cmd: &Command) -> Command {
+pub(crate) fn writable(root: &Path, cmd: &Command) -> Command {
     let mut w = Command::new("bwrap");
     w.arg("--bind").arg(root).arg("/").args(["--proc", "/proc", "--dev", "/dev", "--perms", "1777", "--tmpfs", "/tmp"]);
     w.args(["--ro-bind", "/etc/resolv.conf", "/etc/resolv.conf"]);
@@ -15,7 +15,7 @@ pub fn writable(root: &Path, cmd: &Command) -> Command {
 
 /// `cmd` run inside `root` read-only, with `binds` (the work directory) writable at their own
 /// paths and a private /tmp.
-pub fn enter(root: &Path, binds: &[PathBuf], cmd: &Command) -> Command {
+pub(crate) fn enter(root: &Path, binds: &[PathBuf], cmd: &Command) -> Command {
     let mut w = Command::new("bwrap");
     w.arg("--ro-bind").arg(root).arg("/").args(["--proc", "/proc", "--dev", "/dev", "--perms", "1777", "--tmpfs", "/tmp"]);
     for b in binds {
@@ -41,7 +41,7 @@ fn finish(mut w: Command, cmd: &Command) -> Command {
 /// Create in `root` the directories where `binds` will be mounted: bwrap cannot create them
 /// in a root mounted read-only. Refuses a path that crosses a symbolic link inside the root
 /// (following it could create directories outside the root).
-pub fn prepare_mount_points(root: &Path, binds: &[PathBuf]) -> anyhow::Result<()> {
+pub(crate) fn prepare_mount_points(root: &Path, binds: &[PathBuf]) -> anyhow::Result<()> {
     for b in binds {
         let mut at = root.to_path_buf();
         for part in b.strip_prefix("/").unwrap_or(b).components() {

@@ -7,7 +7,7 @@
 //! line one quoted word, with named placeholders becoming `"$variable"` expansions.
 
 /// `value` as one single-quoted shell word.
-pub fn quote(value: &str) -> String {
+pub(crate) fn quote(value: &str) -> String {
     let mut out = String::with_capacity(value.len() + 2);
     out.push('\'');
     for c in value.chars() {
@@ -25,7 +25,7 @@ pub fn quote(value: &str) -> String {
 /// dropped), each line one word on its own script line, joined by ` \` continuations indented
 /// by `indent`. Each `(marker, variable)` of `expansions` in the text becomes `"$variable"`;
 /// everything else is quoted by [`quote`].
-pub fn printf_lines(text: &str, expansions: &[(&str, &str)], indent: &str) -> String {
+pub(crate) fn printf_lines(text: &str, expansions: &[(&str, &str)], indent: &str) -> String {
     let lines: Vec<String> = text.trim_end().split('\n').map(|line| word(line, expansions)).collect();
     lines.join(&format!(" \\\n{indent}"))
 }

@@ -16,14 +16,14 @@ fn output(tool: &str, debian_package: &str, args: &[&str]) -> std::process::Outp
 }
 
 /// Run a tool that may fail (linters); returns (success, stdout followed by stderr).
-pub fn run_status(tool: &str, debian_package: &str, args: &[&str]) -> (bool, String) {
+pub(crate) fn run_status(tool: &str, debian_package: &str, args: &[&str]) -> (bool, String) {
     let out = output(tool, debian_package, args);
     let text = String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
     (out.status.success(), text)
 }
 
 /// Run a tool that must succeed; returns its stdout.
-pub fn run(tool: &str, debian_package: &str, args: &[&str]) -> String {
+pub(crate) fn run(tool: &str, debian_package: &str, args: &[&str]) -> String {
     let out = output(tool, debian_package, args);
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     assert!(out.status.success(), "{tool} {args:?} failed: {}\n{stdout}", String::from_utf8_lossy(&out.stderr));
@@ -38,7 +38,7 @@ fn missing_tool_fails_naming_the_package() {
 
 /// A listener that keeps what it is told: notes, warnings, errors, events and the report text.
 #[derive(Default)]
-pub struct Recorder {
+pub(crate) struct Recorder {
     pub lines: std::sync::Mutex<Vec<String>>,
     pub events: std::sync::Mutex<Vec<crate::support::events::Event>>,
     pub report: std::sync::Arc<std::sync::Mutex<Vec<u8>>>,
@@ -46,7 +46,7 @@ pub struct Recorder {
 
 impl Recorder {
     /// The report written so far, as text.
-    pub fn report_text(&self) -> String {
+    pub(crate) fn report_text(&self) -> String {
         String::from_utf8(self.report.lock().unwrap().clone()).unwrap()
     }
 }

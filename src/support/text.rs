@@ -13,7 +13,7 @@ use std::fmt::{self, Display, Write};
 use std::path::Path;
 
 /// Would this character act on a terminal rather than print?
-pub fn is_control(c: char) -> bool {
+pub(crate) fn is_control(c: char) -> bool {
     c.is_control() // Unicode Cc: U+0000–U+001F, U+007F, U+0080–U+009F
 }
 
@@ -52,7 +52,7 @@ impl<W: Write> Write for Escaping<'_, W> {
 
 /// Some text to quote, shown with its control characters escaped (see the module comment).
 #[derive(Debug, Clone, Copy)]
-pub struct Shown<T> {
+pub(crate) struct Shown<T> {
     text: T,
     keep_newlines: bool,
 }
@@ -64,25 +64,19 @@ impl<T: Display> Display for Shown<T> {
 }
 
 /// `text` with every control character escaped: one line, whatever it holds.
-pub fn shown<T: Display>(text: T) -> Shown<T> {
+pub(crate) fn shown<T: Display>(text: T) -> Shown<T> {
     Shown { text, keep_newlines: false }
 }
 
-/// Multi-line `text` (a log tail, an error chain): newlines kept, other control characters
-/// escaped inside each line.
-pub fn shown_lines<T: Display>(text: T) -> Shown<T> {
-    Shown { text, keep_newlines: true }
-}
-
 /// A path from the inputs, as `Path::display` shows it, with control characters escaped.
-pub fn path(p: &Path) -> Shown<std::path::Display<'_>> {
+pub(crate) fn path(p: &Path) -> Shown<std::path::Display<'_>> {
     shown(p.display())
 }
 
 /// A message for the terminal whose first line starts with `keapack:` (an error and its
 /// causes): control characters escaped, its newlines kept, and each later line that starts at
 /// the margin indented by two spaces, so no line of it can pass for one of keapack's own.
-pub fn message(text: &str) -> String {
+pub(crate) fn message(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for (i, line) in text.split('\n').enumerate() {
         if i > 0 {
@@ -97,7 +91,7 @@ pub fn message(text: &str) -> String {
 }
 
 /// `shown(text)` as a `String`.
-pub fn escape(text: &str) -> String {
+pub(crate) fn escape(text: &str) -> String {
     shown(text).to_string()
 }
 
@@ -125,12 +119,6 @@ mod tests {
     }
 
     #[test]
-    fn shown_lines_keeps_newlines_only() {
-        assert_eq!(shown_lines("one\x1b[1A\ntwo\r\n").to_string(), "one\\x1b[1A\ntwo\\r\n");
-        assert_eq!(shown("one\ntwo").to_string(), "one\\ntwo");
-    }
-
-    #[test]
     fn a_message_keeps_its_lines_but_none_can_pass_for_keapacks() {
         let text = "step 'make' failed (exit status: 2). Last lines of its log:\n  | cc: error\nFull log: /w/logs/03-make.log";
         assert_eq!(message(text), "step 'make' failed (exit status: 2). Last lines of its log:\n  | cc: error\n  Full log: /w/logs/03-make.log");
@@ -154,7 +142,7 @@ mod tests {
 
 /// `a` or `an` before an architecture or other technical word, by how it is read aloud:
 /// `an x86_64`, `an aarch64`, `an s390x`, `a riscv64`, `a ppc64el`.
-pub fn article(word: &str) -> &'static str {
+pub(crate) fn article(word: &str) -> &'static str {
     let w = word.to_ascii_lowercase();
     if w.starts_with(['a', 'e', 'i', 'o', 'u', 'x']) || w.starts_with("s390") { "an" } else { "a" }
 }

@@ -14,19 +14,19 @@ use std::path::Path;
 
 /// Held while a run uses a work directory; released when dropped (or when the process dies).
 #[derive(Debug)]
-pub struct WorkLock {
+pub(crate) struct WorkLock {
     _file: fs::File,
 }
 
 /// The file that marks a directory as a keapack work directory.
-pub const MARK: &str = ".keapack-work";
+pub(crate) const MARK: &str = ".keapack-work";
 /// The lock file; earlier keapack versions left it but no mark.
-pub const LOCK: &str = ".keapack.lock";
+pub(crate) const LOCK: &str = ".keapack.lock";
 const MARK_TEXT: &str = "This is a keapack work directory: keapack deletes and rewrites what is inside on every run.\n";
 
 /// What `check` found at a work directory's path.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Found {
+pub(crate) enum Found {
     /// Nothing yet: keapack creates and marks it.
     Missing,
     /// A directory with keapack's mark.
@@ -37,7 +37,7 @@ pub enum Found {
 
 /// Whether `work` can be keapack's work directory, without changing anything: refuses a
 /// non-directory and a non-empty directory without keapack's mark or an earlier lock.
-pub fn check(work: &Path) -> Result<Found> {
+pub(crate) fn check(work: &Path) -> Result<Found> {
     let shown = crate::support::text::path(work);
     match fs::metadata(work) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Found::Missing),
@@ -63,7 +63,7 @@ pub fn check(work: &Path) -> Result<Found> {
 /// Make sure `work` is a keapack work directory before anything in it is used or deleted:
 /// create it (marked) when missing; adopt it when it is empty or holds an earlier keapack's
 /// lock; refuse it, deleting nothing, when it holds anything else.
-pub fn claim(work: &Path) -> Result<()> {
+pub(crate) fn claim(work: &Path) -> Result<()> {
     let shown = crate::support::text::path(work);
     match check(work)? {
         Found::Marked => return Ok(()),
@@ -74,7 +74,7 @@ pub fn claim(work: &Path) -> Result<()> {
 }
 
 /// Claim `work` (see [`claim`]) and lock it, or explain who holds it.
-pub fn lock(work: &Path) -> Result<WorkLock> {
+pub(crate) fn lock(work: &Path) -> Result<WorkLock> {
     claim(work)?;
     let path = work.join(LOCK);
     let Some(mut file) = crate::support::lockfile::try_now(&path)? else {
@@ -102,7 +102,7 @@ impl IfEmpty for str {
 
 /// Hold an exclusive lock on `path` (created if needed), waiting for another process that
 /// holds it; released when the returned file is dropped. For caches shared between runs.
-pub fn lock_file(path: &Path) -> Result<fs::File> {
+pub(crate) fn lock_file(path: &Path) -> Result<fs::File> {
     crate::support::lockfile::wait(path)
 }
 
