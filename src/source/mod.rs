@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 /// Which upstream build system a tree uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
-pub(crate) enum BuildSystem {
+pub enum BuildSystem {
     Autotools,
     Meson,
 }
