@@ -145,6 +145,9 @@ fn dry_run(dir: &Path, manifest: &str) -> (bool, String) {
         .arg(examples().join("kea-2.2.0"))
         .arg("--premium")
         .arg(examples().join("kea-premium-2.2.0"))
+        // Planned on this host: a root of the profile's release needs root, and only the plan is asked for.
+        .arg("--build-env")
+        .arg("host")
         .arg("--work")
         .arg(dir.join("work"))
         .arg("--out")

@@ -8,7 +8,8 @@ use std::process::Command;
 fn output(tool: &str, debian_package: &str, args: &[&str]) -> std::process::Output {
     match Command::new(tool).args(args).env("TZ", "UTC").env("LC_ALL", "C").output() {
         Ok(out) => out,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+        // A PATH with a directory this user cannot search gives EACCES for a missing tool.
+        Err(e) if matches!(e.kind(), std::io::ErrorKind::NotFound | std::io::ErrorKind::PermissionDenied) => {
             panic!("`{tool}` is not installed: apt-get install {debian_package}")
         }
         Err(e) => panic!("cannot run `{tool}`: {e}"),
