@@ -4,7 +4,7 @@
 //! build serves) skips unpacking, configuring and compiling.
 //!
 //! The key is the SHA-256 of an [`Identity`]: every input of the build that can change the
-//! staged bytes (see `pipeline::cache_identity` for the list and the reasons). An entry is made
+//! staged bytes (see `cached::cache_identity` for the list and the reasons). An entry is made
 //! in a directory of its own (`.<key>.partial`) and renamed into place only when complete, under
 //! a lock per key (`<key>.lock`), as build roots are (`build::root`): an interrupted run leaves
 //! no entry, and a concurrent run of the same identity waits and then reuses the first one's.
