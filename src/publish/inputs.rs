@@ -85,6 +85,14 @@ pub(crate) fn collect(paths: &[PathBuf]) -> Result<Vec<Input>> {
     Ok(inputs.into_iter().zip(keep).filter_map(|(i, k)| k.then_some(i)).collect())
 }
 
+/// Read one package as `publish` reads every package before anything is copied: strictly
+/// (`debfile`, `control`, `rpmfile`), its file name checked against its own fields. Returns its
+/// name, version and architecture. The fuzz target `package` feeds it arbitrary bytes.
+pub fn inspect(path: &Path) -> Result<String> {
+    let input = read(path, &Profiles::builtin())?;
+    Ok(format!("{} {} {}", input.name, input.version, input.arch))
+}
+
 /// The architectures a family's profiles serve, in that family's words (amd64, x86_64…).
 pub(crate) fn served_arches(profiles: &Profiles, family: Format) -> Vec<String> {
     let mut v: Vec<String> = profiles.all().filter(|p| p.family == family).flat_map(|p| p.arch.keys().cloned()).collect();

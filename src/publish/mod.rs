@@ -17,7 +17,7 @@ pub(crate) mod apt;
 pub(crate) mod control;
 pub(crate) mod debfile;
 pub(crate) mod dnf;
-pub(crate) mod inputs;
+pub mod inputs;
 pub(crate) mod record;
 pub(crate) mod repo;
 pub(crate) mod rpmfile;
