@@ -125,7 +125,12 @@ fn rpm_header_files_relations_and_scripts() {
     let scripts = q(&["--scripts"]);
     assert!(scripts.contains("postinstall scriptlet") && scripts.contains("/usr/lib64/kea/hooks/libdhcp_host_cmds.so"), "{scripts}");
     assert!(scripts.contains("/etc/kea/kea-dhcp6.conf") && scripts.contains("systemctl restart kea-dhcp4"), "{scripts}");
-    let blocks = json_blocks(&scripts);
+    // The snippets as %post prints them on a first installation (the script quotes each line).
+    let post = q(&["--qf", "%{POSTIN}"]);
+    let printed = run(std::process::Command::new("sh").arg("-c").arg(&post).arg("sh").arg("1"));
+    assert!(printed.status.success(), "%post failed: {}", String::from_utf8_lossy(&printed.stderr));
+    let blocks = json_blocks(&String::from_utf8_lossy(&printed.stdout));
+    assert_eq!(blocks.len(), 2, "one snippet per daemon");
     assert_eq!(blocks[1]["Dhcp6"]["hooks-libraries"][1]["library"], "/usr/lib64/kea/hooks/libdhcp_host_cmds.so");
 }
 
