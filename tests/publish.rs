@@ -217,6 +217,16 @@ fn apt_installs_upgrades_and_removes_from_the_signed_repository_and_refuses_it_t
     fs::copy(&rev1.deb, &impostor).unwrap();
     let before = files(&repo);
     let said = fails(key.publish(&repo, Some("file:///srv/repo"), &[], &[&impostor]), "publishing another package under a published name");
+    // Its own fields say 2.2.0-1: the file name that claims 2.2.0-2 is refused before the pool is looked at.
+    assert!(said.contains("its control fields (Package, Version, Architecture) say kea-premium-hooks_2.2.0-1+deb12_amd64.deb"), "{said}");
+    assert!(files(&repo) == before, "nothing written");
+    // A package whose own fields are those of the published one, with other bytes: refused by the pool.
+    let unpacked = tmp.path().join("unpacked");
+    assert!(Command::new("dpkg-deb").arg("-R").arg(&rev2.deb).arg(&unpacked).status().unwrap().success());
+    fs::write(unpacked.join("usr/share/doc/kea-premium-hooks/impostor"), "other bytes\n").unwrap();
+    fs::remove_file(&impostor).unwrap();
+    assert!(Command::new("dpkg-deb").args(["--root-owner-group", "-b"]).arg(&unpacked).arg(&impostor).stdout(std::process::Stdio::null()).status().unwrap().success());
+    let said = fails(key.publish(&repo, Some("file:///srv/repo"), &[], &[&impostor]), "publishing another package under a published name");
     assert!(said.contains("already holds a different package named kea-premium-hooks_2.2.0-2+deb12_amd64.deb"), "{said}");
     assert!(files(&repo) == before, "nothing written");
 }

@@ -60,6 +60,10 @@ fn per_hook_split_writes_one_package_per_hook_with_its_own_guidance() {
     assert!(!files.contains("host_cmds"), "{files}");
     let scripts = stdout(std::process::Command::new("rpm").args(["-qp", "--scripts"]).arg(&rpm));
     assert!(scripts.contains("FLEX_ID_EXPRESSION_NOT_DEFINED") && !scripts.contains("HOST_CMDS_INIT_OK"), "the guidance speaks of its own hook only:\n{scripts}");
-    let blocks = json_blocks(&scripts);
+    // The snippet as %post prints it on a first installation (the script quotes each line).
+    let post = stdout(std::process::Command::new("rpm").args(["-qp", "--qf", "%{POSTIN}"]).arg(&rpm));
+    let printed = run(std::process::Command::new("sh").arg("-c").arg(&post).arg("sh").arg("1"));
+    assert!(printed.status.success(), "%post failed: {}", String::from_utf8_lossy(&printed.stderr));
+    let blocks = json_blocks(&String::from_utf8_lossy(&printed.stdout));
     assert_eq!(blocks[0]["Dhcp4"]["hooks-libraries"].as_array().unwrap().len(), 1);
 }
