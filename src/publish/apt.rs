@@ -5,11 +5,14 @@
 //! `Acquire-By-Hash: yes`, so a client holding the previous `InRelease` still fetches the
 //! indices it names while a publish is under way. The order is: new pool files, by-hash
 //! indices, named indices, then `Release.gpg`, `Release` and `InRelease` last; indices and pool
-//! files no `Release` names any more are removed after that. The index of a codename is read
+//! files no `Release` names any more are removed after that. A publish whose `Release` is
+//! already served still checks the rest against it (served_problems) and rewrites what a
+//! killed publish left disagreeing. The index of a codename is read
 //! back from its `Packages` file, so a publish reads only the packages it adds. Dates come from
 //! the packages, so the same packages give the same bytes (the signatures aside).
 
 use super::inputs::{Input, Kind};
+use super::served::Change;
 use super::sign::Signer;
 use anyhow::{Context, Result, bail};
 use std::collections::{BTreeMap, BTreeSet};
@@ -80,6 +83,8 @@ fn pool_path(source: &str, file: &str) -> String {
 pub(crate) struct Changed {
     pub added: Vec<String>,
     pub dists: Vec<String>,
+    /// Codenames whose served files disagreed with their `Release`, and how.
+    pub repaired: Vec<(String, Vec<String>)>,
 }
 
 /// Refuse, before anything is written, a package whose pool file name is taken by other bytes,
@@ -136,15 +141,17 @@ pub(crate) fn publish(root: &Path, label: &str, debs: &[&Input], keep: Option<us
     }
     // 2. Indices, then Release, per codename.
     for (codename, new) in by_codename {
-        if write_dist(root, label, codename, &new, keep, signer, listener)? {
-            changed.dists.push(codename.to_string());
+        match write_dist(root, label, codename, &new, keep, signer, listener)? {
+            Change::Unchanged => {}
+            Change::Written => changed.dists.push(codename.to_string()),
+            Change::Repaired(what) => changed.repaired.push((codename.to_string(), what)),
         }
     }
     Ok(changed)
 }
 
-/// Update one codename's indices and Release; true when anything changed.
-fn write_dist(root: &Path, label: &str, codename: &str, new: &[(&Input, String)], keep: Option<usize>, signer: &Signer, listener: &dyn crate::support::listener::Listener) -> Result<bool> {
+/// Update one codename's indices and Release, or repair what is served of them.
+fn write_dist(root: &Path, label: &str, codename: &str, new: &[(&Input, String)], keep: Option<usize>, signer: &Signer, listener: &dyn crate::support::listener::Listener) -> Result<Change> {
     let dist = root.join("dists").join(codename);
     let mut arches = read_indices(root, codename);
     // Architecture-specific packages first, so an `all` package of this publish finds them.
@@ -204,31 +211,89 @@ fn write_dist(root: &Path, label: &str, codename: &str, new: &[(&Input, String)]
         newest = e;
     }
     let release = release_text(label, codename, &arches.keys().cloned().collect::<Vec<_>>(), newest, &sums);
-    let unchanged = fs::read(dist.join("Release")).is_ok_and(|r| r == release.as_bytes()) && dist.join("InRelease").is_file() && dist.join("Release.gpg").is_file();
-    if unchanged {
-        return Ok(false);
-    }
+    // What is served is checked, not only `Release`: a publish killed between two renames
+    // leaves the same `Release` beside an older `InRelease` or `Release.gpg`.
+    let (release_ok, problems) = match served_problems(&dist, release.as_bytes(), &sums, signer)? {
+        None => (false, Vec::new()),
+        Some(p) if p.is_empty() => return Ok(Change::Unchanged),
+        Some(p) => (true, p),
+    };
     let previous = fs::read_to_string(dist.join("Release")).unwrap_or_default();
     for (rel, bytes) in &sums {
-        let (dir, _) = rel.rsplit_once('/').expect("indices are in a directory");
-        let by_hash = dist.join(dir).join("by-hash/SHA256");
-        let digest = crate::support::digest::hex(&sha2::Digest::finalize(<sha2::Sha256 as sha2::Digest>::new_with_prefix(bytes)));
-        if !by_hash.join(&digest).is_file() {
-            super::publish(&by_hash, &digest, |w| Ok(w.write_all(bytes)?))?;
+        let path = dist.join(by_hash_path(rel, bytes));
+        if fs::read(&path).ok().as_deref() != Some(bytes.as_slice()) {
+            let (dir, name) = (path.parent().expect("by-hash files are in a directory"), path.file_name().and_then(|n| n.to_str()).expect("a hex name"));
+            super::publish(dir, name, |w| Ok(w.write_all(bytes)?))?;
         }
     }
     for (rel, bytes) in &sums {
-        let (dir, name) = rel.rsplit_once('/').expect("indices are in a directory");
-        super::publish(&dist.join(dir), name, |w| Ok(w.write_all(bytes)?))?;
+        if fs::read(dist.join(rel)).ok().as_deref() != Some(bytes.as_slice()) {
+            let (dir, name) = rel.rsplit_once('/').expect("indices are in a directory");
+            super::publish(&dist.join(dir), name, |w| Ok(w.write_all(bytes)?))?;
+        }
     }
     crate::support::interrupt::checkpoint("repo-release", listener)?;
-    let detached = signer.detach_armored(release.as_bytes())?;
-    let inline = signer.clearsign(release.as_bytes())?;
-    super::publish(&dist, "Release.gpg", |w| Ok(w.write_all(&detached)?))?;
-    super::publish(&dist, "Release", |w| Ok(w.write_all(release.as_bytes())?))?;
-    super::publish(&dist, "InRelease", |w| Ok(w.write_all(&inline)?))?;
+    // Both signatures are made, and all three files written and synced, before the first
+    // rename; the renames then follow one another: Release.gpg, Release, InRelease.
+    // - apt reads InRelease alone when it is there (Release and Release.gpg only when it is
+    //   not), and InRelease is whole by itself: it is renamed last, once every index it names
+    //   is in place. Until then the previous InRelease is served, and the by-hash indices it
+    //   names stay until prune_by_hash below, so an apt client sees a consistent InRelease and
+    //   indices at every instant.
+    // - Clients that read the detached pair see Release.gpg and Release disagree only between
+    //   the two adjacent renames that come first.
+    // A publish killed between any two of them leaves the same Release beside an older
+    // InRelease or Release.gpg: the next publish finds it in served_problems and repairs it.
+    let in_problems = |file: &str| problems.iter().any(|p| p.starts_with(file));
+    let detached = if !release_ok || in_problems("Release.gpg ") { Some(signer.detach_armored(release.as_bytes())?) } else { None };
+    let inline = if !release_ok || in_problems("InRelease ") { Some(signer.clearsign(release.as_bytes())?) } else { None };
+    let mut files: Vec<(&str, &[u8])> = Vec::new();
+    if let Some(d) = &detached {
+        files.push(("Release.gpg", d));
+    }
+    if !release_ok {
+        files.push(("Release", release.as_bytes()));
+    }
+    if let Some(i) = &inline {
+        files.push(("InRelease", i));
+    }
+    super::served::replace_together(&dist, &files)?;
     prune_by_hash(&dist, &[&previous, &release]);
-    Ok(true)
+    Ok(if release_ok { Change::Repaired(problems) } else { Change::Written })
+}
+
+/// The by-hash copy of the index `rel` (`main/binary-amd64/Packages`) holding `bytes`.
+fn by_hash_path(rel: &str, bytes: &[u8]) -> String {
+    let (dir, _) = rel.rsplit_once('/').expect("indices are in a directory");
+    let digest = crate::support::digest::hex(&sha2::Digest::finalize(<sha2::Sha256 as sha2::Digest>::new_with_prefix(bytes)));
+    format!("{dir}/by-hash/SHA256/{digest}")
+}
+
+/// How the served files of the codename at `dist` disagree with `release` and the indices
+/// `sums` it lists: `None` when `Release` itself differs (everything is written anew), else
+/// each disagreement, starting with the file's name (empty: nothing to do). `InRelease` must
+/// be `release` clear-signed and `Release.gpg` must verify it, both checked with gpgv against
+/// the signing key only; every index and its by-hash copy must be the bytes `Release` lists.
+fn served_problems(dist: &Path, release: &[u8], sums: &[(String, Vec<u8>)], signer: &Signer) -> Result<Option<Vec<String>>> {
+    if fs::read(dist.join("Release")).ok().as_deref() != Some(release) {
+        return Ok(None);
+    }
+    let mut problems = Vec::new();
+    for (rel, bytes) in sums {
+        for file in [rel.clone(), by_hash_path(rel, bytes)] {
+            if fs::read(dist.join(&file)).ok().as_deref() != Some(bytes.as_slice()) {
+                problems.push(format!("{file} was missing or did not match Release"));
+            }
+        }
+    }
+    let keyring = super::served::Keyring::of(signer)?;
+    if keyring.clearsigned_text(&dist.join("InRelease"))?.as_deref() != Some(release) {
+        problems.push("InRelease was missing or did not sign this Release".to_string());
+    }
+    if !keyring.verifies(&dist.join("Release.gpg"), &dist.join("Release"))? {
+        problems.push("Release.gpg was missing or did not verify Release".to_string());
+    }
+    Ok(Some(problems))
 }
 
 /// Keep the `n` newest versions of each package in `list` (sorted by package, then version).

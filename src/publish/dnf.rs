@@ -10,9 +10,11 @@
 //! times, or `SOURCE_DATE_EPOCH`), and the order of the switch. createrepo_c writes into a
 //! staging directory; its data files (named by checksum) are moved into `repodata/` first,
 //! then `repomd.xml.asc`, and `repomd.xml` last; packages and metadata files the new
-//! `repomd.xml` no longer names are removed after that.
+//! `repomd.xml` no longer names are removed after that. When `repomd.xml` is already the one
+//! served, its signature and listed files are still checked, and what disagrees is rewritten.
 
 use super::inputs::{Input, Kind};
+use super::served::Change;
 use super::sign::Signer;
 use anyhow::{Context, Result, bail};
 use std::collections::{BTreeMap, BTreeSet};
@@ -25,6 +27,8 @@ use std::process::Command;
 pub(crate) struct Changed {
     pub added: Vec<String>,
     pub repos: Vec<String>,
+    /// Repositories whose served files disagreed with their `repomd.xml`, and how.
+    pub repaired: Vec<(String, Vec<String>)>,
 }
 
 /// The repositories a package goes into: `rpm/<dist>/<arch>`; a `noarch` package goes into
@@ -113,8 +117,10 @@ pub(crate) fn publish(root: &Path, rpms: &[&Input], keep: Option<usize>, signer:
         }
     }
     for dir in dirs {
-        if write_repo(&dir, keep, signer, listener)? {
-            changed.repos.push(dir.display().to_string());
+        match write_repo(&dir, keep, signer, listener)? {
+            Change::Unchanged => {}
+            Change::Written => changed.repos.push(dir.display().to_string()),
+            Change::Repaired(what) => changed.repaired.push((dir.display().to_string(), what)),
         }
     }
     Ok(changed)
@@ -129,8 +135,8 @@ struct Present {
     time: u64,
 }
 
-/// Regenerate one repository's metadata; true when anything changed.
-fn write_repo(dir: &Path, keep: Option<usize>, signer: &Signer, listener: &dyn crate::support::listener::Listener) -> Result<bool> {
+/// Regenerate one repository's metadata, or repair what is served of it.
+fn write_repo(dir: &Path, keep: Option<usize>, signer: &Signer, listener: &dyn crate::support::listener::Listener) -> Result<Change> {
     let served = served();
     let mut present = Vec::new();
     for e in fs::read_dir(dir.join("Packages")).with_context(|| format!("cannot read {}", dir.join("Packages").display()))?.flatten() {
@@ -177,20 +183,51 @@ fn write_repo(dir: &Path, keep: Option<usize>, signer: &Signer, listener: &dyn c
     let repodata = dir.join("repodata");
     let new_repomd = fs::read(staged.join("repomd.xml")).context("createrepo_c wrote no repomd.xml")?;
     let old_repomd = fs::read(repodata.join("repomd.xml")).unwrap_or_default();
-    if new_repomd == old_repomd && repodata.join("repomd.xml.asc").is_file() {
-        return Ok(false);
+    // The same repomd.xml is not enough: a publish killed between its renames leaves it beside
+    // an older repomd.xml.asc, so the signature and the files it lists are checked too.
+    let repomd_ok = new_repomd == old_repomd;
+    let mut problems = Vec::new();
+    if repomd_ok {
+        for (href, sum) in super::served::repomd_files(&String::from_utf8_lossy(&new_repomd)) {
+            let path = dir.join(&href);
+            let fine = match (path.is_file(), sum) {
+                (false, _) => false,
+                (true, Some(sum)) => crate::support::digest::sha256_file(&path)? == sum,
+                (true, None) => true,
+            };
+            if !fine {
+                problems.push(format!("{href} was missing or did not match repomd.xml"));
+            }
+        }
+        let keyring = super::served::Keyring::of(signer)?;
+        if !keyring.verifies(&repodata.join("repomd.xml.asc"), &repodata.join("repomd.xml"))? {
+            problems.push("repomd.xml.asc was missing or did not verify repomd.xml".to_string());
+        }
+        if problems.is_empty() {
+            return Ok(Change::Unchanged);
+        }
     }
     fs::create_dir_all(&repodata)?;
     for e in fs::read_dir(&staged)?.flatten() {
         let name = e.file_name().to_string_lossy().into_owned();
-        if name != "repomd.xml" && !repodata.join(&name).exists() {
-            fs::rename(e.path(), repodata.join(&name)).with_context(|| format!("cannot move {name} into {}", repodata.display()))?;
+        let dest = repodata.join(&name);
+        // Data files are named by their checksum: one already there is kept unless damaged.
+        if name != "repomd.xml" && fs::read(&dest).ok() != Some(fs::read(e.path())?) {
+            fs::rename(e.path(), &dest).with_context(|| format!("cannot move {name} into {}", repodata.display()))?;
         }
     }
     crate::support::interrupt::checkpoint("repo-release", listener)?;
-    let asc = signer.detach_armored(&new_repomd)?;
-    super::publish(&repodata, "repomd.xml.asc", |w| Ok(w.write_all(&asc)?))?;
-    super::publish(&repodata, "repomd.xml", |w| Ok(w.write_all(&new_repomd)?))?;
+    // dnf reads repomd.xml, then repomd.xml.asc: both are written and synced first, then
+    // renamed back to back, the signature first, so they disagree only between two renames.
+    let asc = if !repomd_ok || problems.iter().any(|p| p.starts_with("repomd.xml.asc ")) { Some(signer.detach_armored(&new_repomd)?) } else { None };
+    let mut files: Vec<(&str, &[u8])> = Vec::new();
+    if let Some(a) = &asc {
+        files.push(("repomd.xml.asc", a));
+    }
+    if !repomd_ok {
+        files.push(("repomd.xml", &new_repomd));
+    }
+    super::served::replace_together(&repodata, &files)?;
     // What neither the new nor the previous repomd.xml names goes; so do packages not kept.
     let named: BTreeSet<String> = [&new_repomd, &old_repomd]
         .iter()
@@ -208,5 +245,5 @@ fn write_repo(dir: &Path, keep: Option<usize>, signer: &Signer, listener: &dyn c
             fs::remove_file(dir.join("Packages").join(&p.file)).with_context(|| format!("cannot remove the old package {}", p.file))?;
         }
     }
-    Ok(true)
+    Ok(if repomd_ok { Change::Repaired(problems) } else { Change::Written })
 }

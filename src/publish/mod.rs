@@ -21,6 +21,7 @@ pub mod inputs;
 pub(crate) mod record;
 pub(crate) mod repo;
 pub(crate) mod rpmfile;
+pub(crate) mod served;
 pub(crate) mod sign;
 pub(crate) mod vercmp;
 

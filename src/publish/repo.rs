@@ -12,7 +12,9 @@
 //! different package under a published file name) before anything is written, and every file
 //! is replaced atomically, in the order that keeps what clients read consistent: packages,
 //! indices, then the signed `InRelease`/`repomd.xml`. A publish stopped at any point leaves the
-//! previous state served; the next one finishes the job. Publishing what is already there
+//! previous state served; the next one finishes the job, even when it publishes the same
+//! packages: it checks what is served (signatures with gpgv, every index against its sums)
+//! and rewrites what disagrees, saying "repaired". Publishing what is already there, whole,
 //! changes no file.
 
 use super::inputs::{self, Input, Kind};
@@ -43,6 +45,9 @@ pub(crate) struct PublishOutcome {
     pub added: Vec<String>,
     /// apt codenames and dnf repository directories whose signed indices changed.
     pub updated: Vec<String>,
+    /// apt codenames and dnf repository directories whose indices were already served but some
+    /// served file disagreed with them (a publish killed between renames), and what was wrong.
+    pub repaired: Vec<(String, Vec<String>)>,
     /// Old package files removed by `--keep`.
     pub removed: Vec<PathBuf>,
     /// The client configuration files.
@@ -100,11 +105,14 @@ pub(crate) fn publish(req: &PublishRequest, listener: &dyn Listener) -> Result<P
         let a = super::apt::publish(&apt_root, &req.name, &debs, req.keep, &signer, listener)?;
         outcome.added.extend(a.added.iter().map(|p| format!("apt/{p}")));
         outcome.updated.extend(a.dists.iter().map(|d| format!("apt/dists/{d}")));
+        outcome.repaired.extend(a.repaired.into_iter().map(|(d, what)| (format!("apt/dists/{d}"), what)));
     }
     if !rpms.is_empty() {
         let r = super::dnf::publish(&rpm_root, &rpms, req.keep, &signer, listener)?;
         outcome.added.extend(r.added);
-        outcome.updated.extend(r.repos.iter().map(|d| Path::new(d).strip_prefix(&repo).map_or(d.clone(), |p| p.display().to_string())));
+        let relative = |d: &String| Path::new(d).strip_prefix(&repo).map_or(d.clone(), |p| p.display().to_string());
+        outcome.updated.extend(r.repos.iter().map(relative));
+        outcome.repaired.extend(r.repaired.iter().map(|(d, what)| (relative(d), what.clone())));
     }
     // Only --keep removes packages, and only those the repository's own indices no longer name.
     if req.keep.is_some() && apt_root.join("pool").is_dir() {
@@ -121,9 +129,12 @@ pub(crate) fn publish(req: &PublishRequest, listener: &dyn Listener) -> Result<P
     for r in &outcome.removed {
         listener.note(&format!("removed {} (--keep)", r.strip_prefix(&repo).unwrap_or(r).display()));
     }
-    if outcome.updated.is_empty() {
+    for (dir, what) in &outcome.repaired {
+        listener.note(&format!("repaired {dir} (re-signed with {} where needed): {}", signer.fingerprint, what.join("; ")));
+    }
+    if outcome.updated.is_empty() && outcome.repaired.is_empty() {
         listener.note(&format!("{} already holds these packages: nothing changed", repo.display()));
-    } else {
+    } else if !outcome.updated.is_empty() {
         listener.note(&format!("signed with {}: {}", signer.fingerprint, outcome.updated.join(", ")));
     }
     Ok(outcome)
