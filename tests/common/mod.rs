@@ -3,6 +3,7 @@
 
 pub mod kea;
 pub mod packages;
+pub mod repo;
 pub mod roots;
 
 use std::path::{Path, PathBuf};

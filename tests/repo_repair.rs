@@ -1,0 +1,197 @@
+//! A repository left as `keapack publish` killed at one of its renames would leave it is
+//! repaired by the next publish of the same packages: an older `InRelease` beside the new
+//! `Release`, a `Release.gpg` of an older `Release`, an older `repomd.xml.asc`, an index gone.
+//! The packages are made at run time (dpkg-deb of a crafted directory, the `rpm` crate's
+//! builder) and the key in a temporary GnuPG home.
+
+mod common;
+use common::repo::{assert_repo_consistent, repo_problems};
+use common::*;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// A GnuPG home with one Ed25519 signing key, made here.
+struct Key {
+    home: tempfile::TempDir,
+    fpr: String,
+}
+
+impl Key {
+    fn new() -> Key {
+        require("gpg", "gnupg");
+        let home = tempfile::Builder::new().prefix("gnupg-").tempdir().unwrap();
+        fs::set_permissions(home.path(), std::os::unix::fs::PermissionsExt::from_mode(0o700)).unwrap();
+        let gpg = || {
+            let mut c = Command::new("gpg");
+            c.arg("--homedir").arg(home.path()).args(["--batch", "--pinentry-mode", "loopback", "--passphrase", ""]);
+            c
+        };
+        ok(gpg().args(["--quick-gen-key", "keapack test <test@example.org>", "ed25519", "sign", "never"]).output().unwrap(), "gpg --quick-gen-key");
+        let list = ok(gpg().args(["--with-colons", "--list-secret-keys"]).output().unwrap(), "gpg --list-secret-keys").0;
+        let fpr = list.lines().find(|l| l.starts_with("fpr:")).unwrap().split(':').nth(9).unwrap().to_string();
+        Key { home, fpr }
+    }
+
+    fn publish(&self, repo: &Path, packages: &[&Path]) -> Output {
+        keapack().env("GNUPGHOME", self.home.path()).arg("publish").arg("--repo").arg(repo).arg("--gpg-key").arg(&self.fpr).args(packages).output().unwrap()
+    }
+
+    /// Publish; assert success; what keapack said.
+    fn published(&self, repo: &Path, packages: &[&Path]) -> String {
+        let (o, e) = ok(self.publish(repo, packages), "keapack publish");
+        format!("{o}{e}")
+    }
+}
+
+impl Drop for Key {
+    fn drop(&mut self) {
+        let _ = Command::new("gpgconf").arg("--homedir").arg(self.home.path()).args(["--kill", "gpg-agent"]).output();
+    }
+}
+
+/// kea-premium-hooks 2.2.0-`rev`+deb12 for amd64, built by dpkg-deb in `dir`.
+fn deb(dir: &Path, rev: u32) -> PathBuf {
+    require("dpkg-deb", "dpkg");
+    let root = dir.join(format!("deb-{rev}"));
+    fs::create_dir_all(root.join("DEBIAN")).unwrap();
+    fs::create_dir_all(root.join("usr/share/doc/kea-premium-hooks")).unwrap();
+    let control = format!("Package: kea-premium-hooks\nVersion: 2.2.0-{rev}+deb12\nArchitecture: amd64\nMaintainer: keapack tests <test@example.org>\nDescription: hook libraries for the repair tests\n A package made at run time.\n");
+    fs::write(root.join("DEBIAN/control"), control).unwrap();
+    fs::write(root.join("usr/share/doc/kea-premium-hooks/README"), format!("revision {rev}\n")).unwrap();
+    let out = dir.join(format!("kea-premium-hooks_2.2.0-{rev}+deb12_amd64.deb"));
+    ok(Command::new("dpkg-deb").args(["--build", "--root-owner-group"]).arg(&root).arg(&out).env("SOURCE_DATE_EPOCH", "1700000000").output().unwrap(), "dpkg-deb --build");
+    out
+}
+
+/// kea-premium-hooks-2.2.0-`rev`.el9.x86_64.rpm, from the `rpm` crate's builder, in `dir`.
+fn rpm(dir: &Path, rev: u32) -> PathBuf {
+    let mut b = rpm::PackageBuilder::new("kea-premium-hooks", "2.2.0", "MIT", "x86_64", "hook libraries for the repair tests");
+    b.release(format!("{rev}.el9"));
+    b.description("A package made at run time.");
+    b.with_file_contents(format!("revision {rev}\n"), rpm::FileOptions::new("/usr/share/doc/kea-premium-hooks/README")).unwrap();
+    let out = dir.join(format!("kea-premium-hooks-2.2.0-{rev}.el9.x86_64.rpm"));
+    let mut bytes = Vec::new();
+    b.build().unwrap().write(&mut bytes).unwrap();
+    fs::write(&out, bytes).unwrap();
+    out
+}
+
+/// Every file under `dir` with its bytes.
+fn files(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in fs::read_dir(&d).unwrap().flatten() {
+            if e.file_type().unwrap().is_dir() {
+                stack.push(e.path());
+            } else {
+                out.push((e.path(), fs::read(e.path()).unwrap()));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// After a publish of revision 1, then of revision 2, `damage` (given the dist or repodata
+/// directory and a copy of it as revision 1's publish left it) leaves a repository the check
+/// finds inconsistent, with `expected` among the problems; the same publish of revision 2
+/// again exits 0, says it repaired `what` for `reason`, and leaves it consistent; one more
+/// publish changes nothing.
+fn damaged_then_repaired(rpm_side: bool, damage: impl Fn(&Path, &Path), expected: &str, what: &str, reason: &str) {
+    let key = Key::new();
+    let tmp = tempfile::tempdir().unwrap();
+    let (p1, p2) = if rpm_side {
+        require("createrepo_c", "createrepo-c");
+        (rpm(tmp.path(), 1), rpm(tmp.path(), 2))
+    } else {
+        (deb(tmp.path(), 1), deb(tmp.path(), 2))
+    };
+    let repo = tmp.path().join("repo");
+    let signed = repo.join(if rpm_side { "rpm/el9/x86_64/repodata" } else { "apt/dists/bookworm" });
+    key.published(&repo, &[&p1]);
+    assert_repo_consistent(&repo, "keapack");
+    let earlier = tmp.path().join("earlier");
+    copy_tree(&signed, &earlier);
+    key.published(&repo, &[&p2]);
+    assert_repo_consistent(&repo, "keapack");
+
+    damage(&signed, &earlier);
+    let problems = repo_problems(&repo, "keapack");
+    assert!(problems.iter().any(|p| p.contains(expected)), "the check does not see the damage ({expected}): {problems:?}");
+
+    let said = key.published(&repo, &[&p2]);
+    assert!(said.contains(&format!("repaired {what}")) && said.contains(reason), "{said}");
+    assert!(!said.contains("nothing changed"), "{said}");
+    assert_repo_consistent(&repo, "keapack");
+    let repaired = files(&repo);
+    let said = key.published(&repo, &[&p2]);
+    assert!(said.contains("nothing changed") && !said.contains("repaired"), "{said}");
+    assert!(files(&repo) == repaired, "a publish after the repair changed the repository");
+}
+
+#[test]
+fn an_older_inrelease_beside_the_new_release_is_re_signed() {
+    damaged_then_repaired(
+        false,
+        |dist, earlier| fs::copy(earlier.join("InRelease"), dist.join("InRelease")).map(drop).unwrap(),
+        "apt/dists/bookworm/InRelease signs another text than Release",
+        "apt/dists/bookworm",
+        "InRelease was missing or did not sign this Release",
+    );
+}
+
+#[test]
+fn a_release_gpg_of_an_older_release_is_re_signed() {
+    damaged_then_repaired(
+        false,
+        |dist, earlier| fs::copy(earlier.join("Release.gpg"), dist.join("Release.gpg")).map(drop).unwrap(),
+        "apt/dists/bookworm/Release.gpg does not verify Release",
+        "apt/dists/bookworm",
+        "Release.gpg was missing or did not verify Release",
+    );
+}
+
+#[test]
+fn a_missing_index_and_by_hash_copy_are_written_again() {
+    damaged_then_repaired(
+        false,
+        |dist, _| {
+            fs::remove_file(dist.join("main/binary-amd64/Packages.xz")).unwrap();
+            for e in fs::read_dir(dist.join("main/binary-amd64/by-hash/SHA256")).unwrap() {
+                fs::remove_file(e.unwrap().path()).unwrap();
+            }
+        },
+        "apt/dists/bookworm/main/binary-amd64/Packages.xz (listed in Release) is missing",
+        "apt/dists/bookworm",
+        "main/binary-amd64/Packages.xz was missing or did not match Release",
+    );
+}
+
+#[test]
+fn an_older_repomd_signature_is_re_signed() {
+    damaged_then_repaired(
+        true,
+        |repodata, earlier| fs::copy(earlier.join("repomd.xml.asc"), repodata.join("repomd.xml.asc")).map(drop).unwrap(),
+        "rpm/el9/x86_64/repodata/repomd.xml.asc does not verify repomd.xml",
+        "rpm/el9/x86_64",
+        "repomd.xml.asc was missing or did not verify repomd.xml",
+    );
+}
+
+#[test]
+fn a_damaged_repomd_data_file_is_written_again() {
+    damaged_then_repaired(
+        true,
+        |repodata, _| {
+            // The primary metadata the served repomd.xml names (the previous one stays beside it).
+            let repomd = fs::read_to_string(repodata.join("repomd.xml")).unwrap();
+            let href = repomd.split("href=\"repodata/").skip(1).map(|h| h.split('"').next().unwrap()).find(|h| h.ends_with("-primary.xml.gz")).unwrap();
+            fs::write(repodata.join(href), "not the primary metadata").unwrap();
+        },
+        "does not have the SHA-256 and size repomd.xml lists",
+        "rpm/el9/x86_64",
+        "-primary.xml.gz was missing or did not match repomd.xml",
+    );
+}
