@@ -9,12 +9,13 @@
 //! `SHA256SUMS` lists the bytes that are in place.
 //!
 //! The lock file stays in `--out` (removing it would let a waiting run lock a file no longer
-//! there); it is hidden, holds the pid of the run that last took it, is never an output and
-//! never listed in `SHA256SUMS` (an output name never starts with a dot).
+//! there); it is hidden and empty, and taking it changes nothing in it, so a run that publishes
+//! nothing leaves `--out` as it was once the file exists. It is never an output and never
+//! listed in `SHA256SUMS` (an output name never starts with a dot). The waiting run names the
+//! holder's pid from `/proc/locks`.
 
 use anyhow::{Context, Result};
 use std::fs;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -38,14 +39,12 @@ impl OutLock {
     pub(crate) fn take(out: &Path, waiting: impl FnOnce(&str)) -> Result<OutLock> {
         fs::create_dir_all(out).with_context(|| format!("cannot create the output directory {}", out.display()))?;
         let path = out.join(LOCK);
-        let mut file = match crate::support::lockfile::try_now(&path)? {
+        let file = match crate::support::lockfile::try_now(&path)? {
             Some(f) => f,
             None => {
-                let holder = fs::read_to_string(&path).unwrap_or_default();
-                let holder = holder.trim();
                 waiting(&format!(
                     "another keapack run (pid {}) is publishing into {}; this run waits for it to finish, then publishes (Ctrl-C stops it)",
-                    if holder.is_empty() { "unknown".to_string() } else { crate::support::text::shown(holder).to_string() },
+                    holder(&path).map_or_else(|| "unknown".to_string(), |p| p.to_string()),
                     crate::support::text::path(out)
                 ));
                 // Polled rather than blocking in flock, so SIGINT/SIGTERM end the wait at once.
@@ -58,7 +57,6 @@ impl OutLock {
                 }
             }
         };
-        file.set_len(0).and_then(|()| write!(file, "{}", std::process::id())).with_context(|| format!("cannot write the lock {}", path.display()))?;
         Ok(OutLock { out: out.to_path_buf(), _file: file })
     }
 
@@ -66,6 +64,20 @@ impl OutLock {
     pub(crate) fn dir(&self) -> &Path {
         &self.out
     }
+}
+
+/// The pid of the process holding the `flock` on `path`, as the kernel lists it in
+/// `/proc/locks` (`1: FLOCK  ADVISORY  WRITE <pid> <major>:<minor>:<inode> 0 EOF`), matched by
+/// inode. Read there rather than from the file, so taking the lock never changes `--out`.
+fn holder(path: &Path) -> Option<u32> {
+    use std::os::unix::fs::MetadataExt;
+    let inode = fs::metadata(path).ok()?.ino().to_string();
+    let locks = fs::read_to_string("/proc/locks").ok()?;
+    locks.lines().find_map(|line| {
+        let f: Vec<&str> = line.split_whitespace().collect();
+        let held = f.len() > 5 && f[1] == "FLOCK" && f[5].rsplit(':').next() == Some(inode.as_str());
+        if held { f[4].parse().ok() } else { None }
+    })
 }
 
 #[cfg(test)]
@@ -77,7 +89,7 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         let out = tmp.path().join("dist");
         let first = OutLock::take(&out, |m| panic!("nothing holds a new directory: {m}")).unwrap();
-        assert_eq!(fs::read_to_string(out.join(LOCK)).unwrap(), std::process::id().to_string());
+        assert_eq!(fs::read(out.join(LOCK)).unwrap(), b"", "the lock file stays empty");
         let (told, heard) = std::sync::mpsc::channel();
         let (done, finished) = std::sync::mpsc::channel();
         let second = {
