@@ -1,5 +1,6 @@
 //! Interrupted and concurrent runs: SIGINT/SIGTERM stop the build's children, publish nothing,
-//! and a rerun succeeds; a second run on the same work directory is refused.
+//! and a rerun succeeds; a second run on the same work directory is refused; a second run into
+//! the same output directory waits for the first to publish.
 
 mod common;
 use common::*;
@@ -108,14 +109,19 @@ fn start_revision_2(work: &Path, out: &Path, hook: &str, point: &str) -> Child {
 
 /// Read the child's stderr until it says it paused; returns what it said.
 fn wait_for_pause(child: &mut Child) -> String {
+    wait_for_line(child, "paused at")
+}
+
+/// Read the child's stderr until a line contains `needle`; returns what it said up to there.
+fn wait_for_line(child: &mut Child, needle: &str) -> String {
     use std::io::BufRead;
     let mut said = String::new();
     let mut lines = std::io::BufReader::new(child.stderr.as_mut().unwrap()).lines();
     loop {
-        let line = lines.next().expect("keapack ended before it paused").unwrap();
+        let line = lines.next().unwrap_or_else(|| panic!("keapack ended before it said {needle:?}:\n{said}")).unwrap();
         said.push_str(&line);
         said.push('\n');
-        if line.contains("paused at") {
+        if line.contains(needle) {
             return said;
         }
     }
@@ -161,6 +167,52 @@ fn a_failed_or_interrupted_set_leaves_the_earlier_outputs_verifying() {
     for n in ["kea-premium-hooks_2.2.0-1+deb12_amd64.deb", "kea-premium-hooks_2.2.0-2+deb12_amd64.deb", "kea-premium-hooks-2.2.0-2.el9.x86_64.rpm", "other_1.0-1_amd64.deb"] {
         assert!(names.iter().any(|x| x == n), "{n} missing from {names:?}");
     }
-    assert!(!names.iter().any(|n| n.starts_with('.')), "no staging directory left: {names:?}");
+    assert!(!names.iter().any(|n| n.starts_with('.') && n != ".keapack-out.lock"), "no staging directory left: {names:?}");
     sums_verify(&out);
+}
+
+/// `keapack demo` for Debian 12 in `work` into `out`, stamped `epoch`, with `env` added, stderr piped.
+fn start_demo(work: &Path, out: &Path, epoch: &str, env: &[(&str, &str)]) -> Child {
+    keapack()
+        .args(["demo", "--quiet", "--target", "debian-12-amd64", "--work"])
+        .arg(work)
+        .arg("--out")
+        .arg(out)
+        .env("SOURCE_DATE_EPOCH", epoch)
+        .envs(env.iter().copied())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+#[test]
+#[ignore = "slow: builds the example"]
+fn a_second_run_into_the_same_out_waits_for_the_first() {
+    // Two runs with their own work directories and different epochs (so different bytes under
+    // the same file names) into one --out: unlocked, SHA256SUMS could list one run's .deb
+    // while the other's lies there.
+    require_build_tools();
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("dist");
+    let deb = out.join("kea-premium-hooks_2.2.0-1+deb12_amd64.deb");
+
+    // The first stops right before it publishes, holding the output directory's lock.
+    let mut first = start_demo(&tmp.path().join("work-a"), &out, "1700000000", &[("KEAPACK_PAUSE_AT", "publish")]);
+    wait_for_pause(&mut first);
+    let mut second = start_demo(&tmp.path().join("work-b"), &out, "1700000999", &[]);
+    let said = wait_for_line(&mut second, "is publishing into");
+    assert!(said.contains(&format!("another keapack run (pid {}) is publishing into {}", first.id(), out.display())) && said.contains("waits"), "{said}");
+    assert!(second.try_wait().unwrap().is_none(), "the second run waits while the first holds --out");
+    assert!(!deb.exists() && !out.join("SHA256SUMS").exists(), "nothing is published while both are stopped");
+
+    // The first, stopped, publishes nothing and lets go; the second then publishes its own set.
+    let (code, err) = interrupt(first, libc::SIGINT);
+    assert_eq!(code, Some(130), "{err}");
+    let res = wait_child(second);
+    assert!(res.status.success(), "{}", String::from_utf8_lossy(&res.stderr));
+    sums_verify(&out);
+    let record = std::fs::read_to_string(out.join("kea-premium-hooks_2.2.0-1.keapack-buildinfo.json")).unwrap();
+    assert!(record.contains("1700000999"), "the set in place is the second run's: {record}");
+    assert!(deb.is_file());
 }

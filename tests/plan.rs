@@ -239,3 +239,43 @@ fn a_changelog_source_that_would_lie_is_refused_before_work() {
     let (ok, out, err) = build(&d, &["--manifest", m, "--revision", "5", "--dry-run", "--target", "debian-12-amd64", "--out", d.out().to_str().unwrap()]);
     assert!(ok && out.contains("kea-premium-hooks_2.2.0-5+deb12_amd64.deb"), "{out}\n{err}");
 }
+
+/// `keapack build --dry-run` with these `--work` and `--out`: (exit code, stderr).
+fn dry_run_with(work: &Path, out: &Path) -> (Option<i32>, String) {
+    let res = run(keapack()
+        .args(["build", "--dry-run", "--target", "debian-12-amd64"])
+        .arg("--kea").arg(examples().join("kea-2.2.0"))
+        .arg("--premium").arg(examples().join("kea-premium-2.2.0"))
+        .arg("--work").arg(work)
+        .arg("--out").arg(out)
+        .env("SOURCE_DATE_EPOCH", "1700000000"));
+    (res.status.code(), String::from_utf8_lossy(&res.stderr).into_owned())
+}
+
+#[test]
+fn an_out_inside_the_work_directory_or_around_it_is_refused_by_the_plan() {
+    // A refused run clears parts of its work directory: earlier packages in an --out there
+    // would go with them. Refused by the plan, so --dry-run refuses it too, creating nothing.
+    let tmp = tempfile::tempdir().unwrap();
+    let (w, o) = (tmp.path().join("w"), tmp.path().join("o"));
+    let cases: [(PathBuf, PathBuf, &[&str]); 4] = [
+        (w.clone(), w.join("source/out"), &["is inside the work directory --work", "choose an --out outside --work"]),
+        (o.join("work"), o.clone(), &["is inside the output directory --out", "choose a --work outside --out"]),
+        (w.clone(), w.clone(), &["are the same directory", "choose an --out outside --work"]),
+        // Another spelling of the same place is the same place.
+        (w.clone(), tmp.path().join("x/../w/out"), &["is inside the work directory --work"]),
+    ];
+    for (work, out, expect) in cases {
+        let (code, err) = dry_run_with(&work, &out);
+        assert_eq!(code, Some(1), "--work {work:?} --out {out:?} is refused:\n{err}");
+        assert!(err.contains(&format!("--work {}", work.display())) && err.contains(&format!("--out {}", out.display())), "both flags are named:\n{err}");
+        for e in expect {
+            assert!(err.contains(e), "expected {e:?} in:\n{err}");
+        }
+        assert!(!work.exists() && !out.exists(), "neither directory is created: {work:?} {out:?}");
+    }
+    // Side by side, the same two are planned.
+    let (code, err) = dry_run_with(&w, &o);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(!w.exists() && !o.exists(), "a dry run creates nothing");
+}

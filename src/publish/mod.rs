@@ -6,7 +6,9 @@
 //! renamed into place, `SHA256SUMS` last. A run that fails or is interrupted before that
 //! removes its staging directory and leaves `--out` as it was; a failure during the renames
 //! puts back the files it had replaced. Staging directories left by a killed run are removed by
-//! the next one.
+//! the next one. A run holds the output directory's lock (`outlock`, `<out>/.keapack-out.lock`)
+//! while it writes and publishes its set, so two runs into one `--out` publish one after the
+//! other; the lock file is never an output and never in `SHA256SUMS`.
 //!
 //! Beside it, `repo` maintains signed apt and dnf repositories from packages (`keapack
 //! publish`): `inputs` reads the packages (strictly, through `debfile`, `control` and
@@ -18,6 +20,7 @@ pub(crate) mod control;
 pub(crate) mod debfile;
 pub(crate) mod dnf;
 pub mod inputs;
+pub(crate) mod outlock;
 pub(crate) mod record;
 pub(crate) mod repo;
 pub(crate) mod rpmfile;
@@ -30,6 +33,7 @@ use std::collections::BTreeMap;
 use std::fs;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
+pub(crate) use outlock::OutLock;
 
 pub(crate) const SUMS: &str = "SHA256SUMS";
 
@@ -74,6 +78,11 @@ mod tests {
         assert_eq!(fs::read_dir(&out).unwrap().count(), 0, "no partial file stays");
     }
 
+    /// The output directory's lock, taken by this test alone.
+    fn out_lock(out: &Path) -> OutLock {
+        OutLock::take(out, |m| panic!("no other run holds {}: {m}", out.display())).unwrap()
+    }
+
     /// The files of a directory and their bytes, sorted.
     fn listing(dir: &Path) -> Vec<(String, Vec<u8>)> {
         let mut v: Vec<_> = fs::read_dir(dir).unwrap().flatten().map(|e| (e.file_name().into_string().unwrap(), fs::read(e.path()).unwrap_or_default())).collect();
@@ -84,12 +93,13 @@ mod tests {
     #[test]
     fn a_set_is_published_whole_with_sums_that_merge() {
         let tmp = tempfile::tempdir().unwrap();
-        let mut set = OutputSet::begin(tmp.path()).unwrap();
+        let lock = out_lock(tmp.path());
+        let mut set = OutputSet::begin(&lock).unwrap();
         set.write("a.deb", |w| Ok(w.write_all(b"abc")?)).unwrap();
-        assert_eq!(fs::read_dir(tmp.path()).unwrap().count(), 1, "only the staging directory until the commit");
+        assert_eq!(fs::read_dir(tmp.path()).unwrap().count(), 2, "only the lock and the staging directory until the commit");
         assert!(!tmp.path().join("a.deb").exists());
         set.commit().unwrap();
-        let mut set = OutputSet::begin(tmp.path()).unwrap();
+        let mut set = OutputSet::begin(&lock).unwrap();
         set.write("b.rpm", |w| Ok(w.write_all(b"")?)).unwrap();
         let published = set.commit().unwrap();
         assert_eq!(published.files, [tmp.path().join("b.rpm")]);
@@ -100,15 +110,16 @@ mod tests {
              e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855  b.rpm\n"
         );
         let names: Vec<String> = listing(tmp.path()).into_iter().map(|(n, _)| n).collect();
-        assert_eq!(names, ["SHA256SUMS", "a.deb", "b.rpm"], "no staging directory left");
+        assert_eq!(names, [outlock::LOCK, "SHA256SUMS", "a.deb", "b.rpm"], "no staging directory left; the lock is not in the sums");
     }
 
     #[test]
     fn a_set_dropped_before_its_commit_leaves_the_directory_as_it_was() {
         let tmp = tempfile::tempdir().unwrap();
+        let lock = out_lock(tmp.path());
         fs::write(tmp.path().join("a.deb"), b"earlier").unwrap();
         let before = listing(tmp.path());
-        let mut set = OutputSet::begin(tmp.path()).unwrap();
+        let mut set = OutputSet::begin(&lock).unwrap();
         set.write("a.deb", |w| Ok(w.write_all(b"newer")?)).unwrap();
         let err = set.write("b.deb", |w| {
             w.write_all(b"half")?;
@@ -122,7 +133,8 @@ mod tests {
     #[test]
     fn a_name_is_written_once_per_set() {
         let tmp = tempfile::tempdir().unwrap();
-        let mut set = OutputSet::begin(tmp.path()).unwrap();
+        let lock = out_lock(tmp.path());
+        let mut set = OutputSet::begin(&lock).unwrap();
         set.write("a.deb", |w| Ok(w.write_all(b"1")?)).unwrap();
         let e = set.write("a.deb", |w| Ok(w.write_all(b"2")?)).unwrap_err().to_string();
         assert!(e.contains("would write a.deb twice"), "{e}");
@@ -132,12 +144,13 @@ mod tests {
     #[test]
     fn a_failed_rename_puts_the_replaced_files_back() {
         let tmp = tempfile::tempdir().unwrap();
+        let lock = out_lock(tmp.path());
         fs::write(tmp.path().join("a.deb"), b"earlier a").unwrap();
         // A directory where b.deb goes: renaming a file over it fails.
         fs::create_dir(tmp.path().join("b.deb")).unwrap();
         fs::write(tmp.path().join("b.deb/keep"), b"x").unwrap();
         let before = listing(tmp.path());
-        let mut set = OutputSet::begin(tmp.path()).unwrap();
+        let mut set = OutputSet::begin(&lock).unwrap();
         set.write("a.deb", |w| Ok(w.write_all(b"newer a")?)).unwrap();
         set.write("b.deb", |w| Ok(w.write_all(b"newer b")?)).unwrap();
         let e = set.commit().unwrap_err().to_string();
@@ -148,13 +161,14 @@ mod tests {
     #[test]
     fn staging_left_by_a_dead_run_is_removed() {
         let tmp = tempfile::tempdir().unwrap();
+        let lock = out_lock(tmp.path());
         // pid 0x7ffffffe is above the kernel's pid_max: no such process.
         let dead = tmp.path().join(format!("{STAGING_PREFIX}2147483646-abc"));
         fs::create_dir(&dead).unwrap();
         fs::write(dead.join("x.deb"), b"left over").unwrap();
         let alive = tmp.path().join(format!("{STAGING_PREFIX}{}-xyz", std::process::id()));
         fs::create_dir(&alive).unwrap();
-        let set = OutputSet::begin(tmp.path()).unwrap();
+        let set = OutputSet::begin(&lock).unwrap();
         assert!(!dead.exists() && alive.exists());
         drop(set);
     }
@@ -163,9 +177,12 @@ mod tests {
 /// The staging directories' name prefix: `.keapack-staging-<pid>-<random>`.
 const STAGING_PREFIX: &str = ".keapack-staging-";
 
-/// A run's outputs, written into a staging directory inside `out` and published together.
+/// A run's outputs, written into a staging directory inside `out` and published together,
+/// under the output directory's lock.
 #[derive(Debug)]
-pub(crate) struct OutputSet {
+pub(crate) struct OutputSet<'a> {
+    /// Held by the caller for as long as the set lives (and longer: until the outputs are announced).
+    _lock: &'a OutLock,
     out: PathBuf,
     staging: Option<tempfile::TempDir>,
     /// File names in the set, in the order written.
@@ -180,16 +197,18 @@ pub(crate) struct Published {
     pub sums: PathBuf,
 }
 
-impl OutputSet {
-    /// Create `out` if needed, remove what killed runs left there, and make the staging directory.
-    pub(crate) fn begin(out: &Path) -> Result<OutputSet> {
+impl<'a> OutputSet<'a> {
+    /// In the output directory `lock` holds: remove what killed runs left there, and make the
+    /// staging directory.
+    pub(crate) fn begin(lock: &'a OutLock) -> Result<OutputSet<'a>> {
+        let out = lock.dir();
         fs::create_dir_all(out).with_context(|| format!("cannot create the output directory {}", out.display()))?;
         remove_abandoned_staging(out);
         let staging = tempfile::Builder::new()
             .prefix(&format!("{STAGING_PREFIX}{}-", std::process::id()))
             .tempdir_in(out)
             .with_context(|| format!("cannot write in the output directory {}", out.display()))?;
-        Ok(OutputSet { out: out.to_path_buf(), staging: Some(staging), names: Vec::new() })
+        Ok(OutputSet { _lock: lock, out: out.to_path_buf(), staging: Some(staging), names: Vec::new() })
     }
 
     fn staging(&self) -> &Path {

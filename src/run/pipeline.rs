@@ -12,7 +12,7 @@ use crate::plan::catalog::Catalog;
 use crate::plan::guidance::Templates;
 use crate::plan::{self, PlanInput};
 use crate::plan::profile::{self, Target};
-use crate::publish::OutputSet;
+use crate::publish::{OutLock, OutputSet};
 use crate::support::runner::Runner;
 use crate::support::events::Event;
 use crate::support::listener::{Channel, Listener, output_written};
@@ -77,8 +77,11 @@ pub(crate) fn run(plan: &RunPlan, listener: &Channel) -> Result<BuildOutcome> {
         builds.push(build_in(plan, env, &dir, listener)?);
     }
     let out = &plan.request.out;
+    // One run at a time writes into --out, from its first staged output to its last
+    // announcement; a second run waits here (publish::outlock says why waiting, not refusing).
+    let out_lock = OutLock::take(out, |m| listener.warning(m))?;
     let written = (|| {
-        let mut set = OutputSet::begin(out)?;
+        let mut set = OutputSet::begin(&out_lock)?;
         let mut outputs = Vec::new();
         for b in &mut builds {
             for target in b.env.targets.clone() {
@@ -103,6 +106,7 @@ pub(crate) fn run(plan: &RunPlan, listener: &Channel) -> Result<BuildOutcome> {
     output_written(listener.as_ref(), &record, "", "build-record")?;
     output_written(listener.as_ref(), &published.sums, "", "checksums")?;
     let packages = published.files.into_iter().filter(|p| *p != record).collect();
+    drop(out_lock);
     Ok(BuildOutcome { packages, record, sums: published.sums, work })
 }
 

@@ -139,6 +139,7 @@ pub(crate) fn resolve(req: &BuildRequest) -> Result<RunPlan> {
         check_input(&req.premium, "--premium", "the premium overlay (kea-premium-X.Y.Z.tar.gz or a directory holding premium/)")?;
     }
     check_out_dir(&req.out)?;
+    check_apart(&req.out, &req.work)?;
     crate::support::worklock::check(&req.work)?;
     let jobs = resolve_jobs(req.jobs, req.manifest.build.jobs)?;
     if let Some(m) = &req.mirror {
@@ -216,6 +217,63 @@ fn check_out_dir(out: &Path) -> Result<()> {
         bail!("--out {}: cannot create the output directory in {}: {e}; choose another --out", out.display(), probe.display());
     }
     Ok(())
+}
+
+/// `--out` and `--work` must not hold one another: keapack clears parts of its work directory on
+/// every run (a refused or failed one included), which would take earlier packages in an
+/// `--out` inside it with them; and a work directory inside `--out` would put the build's
+/// tree among the published files. Compared by physical path (symbolic links and `..`
+/// resolved as far as the directories exist), so another spelling of the same place is caught.
+fn check_apart(out: &Path, work: &Path) -> Result<()> {
+    let (o, w) = (physical(out), physical(work));
+    let shown = |p: &Path| crate::support::text::path(p).to_string();
+    if o == w {
+        bail!(
+            "--out {} and --work {} are the same directory: the packages must not be in the work directory, which keapack clears on every run; choose an --out outside --work",
+            shown(out),
+            shown(work)
+        );
+    }
+    if o.starts_with(&w) {
+        bail!(
+            "--out {} is inside the work directory --work {}: keapack clears parts of its work directory on every run, which could delete the published packages; choose an --out outside --work (or a --work elsewhere)",
+            shown(out),
+            shown(work)
+        );
+    }
+    if w.starts_with(&o) {
+        bail!(
+            "--work {} is inside the output directory --out {}: the build's files would sit among the published packages; choose a --work outside --out (or an --out elsewhere)",
+            shown(work),
+            shown(out)
+        );
+    }
+    Ok(())
+}
+
+/// `path` made absolute, with its longest existing ancestor resolved (symbolic links, `..`) and
+/// the rest, which does not exist yet, normalised as text.
+fn physical(path: &Path) -> PathBuf {
+    let abs = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    let mut out = PathBuf::new();
+    let mut exists = true;
+    for c in abs.components() {
+        match c {
+            std::path::Component::CurDir => {}
+            // The part built so far has no links (resolved, or not existing): `..` is its parent.
+            std::path::Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+        if exists {
+            match std::fs::canonicalize(&out) {
+                Ok(real) => out = real,
+                Err(_) => exists = false,
+            }
+        }
+    }
+    out
 }
 
 /// `--jobs`, else the manifest's `build.jobs`, else the number of CPUs; 1 to `MAX_JOBS`.
@@ -564,6 +622,27 @@ mod tests {
         assert!(e.contains("this is a file, not a directory"), "{e}");
         let e = check_out_dir(&file.join("sub")).unwrap_err().to_string();
         assert!(e.contains("is a file"), "{e}");
+    }
+
+    #[test]
+    fn out_and_work_must_not_hold_one_another() {
+        let tmp = tempfile::tempdir().unwrap();
+        let t = tmp.path();
+        check_apart(&t.join("dist"), &t.join("work")).unwrap();
+        // A sibling whose name starts the same is not inside.
+        check_apart(&t.join("work-out"), &t.join("work")).unwrap();
+        let e = check_apart(&t.join("work/source/out"), &t.join("work")).unwrap_err().to_string();
+        assert!(e.contains("--out") && e.contains("is inside the work directory --work") && e.contains("choose an --out outside --work"), "{e}");
+        let e = check_apart(&t.join("dist"), &t.join("dist/w")).unwrap_err().to_string();
+        assert!(e.contains("--work") && e.contains("is inside the output directory --out") && e.contains("choose a --work outside --out"), "{e}");
+        let e = check_apart(&t.join("same"), &t.join("x/../same/.")).unwrap_err().to_string();
+        assert!(e.contains("are the same directory"), "{e}");
+        // Through a symbolic link to the work directory, and with `..` in a part not made yet.
+        std::fs::create_dir(t.join("work")).unwrap();
+        std::os::unix::fs::symlink(t.join("work"), t.join("link")).unwrap();
+        assert!(check_apart(&t.join("link/out"), &t.join("work")).is_err());
+        assert!(check_apart(&t.join("new/../work/out"), &t.join("work")).is_err());
+        assert!(!t.join("new").exists() && !t.join("work/out").exists(), "nothing is created");
     }
 
     #[test]
