@@ -245,7 +245,9 @@ fn a_build_job_runs_to_completion_for_this_hosts_target_and_passes_the_publish_c
         let last = events.last().unwrap();
         assert_eq!((last["event"].as_str(), last["status"].as_str(), last["version"].as_u64()), (Some("run-finished"), Some("success"), Some(1)), "{last}");
         let mut announced: Vec<String> = events.iter().filter(|e| e["event"] == "output-written").map(|e| e["path"].as_str().unwrap().to_string()).collect();
-        let mut files: Vec<String> = std::fs::read_dir(&out).unwrap().map(|e| e.unwrap().path().display().to_string()).collect();
+        // Every output, not the hidden lock a run holds while it publishes (.keapack-out.lock).
+        let mut files: Vec<String> =
+            std::fs::read_dir(&out).unwrap().map(|e| e.unwrap().path()).filter(|p| !p.file_name().unwrap().to_string_lossy().starts_with('.')).map(|p| p.display().to_string()).collect();
         announced.sort();
         files.sort();
         assert_eq!(announced, files);
