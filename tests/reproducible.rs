@@ -121,11 +121,12 @@ fn keapack_in(setup: &Setup) -> Output {
     out
 }
 
-/// SHA-256 of every file in `dir`, by name.
+/// SHA-256 of every output in `dir`, by name (not the hidden lock a run holds while it publishes).
 fn sums(dir: &Path) -> BTreeMap<String, String> {
     std::fs::read_dir(dir)
         .unwrap()
         .map(|e| e.unwrap().path())
+        .filter(|p| !p.file_name().unwrap().to_string_lossy().starts_with('.'))
         .map(|p| (p.file_name().unwrap().to_string_lossy().into_owned(), keapack::support::digest::sha256_file(&p).unwrap()))
         .collect()
 }
