@@ -12,49 +12,17 @@
 
 mod common;
 use common::*;
+use common::gpgkey::Key;
 use sha2::{Digest, Sha256};
 use std::fs;
 use std::io::Write;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 
 const PKG: &str = "kea-premium-hooks";
 const DEB_NAME: &str = "kea-premium-hooks_2.2.0-1+deb12_amd64.deb";
 const RPM_NAME: &str = "kea-premium-hooks-2.2.0-1.el9.x86_64.rpm";
-
-/// A GnuPG home with one Ed25519 signing key, made here.
-struct Key {
-    home: tempfile::TempDir,
-    fpr: String,
-}
-
-impl Key {
-    fn new() -> Key {
-        require("gpg", "gnupg");
-        let home = tempfile::Builder::new().prefix("gnupg-").tempdir().unwrap();
-        fs::set_permissions(home.path(), std::os::unix::fs::PermissionsExt::from_mode(0o700)).unwrap();
-        let gpg = || {
-            let mut c = Command::new("gpg");
-            c.arg("--homedir").arg(home.path()).args(["--batch", "--pinentry-mode", "loopback", "--passphrase", ""]);
-            c
-        };
-        ok(gpg().args(["--quick-gen-key", "keapack test <test@example.org>", "ed25519", "sign", "never"]).output().unwrap(), "gpg --quick-gen-key");
-        let list = ok(gpg().args(["--with-colons", "--list-secret-keys"]).output().unwrap(), "gpg --list-secret-keys").0;
-        let fpr = list.lines().find(|l| l.starts_with("fpr:")).unwrap().split(':').nth(9).unwrap().to_string();
-        Key { home, fpr }
-    }
-
-    fn publish(&self, repo: &Path, packages: &[&Path]) -> Output {
-        keapack().env("GNUPGHOME", self.home.path()).env("SOURCE_DATE_EPOCH", "1700000000").arg("publish").arg("--repo").arg(repo).arg("--gpg-key").arg(&self.fpr).args(packages).output().unwrap()
-    }
-}
-
-impl Drop for Key {
-    fn drop(&mut self) {
-        let _ = Command::new("gpgconf").arg("--homedir").arg(self.home.path()).args(["--kill", "gpg-agent"]).output();
-    }
-}
 
 /// Every entry under `dir`: relative path, type, mode and (for files) SHA-256 or (for links)
 /// the target. The publish lock file is left out (it is the repository's, and never changes).

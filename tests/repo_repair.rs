@@ -7,48 +7,10 @@
 mod common;
 use common::repo::{assert_repo_consistent, repo_problems};
 use common::*;
+use common::gpgkey::Key;
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-/// A GnuPG home with one Ed25519 signing key, made here.
-struct Key {
-    home: tempfile::TempDir,
-    fpr: String,
-}
-
-impl Key {
-    fn new() -> Key {
-        require("gpg", "gnupg");
-        let home = tempfile::Builder::new().prefix("gnupg-").tempdir().unwrap();
-        fs::set_permissions(home.path(), std::os::unix::fs::PermissionsExt::from_mode(0o700)).unwrap();
-        let gpg = || {
-            let mut c = Command::new("gpg");
-            c.arg("--homedir").arg(home.path()).args(["--batch", "--pinentry-mode", "loopback", "--passphrase", ""]);
-            c
-        };
-        ok(gpg().args(["--quick-gen-key", "keapack test <test@example.org>", "ed25519", "sign", "never"]).output().unwrap(), "gpg --quick-gen-key");
-        let list = ok(gpg().args(["--with-colons", "--list-secret-keys"]).output().unwrap(), "gpg --list-secret-keys").0;
-        let fpr = list.lines().find(|l| l.starts_with("fpr:")).unwrap().split(':').nth(9).unwrap().to_string();
-        Key { home, fpr }
-    }
-
-    fn publish(&self, repo: &Path, packages: &[&Path]) -> Output {
-        keapack().env("GNUPGHOME", self.home.path()).arg("publish").arg("--repo").arg(repo).arg("--gpg-key").arg(&self.fpr).args(packages).output().unwrap()
-    }
-
-    /// Publish; assert success; what keapack said.
-    fn published(&self, repo: &Path, packages: &[&Path]) -> String {
-        let (o, e) = ok(self.publish(repo, packages), "keapack publish");
-        format!("{o}{e}")
-    }
-}
-
-impl Drop for Key {
-    fn drop(&mut self) {
-        let _ = Command::new("gpgconf").arg("--homedir").arg(self.home.path()).args(["--kill", "gpg-agent"]).output();
-    }
-}
+use std::process::Command;
 
 /// kea-premium-hooks 2.2.0-`rev`+deb12 for amd64, built by dpkg-deb in `dir`.
 fn deb(dir: &Path, rev: u32) -> PathBuf {

@@ -1,6 +1,7 @@
 //! Shared helpers for the integration tests: the real binary, the bundled example, real tools.
 #![allow(dead_code)]
 
+pub mod gpgkey;
 pub mod kea;
 pub mod packages;
 pub mod repo;
