@@ -17,13 +17,9 @@
 use anyhow::{Context, Result};
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 /// The lock file's name inside `--out`.
 pub(crate) const LOCK: &str = ".keapack-out.lock";
-
-/// How often a waiting run tries the lock again (and looks for SIGINT/SIGTERM).
-const POLL: Duration = Duration::from_millis(100);
 
 /// Held while a run writes and publishes into an output directory; released when dropped
 /// (or when the process dies).
@@ -39,24 +35,13 @@ impl OutLock {
     pub(crate) fn take(out: &Path, waiting: impl FnOnce(&str)) -> Result<OutLock> {
         fs::create_dir_all(out).with_context(|| format!("cannot create the output directory {}", out.display()))?;
         let path = out.join(LOCK);
-        let file = match crate::support::lockfile::try_now(&path)? {
-            Some(f) => f,
-            None => {
-                waiting(&format!(
-                    "another keapack run (pid {}) is publishing into {}; this run waits for it to finish, then publishes (Ctrl-C stops it)",
-                    holder(&path).map_or_else(|| "unknown".to_string(), |p| p.to_string()),
-                    crate::support::text::path(out)
-                ));
-                // Polled rather than blocking in flock, so SIGINT/SIGTERM end the wait at once.
-                loop {
-                    crate::support::interrupt::check()?;
-                    std::thread::sleep(POLL);
-                    if let Some(f) = crate::support::lockfile::try_now(&path)? {
-                        break f;
-                    }
-                }
-            }
-        };
+        let file = crate::support::lockfile::wait_telling(&path, || {
+            waiting(&format!(
+                "another keapack run (pid {}) is publishing into {}; this run waits for it to finish, then publishes (Ctrl-C stops it)",
+                holder(&path).map_or_else(|| "unknown".to_string(), |p| p.to_string()),
+                crate::support::text::path(out)
+            ))
+        })?;
         Ok(OutLock { out: out.to_path_buf(), _file: file })
     }
 
@@ -83,6 +68,7 @@ fn holder(path: &Path) -> Option<u32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
 
     #[test]
     fn a_second_run_waits_for_the_first_and_is_told_who_holds_it() {

@@ -77,7 +77,7 @@ pub(crate) fn publish(req: &PublishRequest, listener: &dyn Listener) -> Result<P
     let signer = Signer::open(&req.key)?;
     std::fs::create_dir_all(&req.repo).with_context(|| format!("cannot create the repository directory {}", req.repo.display()))?;
     let repo = std::fs::canonicalize(&req.repo).with_context(|| format!("cannot read {}", req.repo.display()))?;
-    let _lock = crate::support::worklock::lock_file(&repo.join(LOCK))?;
+    let _lock = crate::support::lockfile::wait(&repo.join(LOCK))?;
     let (apt_root, rpm_root) = (repo.join("apt"), repo.join("rpm"));
     let debs: Vec<&Input> = inputs.iter().filter(|i| matches!(i.kind, Kind::Deb { .. })).collect();
     let rpms: Vec<&Input> = inputs.iter().filter(|i| matches!(i.kind, Kind::Rpm { .. })).collect();

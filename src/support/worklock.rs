@@ -100,12 +100,6 @@ impl IfEmpty for str {
     }
 }
 
-/// Hold an exclusive lock on `path` (created if needed), waiting for another process that
-/// holds it; released when the returned file is dropped. For caches shared between runs.
-pub(crate) fn lock_file(path: &Path) -> Result<fs::File> {
-    crate::support::lockfile::wait(path)
-}
-
 #[cfg(test)]
 mod tests {
     #[test]
