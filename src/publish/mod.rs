@@ -39,6 +39,16 @@ pub(crate) const SUMS: &str = "SHA256SUMS";
 
 /// Create `out` if needed and write `name` in it atomically from `write`.
 pub(crate) fn publish(out: &Path, name: &str, write: impl FnOnce(&mut dyn Write) -> Result<()>) -> Result<PathBuf> {
+    let (tmp, dest) = stage(out, name, write)?;
+    // An interrupted run publishes nothing: the temporary file goes away with `tmp`.
+    crate::support::interrupt::check()?;
+    tmp.persist(&dest).with_context(|| format!("cannot move the finished file to {}", dest.display()))?;
+    Ok(dest)
+}
+
+/// Write what `name` in `out` will hold into a synced temporary file beside it (mode 0644),
+/// ready to be renamed into place; `out` is created if needed. Dropping it removes it.
+pub(crate) fn stage(out: &Path, name: &str, write: impl FnOnce(&mut dyn Write) -> Result<()>) -> Result<(tempfile::NamedTempFile, PathBuf)> {
     fs::create_dir_all(out).with_context(|| format!("cannot create the output directory {}", out.display()))?;
     let dest = out.join(name);
     let tmp = tempfile::Builder::new()
@@ -52,12 +62,9 @@ pub(crate) fn publish(out: &Path, name: &str, write: impl FnOnce(&mut dyn Write)
         w.flush().with_context(|| format!("cannot write {}", dest.display()))?;
     }
     tmp.as_file().sync_all().with_context(|| format!("cannot write {}", dest.display()))?;
-    // An interrupted run publishes nothing: the temporary file goes away with `tmp`.
-    crate::support::interrupt::check()?;
     use std::os::unix::fs::PermissionsExt;
     fs::set_permissions(tmp.path(), fs::Permissions::from_mode(0o644))?;
-    tmp.persist(&dest).with_context(|| format!("cannot move the finished file to {}", dest.display()))?;
-    Ok(dest)
+    Ok((tmp, dest))
 }
 
 use crate::support::digest::sha256_file;

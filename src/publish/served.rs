@@ -14,7 +14,6 @@
 
 use super::sign::Signer;
 use anyhow::{Context, Result, bail};
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -89,16 +88,7 @@ pub(crate) fn repomd_files(repomd: &str) -> Vec<(String, Option<String>)> {
 /// Replace `files` in `dir`, in this order: every one written to a synced temporary file
 /// first, then all renamed one after the other, then the directory synced.
 pub(crate) fn replace_together(dir: &Path, files: &[(&str, &[u8])]) -> Result<()> {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    let mut staged = Vec::new();
-    for (name, bytes) in files {
-        let dest = dir.join(name);
-        let mut tmp = tempfile::Builder::new().prefix(".keapack-").suffix(".partial").tempfile_in(dir).with_context(|| format!("cannot write in {}", dir.display()))?;
-        tmp.write_all(bytes).and_then(|_| tmp.as_file().sync_all()).with_context(|| format!("cannot write {}", dest.display()))?;
-        std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(0o644))?;
-        staged.push((tmp, dest));
-    }
+    let staged = files.iter().map(|(name, bytes)| super::stage(dir, name, |w| Ok(w.write_all(bytes)?))).collect::<Result<Vec<_>>>()?;
     // An interrupted run renames none of them: the temporary files go with `staged`.
     crate::support::interrupt::check()?;
     for (tmp, dest) in staged {
