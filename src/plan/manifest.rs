@@ -249,9 +249,7 @@ pub(crate) fn check_revision(revision: &str) -> Result<(), &'static str> {
 
 /// Debian's package name rule, which rpm accepts too.
 pub(crate) fn valid_name(name: &str) -> bool {
-    name.len() >= 2
-        && name.starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
-        && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "+-.".contains(c))
+    crate::plan::values::debian_package_name(name).is_ok()
 }
 
 #[cfg(test)]

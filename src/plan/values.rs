@@ -43,12 +43,43 @@ fn one_line(v: &str) -> bool {
     !v.trim().is_empty() && v.len() <= MAX_LINE && !v.chars().any(char::is_control)
 }
 
+/// The one reader of each package-name grammar, for manifests, profiles and `publish`: the
+/// rule a name breaks, or `Ok`.
+/// Debian policy 5.6.7: lower case letters, digits, `+`, `-`, `.`; at least two characters;
+/// starting with a letter or digit.
+pub(crate) fn debian_package_name(name: &str) -> Result<(), String> {
+    if name.len() < 2 || name.len() > 128 {
+        return Err("a package name is 2 to 128 characters".into());
+    }
+    if !name.starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit()) {
+        return Err("a package name starts with a lower case letter or a digit".into());
+    }
+    if let Some(c) = name.chars().find(|&c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || c == '+' || c == '-' || c == '.')) {
+        return Err(format!("a package name is lower case letters, digits, '+', '-' and '.', not {}", crate::support::text::shown(&c.to_string())));
+    }
+    Ok(())
+}
+
+/// rpm package names: letters, digits and `-._+`, starting with a letter, digit or `_`.
+pub(crate) fn rpm_package_name(name: &str) -> Result<(), String> {
+    if name.is_empty() || name.len() > 128 {
+        return Err("a name is 1 to 128 characters".into());
+    }
+    if !name.starts_with(|c: char| c.is_ascii_alphanumeric() || c == '_') {
+        return Err("a name starts with a letter, a digit or '_'".into());
+    }
+    if let Some(c) = name.chars().find(|&c| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_' | '+'))) {
+        return Err(format!("a name is letters, digits, '-', '.', '_' and '+', not {}", crate::support::text::shown(&c.to_string())));
+    }
+    Ok(())
+}
+
 fn debian_name(v: &str) -> bool {
-    v.len() >= 2 && v.len() <= MAX_LINE && v.starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit()) && chars_in(v, "+-.") && !v.chars().any(|c| c.is_ascii_uppercase())
+    debian_package_name(v).is_ok()
 }
 
 fn rpm_name(v: &str) -> bool {
-    !v.is_empty() && v.len() <= MAX_LINE && v.starts_with(|c: char| c.is_ascii_alphanumeric() || c == '_') && chars_in(v, "-_+.")
+    rpm_package_name(v).is_ok()
 }
 
 /// An absolute path: `/`-separated components of letters, digits and `. _ + -`, none `.` or

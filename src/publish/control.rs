@@ -143,7 +143,7 @@ pub(crate) fn identity(p: &Paragraph, what: &str, arches: &[String]) -> Result<I
         }
     };
     let package = need("Package")?;
-    check_package_name(&package).map_err(|rule| anyhow::anyhow!("{what}: Package {}: {rule} (Debian policy 5.6.7): rebuild the package with a valid name", crate::support::text::shown(&package)))?;
+    crate::plan::values::debian_package_name(&package).map_err(|rule| anyhow::anyhow!("{what}: Package {}: {rule} (Debian policy 5.6.7): rebuild the package with a valid name", crate::support::text::shown(&package)))?;
     let version = need("Version")?;
     check_version(&version).map_err(|rule| anyhow::anyhow!("{what}: Version {}: {rule} (Debian policy 5.6.12): rebuild the package with a valid version", crate::support::text::shown(&version)))?;
     let arch = need("Architecture")?;
@@ -161,7 +161,7 @@ pub(crate) fn identity(p: &Paragraph, what: &str, arches: &[String]) -> Result<I
                 None => (s, None),
                 Some((n, rest)) => (n, Some(rest)),
             };
-            check_package_name(name).map_err(|rule| anyhow::anyhow!("{what}: Source {}: {rule} (Debian policy 5.6.1): rebuild the package with a valid source name", crate::support::text::shown(s)))?;
+            crate::plan::values::debian_package_name(name).map_err(|rule| anyhow::anyhow!("{what}: Source {}: {rule} (Debian policy 5.6.1): rebuild the package with a valid source name", crate::support::text::shown(s)))?;
             if let Some(rest) = ver {
                 let inner = rest.strip_prefix('(').and_then(|r| r.strip_suffix(')'));
                 match inner {
@@ -176,21 +176,6 @@ pub(crate) fn identity(p: &Paragraph, what: &str, arches: &[String]) -> Result<I
         }
     };
     Ok(Identity { package, version, arch, source })
-}
-
-/// Debian policy 5.6.7: lower case letters, digits, `+`, `-`, `.`; at least two characters;
-/// starting with a letter or digit.
-pub(crate) fn check_package_name(name: &str) -> Result<(), String> {
-    if name.len() < 2 || name.len() > 128 {
-        return Err("a package name is 2 to 128 characters".into());
-    }
-    if !name.starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit()) {
-        return Err("a package name starts with a lower case letter or a digit".into());
-    }
-    if let Some(c) = name.chars().find(|&c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || c == '+' || c == '-' || c == '.')) {
-        return Err(format!("a package name is lower case letters, digits, '+', '-' and '.', not {}", crate::support::text::shown(&c.to_string())));
-    }
-    Ok(())
 }
 
 /// Debian policy 5.6.12: `[epoch:]upstream_version[-debian_revision]`.
@@ -285,10 +270,10 @@ mod tests {
     #[test]
     fn names_versions_architectures_and_sources_follow_policy() {
         for bad in ["../../x", "A", "a", "-ab", "ab/c", "a b", "ab\u{1b}"] {
-            assert!(check_package_name(bad).is_err(), "{bad}");
+            assert!(crate::plan::values::debian_package_name(bad).is_err(), "{bad}");
         }
         for good in ["ab", "libkea-2.2", "g++", "0ad"] {
-            assert!(check_package_name(good).is_ok(), "{good}");
+            assert!(crate::plan::values::debian_package_name(good).is_ok(), "{good}");
         }
         for bad in ["", "a1", "1:", ":1", "1/2", "1-", "1-a/b", "1:2:3", "1:2:3-1", "1.0 ", "../1"] {
             assert!(check_version(bad).is_err(), "{bad:?}");

@@ -148,7 +148,7 @@ pub(crate) fn read(path: &Path, arches: &[String]) -> Result<RpmFile> {
     let arch = string(1022, "ARCH")?;
     let epoch = int32(1003).unwrap_or(0);
     let build_time = int32(1006).unwrap_or(0) as u64;
-    if let Err(rule) = check_name(&name) {
+    if let Err(rule) = crate::plan::values::rpm_package_name(&name) {
         bail!("{what}: NAME {}: {rule}: rebuild the package with a valid Name", crate::support::text::shown(&name));
     }
     for (label, value) in [("VERSION", &version), ("RELEASE", &release)] {
@@ -261,20 +261,6 @@ fn check_entry(e: &Entry, data: &[u8], known: &[(u32, u32, &str)]) -> Result<(),
     Ok(())
 }
 
-/// rpm package names: letters, digits and `-._+`, starting with a letter, digit or `_`.
-pub(crate) fn check_name(name: &str) -> Result<(), String> {
-    if name.is_empty() || name.len() > 128 {
-        return Err("a name is 1 to 128 characters".into());
-    }
-    if !name.starts_with(|c: char| c.is_ascii_alphanumeric() || c == '_') {
-        return Err("a name starts with a letter, a digit or '_'".into());
-    }
-    if let Some(c) = name.chars().find(|&c| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_' | '+'))) {
-        return Err(format!("a name is letters, digits, '-', '.', '_' and '+', not {}", crate::support::text::shown(&c.to_string())));
-    }
-    Ok(())
-}
-
 /// rpm's version and release: letters, digits and `._+~^`, no `-`, starting with a letter or digit.
 pub(crate) fn check_version_part(v: &str) -> Result<(), String> {
     if v.is_empty() || v.len() > 128 {
@@ -317,10 +303,10 @@ mod tests {
     #[test]
     fn names_and_versions_follow_rpm() {
         for bad in ["", "../../x", "a b", "a\u{1b}b", "a\nb", "-a", "a/b"] {
-            assert!(check_name(bad).is_err(), "{bad:?}");
+            assert!(crate::plan::values::rpm_package_name(bad).is_err(), "{bad:?}");
         }
         for good in ["kea-premium-hooks", "python3.11", "libstdc++", "_x"] {
-            assert!(check_name(good).is_ok(), "{good}");
+            assert!(crate::plan::values::rpm_package_name(good).is_ok(), "{good}");
         }
         for bad in ["", "1-2", "../1", "1 2", ".1"] {
             assert!(check_version_part(bad).is_err(), "{bad:?}");
