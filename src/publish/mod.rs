@@ -26,6 +26,7 @@ pub(crate) mod repo;
 pub(crate) mod rpmfile;
 pub(crate) mod served;
 pub(crate) mod sign;
+pub(crate) mod switch;
 pub(crate) mod vercmp;
 
 use anyhow::{Context, Result};
@@ -160,7 +161,7 @@ mod tests {
         let mut set = OutputSet::begin(&lock).unwrap();
         set.write("a.deb", |w| Ok(w.write_all(b"newer a")?)).unwrap();
         set.write("b.deb", |w| Ok(w.write_all(b"newer b")?)).unwrap();
-        let e = set.commit().unwrap_err().to_string();
+        let e = format!("{:#}", set.commit().unwrap_err());
         assert!(e.contains("cannot move b.deb") && e.contains("nothing was published: the earlier files are back in place"), "{e}");
         assert_eq!(listing(tmp.path()), before);
     }
@@ -241,62 +242,32 @@ impl<'a> OutputSet<'a> {
         let sums_text = sums_after(&self.out, &staged)?;
         publish(&staging, SUMS, |w| Ok(w.write_all(sums_text.as_bytes())?))
             .map_err(|e| e.context(format!("cannot write {}", self.out.join(SUMS).display())))?;
-        sync_dir(&staging)?;
+        switch::sync_dir(&staging)?;
         crate::support::interrupt::check()?;
 
-        // Keep a link to every file about to be replaced, so a failed rename can put it back.
-        let backup = staging.join(".replaced");
-        fs::create_dir(&backup).with_context(|| format!("cannot write in the output directory {}", self.out.display()))?;
-        let mut all = self.names.clone();
-        all.push(SUMS.to_string());
-        for name in &all {
-            let dest = self.out.join(name);
-            if dest.is_file() {
-                fs::hard_link(&dest, backup.join(name))
-                    .or_else(|_| fs::copy(&dest, backup.join(name)).map(drop))
-                    .with_context(|| format!("cannot keep the earlier {} while publishing", dest.display()))?;
-            }
-        }
-        let mut moved: Vec<&String> = Vec::new();
-        for name in &all {
-            if let Err(e) = fs::rename(staging.join(name), self.out.join(name)) {
-                let undone = self.roll_back(&moved, &backup);
-                return Err(anyhow::anyhow!(
-                    "cannot move {name} into {}: {e}; {}",
-                    self.out.display(),
-                    match undone {
-                        Ok(()) => "nothing was published: the earlier files are back in place".to_string(),
-                        Err(why) => format!("the output directory is now incomplete: {why}"),
-                    }
-                ));
-            }
-            moved.push(name);
-        }
-        sync_dir(&self.out)?;
+        let interim = sums_interim(&self.out, &self.names)?;
+        switch::prepare(&self.out, &staging, &self.names, &interim)?;
+        crate::support::interrupt::check()?;
+        // From here on the set is published: the journal's rename is the commit, and a kill
+        // after it is finished by the next run (switch::recover).
+        let dir = self.staging.take().expect("a set is staged until it is committed").keep();
+        switch::switch(&self.out, &dir)?;
         let files = self.names.iter().map(|n| self.out.join(n)).collect();
-        // Dropping the TempDir removes the staging directory and the links it kept.
-        self.staging.take();
         Ok(Published { files, sums: self.out.join(SUMS) })
-    }
-
-    /// Undo the renames done so far: put back each replaced file, remove each new one.
-    fn roll_back(&self, moved: &[&String], backup: &Path) -> Result<(), String> {
-        let mut failed = Vec::new();
-        for name in moved {
-            let (dest, old) = (self.out.join(name), backup.join(name));
-            let res = if old.is_file() { fs::rename(&old, &dest) } else { fs::remove_file(&dest) };
-            if let Err(e) = res {
-                failed.push(format!("{}: {e}", dest.display()));
-            }
-        }
-        if failed.is_empty() { Ok(()) } else { Err(format!("could not restore {}", failed.join(", "))) }
     }
 }
 
-/// The text of `out/SHA256SUMS` once `staged` (files in the staging directory) are published:
-/// the earlier entries whose files still exist and are not replaced, and the new files' sums.
-fn sums_after(out: &Path, staged: &[PathBuf]) -> Result<String> {
-    let mut sums: BTreeMap<String, String> = BTreeMap::new();
+/// The text of `out/SHA256SUMS` while the set named `names` replaces its files: the earlier
+/// entries whose files exist and are not in the set.
+fn sums_interim(out: &Path, names: &[String]) -> Result<String> {
+    let mut sums: BTreeMap<String, String> = earlier_sums(out);
+    sums.retain(|name, _| !names.contains(name));
+    Ok(sums.iter().map(|(name, sum)| format!("{sum}  {name}\n")).collect())
+}
+
+/// The entries of `out/SHA256SUMS` whose files still exist.
+fn earlier_sums(out: &Path) -> BTreeMap<String, String> {
+    let mut sums = BTreeMap::new();
     if let Ok(old) = fs::read_to_string(out.join(SUMS)) {
         for line in old.lines() {
             if let Some((sum, name)) = line.split_once("  ")
@@ -306,16 +277,18 @@ fn sums_after(out: &Path, staged: &[PathBuf]) -> Result<String> {
             }
         }
     }
+    sums
+}
+
+/// The text of `out/SHA256SUMS` once `staged` (files in the staging directory) are published:
+/// the earlier entries whose files still exist and are not replaced, and the new files' sums.
+fn sums_after(out: &Path, staged: &[PathBuf]) -> Result<String> {
+    let mut sums = earlier_sums(out);
     for f in staged {
         let name = f.file_name().and_then(|n| n.to_str()).context("output file names are UTF-8")?;
         sums.insert(name.to_string(), sha256_file(f)?);
     }
     Ok(sums.iter().map(|(name, sum)| format!("{sum}  {name}\n")).collect())
-}
-
-/// fsync a directory, so the renames in it survive a crash.
-fn sync_dir(dir: &Path) -> Result<()> {
-    fs::File::open(dir).and_then(|d| d.sync_all()).with_context(|| format!("cannot sync the directory {}", dir.display()))
 }
 
 /// Remove staging directories whose run (named by its pid) is no longer alive.

@@ -30,18 +30,23 @@ pub(crate) struct OutLock {
 }
 
 impl OutLock {
-    /// Create `out` if needed and lock it, waiting for another run that holds it: `waiting` is
-    /// told once, naming that run's pid. An interrupt ends the wait.
-    pub(crate) fn take(out: &Path, waiting: impl FnOnce(&str)) -> Result<OutLock> {
+    /// Create `out` if needed and lock it, waiting for another run that holds it: `tell` is
+    /// told once, naming that run's pid. An interrupt ends the wait. Once locked, an output set
+    /// a killed run left half-published is finished (or undone) before anything else, and
+    /// `tell` is told that too.
+    pub(crate) fn take(out: &Path, tell: impl Fn(&str)) -> Result<OutLock> {
         fs::create_dir_all(out).with_context(|| format!("cannot create the output directory {}", out.display()))?;
         let path = out.join(LOCK);
         let file = crate::support::lockfile::wait_telling(&path, || {
-            waiting(&format!(
+            tell(&format!(
                 "another keapack run (pid {}) is publishing into {}; this run waits for it to finish, then publishes (Ctrl-C stops it)",
                 holder(&path).map_or_else(|| "unknown".to_string(), |p| p.to_string()),
                 crate::support::text::path(out)
             ))
         })?;
+        if let Some(done) = super::switch::recover(out)? {
+            tell(&done);
+        }
         Ok(OutLock { out: out.to_path_buf(), _file: file })
     }
 

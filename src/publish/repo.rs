@@ -69,6 +69,7 @@ pub(crate) fn publish(req: &PublishRequest, listener: &dyn Listener) -> Result<P
     {
         bail!("--url {} is not a URL clients can use (for example https://repo.example.org/kea or file:///srv/repo)", crate::support::text::shown(url));
     }
+    super::switch::recover_inputs(&req.packages, &|m| listener.warning(m))?;
     let inputs = inputs::collect(&req.packages)?;
     if inputs.iter().any(|i| matches!(i.kind, Kind::Rpm { .. })) {
         super::dnf::require_createrepo()?;

@@ -249,20 +249,47 @@ pub(crate) fn sign_files(files: &[PathBuf], source: &KeySource, listener: &dyn c
             bail!("{} is a .deb: apt checks the repository's signature, not the package's; publish it with `keapack publish`", f.display());
         }
     }
+    super::switch::recover_inputs(files, &|m| listener.warning(m))?;
     let signer = Signer::open(source)?;
     let mut done = Vec::new();
+    // Packages in a directory keapack wrote (one with SHA256SUMS) are replaced there as one
+    // output set, so SHA256SUMS lists the signed bytes; others are replaced one by one.
+    let mut by_dir: std::collections::BTreeMap<PathBuf, Vec<&PathBuf>> = std::collections::BTreeMap::new();
     for f in files {
-        sign_in_place(f, &signer)?;
-        listener.note(&format!("signed {} with {}", f.display(), signer.fingerprint));
-        crate::support::listener::output_written(listener, f, "", "signed-package")?;
-        done.push(f.clone());
+        by_dir.entry(f.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new(".")).to_path_buf()).or_default().push(f);
+    }
+    for (dir, files) in by_dir {
+        if dir.join(super::SUMS).is_file() {
+            let lock = super::OutLock::take(&dir, |m| listener.warning(m))?;
+            let mut set = super::OutputSet::begin(&lock)?;
+            for f in &files {
+                let signed = signed_bytes(f, &signer)?;
+                let name = f.file_name().and_then(|n| n.to_str()).context("package file names are UTF-8")?;
+                set.write(name, |w| Ok(w.write_all(&signed)?))?;
+            }
+            set.commit()?;
+        } else {
+            for f in &files {
+                sign_in_place(f, &signer)?;
+            }
+        }
+        for f in files {
+            listener.note(&format!("signed {} with {}", f.display(), signer.fingerprint));
+            crate::support::listener::output_written(listener, f, "", "signed-package")?;
+            done.push(f.clone());
+        }
     }
     Ok(done)
 }
 
-fn sign_in_place(path: &Path, signer: &Signer) -> Result<()> {
+/// The package at `path`, signed.
+fn signed_bytes(path: &Path, signer: &Signer) -> Result<Vec<u8>> {
     let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let signed = signer.sign_rpm(&bytes).with_context(|| format!("cannot sign {}", path.display()))?;
+    signer.sign_rpm(&bytes).with_context(|| format!("cannot sign {}", path.display()))
+}
+
+fn sign_in_place(path: &Path, signer: &Signer) -> Result<()> {
+    let signed = signed_bytes(path, signer)?;
     let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     let name = path.file_name().and_then(|n| n.to_str()).context("package file names are UTF-8")?;
     super::publish(dir, name, |w| Ok(w.write_all(&signed)?))?;
