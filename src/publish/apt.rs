@@ -128,20 +128,24 @@ pub(crate) fn publish(root: &Path, label: &str, debs: &[&Input], keep: Option<us
     check(root, debs)?;
     let mut changed = Changed::default();
     // 1. Pool files.
-    let mut by_codename: BTreeMap<&str, Vec<(&Input, String)>> = BTreeMap::new();
-    for d in debs {
-        let Kind::Deb { codename, source, .. } = &d.kind else { continue };
-        let rel = pool_path(source, &d.file_name);
-        let dest = root.join(&rel);
-        if !dest.exists() {
-            super::repo::copy_in(&d.path, &dest, d.time)?;
-            changed.added.push(rel.clone());
+    let by_codename = crate::support::listener::step(listener, "copy the packages into the apt pool", || {
+        let mut by_codename: BTreeMap<&str, Vec<(&Input, String)>> = BTreeMap::new();
+        for d in debs {
+            let Kind::Deb { codename, source, .. } = &d.kind else { continue };
+            let rel = pool_path(source, &d.file_name);
+            let dest = root.join(&rel);
+            if !dest.exists() {
+                super::repo::copy_in(&d.path, &dest, d.time)?;
+                changed.added.push(rel.clone());
+            }
+            by_codename.entry(codename.as_str()).or_default().push((d, rel));
         }
-        by_codename.entry(codename.as_str()).or_default().push((d, rel));
-    }
+        Ok(by_codename)
+    })?;
     // 2. Indices, then Release, per codename.
     for (codename, new) in by_codename {
-        match write_dist(root, label, codename, &new, keep, signer, listener)? {
+        let step = format!("write and sign the apt index of {codename}");
+        match crate::support::listener::step(listener, &step, || write_dist(root, label, codename, &new, keep, signer, listener))? {
             Change::Unchanged => {}
             Change::Written => changed.dists.push(codename.to_string()),
             Change::Repaired(what) => changed.repaired.push((codename.to_string(), what)),

@@ -97,27 +97,31 @@ pub(crate) fn publish(root: &Path, rpms: &[&Input], keep: Option<usize>, signer:
     require_createrepo()?;
     check(root, rpms)?;
     let mut changed = Changed::default();
-    let mut dirs: BTreeSet<PathBuf> = BTreeSet::new();
-    for r in rpms {
-        let mut signed: Option<Vec<u8>> = None;
-        for dir in repo_dirs(root, r, rpms)? {
-            let dest = dir.join("Packages").join(&r.file_name);
-            if !dest.exists() {
-                if signed.is_none() {
-                    let bytes = fs::read(&r.path).with_context(|| format!("cannot read {}", r.path.display()))?;
-                    signed = Some(signer.sign_rpm(&bytes).with_context(|| format!("cannot sign {}", r.path.display()))?);
+    let dirs = crate::support::listener::step(listener, "sign and copy the packages into the dnf repositories", || {
+        let mut dirs: BTreeSet<PathBuf> = BTreeSet::new();
+        for r in rpms {
+            let mut signed: Option<Vec<u8>> = None;
+            for dir in repo_dirs(root, r, rpms)? {
+                let dest = dir.join("Packages").join(&r.file_name);
+                if !dest.exists() {
+                    if signed.is_none() {
+                        let bytes = fs::read(&r.path).with_context(|| format!("cannot read {}", r.path.display()))?;
+                        signed = Some(signer.sign_rpm(&bytes).with_context(|| format!("cannot sign {}", r.path.display()))?);
+                    }
+                    let bytes = signed.as_deref().expect("signed above");
+                    fs::create_dir_all(dest.parent().expect("in Packages/"))?;
+                    let written = super::publish(dest.parent().expect("in Packages/"), &r.file_name, |w| Ok(w.write_all(bytes)?))?;
+                    super::repo::set_mtime(&written, r.time)?;
+                    changed.added.push(dest.strip_prefix(root.parent().unwrap_or(root)).unwrap_or(&dest).display().to_string());
                 }
-                let bytes = signed.as_deref().expect("signed above");
-                fs::create_dir_all(dest.parent().expect("in Packages/"))?;
-                let written = super::publish(dest.parent().expect("in Packages/"), &r.file_name, |w| Ok(w.write_all(bytes)?))?;
-                super::repo::set_mtime(&written, r.time)?;
-                changed.added.push(dest.strip_prefix(root.parent().unwrap_or(root)).unwrap_or(&dest).display().to_string());
+                dirs.insert(dir);
             }
-            dirs.insert(dir);
         }
-    }
+        Ok(dirs)
+    })?;
     for dir in dirs {
-        match write_repo(&dir, keep, signer, listener)? {
+        let step = format!("write and sign the dnf repository {}", crate::support::text::path(&dir));
+        match crate::support::listener::step(listener, &step, || write_repo(&dir, keep, signer, listener))? {
             Change::Unchanged => {}
             Change::Written => changed.repos.push(dir.display().to_string()),
             Change::Repaired(what) => changed.repaired.push((dir.display().to_string(), what)),

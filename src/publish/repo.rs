@@ -119,7 +119,7 @@ pub(crate) fn publish(req: &PublishRequest, listener: &dyn Listener) -> Result<P
     if req.keep.is_some() && apt_root.join("pool").is_dir() {
         outcome.removed = super::apt::prune_pool(&apt_root)?;
     }
-    outcome.client_files = client_files(&repo, req)?;
+    outcome.client_files = crate::support::listener::step(listener, "write the client files", || client_files(&repo, req))?;
     for a in &outcome.added {
         listener.note(&format!("added {a}"));
         output_written(listener, &req.repo.join(a), "", "repository-package")?;

@@ -259,6 +259,9 @@ pub(crate) fn sign_files(files: &[PathBuf], source: &KeySource, listener: &dyn c
         by_dir.entry(f.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new(".")).to_path_buf()).or_default().push(f);
     }
     for (dir, files) in by_dir {
+        let step = format!("sign the packages in {}", crate::support::text::path(&dir));
+        listener.event(crate::support::events::Event::StepStarted { step: step.clone(), log: None });
+        let start = std::time::Instant::now();
         if dir.join(super::SUMS).is_file() {
             let lock = super::OutLock::take(&dir, |m| listener.warning(m))?;
             let mut set = super::OutputSet::begin(&lock)?;
@@ -273,6 +276,7 @@ pub(crate) fn sign_files(files: &[PathBuf], source: &KeySource, listener: &dyn c
                 sign_in_place(f, &signer)?;
             }
         }
+        listener.event(crate::support::events::Event::StepFinished { step, duration: start.elapsed().as_secs_f64(), log: None });
         for f in files {
             listener.note(&format!("signed {} with {}", f.display(), signer.fingerprint));
             crate::support::listener::output_written(listener, f, "", "signed-package")?;

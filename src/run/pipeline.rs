@@ -15,7 +15,7 @@ use crate::plan::profile::{self, Target};
 use crate::publish::{OutLock, OutputSet};
 use crate::support::runner::Runner;
 use crate::support::events::Event;
-use crate::support::listener::{Channel, Listener, output_written};
+use crate::support::listener::{Channel, Listener, output_written, step};
 use crate::run::request::RunPlan;
 use crate::source;
 use super::cached::{cache_identity, restore, store};
@@ -91,7 +91,7 @@ pub(crate) fn run(plan: &RunPlan, listener: &Channel) -> Result<BuildOutcome> {
         let announced = outputs.clone();
         let record_name = write_record(plan, &builds, outputs, &mut set, listener.as_ref())?;
         crate::support::interrupt::checkpoint("publish", listener.as_ref())?;
-        let published = set.commit()?;
+        let published = step(listener.as_ref(), &format!("publish the outputs into {}", crate::support::text::path(out)), || set.commit())?;
         Ok::<_, anyhow::Error>((published, record_name, announced))
     })();
     let (published, record_name, announced) = written.map_err(|e| {
@@ -163,7 +163,7 @@ pub(super) fn build_in<'a>(plan: &RunPlan, env: &'a crate::run::request::Environ
     };
     let (prepared, staged) = match slot.as_ref().and_then(|s| s.get()) {
         Some((entry, entry_dir)) => {
-            let (prepared, staged) = restore(plan, env, dir, inputs, &entry, &entry_dir)?;
+            let (prepared, staged) = step(runner.listener(), "restore the build from the cache", || restore(plan, env, dir, inputs, &entry, &entry_dir))?;
             let age = crate::run::build_cache::human_age(crate::run::build_cache::now().saturating_sub(entry.created));
             runner.note(&format!("reusing the build of Kea {} ({}, {}) from the cache ({}, made {age} ago)", entry.kea_version, entry.build_system.name(), entry.environment, entry_dir.display()));
             crate::run::build_cache::note(dir, "hit", Some(&entry.key));
@@ -191,10 +191,13 @@ pub(super) fn build_in<'a>(plan: &RunPlan, env: &'a crate::run::request::Environ
             match (&slot, &base) {
                 (Some(slot), Some(base)) => {
                     crate::run::build_cache::note(dir, "miss", Some(slot.key()));
-                    if let Err(e) = super::tree_reuse::remember(dir, base, &prepared.tree, &prepared.overlay, &staged) {
+                    if let Err(e) = step(runner.listener(), "record the built tree", || super::tree_reuse::remember(dir, base, &prepared.tree, &prepared.overlay, &staged)) {
                         runner.listener().warning(&format!("the work directory's tree will not be reused: {e:#}"));
                     }
-                    store(plan, env, dir, &prepared, &staged, slot, &runner);
+                    step(runner.listener(), "store the build in the cache", || {
+                        store(plan, env, dir, &prepared, &staged, slot, &runner);
+                        Ok(())
+                    })?;
                 }
                 _ => crate::run::build_cache::note(dir, "disabled", None),
             }

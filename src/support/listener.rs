@@ -43,6 +43,17 @@ pub(crate) fn output_written(l: &dyn Listener, path: &Path, target: &str, kind: 
     Ok(())
 }
 
+/// Run the in-process step `title`, told as `step-started` and, when it succeeds,
+/// `step-finished` with its duration: what a program following the run sees of the phases that
+/// run no command (storing in the cache, publishing into `--out`, writing a repository).
+pub(crate) fn step<T>(l: &dyn Listener, title: &str, f: impl FnOnce() -> anyhow::Result<T>) -> anyhow::Result<T> {
+    l.event(Event::StepStarted { step: title.to_string(), log: None });
+    let start = std::time::Instant::now();
+    let out = f()?;
+    l.event(Event::StepFinished { step: title.to_string(), duration: start.elapsed().as_secs_f64(), log: None });
+    Ok(out)
+}
+
 /// Sentences on standard error, one prefix each (`keapack: `, `keapack: warning: `,
 /// `keapack: error: `); reports on standard output.
 #[derive(Debug, Default)]
