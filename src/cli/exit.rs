@@ -9,6 +9,7 @@
 
 use crate::support::events::{self, Event};
 use crate::support::listener::{Channel, Listener};
+use crate::support::stdout;
 use crate::support::text;
 use anyhow::Result;
 
@@ -18,6 +19,16 @@ use std::process::ExitCode;
 pub(crate) const EXIT_FAILED: u8 = 1;
 /// Exit code: the command line was refused, or lint could not check a package.
 pub(crate) const EXIT_UNCHECKED: u8 = 2;
+
+/// Exit code: the reader closed standard output before keapack had printed everything
+/// (`keapack targets | head -1`). keapack stops quietly, with no error message, and exits as a
+/// tool that SIGPIPE stopped exits in a shell (128 + 13). Not 0: the command did not do all it
+/// was asked (print its whole report), and for `lint` or `build` a 0 would claim a verdict or a
+/// report nobody read. 141 is what `head` users already meet from coreutils (`yes | head -1`)
+/// and what `set -o pipefail` scripts handle for them. keapack does not die by the signal
+/// itself (SIGPIPE stays ignored) so that a build's locks and children are cleaned up as on any
+/// other failure.
+pub(crate) const EXIT_STDOUT_CLOSED: u8 = 141;
 
 /// A run whose packages were written, but which `--lint` could not check: exit code 2, as
 /// `keapack lint`'s.
@@ -37,6 +48,9 @@ pub(crate) fn exit_code(e: &anyhow::Error) -> u8 {
     if let Some(sig) = crate::support::interrupt::interrupted() {
         return 128u8.saturating_add(sig as u8);
     }
+    if stdout::closed(e) {
+        return EXIT_STDOUT_CLOSED;
+    }
     if e.chain().any(|c| c.downcast_ref::<LintUnchecked>().is_some()) { EXIT_UNCHECKED } else { EXIT_FAILED }
 }
 
@@ -47,6 +61,8 @@ pub(crate) fn exit_code(e: &anyhow::Error) -> u8 {
 pub(crate) fn run(command: &str, listener: &Channel, f: impl FnOnce(&Channel) -> Result<u8>) -> ExitCode {
     let code = match f(listener) {
         Ok(code) => code,
+        // The reader closed standard output: stop without a word (see EXIT_STDOUT_CLOSED).
+        Err(e) if stdout::closed(&e) => exit_code(&e),
         Err(e) => {
             print_error(&e, listener.as_ref());
             exit_code(&e)

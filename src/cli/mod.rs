@@ -14,6 +14,7 @@ use crate::source::BuildSystem;
 use crate::build::deps;
 use crate::run::demo;
 use crate::support::listener::{Channel, Human, Json, Listener};
+use crate::support::stdout::Stdout;
 use std::sync::Arc;
 use std::io::Write;
 use std::process::ExitCode;
@@ -51,13 +52,14 @@ pub fn main() -> ExitCode {
         Cmd::Guidance(a) => run_guidance(a),
         Cmd::Publish(a) => return exit::run("publish", &listener, |l| run_publish(a, l).map(|()| 0)),
         Cmd::Sign(a) => return exit::run("sign", &listener, |l| run_sign(a, l).map(|()| 0)),
-        Cmd::Cache(c) => cache::run_command(&c, &mut std::io::stdout(), listener.as_ref()),
+        Cmd::Cache(c) => cache::run_command(&c, &mut Stdout, listener.as_ref()),
         Cmd::Targets(a) => run_targets(a),
         Cmd::Completions { shell } => {
-            help::completions(Cli::command(), shell, &mut std::io::stdout());
-            Ok(())
+            let mut script = Vec::new();
+            help::completions(Cli::command(), shell, &mut script);
+            Stdout.write_all(&script).map_err(Into::into)
         }
-        Cmd::Man { out } => help::man_pages(Cli::command(), &out).map(|pages| pages.iter().for_each(|p| println!("{}", p.display()))),
+        Cmd::Man { out } => help::man_pages(Cli::command(), &out).and_then(|pages| pages.iter().try_for_each(|p| writeln!(Stdout, "{}", p.display()).map_err(Into::into))),
     };
     // The other commands print no events: they end as a person expects.
     exit::run("", &Human::channel(false), |_| result.map(|()| 0))
@@ -72,7 +74,7 @@ fn run_targets(a: TargetsArgs) -> Result<()> {
     manifest.add_profiles(&mut profiles)?;
     let named = if a.targets.is_empty() { &manifest.targets } else { &a.targets };
     let listing = crate::run::targets::listing(&profiles, named)?;
-    targets::print(&listing, a.json, &mut std::io::stdout())
+    targets::print(&listing, a.json, &mut Stdout)
 }
 
 fn request(common: &Common, work_name: &str) -> BuildRequest {
@@ -217,6 +219,6 @@ fn run_guidance(a: GuidanceArgs) -> Result<()> {
         target: &target,
         runtime,
     };
-    print!("{}", guidance::render(&Templates::builtin(), &catalog, &input)?.text);
+    Stdout.write_all(guidance::render(&Templates::builtin(), &catalog, &input)?.text.as_bytes())?;
     Ok(())
 }
