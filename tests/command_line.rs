@@ -52,3 +52,87 @@ fn a_standard_output_closed_before_the_first_write_exits_141_without_a_word() {
         assert!(out.stderr.is_empty(), "keapack {args:?}: {}", text(&out.stderr));
     }
 }
+
+/// A file, for the refusals that need one.
+fn a_file(dir: &std::path::Path) -> std::path::PathBuf {
+    let f = dir.join("a-file");
+    std::fs::write(&f, b"not a directory").unwrap();
+    f
+}
+
+/// The usage and input mistakes keapack finds itself, after clap: (arguments, what the error names).
+fn refusals(tmp: &std::path::Path) -> Vec<(Vec<String>, &'static str)> {
+    let file = a_file(tmp).display().to_string();
+    let dist = tmp.join("dist").display().to_string();
+    let work = tmp.join("work").display().to_string();
+    let demo = |extra: &[&str]| -> Vec<String> {
+        ["demo", "--dry-run", "--out", &dist, "--work", &work].iter().chain(extra).map(|s| s.to_string()).collect()
+    };
+    vec![
+        (demo(&["--target", "plan9-4-amd64"]), "unknown target 'plan9-4-amd64'"),
+        (demo(&["--revision", ""]), "--revision ''"),
+        (demo(&["--jobs", "0"]), "--jobs 0"),
+        (["demo", "--dry-run", "--out", &file, "--work", &work].iter().map(|s| s.to_string()).collect(), "this is a file, not a directory"),
+        (
+            ["build", "--dry-run", "--kea", &format!("{}/kea-2.6.5.tar.gz", tmp.display()), "--premium", &file, "--out", &dist, "--work", &work].iter().map(|s| s.to_string()).collect(),
+            "cannot find the Kea source",
+        ),
+        (["guidance", "--target", "plan9-4-amd64"].iter().map(|s| s.to_string()).collect(), "unknown target"),
+        (["targets", "--target", "plan9-4-amd64"].iter().map(|s| s.to_string()).collect(), "unknown target"),
+        (["cache", "prune"].iter().map(|s| s.to_string()).collect(), "say what to remove"),
+        (
+            ["publish", "--repo", &format!("{}/repo", tmp.display()), "--keep", "0", "--key-file", &file, &file].iter().map(|s| s.to_string()).collect(),
+            "--keep 0",
+        ),
+    ]
+}
+
+#[test]
+fn every_usage_or_input_mistake_exits_2_with_its_error_and_clap_s_too() {
+    let tmp = tempfile::tempdir().unwrap();
+    for (args, says) in refusals(tmp.path()) {
+        let out = run(keapack().args(&args));
+        let err = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "keapack {args:?}: {err}");
+        assert!(err.contains(says), "keapack {args:?} should say {says:?}: {err}");
+        assert!(!tmp.path().join("work").exists() && !tmp.path().join("repo").exists(), "keapack {args:?} did work before refusing");
+    }
+    // clap's own refusals: an unknown value, a missing argument.
+    for args in [&["demo", "--runtime", "foo"][..], &["build"], &["lint"]] {
+        let out = run(keapack().args(args));
+        assert_eq!(out.status.code(), Some(2), "keapack {args:?}: {}", text(&out.stderr));
+    }
+}
+
+#[test]
+fn a_failure_while_working_exits_1() {
+    // A file that is no package, given to sign: the request is well formed, the work fails.
+    let tmp = tempfile::tempdir().unwrap();
+    let file = a_file(tmp.path());
+    let out = run(keapack().args(["sign", "--key-file"]).arg(&file).arg(&file));
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+}
+
+#[test]
+fn with_json_events_every_failure_ends_with_run_finished_and_its_exit_code() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut cases: Vec<(Vec<String>, i32)> =
+        refusals(tmp.path()).into_iter().filter(|(a, _)| ["demo", "build", "publish"].contains(&a[0].as_str())).map(|(a, _)| (a, 2)).collect();
+    let file = a_file(tmp.path()).display().to_string();
+    cases.push((vec!["lint".into(), file.clone()], 2));
+    cases.push((vec!["sign".into(), "--key-file".into(), file.clone(), file], 1));
+    for (mut args, code) in cases {
+        args.extend(["--message-format".to_string(), "json".to_string()]);
+        let out = run(keapack().args(&args));
+        assert_eq!(out.status.code(), Some(code), "keapack {args:?}: {}", text(&out.stderr));
+        let stdout = text(&out.stdout);
+        let lines: Vec<serde_json::Value> = stdout.lines().map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("keapack {args:?}: not JSON ({e}): {l}"))).collect();
+        let last = lines.last().unwrap_or_else(|| panic!("keapack {args:?} printed no event"));
+        assert_eq!(last["event"], "run-finished", "keapack {args:?}: {stdout}");
+        assert_eq!(last["command"], args[0].as_str(), "{last}");
+        assert_eq!(last["status"], "failure", "{last}");
+        assert_eq!(last["exit_code"], code, "{last}");
+        let error = &lines[lines.len().checked_sub(2).unwrap_or_else(|| panic!("keapack {args:?}: no error event: {stdout}"))];
+        assert_eq!(error["event"], "error", "keapack {args:?}: {stdout}");
+    }
+}

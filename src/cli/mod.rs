@@ -66,14 +66,18 @@ pub fn main() -> ExitCode {
 }
 
 fn run_targets(a: TargetsArgs) -> Result<()> {
-    let manifest = match &a.manifest {
-        Some(p) => Manifest::load(p)?,
-        None => Manifest::default(),
-    };
-    let mut profiles = Profiles::builtin();
-    manifest.add_profiles(&mut profiles)?;
-    let named = if a.targets.is_empty() { &manifest.targets } else { &a.targets };
-    let listing = crate::run::targets::listing(&profiles, named)?;
+    // Everything before the printing checks the request: its errors are refusals (exit 2).
+    let listing = (|| {
+        let manifest = match &a.manifest {
+            Some(p) => Manifest::load(p)?,
+            None => Manifest::default(),
+        };
+        let mut profiles = Profiles::builtin();
+        manifest.add_profiles(&mut profiles)?;
+        let named = if a.targets.is_empty() { &manifest.targets } else { &a.targets };
+        crate::run::targets::listing(&profiles, named)
+    })()
+    .map_err(exit::refused)?;
     targets::print(&listing, a.json, &mut Stdout)
 }
 
@@ -134,12 +138,13 @@ fn run_lint(a: LintArgs, listener: &Channel) -> Result<u8> {
     // An error here (no package named) means nothing was checked: exit 2, as for an unreadable package.
     crate::check::lint::lint_all(&a.packages, opts, listener.as_ref()).or_else(|e| {
         exit::print_error(&e, listener.as_ref());
-        Ok(exit::EXIT_UNCHECKED)
+        Ok(exit::EXIT_USAGE)
     })
 }
 
 fn run_publish(a: PublishArgs, listener: &Channel) -> Result<()> {
     let req = crate::publish::repo::PublishRequest { repo: a.repo.clone(), packages: a.packages, url: a.url, key: a.key.source(), keep: a.keep, name: a.name };
+    crate::publish::repo::check_request(&req).map_err(exit::refused)?;
     let outcome = crate::publish::repo::publish(&req, listener.as_ref())?;
     let mut out = listener.report();
     for f in &outcome.client_files {
@@ -156,7 +161,8 @@ fn run_sign(a: SignArgs, listener: &Channel) -> Result<()> {
 /// Resolve the run (every early refusal), print it for `--dry-run`, else install what it needs
 /// and run it: once, or twice and compared with `--check-reproducible`.
 fn resolve_and_run(common: &Common, req: &BuildRequest, deps: deps::DepSet, listener: &Channel) -> Result<()> {
-    let plan = crate::run::request::resolve(req)?;
+    // resolve makes every check that needs no work: what it refuses is a usage or input mistake.
+    let plan = crate::run::request::resolve(req).map_err(exit::refused)?;
     if common.dry_run {
         write!(listener.report(), "{}", plan.describe())?;
         return Ok(());
@@ -172,7 +178,7 @@ fn run_build(a: BuildArgs, listener: &Channel) -> Result<()> {
     req.kea = a.kea;
     req.premium = a.premium;
     req.manifest = match &a.manifest {
-        Some(p) => Manifest::load(p)?,
+        Some(p) => Manifest::load(p).map_err(exit::refused)?,
         None => Manifest::default(),
     };
     req.extra_configure = a.configure;
@@ -187,7 +193,7 @@ fn run_demo(a: DemoArgs, listener: &Channel) -> Result<()> {
     req.example = true;
     req.build_system = Some(BuildSystem::from(a.build_system));
     req.manifest = Manifest::parse(crate::plan::manifest::EXAMPLE, "packaging/example-manifest.toml")?;
-    req.epoch = Some(pipeline::env_epoch()?.unwrap_or(demo::DEMO_EPOCH));
+    req.epoch = Some(pipeline::env_epoch().map_err(exit::refused)?.unwrap_or(demo::DEMO_EPOCH));
     resolve_and_run(&a.common, &req, deps::DepSet::Example, listener)
 }
 
@@ -197,17 +203,17 @@ const GUIDANCE_KEA: &str = "2.6.5";
 
 fn run_guidance(a: GuidanceArgs) -> Result<()> {
     let catalog = Catalog::builtin();
-    let target = Profiles::builtin().target(&a.target)?;
+    let target = Profiles::builtin().target(&a.target).map_err(exit::refused)?;
     let runtime = if a.isc { RuntimeStyle::Isc } else { RuntimeStyle::Distribution };
     let kea = match (&a.kea_version, &target.profile.kea) {
-        (Some(v), _) => crate::source::version::KeaVersion::parse(v)?,
+        (Some(v), _) => crate::source::version::KeaVersion::parse(v).map_err(exit::refused)?,
         (None, ArchiveKea::Version(v)) if runtime == RuntimeStyle::Distribution => v.clone(),
         (None, _) => crate::source::version::KeaVersion::parse(GUIDANCE_KEA)?,
     };
     let hooks: Vec<HookInfo> = if a.hooks.is_empty() {
         catalog.hook.iter().filter(|h| h.kind == crate::plan::catalog::HookKind::Premium && h.in_kea(&kea)).cloned().collect()
     } else {
-        catalog.select(&a.hooks, &kea)?
+        catalog.select(&a.hooks, &kea).map_err(exit::refused)?
     };
     let (upstream, revision) = crate::plan::version_and_revision(target.profile.family, &kea, "1", &target.profile.dist_tag);
     let version = format!("{upstream}-{revision}");
