@@ -136,3 +136,20 @@ fn with_json_events_every_failure_ends_with_run_finished_and_its_exit_code() {
         assert_eq!(error["event"], "error", "keapack {args:?}: {stdout}");
     }
 }
+
+#[test]
+fn targets_come_in_numeric_order_and_the_count_is_said_right() {
+    let table = stdout(keapack().arg("targets"));
+    let pos = |t: &str| table.find(&format!("\n{t} ")).unwrap_or_else(|| panic!("{t} missing:\n{table}"));
+    assert!(pos("alma-8-x86_64") < pos("alma-9-x86_64") && pos("alma-9-x86_64") < pos("alma-10-x86_64"), "{table}");
+    assert!(pos("rhel-9-x86_64") < pos("rhel-10-x86_64"), "{table}");
+    let json: serde_json::Value = serde_json::from_str(&stdout(keapack().args(["targets", "--json"]))).unwrap();
+    let listed: Vec<&str> = json["targets"].as_array().unwrap().iter().map(|t| t["target"].as_str().unwrap()).collect();
+    let at = |t: &str| listed.iter().position(|l| *l == t).unwrap();
+    assert!(at("alma-8-x86_64") < at("alma-10-x86_64"), "{listed:?}");
+    let one = stdout(keapack().args(["targets", "-t", "alma-8-x86_64"]));
+    assert!(one.contains("\n1 target in 1 build environment "), "{one}");
+    let two = stdout(keapack().args(["targets", "-t", "alma-8-x86_64", "-t", "alma-8-aarch64"]));
+    assert!(two.contains("\n2 targets in 2 build environments "), "{two}");
+    assert!(table.contains(&format!("\n{} targets in ", listed.len())), "{table}");
+}
