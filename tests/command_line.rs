@@ -153,3 +153,32 @@ fn targets_come_in_numeric_order_and_the_count_is_said_right() {
     assert!(two.contains("\n2 targets in 2 build environments "), "{two}");
     assert!(table.contains(&format!("\n{} targets in ", listed.len())), "{table}");
 }
+
+#[test]
+fn lint_takes_a_directory_and_checks_each_deb_and_rpm_in_it_by_name() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dist = tmp.path().join("dist");
+    std::fs::create_dir_all(dist.join("sub.deb")).unwrap();
+    for f in ["b.deb", "a.rpm", "c.deb", "SHA256SUMS", "notes.txt"] {
+        std::fs::write(dist.join(f), b"not a package").unwrap();
+    }
+    std::fs::write(dist.join("sub.deb/d.deb"), b"not a package").unwrap();
+    let out = run(keapack().args(["lint", "--message-format", "json"]).arg(&dist));
+    // The files are no packages: each is named as not checked, so 2; the directory is no error.
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    let steps: Vec<String> = text(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .filter(|e| e["event"] == "step-started")
+        .map(|e| e["step"].as_str().unwrap().to_string())
+        .collect();
+    let want: Vec<String> = ["a.rpm", "b.deb", "c.deb"].iter().map(|f| format!("lint {}", dist.join(f).display())).collect();
+    assert_eq!(steps, want);
+    assert!(!text(&out.stderr).contains("Is a directory"), "{}", text(&out.stderr));
+
+    let empty = tmp.path().join("empty");
+    std::fs::create_dir(&empty).unwrap();
+    let out = run(keapack().arg("lint").arg(&empty));
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("holds no .deb or .rpm file"), "{}", text(&out.stderr));
+}

@@ -134,7 +134,7 @@ pub(crate) struct Common {
 
 #[derive(Args)]
 pub(crate) struct LintArgs {
-    /// The .deb and .rpm files to check.
+    /// The .deb and .rpm files to check, or directories holding them (each one's, by name).
     #[arg(required = true)]
     pub(crate) packages: Vec<PathBuf>,
     /// The .rpm files are signed: count rpmlint's no-signature error.

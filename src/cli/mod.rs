@@ -135,8 +135,12 @@ fn report(outcome: &pipeline::BuildOutcome, common: &Common, listener: &dyn List
 
 fn run_lint(a: LintArgs, listener: &Channel) -> Result<u8> {
     let opts = crate::check::lint::LintOptions { signed: a.signed, explain: a.info, key: a.key };
-    // An error here (no package named) means nothing was checked: exit 2, as for an unreadable package.
-    crate::check::lint::lint_all(&a.packages, opts, listener.as_ref()).or_else(|e| {
+    // An error here (no package named, a directory with none) means nothing was checked: exit 2,
+    // as for an unreadable package; a closed standard output ends as for every command.
+    crate::check::lint::packages_in(&a.packages).and_then(|packages| crate::check::lint::lint_all(&packages, opts, listener.as_ref())).or_else(|e| {
+        if crate::support::stdout::closed(&e) {
+            return Err(e);
+        }
         exit::print_error(&e, listener.as_ref());
         Ok(exit::EXIT_USAGE)
     })
