@@ -182,3 +182,20 @@ fn lint_takes_a_directory_and_checks_each_deb_and_rpm_in_it_by_name() {
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("holds no .deb or .rpm file"), "{}", text(&out.stderr));
 }
+
+#[test]
+fn message_format_is_taken_only_by_the_commands_that_report_events() {
+    let tmp = tempfile::tempdir().unwrap();
+    for args in [&["targets"][..], &["guidance"], &["cache", "list"], &["completions", "bash"], &["man", "--out", "m"]] {
+        let out = run(keapack().current_dir(tmp.path()).args(args).args(["--message-format", "json"]));
+        assert_eq!(out.status.code(), Some(2), "keapack {args:?} --message-format json: {}", text(&out.stderr));
+        assert!(text(&out.stderr).contains("unexpected argument '--message-format'"), "{}", text(&out.stderr));
+        assert!(out.stdout.is_empty() && !tmp.path().join("m").exists(), "keapack {args:?} ran");
+    }
+    // Before the subcommand it would apply to any: refused too.
+    assert_eq!(run(keapack().args(["--message-format", "json", "targets"])).status.code(), Some(2));
+    // Where it is taken, each command's help says so.
+    for cmd in ["build", "demo", "lint", "publish", "sign"] {
+        assert!(stdout(keapack().args([cmd, "--help"])).contains("--message-format"), "{cmd} --help");
+    }
+}

@@ -8,10 +8,6 @@ use std::path::PathBuf;
 #[derive(Parser)]
 #[command(name = "keapack", version, about = "Build Kea with its premium hooks and package them as .deb and .rpm")]
 pub(crate) struct Cli {
-    /// How build, demo and lint report: sentences (human) or one JSON event per line on stdout
-    /// (json; the sentences and reports then go to stderr). See the README's "JSON events".
-    #[arg(long, global = true, value_enum, default_value = "human")]
-    pub(crate) message_format: MessageFormat,
     #[command(subcommand)]
     pub(crate) command: Cmd,
 }
@@ -48,6 +44,18 @@ pub(crate) enum Cmd {
     },
 }
 
+/// `--message-format`, on the commands that report events (build, demo, lint, publish, sign)
+/// and only there: the others print one document (a listing, a text, a script, a page's path),
+/// which events would only wrap, and a flag a command ignores would promise a `run-finished`
+/// line it never prints; clap refuses it there as any unknown option.
+#[derive(Args)]
+pub(crate) struct FormatArg {
+    /// How the command reports: sentences (human) or one JSON event per line on stdout (json;
+    /// the sentences and reports then go to stderr). See the README's "JSON events".
+    #[arg(long, value_enum, default_value = "human")]
+    pub(crate) message_format: MessageFormat,
+}
+
 #[derive(Args)]
 pub(crate) struct TargetsArgs {
     /// Print the listing as JSON: targets, and environments with their container images.
@@ -63,6 +71,8 @@ pub(crate) struct TargetsArgs {
 
 #[derive(Args)]
 pub(crate) struct Common {
+    #[command(flatten)]
+    pub(crate) format: FormatArg,
     #[arg(long = "target", short = 't', help = crate::cli::help::target_help())]
     pub(crate) targets: Vec<String>,
     /// Output directory for packages and SHA256SUMS.
@@ -146,6 +156,8 @@ pub(crate) struct LintArgs {
     /// With --signed: the public key the .rpm files are signed with, so rpmlint can check them.
     #[arg(long, requires = "signed")]
     pub(crate) key: Option<PathBuf>,
+    #[command(flatten)]
+    pub(crate) format: FormatArg,
 }
 
 /// The signing key: from GnuPG by fingerprint, or from a key file.
@@ -188,6 +200,8 @@ pub(crate) struct PublishArgs {
     pub(crate) name: String,
     #[command(flatten)]
     pub(crate) key: KeyArgs,
+    #[command(flatten)]
+    pub(crate) format: FormatArg,
     /// .deb and .rpm files, or directories holding them (a build's --out).
     #[arg(required = true)]
     pub(crate) packages: Vec<PathBuf>,
@@ -197,6 +211,8 @@ pub(crate) struct PublishArgs {
 pub(crate) struct SignArgs {
     #[command(flatten)]
     pub(crate) key: KeyArgs,
+    #[command(flatten)]
+    pub(crate) format: FormatArg,
     /// The .rpm files to sign in place.
     #[arg(required = true)]
     pub(crate) packages: Vec<PathBuf>,

@@ -31,13 +31,16 @@ use args::*;
 /// Parse the command line, run the subcommand, and return its exit code.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    let quiet = match &cli.command {
-        Cmd::Build(a) => a.common.quiet,
-        Cmd::Demo(a) => a.common.quiet,
-        _ => false,
+    let (quiet, format) = match &cli.command {
+        Cmd::Build(a) => (a.common.quiet, a.common.format.message_format),
+        Cmd::Demo(a) => (a.common.quiet, a.common.format.message_format),
+        Cmd::Lint(a) => (false, a.format.message_format),
+        Cmd::Publish(a) => (false, a.format.message_format),
+        Cmd::Sign(a) => (false, a.format.message_format),
+        _ => (false, MessageFormat::Human),
     };
     // The one channel of this command: everything it says goes through it.
-    let listener: Channel = match cli.message_format {
+    let listener: Channel = match format {
         MessageFormat::Human => Human::channel(quiet),
         MessageFormat::Json => Arc::new(Json::new(quiet)),
     };
