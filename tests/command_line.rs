@@ -199,3 +199,27 @@ fn message_format_is_taken_only_by_the_commands_that_report_events() {
         assert!(stdout(keapack().args([cmd, "--help"])).contains("--message-format"), "{cmd} --help");
     }
 }
+
+#[test]
+fn one_spelling_per_option_with_the_old_ones_kept_hidden() {
+    let isc = stdout(keapack().args(["guidance", "--runtime", "isc", "host_cmds"]));
+    let distribution = stdout(keapack().args(["guidance", "--runtime", "distribution", "host_cmds"]));
+    assert_ne!(isc, distribution, "--runtime changes the guidance");
+    assert_eq!(stdout(keapack().args(["guidance", "host_cmds"])), distribution, "distribution is the default");
+    assert_eq!(stdout(keapack().args(["guidance", "--isc", "host_cmds"])), isc, "--isc is --runtime isc");
+    assert_eq!(run(keapack().args(["guidance", "--isc", "--runtime", "distribution"])).status.code(), Some(2));
+    let help = stdout(keapack().args(["guidance", "--help"]));
+    assert!(help.contains("--runtime <RUNTIME>") && !help.contains("--isc"), "{help}");
+
+    let help = stdout(keapack().args(["lint", "--help"]));
+    assert!(help.contains("--key-file <KEY_FILE>") && !help.contains("--key <"), "{help}");
+    assert!(stdout(keapack().args(["publish", "--help"])).contains("--key-file <KEY_FILE>"));
+    // Both spellings parse: the refusal is lint's own (not a package), not clap's.
+    let tmp = tempfile::tempdir().unwrap();
+    let file = a_file(tmp.path());
+    for flag in ["--key-file", "--key"] {
+        let out = run(keapack().args(["lint", "--signed", flag]).arg(&file).arg(&file));
+        assert_eq!(out.status.code(), Some(2), "{flag}: {}", text(&out.stderr));
+        assert!(text(&out.stdout).contains("not checked") && !text(&out.stderr).contains("unexpected argument"), "{flag}: {}", text(&out.stderr));
+    }
+}

@@ -153,9 +153,10 @@ pub(crate) struct LintArgs {
     /// Explain each tag (the checkers' --info).
     #[arg(long)]
     pub(crate) info: bool,
-    /// With --signed: the public key the .rpm files are signed with, so rpmlint can check them.
-    #[arg(long, requires = "signed")]
-    pub(crate) key: Option<PathBuf>,
+    /// With --signed: the file of the public key the .rpm files are signed with, so rpmlint can
+    /// check them (`--key-file` as publish's and sign's, which name the secret key's file).
+    #[arg(long, alias = "key", requires = "signed")]
+    pub(crate) key_file: Option<PathBuf>,
     #[command(flatten)]
     pub(crate) format: FormatArg,
 }
@@ -294,8 +295,12 @@ pub(crate) struct GuidanceArgs {
     /// Package name shown in the text.
     #[arg(long, default_value = "kea-premium-hooks")]
     pub(crate) package: String,
-    /// Depend on ISC's packages rather than the distribution's.
-    #[arg(long)]
+    /// Which Kea the hooks depend on and load into, as `build --runtime`: the target release's
+    /// own (distribution) or ISC's packages (isc).
+    #[arg(long, value_enum, default_value = "distribution")]
+    pub(crate) runtime: RuntimeStyle,
+    /// The old spelling of `--runtime isc`, kept for scripts.
+    #[arg(long, hide = true, conflicts_with = "runtime")]
     pub(crate) isc: bool,
     /// Hooks (catalog names such as host_cmds, or library files); default: all premium ones.
     pub(crate) hooks: Vec<String>,

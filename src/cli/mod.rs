@@ -137,7 +137,7 @@ fn report(outcome: &pipeline::BuildOutcome, common: &Common, listener: &dyn List
 }
 
 fn run_lint(a: LintArgs, listener: &Channel) -> Result<u8> {
-    let opts = crate::check::lint::LintOptions { signed: a.signed, explain: a.info, key: a.key };
+    let opts = crate::check::lint::LintOptions { signed: a.signed, explain: a.info, key: a.key_file };
     // An error here (no package named, a directory with none) means nothing was checked: exit 2,
     // as for an unreadable package; a closed standard output ends as for every command.
     crate::check::lint::packages_in(&a.packages).and_then(|packages| crate::check::lint::lint_all(&packages, opts, listener.as_ref())).or_else(|e| {
@@ -211,7 +211,7 @@ const GUIDANCE_KEA: &str = "2.6.5";
 fn run_guidance(a: GuidanceArgs) -> Result<()> {
     let catalog = Catalog::builtin();
     let target = Profiles::builtin().target(&a.target).map_err(exit::refused)?;
-    let runtime = if a.isc { RuntimeStyle::Isc } else { RuntimeStyle::Distribution };
+    let runtime = if a.isc { RuntimeStyle::Isc } else { a.runtime };
     let kea = match (&a.kea_version, &target.profile.kea) {
         (Some(v), _) => crate::source::version::KeaVersion::parse(v).map_err(exit::refused)?,
         (None, ArchiveKea::Version(v)) if runtime == RuntimeStyle::Distribution => v.clone(),
