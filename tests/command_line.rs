@@ -223,3 +223,52 @@ fn one_spelling_per_option_with_the_old_ones_kept_hidden() {
         assert!(text(&out.stdout).contains("not checked") && !text(&out.stderr).contains("unexpected argument"), "{flag}: {}", text(&out.stderr));
     }
 }
+
+/// Every `KEAPACK_*` variable the source reads with `env::var` or `var_os`.
+fn keapack_variables_read() -> std::collections::BTreeSet<String> {
+    fn walk(dir: &std::path::Path, found: &mut std::collections::BTreeSet<String>) {
+        for e in std::fs::read_dir(dir).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                walk(&p, found);
+            } else if p.extension().is_some_and(|x| x == "rs") {
+                let text = std::fs::read_to_string(&p).unwrap();
+                for call in ["var(\"KEAPACK_", "var_os(\"KEAPACK_"] {
+                    for (i, _) in text.match_indices(call) {
+                        let name: String = text[i + call.len() - "KEAPACK_".len()..].chars().take_while(|c| c.is_ascii_uppercase() || *c == '_').collect();
+                        found.insert(name);
+                    }
+                }
+            }
+        }
+    }
+    let mut found = std::collections::BTreeSet::new();
+    walk(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src"), &mut found);
+    found
+}
+
+#[test]
+fn every_man_page_has_exit_status_environment_files_and_examples_and_groff_warns_of_nothing() {
+    require("groff", "groff");
+    let tmp = tempfile::tempdir().unwrap();
+    let listed = stdout(keapack().arg("man").arg("--out").arg(tmp.path()));
+    let pages: Vec<&str> = listed.lines().collect();
+    assert!(pages.len() >= 10 && pages.iter().any(|p| p.ends_with("/keapack-build.1")), "{listed}");
+    let vars = keapack_variables_read();
+    assert!(vars.contains("KEAPACK_NO_CACHE") && vars.contains("KEAPACK_CACHE_MAX"), "the source scan finds the variables: {vars:?}");
+    for page in pages {
+        let roff = std::fs::read_to_string(page).unwrap();
+        assert!(roff.is_ascii(), "{page} has non-ASCII characters");
+        for section in [".SH \"EXIT STATUS\"", ".SH \"ENVIRONMENT\"", ".SH \"FILES\"", ".SH EXAMPLES"] {
+            assert!(roff.contains(section), "{page} lacks {section}");
+        }
+        for v in &vars {
+            assert!(roff.contains(v.as_str()), "{page} does not name {v}");
+        }
+        assert!(roff.contains("\\fB2\\fR") && roff.contains("\\fB141\\fR"), "{page}: exit codes");
+        let out = run(Command::new("groff").args(["-ww", "-man", "-z", "-Tutf8"]).arg(page));
+        assert!(out.status.success() && out.stderr.is_empty(), "groff warns about {page}: {}", text(&out.stderr));
+    }
+    let build = std::fs::read_to_string(tmp.path().join("keapack-build.1")).unwrap();
+    assert!(build.contains("keapack build \\-\\-kea kea\\-2.6.5.tar.gz"), "the build page's examples are the build's");
+}

@@ -23,6 +23,7 @@ use std::process::ExitCode;
 pub(crate) mod args;
 pub(crate) mod exit;
 pub(crate) mod help;
+pub(crate) mod mansections;
 pub(crate) mod cache;
 pub(crate) mod targets;
 
