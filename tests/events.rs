@@ -84,9 +84,9 @@ fn exit_codes_follow_one_rule() {
     // A refused command line: 2.
     assert_eq!(run(keapack().args(["build", "--no-such-option"])).status.code(), Some(2));
     assert_eq!(run(keapack().args(["demo", "--split", "halves"])).status.code(), Some(2));
-    // A failed run: 1.
+    // A value keapack checks itself (an unknown target) is a usage mistake too: 2.
     let out = run(keapack().args(["demo", "--dry-run", "-t", "plan9-4-amd64"]).arg("--out").arg(tmp.path().join("d")).arg("--work").arg(tmp.path().join("w")));
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("unknown target 'plan9-4-amd64'"));
 }
 
@@ -159,6 +159,6 @@ fn targets_lists_every_profile_architecture_and_json_groups_them_by_environment(
         assert_eq!(env["os-id"], t["os-id"]);
     }
     let out = run(keapack().args(["targets", "--json", "-t", "nope-1-amd64"]));
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("unknown target 'nope-1-amd64'"));
 }

@@ -267,7 +267,7 @@ fn an_out_inside_the_work_directory_or_around_it_is_refused_by_the_plan() {
     ];
     for (work, out, expect) in cases {
         let (code, err) = dry_run_with(&work, &out);
-        assert_eq!(code, Some(1), "--work {work:?} --out {out:?} is refused:\n{err}");
+        assert_eq!(code, Some(2), "--work {work:?} --out {out:?} is refused:\n{err}");
         assert!(err.contains(&format!("--work {}", work.display())) && err.contains(&format!("--out {}", out.display())), "both flags are named:\n{err}");
         for e in expect {
             assert!(err.contains(e), "expected {e:?} in:\n{err}");

@@ -623,7 +623,7 @@ fn sign_signs_rpms_in_place_from_a_key_file_and_lint_checks_them_with_the_key() 
     require("rpmlint", "rpmlint");
     let without = text(&keapack().args(["lint", "--signed"]).arg(&rpm).output().unwrap().stdout);
     assert!(without.contains("unknown-key"), "{without}");
-    let with = keapack().args(["lint", "--signed", "--key"]).arg(&public).arg(&rpm).output().unwrap();
+    let with = keapack().args(["lint", "--signed", "--key-file"]).arg(&public).arg(&rpm).output().unwrap();
     let said = text(&with.stdout);
     assert!(!said.contains("unknown-key") && !said.contains("no-signature"), "{said}");
     assert!(said.contains("passed:"), "{said}");

@@ -191,6 +191,34 @@ pub(crate) fn parse_line(checker: Checker, line: &str) -> Option<Finding> {
     }
 }
 
+/// The packages `paths` name: a file as it is, a directory as every `.deb` and `.rpm` file in
+/// it (not below it), by name; a directory with none is refused.
+pub(crate) fn packages_in(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
+    let mut out = Vec::new();
+    for path in paths {
+        if !std::fs::metadata(path).is_ok_and(|m| m.is_dir()) {
+            out.push(path.clone());
+            continue;
+        }
+        let entries = std::fs::read_dir(path).map_err(|e| anyhow::anyhow!("cannot list the directory {}: {e}", path.display()))?;
+        let mut found = Vec::new();
+        for entry in entries {
+            let entry = entry.map_err(|e| anyhow::anyhow!("cannot list the directory {}: {e}", path.display()))?;
+            let name = entry.file_name();
+            let is_package = name.to_str().is_some_and(|n| n.ends_with(".deb") || n.ends_with(".rpm"));
+            if is_package && std::fs::metadata(entry.path()).is_ok_and(|m| m.is_file()) {
+                found.push(entry.path());
+            }
+        }
+        if found.is_empty() {
+            bail!("{} holds no .deb or .rpm file; name the packages, or the directory a build wrote them to (its --out)", path.display());
+        }
+        found.sort();
+        out.extend(found);
+    }
+    Ok(out)
+}
+
 /// Lint every file, printing each checker's findings and a verdict as the listener's report. Returns the
 /// process exit code: 0 all passed, 1 a checker found problems, 2 a file could not be checked.
 pub(crate) fn lint_all(paths: &[PathBuf], opts: LintOptions, listener: &dyn Listener) -> Result<u8> {

@@ -8,10 +8,6 @@ use std::path::PathBuf;
 #[derive(Parser)]
 #[command(name = "keapack", version, about = "Build Kea with its premium hooks and package them as .deb and .rpm")]
 pub(crate) struct Cli {
-    /// How build, demo and lint report: sentences (human) or one JSON event per line on stdout
-    /// (json; the sentences and reports then go to stderr). See the README's "JSON events".
-    #[arg(long, global = true, value_enum, default_value = "human")]
-    pub(crate) message_format: MessageFormat,
     #[command(subcommand)]
     pub(crate) command: Cmd,
 }
@@ -48,6 +44,18 @@ pub(crate) enum Cmd {
     },
 }
 
+/// `--message-format`, on the commands that report events (build, demo, lint, publish, sign)
+/// and only there: the others print one document (a listing, a text, a script, a page's path),
+/// which events would only wrap, and a flag a command ignores would promise a `run-finished`
+/// line it never prints; clap refuses it there as any unknown option.
+#[derive(Args)]
+pub(crate) struct FormatArg {
+    /// How the command reports: sentences (human) or one JSON event per line on stdout (json;
+    /// the sentences and reports then go to stderr). See the README's "JSON events".
+    #[arg(long, value_enum, default_value = "human")]
+    pub(crate) message_format: MessageFormat,
+}
+
 #[derive(Args)]
 pub(crate) struct TargetsArgs {
     /// Print the listing as JSON: targets, and environments with their container images.
@@ -63,6 +71,8 @@ pub(crate) struct TargetsArgs {
 
 #[derive(Args)]
 pub(crate) struct Common {
+    #[command(flatten)]
+    pub(crate) format: FormatArg,
     #[arg(long = "target", short = 't', help = crate::cli::help::target_help())]
     pub(crate) targets: Vec<String>,
     /// Output directory for packages and SHA256SUMS.
@@ -134,7 +144,7 @@ pub(crate) struct Common {
 
 #[derive(Args)]
 pub(crate) struct LintArgs {
-    /// The .deb and .rpm files to check.
+    /// The .deb and .rpm files to check, or directories holding them (each one's, by name).
     #[arg(required = true)]
     pub(crate) packages: Vec<PathBuf>,
     /// The .rpm files are signed: count rpmlint's no-signature error.
@@ -143,9 +153,12 @@ pub(crate) struct LintArgs {
     /// Explain each tag (the checkers' --info).
     #[arg(long)]
     pub(crate) info: bool,
-    /// With --signed: the public key the .rpm files are signed with, so rpmlint can check them.
-    #[arg(long, requires = "signed")]
-    pub(crate) key: Option<PathBuf>,
+    /// With --signed: the file of the public key the .rpm files are signed with, so rpmlint can
+    /// check them (`--key-file` as publish's and sign's, which name the secret key's file).
+    #[arg(long, alias = "key", requires = "signed")]
+    pub(crate) key_file: Option<PathBuf>,
+    #[command(flatten)]
+    pub(crate) format: FormatArg,
 }
 
 /// The signing key: from GnuPG by fingerprint, or from a key file.
@@ -188,6 +201,8 @@ pub(crate) struct PublishArgs {
     pub(crate) name: String,
     #[command(flatten)]
     pub(crate) key: KeyArgs,
+    #[command(flatten)]
+    pub(crate) format: FormatArg,
     /// .deb and .rpm files, or directories holding them (a build's --out).
     #[arg(required = true)]
     pub(crate) packages: Vec<PathBuf>,
@@ -197,6 +212,8 @@ pub(crate) struct PublishArgs {
 pub(crate) struct SignArgs {
     #[command(flatten)]
     pub(crate) key: KeyArgs,
+    #[command(flatten)]
+    pub(crate) format: FormatArg,
     /// The .rpm files to sign in place.
     #[arg(required = true)]
     pub(crate) packages: Vec<PathBuf>,
@@ -278,8 +295,12 @@ pub(crate) struct GuidanceArgs {
     /// Package name shown in the text.
     #[arg(long, default_value = "kea-premium-hooks")]
     pub(crate) package: String,
-    /// Depend on ISC's packages rather than the distribution's.
-    #[arg(long)]
+    /// Which Kea the hooks depend on and load into, as `build --runtime`: the target release's
+    /// own (distribution) or ISC's packages (isc).
+    #[arg(long, value_enum, default_value = "distribution")]
+    pub(crate) runtime: RuntimeStyle,
+    /// The old spelling of `--runtime isc`, kept for scripts.
+    #[arg(long, hide = true, conflicts_with = "runtime")]
     pub(crate) isc: bool,
     /// Hooks (catalog names such as host_cmds, or library files); default: all premium ones.
     pub(crate) hooks: Vec<String>,

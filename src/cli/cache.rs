@@ -1,7 +1,7 @@
 //! `keapack cache list|prune`: the subcommand's arguments and what it prints.
 
 use crate::run::build_cache::{dir, human_age, human_size, list, max_bytes, now, parse_size, prune, PruneRule};
-use anyhow::{Result, bail};
+use anyhow::Result;
 
 /// `keapack cache …`.
 #[derive(Debug, Clone, clap::Subcommand)]
@@ -55,7 +55,7 @@ pub(crate) fn run_command(cmd: &CacheCmd, out: &mut impl std::io::Write, listene
         }
         CacheCmd::Prune(a) => {
             if a.max_size.is_none() && a.older_than.is_none() && !a.all {
-                bail!("keapack cache prune: say what to remove: --max-size SIZE, --older-than DAYS or --all");
+                return Err(crate::cli::exit::refused(anyhow::anyhow!("keapack cache prune: say what to remove: --max-size SIZE, --older-than DAYS or --all")));
             }
             let rule = PruneRule { max_bytes: a.max_size, older_than: a.older_than.map(|d| d.saturating_mul(86_400)), all: a.all };
             let pruned = prune(rule, None)?;

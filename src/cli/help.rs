@@ -40,8 +40,12 @@ fn write_pages(cmd: &clap::Command, name: &str, dir: &Path, written: &mut Vec<Pa
     // The page is named and titled by its full command (`keapack-cache-list`).
     let page = cmd.clone().name(name.to_string()).bin_name(name.replace('-', " "));
     let file = format!("{name}.1");
+    let mut roff = Vec::new();
+    clap_mangen::Man::new(page).render(&mut roff).context("cannot render the man page")?;
+    // EXIT STATUS, ENVIRONMENT, FILES, EXAMPLES; plain ASCII, for groff and man everywhere.
+    let roff = crate::cli::mansections::ascii(&crate::cli::mansections::with_sections(&String::from_utf8_lossy(&roff), name));
     let path = crate::publish::publish(dir, &file, |w| {
-        clap_mangen::Man::new(page).render(w).context("cannot render the man page")?;
+        w.write_all(roff.as_bytes()).context("cannot write the man page")?;
         Ok(())
     })?;
     written.push(path);

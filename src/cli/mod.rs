@@ -14,6 +14,7 @@ use crate::source::BuildSystem;
 use crate::build::deps;
 use crate::run::demo;
 use crate::support::listener::{Channel, Human, Json, Listener};
+use crate::support::stdout::Stdout;
 use std::sync::Arc;
 use std::io::Write;
 use std::process::ExitCode;
@@ -22,6 +23,7 @@ use std::process::ExitCode;
 pub(crate) mod args;
 pub(crate) mod exit;
 pub(crate) mod help;
+pub(crate) mod mansections;
 pub(crate) mod cache;
 pub(crate) mod targets;
 
@@ -30,13 +32,16 @@ use args::*;
 /// Parse the command line, run the subcommand, and return its exit code.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    let quiet = match &cli.command {
-        Cmd::Build(a) => a.common.quiet,
-        Cmd::Demo(a) => a.common.quiet,
-        _ => false,
+    let (quiet, format) = match &cli.command {
+        Cmd::Build(a) => (a.common.quiet, a.common.format.message_format),
+        Cmd::Demo(a) => (a.common.quiet, a.common.format.message_format),
+        Cmd::Lint(a) => (false, a.format.message_format),
+        Cmd::Publish(a) => (false, a.format.message_format),
+        Cmd::Sign(a) => (false, a.format.message_format),
+        _ => (false, MessageFormat::Human),
     };
     // The one channel of this command: everything it says goes through it.
-    let listener: Channel = match cli.message_format {
+    let listener: Channel = match format {
         MessageFormat::Human => Human::channel(quiet),
         MessageFormat::Json => Arc::new(Json::new(quiet)),
     };
@@ -51,28 +56,33 @@ pub fn main() -> ExitCode {
         Cmd::Guidance(a) => run_guidance(a),
         Cmd::Publish(a) => return exit::run("publish", &listener, |l| run_publish(a, l).map(|()| 0)),
         Cmd::Sign(a) => return exit::run("sign", &listener, |l| run_sign(a, l).map(|()| 0)),
-        Cmd::Cache(c) => cache::run_command(&c, &mut std::io::stdout(), listener.as_ref()),
+        Cmd::Cache(c) => cache::run_command(&c, &mut Stdout, listener.as_ref()),
         Cmd::Targets(a) => run_targets(a),
         Cmd::Completions { shell } => {
-            help::completions(Cli::command(), shell, &mut std::io::stdout());
-            Ok(())
+            let mut script = Vec::new();
+            help::completions(Cli::command(), shell, &mut script);
+            Stdout.write_all(&script).map_err(Into::into)
         }
-        Cmd::Man { out } => help::man_pages(Cli::command(), &out).map(|pages| pages.iter().for_each(|p| println!("{}", p.display()))),
+        Cmd::Man { out } => help::man_pages(Cli::command(), &out).and_then(|pages| pages.iter().try_for_each(|p| writeln!(Stdout, "{}", p.display()).map_err(Into::into))),
     };
     // The other commands print no events: they end as a person expects.
     exit::run("", &Human::channel(false), |_| result.map(|()| 0))
 }
 
 fn run_targets(a: TargetsArgs) -> Result<()> {
-    let manifest = match &a.manifest {
-        Some(p) => Manifest::load(p)?,
-        None => Manifest::default(),
-    };
-    let mut profiles = Profiles::builtin();
-    manifest.add_profiles(&mut profiles)?;
-    let named = if a.targets.is_empty() { &manifest.targets } else { &a.targets };
-    let listing = crate::run::targets::listing(&profiles, named)?;
-    targets::print(&listing, a.json, &mut std::io::stdout())
+    // Everything before the printing checks the request: its errors are refusals (exit 2).
+    let listing = (|| {
+        let manifest = match &a.manifest {
+            Some(p) => Manifest::load(p)?,
+            None => Manifest::default(),
+        };
+        let mut profiles = Profiles::builtin();
+        manifest.add_profiles(&mut profiles)?;
+        let named = if a.targets.is_empty() { &manifest.targets } else { &a.targets };
+        crate::run::targets::listing(&profiles, named)
+    })()
+    .map_err(exit::refused)?;
+    targets::print(&listing, a.json, &mut Stdout)
 }
 
 fn request(common: &Common, work_name: &str) -> BuildRequest {
@@ -128,16 +138,21 @@ fn report(outcome: &pipeline::BuildOutcome, common: &Common, listener: &dyn List
 }
 
 fn run_lint(a: LintArgs, listener: &Channel) -> Result<u8> {
-    let opts = crate::check::lint::LintOptions { signed: a.signed, explain: a.info, key: a.key };
-    // An error here (no package named) means nothing was checked: exit 2, as for an unreadable package.
-    crate::check::lint::lint_all(&a.packages, opts, listener.as_ref()).or_else(|e| {
+    let opts = crate::check::lint::LintOptions { signed: a.signed, explain: a.info, key: a.key_file };
+    // An error here (no package named, a directory with none) means nothing was checked: exit 2,
+    // as for an unreadable package; a closed standard output ends as for every command.
+    crate::check::lint::packages_in(&a.packages).and_then(|packages| crate::check::lint::lint_all(&packages, opts, listener.as_ref())).or_else(|e| {
+        if crate::support::stdout::closed(&e) {
+            return Err(e);
+        }
         exit::print_error(&e, listener.as_ref());
-        Ok(exit::EXIT_UNCHECKED)
+        Ok(exit::EXIT_USAGE)
     })
 }
 
 fn run_publish(a: PublishArgs, listener: &Channel) -> Result<()> {
     let req = crate::publish::repo::PublishRequest { repo: a.repo.clone(), packages: a.packages, url: a.url, key: a.key.source(), keep: a.keep, name: a.name };
+    crate::publish::repo::check_request(&req).map_err(exit::refused)?;
     let outcome = crate::publish::repo::publish(&req, listener.as_ref())?;
     let mut out = listener.report();
     for f in &outcome.client_files {
@@ -154,7 +169,8 @@ fn run_sign(a: SignArgs, listener: &Channel) -> Result<()> {
 /// Resolve the run (every early refusal), print it for `--dry-run`, else install what it needs
 /// and run it: once, or twice and compared with `--check-reproducible`.
 fn resolve_and_run(common: &Common, req: &BuildRequest, deps: deps::DepSet, listener: &Channel) -> Result<()> {
-    let plan = crate::run::request::resolve(req)?;
+    // resolve makes every check that needs no work: what it refuses is a usage or input mistake.
+    let plan = crate::run::request::resolve(req).map_err(exit::refused)?;
     if common.dry_run {
         write!(listener.report(), "{}", plan.describe())?;
         return Ok(());
@@ -170,7 +186,7 @@ fn run_build(a: BuildArgs, listener: &Channel) -> Result<()> {
     req.kea = a.kea;
     req.premium = a.premium;
     req.manifest = match &a.manifest {
-        Some(p) => Manifest::load(p)?,
+        Some(p) => Manifest::load(p).map_err(exit::refused)?,
         None => Manifest::default(),
     };
     req.extra_configure = a.configure;
@@ -185,7 +201,7 @@ fn run_demo(a: DemoArgs, listener: &Channel) -> Result<()> {
     req.example = true;
     req.build_system = Some(BuildSystem::from(a.build_system));
     req.manifest = Manifest::parse(crate::plan::manifest::EXAMPLE, "packaging/example-manifest.toml")?;
-    req.epoch = Some(pipeline::env_epoch()?.unwrap_or(demo::DEMO_EPOCH));
+    req.epoch = Some(pipeline::env_epoch().map_err(exit::refused)?.unwrap_or(demo::DEMO_EPOCH));
     resolve_and_run(&a.common, &req, deps::DepSet::Example, listener)
 }
 
@@ -195,17 +211,17 @@ const GUIDANCE_KEA: &str = "2.6.5";
 
 fn run_guidance(a: GuidanceArgs) -> Result<()> {
     let catalog = Catalog::builtin();
-    let target = Profiles::builtin().target(&a.target)?;
-    let runtime = if a.isc { RuntimeStyle::Isc } else { RuntimeStyle::Distribution };
+    let target = Profiles::builtin().target(&a.target).map_err(exit::refused)?;
+    let runtime = if a.isc { RuntimeStyle::Isc } else { a.runtime };
     let kea = match (&a.kea_version, &target.profile.kea) {
-        (Some(v), _) => crate::source::version::KeaVersion::parse(v)?,
+        (Some(v), _) => crate::source::version::KeaVersion::parse(v).map_err(exit::refused)?,
         (None, ArchiveKea::Version(v)) if runtime == RuntimeStyle::Distribution => v.clone(),
         (None, _) => crate::source::version::KeaVersion::parse(GUIDANCE_KEA)?,
     };
     let hooks: Vec<HookInfo> = if a.hooks.is_empty() {
         catalog.hook.iter().filter(|h| h.kind == crate::plan::catalog::HookKind::Premium && h.in_kea(&kea)).cloned().collect()
     } else {
-        catalog.select(&a.hooks, &kea)?
+        catalog.select(&a.hooks, &kea).map_err(exit::refused)?
     };
     let (upstream, revision) = crate::plan::version_and_revision(target.profile.family, &kea, "1", &target.profile.dist_tag);
     let version = format!("{upstream}-{revision}");
@@ -217,6 +233,6 @@ fn run_guidance(a: GuidanceArgs) -> Result<()> {
         target: &target,
         runtime,
     };
-    print!("{}", guidance::render(&Templates::builtin(), &catalog, &input)?.text);
+    Stdout.write_all(guidance::render(&Templates::builtin(), &catalog, &input)?.text.as_bytes())?;
     Ok(())
 }

@@ -4,6 +4,11 @@ use crate::run::targets::Listing;
 use anyhow::Result;
 use std::io::Write;
 
+/// The ending of a count's noun: "1 target", "2 targets".
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
+
 /// Print the listing: JSON (one document, pretty) or a table for a person.
 pub(crate) fn print(listing: &Listing, json: bool, out: &mut dyn Write) -> Result<()> {
     if json {
@@ -15,7 +20,8 @@ pub(crate) fn print(listing: &Listing, json: bool, out: &mut dyn Write) -> Resul
     for t in &listing.targets {
         writeln!(out, "{:width$}  {:24}  {:8}  {}", t.target, t.environment, t.kea, t.name)?;
     }
-    writeln!(out, "\n{} targets in {} build environments (--json: the CI matrix)", listing.targets.len(), listing.environments.len())?;
+    let (t, e) = (listing.targets.len(), listing.environments.len());
+    writeln!(out, "\n{t} target{} in {e} build environment{} (--json: the CI matrix)", plural(t), plural(e))?;
     Ok(())
 }
 

@@ -302,8 +302,12 @@ impl Profiles {
         self.by_id.values()
     }
 
+    /// Every profile id, in the order a person expects: numbers by their value (`alma-8` before
+    /// `alma-10`, `ubuntu-22.04` before `ubuntu-24.04`).
     pub fn ids(&self) -> impl Iterator<Item = &str> {
-        self.by_id.keys().map(String::as_str)
+        let mut ids: Vec<&str> = self.by_id.keys().map(String::as_str).collect();
+        ids.sort_by(|a, b| natural_cmp(a, b));
+        ids.into_iter()
     }
 
     /// Resolve `debian-12-amd64`; `debian-12` alone takes the build host's architecture.
@@ -382,9 +386,48 @@ impl Profiles {
     }
 }
 
+/// Compare `a` and `b` run by run: a run of digits by its value (leading zeros aside), other
+/// text by its characters; equal keys fall back to the plain order, so the order is total.
+pub(crate) fn natural_cmp(a: &str, b: &str) -> std::cmp::Ordering {
+    fn runs(s: &str) -> Vec<(bool, &str)> {
+        let mut out = Vec::new();
+        let mut start = 0;
+        let bytes = s.as_bytes();
+        for i in 1..=bytes.len() {
+            if i == bytes.len() || bytes[i].is_ascii_digit() != bytes[start].is_ascii_digit() {
+                out.push((bytes[start].is_ascii_digit(), &s[start..i]));
+                start = i;
+            }
+        }
+        out
+    }
+    let key = |s| {
+        runs(s).into_iter().map(|(digits, run)| {
+            let trimmed = if digits { run.trim_start_matches('0') } else { run };
+            (digits, if digits { trimmed.len() } else { 0 }, trimmed)
+        }).collect::<Vec<_>>()
+    };
+    if a.is_empty() || b.is_empty() {
+        return a.cmp(b);
+    }
+    key(a).cmp(&key(b)).then_with(|| a.cmp(b))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn profile_ids_come_in_numeric_order() {
+        let profiles = Profiles::builtin();
+        let ids: Vec<&str> = profiles.ids().collect();
+        let pos = |id: &str| ids.iter().position(|i| *i == id).unwrap_or_else(|| panic!("{id} in {ids:?}"));
+        assert!(pos("alma-8") < pos("alma-9") && pos("alma-9") < pos("alma-10"), "{ids:?}");
+        assert!(pos("rhel-9") < pos("rhel-10") && pos("ubuntu-22.04") < pos("ubuntu-24.04"), "{ids:?}");
+        let mut sorted = vec!["b-2", "a-10", "a-9", "a-09", "a", "a-1.10", "a-1.9", "é-1", ""];
+        sorted.sort_by(|a, b| natural_cmp(a, b));
+        assert_eq!(sorted, ["", "a", "a-1.9", "a-1.10", "a-09", "a-9", "a-10", "b-2", "é-1"]);
+    }
 
     #[test]
     fn builtin_targets_have_the_family_hooks_dirs() {

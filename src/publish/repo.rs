@@ -56,8 +56,9 @@ pub(crate) struct PublishOutcome {
 
 pub(crate) const LOCK: &str = ".keapack-publish.lock";
 
-/// Publish `req.packages` into `req.repo`.
-pub(crate) fn publish(req: &PublishRequest, listener: &dyn Listener) -> Result<PublishOutcome> {
+/// Refuse a request whose options are wrong (`--keep 0`, a bad `--name` or `--url`), before
+/// anything is read.
+pub(crate) fn check_request(req: &PublishRequest) -> Result<()> {
     if req.keep == Some(0) {
         bail!("--keep 0 would remove every package; keep at least 1 version");
     }
@@ -69,6 +70,12 @@ pub(crate) fn publish(req: &PublishRequest, listener: &dyn Listener) -> Result<P
     {
         bail!("--url {} is not a URL clients can use (for example https://repo.example.org/kea or file:///srv/repo)", crate::support::text::shown(url));
     }
+    Ok(())
+}
+
+/// Publish `req.packages` into `req.repo`.
+pub(crate) fn publish(req: &PublishRequest, listener: &dyn Listener) -> Result<PublishOutcome> {
+    check_request(req)?;
     super::switch::recover_inputs(&req.packages, &|m| listener.warning(m))?;
     let inputs = inputs::collect(&req.packages)?;
     if inputs.iter().any(|i| matches!(i.kind, Kind::Rpm { .. })) {

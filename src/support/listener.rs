@@ -90,7 +90,7 @@ impl Listener for Human {
         false
     }
     fn report(&self) -> Box<dyn Write + '_> {
-        Box::new(std::io::stdout())
+        Box::new(crate::support::stdout::Stdout)
     }
     fn spinner(&self) -> bool {
         !self.quiet

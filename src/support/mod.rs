@@ -16,6 +16,7 @@ pub(crate) mod osrelease;
 pub(crate) mod runner;
 pub(crate) mod sandbox;
 pub(crate) mod shell;
+pub(crate) mod stdout;
 pub(crate) mod text;
 pub(crate) mod worklock;
 
