@@ -34,6 +34,13 @@ impl Key {
 }
 
 impl Key {
+    /// `keapack <sub> --gpg-key <this key>` at a fixed epoch; the caller adds the rest.
+    pub fn command(&self, sub: &str) -> Command {
+        let mut c = keapack();
+        c.env("GNUPGHOME", self.home.path()).env("SOURCE_DATE_EPOCH", "1700000000").arg(sub).arg("--gpg-key").arg(&self.fpr);
+        c
+    }
+
     /// Publish; assert success; what keapack said.
     pub fn published(&self, repo: &Path, packages: &[&Path]) -> String {
         let (o, e) = ok(self.publish(repo, packages), "keapack publish");
