@@ -82,8 +82,10 @@ fn cp_a(from: &Path, to: &Path) {
     ok(Command::new("cp").arg("-a").arg(from).arg(to).output().unwrap(), "cp -a");
 }
 
-/// Every file under `dir` (relative) with its bytes, sorted.
+/// Every file under `dir` (relative) with its bytes, sorted; the client files, which name the
+/// repository's path, with it replaced by `<DIR>`.
 fn files(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let canonical = fs::canonicalize(dir).unwrap().display().to_string();
     let mut out = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
@@ -91,7 +93,12 @@ fn files(dir: &Path) -> Vec<(String, Vec<u8>)> {
             if e.file_type().unwrap().is_dir() {
                 stack.push(e.path());
             } else {
-                out.push((e.path().strip_prefix(dir).unwrap().display().to_string(), fs::read(e.path()).unwrap()));
+                let name = e.path().strip_prefix(dir).unwrap().display().to_string();
+                let mut bytes = fs::read(e.path()).unwrap();
+                if name.starts_with("client/") {
+                    bytes = text(&bytes).replace(&canonical, "<DIR>").into_bytes();
+                }
+                out.push((name, bytes));
             }
         }
     }
@@ -378,7 +385,9 @@ impl Publishes {
         let again = self.tmp.path().join("repo-2-again");
         cp_a(&first, &again);
         ok(self.publish(&again, 2, None), "publish of set 2 again");
-        assert!(files(&again) == files(&second), "two publishes of set 2 onto set 1 wrote different bytes");
+        let (a, b) = (files(&again), files(&second));
+        let differ: Vec<&String> = a.iter().zip(&b).filter(|(x, y)| x != y).map(|(x, _)| &x.0).collect();
+        assert!(a.len() == b.len() && differ.is_empty(), "two publishes of set 2 onto set 1 wrote different bytes: {differ:?}");
         (first, files(&second), calls)
     }
 
@@ -464,21 +473,40 @@ fn a_full_disk_or_a_read_only_repository_keeps_it_consistent() {
     p.recovers(&repo, &expected, "read-only", &err);
 }
 
-#[test]
-#[ignore = "slow: publishes once per gpg call"]
-fn gpg_failing_at_each_call_leaves_a_repository_the_rerun_completes() {
+/// A publish of set 2 onto set 1 with gpg failing at each of its calls in turn; each must
+/// fail cleanly and the rerun complete the repository. Returns, for each call, the problems
+/// the failed publish left.
+fn gpg_failing_at_each_call() -> Vec<(u32, Vec<String>)> {
     let p = Publishes::new();
     let (first, expected, calls) = p.reference();
     assert!(calls >= 4, "a publish of a .deb and an .rpm calls gpg at least 4 times, counted {calls}");
+    let mut left = Vec::new();
     for n in 1..=calls {
         let repo = p.tmp.path().join(format!("repo-gpg-{n}"));
         cp_a(&first, &repo);
         let res = p.publish(&repo, 2, Some(n));
         let label = format!("gpg failing at call {n} of {calls}");
-        let err = failed_cleanly(&res, &["gpg", "injected failure"], &label);
-        eprintln!("{label}: {}", err.lines().next().unwrap_or(""));
+        let err = failed_cleanly(&res, &["gpg", "injected failure", "exit status: 2"], &label);
+        eprintln!("{label}: {}", err.trim().replace('\n', " / "));
+        left.push((n, repo_problems(&repo, "keapack")));
         p.recovers(&repo, &expected, &label, &err);
     }
+    left
+}
+
+#[test]
+#[ignore = "slow: publishes once per gpg call"]
+fn gpg_failing_at_each_call_leaves_a_repository_the_rerun_completes() {
+    assert!(!gpg_failing_at_each_call().is_empty());
+}
+
+/// Regression: apt's indices were replaced before Release was signed, so a gpg failing at the
+/// signature of Release (or InRelease) left Packages* that the served Release did not list.
+#[test]
+#[ignore = "slow: publishes once per gpg call"]
+fn a_gpg_failure_while_signing_release_leaves_the_served_indices_alone() {
+    let bad: Vec<_> = gpg_failing_at_each_call().into_iter().filter(|(_, p)| !p.is_empty()).collect();
+    assert!(bad.is_empty(), "a failed gpg left the repository inconsistent: {bad:#?}");
 }
 
 #[test]

@@ -219,6 +219,11 @@ fn write_dist(root: &Path, label: &str, codename: &str, new: &[(&Input, String)]
         Some(p) => (true, p),
     };
     let previous = fs::read_to_string(dist.join("Release")).unwrap_or_default();
+    // Signed before any index is replaced: a gpg that fails leaves the served indices as the
+    // served Release lists them.
+    let in_problems = |file: &str| problems.iter().any(|p| p.starts_with(file));
+    let detached = if !release_ok || in_problems("Release.gpg ") { Some(signer.detach_armored(release.as_bytes())?) } else { None };
+    let inline = if !release_ok || in_problems("InRelease ") { Some(signer.clearsign(release.as_bytes())?) } else { None };
     for (rel, bytes) in &sums {
         let path = dist.join(by_hash_path(rel, bytes));
         if fs::read(&path).ok().as_deref() != Some(bytes.as_slice()) {
@@ -244,9 +249,6 @@ fn write_dist(root: &Path, label: &str, codename: &str, new: &[(&Input, String)]
     //   the two adjacent renames that come first.
     // A publish killed between any two of them leaves the same Release beside an older
     // InRelease or Release.gpg: the next publish finds it in served_problems and repairs it.
-    let in_problems = |file: &str| problems.iter().any(|p| p.starts_with(file));
-    let detached = if !release_ok || in_problems("Release.gpg ") { Some(signer.detach_armored(release.as_bytes())?) } else { None };
-    let inline = if !release_ok || in_problems("InRelease ") { Some(signer.clearsign(release.as_bytes())?) } else { None };
     let mut files: Vec<(&str, &[u8])> = Vec::new();
     if let Some(d) = &detached {
         files.push(("Release.gpg", d));
