@@ -203,6 +203,8 @@ fn build_phase(err: &str) -> &'static str {
         "writing SHA256SUMS"
     } else if err.contains(".deb") || err.contains(".rpm") {
         "staging a package"
+    } else if err.contains("buildinfo") {
+        "staging the build record"
     } else if err.contains("cannot write in the output directory") || err.contains("cannot create the output directory") {
         "making the staging directory"
     } else if err.contains("lock") {
@@ -237,7 +239,9 @@ fn out_under(b: &Builds, first: &Path, expected: &[(String, Vec<u8>)], bytes: &[
             let err = failed_cleanly(&res, &[&mnt.dir.display().to_string(), "No space left on device"], &format!("build with {label}"));
             assert!(visible(&out) == before, "{label}: --out no longer holds the earlier set after:\n{err}");
             sums_verify(&out);
-            hit.push(format!("{label}: {} ({})", build_phase(&err), err.lines().find(|l| l.contains("No space")).unwrap_or("").trim()));
+            // The headline says nothing was published; the causes below it say where it failed.
+            let detail = err.lines().filter(|l| l.contains("cannot")).map(str::trim).collect::<Vec<_>>().join(" / ");
+            hit.push(format!("{label}: {} ({detail})", build_phase(&detail)));
         }
         mnt.unfill();
         ok(b.build(2, &out), &format!("the rerun after {label}"));
@@ -255,14 +259,18 @@ fn a_full_disk_or_a_read_only_out_leaves_the_earlier_set() {
     let _turn = turn();
     let b = Builds::new();
     let (first, expected) = b.reference();
-    let added: u64 = expected.iter().map(|(_, bytes)| bytes.len() as u64).sum::<u64>() - visible(&first).iter().map(|(_, b)| b.len() as u64).sum::<u64>();
-    // Byte sizes from nothing up to more than the new set takes, in pages.
-    let pages = added.div_ceil(4096) + 2;
-    let step = (pages / 8).max(1);
-    let bytes: Vec<u64> = (0..=pages).step_by(step as usize).map(|p| p * 4096).collect();
-    let hit = out_under(&b, &first, &expected, &bytes, &[0, 1, 2, 3, 4, 6, 8]);
+    // The new set's files (their names carry the revision) and the pages each takes on tmpfs.
+    let earlier = visible(&first);
+    let new: Vec<u64> = expected.iter().filter(|(n, _)| n != "SHA256SUMS" && !earlier.iter().any(|(e, _)| e == n)).map(|(_, b)| b.len() as u64).collect();
+    let need: u64 = new.iter().map(|l| l.div_ceil(4096).max(1) * 4096).sum();
+    // Room for nothing, for some of the new files, for all but the last, for all of them but
+    // not SHA256SUMS, and for everything; inodes likewise (a staging directory, each file,
+    // SHA256SUMS, the directory and links that keep the replaced files).
+    let bytes = [0, need / 2 / 4096 * 4096, need - 4096, need, need + 8192];
+    let n = new.len() as u64;
+    let hit = out_under(&b, &first, &expected, &bytes, &[0, 2, n + 2, n + 3, n + 5]);
     eprintln!("--out under a full disk, phases hit:\n  {}", hit.join("\n  "));
-    for phase in ["staging a package", "succeeded"] {
+    for phase in ["staging a package", "writing SHA256SUMS", "the switch", "succeeded"] {
         assert!(hit.iter().any(|h| h.contains(phase)), "no size reached {phase}: {hit:?}");
     }
 
