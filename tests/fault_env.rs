@@ -413,6 +413,9 @@ impl Publishes {
         let now = files(repo);
         if now != expected {
             let only = |a: &[(String, Vec<u8>)], b: &[(String, Vec<u8>)]| a.iter().filter(|x| !b.contains(x)).map(|(n, b)| format!("{n} ({} bytes)", b.len())).collect::<Vec<_>>();
+            let _ = fs::create_dir_all("/tmp/fe-diff");
+            for (n, b) in now.iter().filter(|x| !expected.contains(x)) { let _ = fs::write(format!("/tmp/fe-diff/now-{}", n.replace('/', "_")), b); }
+            for (n, b) in expected.iter().filter(|x| !now.contains(x)) { let _ = fs::write(format!("/tmp/fe-diff/ref-{}", n.replace('/', "_")), b); }
             panic!("{label}: the rerun did not write what an uninterrupted publish writes:\nonly now: {:#?}\nonly in the reference: {:#?}\nthe fault's error:\n{err}", only(&now, expected), only(expected, &now));
         }
         let left = leftovers(repo);
@@ -435,11 +438,11 @@ fn publish_phase(err: &str) -> &'static str {
     }
 }
 
-#[test]
-#[ignore = "slow: mounts tmpfs (root) and publishes many times"]
-fn a_full_disk_or_a_read_only_repository_keeps_it_consistent() {
-    let p = Publishes::new();
-    let (first, expected, _) = p.reference();
+/// A publish of set 2 onto set 1 in a repository on a tmpfs with K bytes left, for K from
+/// nothing to more than it needs: each fails cleanly or succeeds, and the rerun without the
+/// filler writes the reference. Returns, for each K, what happened and the problems the
+/// failed publish left.
+fn repository_under_full_disk(p: &Publishes, first: &Path, expected: &[(String, Vec<u8>)]) -> Vec<(String, Vec<String>)> {
     let size = |d: &Path| files(d).iter().map(|(_, b)| b.len() as u64).sum::<u64>();
     let added = expected.iter().map(|(_, b)| b.len() as u64).sum::<u64>() - size(&first);
     let pages = added.div_ceil(4096) * 2 + 8;
@@ -453,21 +456,31 @@ fn a_full_disk_or_a_read_only_repository_keeps_it_consistent() {
         let res = p.publish(&repo, 2, None);
         let label = format!("{k} bytes free");
         let err = if res.status.success() {
-            hit.push(format!("{label}: succeeded"));
+            hit.push((format!("{label}: succeeded"), Vec::new()));
             String::new()
         } else {
             let err = failed_cleanly(&res, &[&mnt.dir.display().to_string()], &format!("publish with {label}"));
             // createrepo_c reports a full disk as a failed gzclose(); keapack names the tool
             // and the directory.
             assert!(err.contains("No space left on device") || err.contains("createrepo_c failed on"), "{label}: the error gives no cause:\n{err}");
-            hit.push(format!("{label}: {} ({})", publish_phase(&err), err.lines().next().unwrap_or("").trim()));
+            hit.push((format!("{label}: {} ({})", publish_phase(&err), err.lines().next().unwrap_or("").trim()), repo_problems(&repo, "keapack")));
             err
         };
         mnt.unfill();
         p.recovers(&repo, &expected, &label, &err);
     }
+    hit
+}
+
+
+#[test]
+#[ignore = "slow: mounts tmpfs (root) and publishes many times"]
+fn a_full_disk_or_a_read_only_repository_keeps_it_consistent() {
+    let p = Publishes::new();
+    let (first, expected, _) = p.reference();
+    let hit = repository_under_full_disk(&p, &first, &expected).into_iter().map(|(h, _)| h).collect::<Vec<_>>();
     eprintln!("a repository under a full disk, phases hit:\n  {}", hit.join("\n  "));
-    for phase in ["copying into the pool", "writing indexes", "succeeded"] {
+    for phase in ["copying into the pool", "writing indexes", "signature files", "succeeded"] {
         assert!(hit.iter().any(|h| h.contains(phase)), "no size reached {phase}: {hit:?}");
     }
 
@@ -481,6 +494,18 @@ fn a_full_disk_or_a_read_only_repository_keeps_it_consistent() {
     assert!(files(&repo) == before, "a failed publish into a read-only repository changed it");
     mnt.remount("rw");
     p.recovers(&repo, &expected, "read-only", &err);
+}
+
+/// Regression: apt's indices were renamed into place before Release, Release.gpg and InRelease
+/// were written, so a disk that filled while writing those left Packages* that the served
+/// Release did not list.
+#[test]
+#[ignore = "slow: mounts tmpfs (root) and publishes many times"]
+fn a_full_disk_while_writing_release_leaves_the_served_indices_alone() {
+    let p = Publishes::new();
+    let (first, expected, _) = p.reference();
+    let bad: Vec<_> = repository_under_full_disk(&p, &first, &expected).into_iter().filter(|(_, problems)| !problems.is_empty()).collect();
+    assert!(bad.is_empty(), "a full disk left the repository inconsistent: {bad:#?}");
 }
 
 /// A publish of set 2 onto set 1 with gpg failing at each of its calls in turn; each must

@@ -231,12 +231,6 @@ fn write_dist(root: &Path, label: &str, codename: &str, new: &[(&Input, String)]
             super::publish(dir, name, |w| Ok(w.write_all(bytes)?))?;
         }
     }
-    for (rel, bytes) in &sums {
-        if fs::read(dist.join(rel)).ok().as_deref() != Some(bytes.as_slice()) {
-            let (dir, name) = rel.rsplit_once('/').expect("indices are in a directory");
-            super::publish(&dist.join(dir), name, |w| Ok(w.write_all(bytes)?))?;
-        }
-    }
     crate::support::interrupt::checkpoint("repo-release", listener)?;
     // Both signatures are made, and all three files written and synced, before the first
     // rename; the renames then follow one another: Release.gpg, Release, InRelease.
@@ -249,7 +243,15 @@ fn write_dist(root: &Path, label: &str, codename: &str, new: &[(&Input, String)]
     //   the two adjacent renames that come first.
     // A publish killed between any two of them leaves the same Release beside an older
     // InRelease or Release.gpg: the next publish finds it in served_problems and repairs it.
+    // The indices that change are staged with the signed files and renamed just before them:
+    // a write that fails (a full disk) leaves every served index as the served Release lists it.
     let mut files: Vec<(&str, &[u8])> = Vec::new();
+    for (rel, bytes) in &sums {
+        if fs::read(dist.join(rel)).ok().as_deref() != Some(bytes.as_slice()) {
+            fs::create_dir_all(dist.join(rel).parent().expect("indices are in a directory"))?;
+            files.push((rel, bytes));
+        }
+    }
     if let Some(d) = &detached {
         files.push(("Release.gpg", d));
     }
