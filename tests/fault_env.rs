@@ -413,9 +413,9 @@ impl Publishes {
         let now = files(repo);
         if now != expected {
             let only = |a: &[(String, Vec<u8>)], b: &[(String, Vec<u8>)]| a.iter().filter(|x| !b.contains(x)).map(|(n, b)| format!("{n} ({} bytes)", b.len())).collect::<Vec<_>>();
-            let _ = fs::create_dir_all("/tmp/fe-diff");
-            for (n, b) in now.iter().filter(|x| !expected.contains(x)) { let _ = fs::write(format!("/tmp/fe-diff/now-{}", n.replace('/', "_")), b); }
-            for (n, b) in expected.iter().filter(|x| !now.contains(x)) { let _ = fs::write(format!("/tmp/fe-diff/ref-{}", n.replace('/', "_")), b); }
+            // The differing signed text files themselves, to tell a changed text from a changed signature.
+            let shown = |v: &[(String, Vec<u8>)], other: &[(String, Vec<u8>)]| v.iter().filter(|x| !other.contains(x) && (x.0.ends_with("InRelease") || x.0.ends_with(".gpg") || x.0.ends_with(".asc"))).map(|(n, b)| format!("--- {n}\n{}", text(b))).collect::<String>();
+            eprintln!("{label}: differing signed files, now:\n{}\nreference:\n{}", shown(&now, expected), shown(expected, &now));
             panic!("{label}: the rerun did not write what an uninterrupted publish writes:\nonly now: {:#?}\nonly in the reference: {:#?}\nthe fault's error:\n{err}", only(&now, expected), only(expected, &now));
         }
         let left = leftovers(repo);
