@@ -44,7 +44,7 @@ impl Tmpfs {
         fs::create_dir_all(&filler).unwrap();
         let st = statvfs(&self.dir);
         if let Some(k) = bytes {
-            let free = st.f_bavail as u64 * st.f_frsize as u64;
+            let free = st.f_bavail * st.f_frsize;
             if free > k {
                 let f = fs::File::create(filler.join("space")).unwrap();
                 let r = unsafe { libc::fallocate(std::os::fd::AsRawFd::as_raw_fd(&f), 0, 0, (free - k) as libc::off_t) };
@@ -52,7 +52,7 @@ impl Tmpfs {
             }
         }
         if let Some(k) = inodes {
-            let free = statvfs(&self.dir).f_favail as u64;
+            let free = statvfs(&self.dir).f_favail;
             for i in 0..free.saturating_sub(k) {
                 fs::File::create(filler.join(format!("i{i}"))).unwrap();
             }
@@ -444,14 +444,14 @@ fn publish_phase(err: &str) -> &'static str {
 /// failed publish left.
 fn repository_under_full_disk(p: &Publishes, first: &Path, expected: &[(String, Vec<u8>)]) -> Vec<(String, Vec<String>)> {
     let size = |d: &Path| files(d).iter().map(|(_, b)| b.len() as u64).sum::<u64>();
-    let added = expected.iter().map(|(_, b)| b.len() as u64).sum::<u64>() - size(&first);
+    let added = expected.iter().map(|(_, b)| b.len() as u64).sum::<u64>() - size(first);
     let pages = added.div_ceil(4096) * 2 + 8;
     let step = (pages / 14).max(1);
     let mut hit = Vec::new();
     for (i, k) in (0..=pages).step_by(step as usize).map(|p| p * 4096).enumerate() {
         let mnt = Tmpfs::mount(&p.tmp.path().join(format!("mnt-{i}")), "size=4m");
         let repo = mnt.dir.join("repo");
-        cp_a(&first, &repo);
+        cp_a(first, &repo);
         mnt.leave(Some(k), None);
         let res = p.publish(&repo, 2, None);
         let label = format!("{k} bytes free");
@@ -467,7 +467,7 @@ fn repository_under_full_disk(p: &Publishes, first: &Path, expected: &[(String, 
             err
         };
         mnt.unfill();
-        p.recovers(&repo, &expected, &label, &err);
+        p.recovers(&repo, expected, &label, &err);
     }
     hit
 }
