@@ -223,17 +223,16 @@ fn write_dist(root: &Path, label: &str, codename: &str, new: &[(&Input, String)]
         Some(p) => (true, p),
     };
     let previous = fs::read_to_string(dist.join("Release")).unwrap_or_default();
+    // Signed before any index is replaced: a gpg that fails leaves the served indices as the
+    // served Release lists them.
+    let in_problems = |file: &str| problems.iter().any(|p| p.starts_with(file));
+    let detached = if !release_ok || in_problems("Release.gpg ") { Some(signer.detach_armored(release.as_bytes())?) } else { None };
+    let inline = if !release_ok || in_problems("InRelease ") { Some(signer.clearsign(release.as_bytes())?) } else { None };
     for (rel, bytes) in &sums {
         let path = dist.join(by_hash_path(rel, bytes));
         if fs::read(&path).ok().as_deref() != Some(bytes.as_slice()) {
             let (dir, name) = (path.parent().expect("by-hash files are in a directory"), path.file_name().and_then(|n| n.to_str()).expect("a hex name"));
             super::publish(dir, name, |w| Ok(w.write_all(bytes)?))?;
-        }
-    }
-    for (rel, bytes) in &sums {
-        if fs::read(dist.join(rel)).ok().as_deref() != Some(bytes.as_slice()) {
-            let (dir, name) = rel.rsplit_once('/').expect("indices are in a directory");
-            super::publish(&dist.join(dir), name, |w| Ok(w.write_all(bytes)?))?;
         }
     }
     crate::support::interrupt::checkpoint("repo-release", listener)?;
@@ -248,10 +247,15 @@ fn write_dist(root: &Path, label: &str, codename: &str, new: &[(&Input, String)]
     //   the two adjacent renames that come first.
     // A publish killed between any two of them leaves the same Release beside an older
     // InRelease or Release.gpg: the next publish finds it in served_problems and repairs it.
-    let in_problems = |file: &str| problems.iter().any(|p| p.starts_with(file));
-    let detached = if !release_ok || in_problems("Release.gpg ") { Some(signer.detach_armored(release.as_bytes())?) } else { None };
-    let inline = if !release_ok || in_problems("InRelease ") { Some(signer.clearsign(release.as_bytes())?) } else { None };
+    // The indices that change are staged with the signed files and renamed just before them:
+    // a write that fails (a full disk) leaves every served index as the served Release lists it.
     let mut files: Vec<(&str, &[u8])> = Vec::new();
+    for (rel, bytes) in &sums {
+        if fs::read(dist.join(rel)).ok().as_deref() != Some(bytes.as_slice()) {
+            fs::create_dir_all(dist.join(rel).parent().expect("indices are in a directory"))?;
+            files.push((rel, bytes));
+        }
+    }
     if let Some(d) = &detached {
         files.push(("Release.gpg", d));
     }

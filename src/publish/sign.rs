@@ -77,7 +77,7 @@ impl Signer {
         };
         let listing = signer
             .gpg_text(&["--with-colons", "--list-secret-keys", "--", &name])
-            .with_context(|| format!("GnuPG has no secret key {name}; list the keys with `gpg --list-secret-keys`"))?;
+            .with_context(|| format!("gpg cannot list the secret key {name} (is it in GnuPG? list the keys with `gpg --list-secret-keys`)"))?;
         let fprs = secret_fingerprints(&listing);
         let [fpr] = fprs.as_slice() else { bail!("'{name}' names {} secret keys in GnuPG; give the full fingerprint", fprs.len()) };
         signer.fingerprint = fpr.clone();

@@ -51,8 +51,9 @@ pub(crate) fn wait() {
 /// `KEAPACK_FAIL_AT=<point>` the run fails there, with `KEAPACK_PAUSE_AT=<point>` it says so on
 /// stderr and waits for SIGINT or SIGTERM. Points: `output-N` before the N-th output file of
 /// the set is written (1-based), and `publish` before the set is published; in `keapack
-/// publish`, `repo-release` after a repository's packages and indices are written and before
-/// its signed `Release`/`InRelease` or `repomd.xml`.
+/// publish`, `repo-release` after a repository's packages and new metadata (apt: its by-hash
+/// copies) are written and before the served indices and signed `Release`/`InRelease` or
+/// `repomd.xml` are replaced.
 pub(crate) fn checkpoint(point: &str, listener: &dyn crate::support::listener::Listener) -> anyhow::Result<()> {
     if std::env::var("KEAPACK_FAIL_AT").is_ok_and(|p| p == point) {
         anyhow::bail!("stopped at {point} because KEAPACK_FAIL_AT asked for it");
