@@ -317,7 +317,7 @@ mod tests {
             "FLEX_ID_EXPRESSION_NOT_DEFINED",
             "HOOKS_LOAD_ERROR",
             "systemctl restart kea-dhcp4",
-            "socat - UNIX:/run/kea/kea4-ctrl-socket",
+            "socat - UNIX:/var/run/kea/kea4-ctrl-socket",
             "reservation-add",
         ] {
             assert!(t.contains(want), "guidance lacks {want:?}:\n{t}");
@@ -332,7 +332,8 @@ mod tests {
             ("debian-12-amd64", RuntimeStyle::Distribution, "/run/kea", "_kea"),
             ("debian-12-amd64", RuntimeStyle::Isc, "/var/run/kea", "_kea"),
             ("ubuntu-24.04-amd64", RuntimeStyle::Distribution, "/run/kea", "_kea"),
-            ("rhel-9-x86_64", RuntimeStyle::Distribution, "/run/kea", "kea"),
+            ("rhel-9-x86_64", RuntimeStyle::Distribution, "/var/run/kea", "kea"),
+            ("fedora-44-x86_64", RuntimeStyle::Distribution, "/var/run/kea", "kea"),
             ("fedora-44-x86_64", RuntimeStyle::Isc, "/var/run/kea", "kea"),
         ] {
             for hooks in [&["host_cmds"][..], &["flex_id"][..]] {
