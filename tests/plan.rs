@@ -279,3 +279,38 @@ fn an_out_inside_the_work_directory_or_around_it_is_refused_by_the_plan() {
     assert_eq!(code, Some(0), "{err}");
     assert!(!w.exists() && !o.exists(), "a dry run creates nothing");
 }
+
+/// Which hooks are closed depends on the Kea release (docs/kea-facts.md §2): Kea 2.7.7 opened
+/// twelve (ChangeLog entry 2335), so a dry run of a 3.2.0 build rehearses ISC's per-hook
+/// packages of only cb_cmds and rbac, and a 2.6.5 build those of the premium hooks.
+#[test]
+fn dry_run_rehearses_the_hooks_still_closed_in_that_kea_release() {
+    let d = Dirs::new();
+    let plan = |kea: &str, premium: &str| {
+        let (kea, premium) = (d.tmp.path().join(kea), d.tmp.path().join(premium));
+        std::fs::write(&kea, b"").unwrap();
+        std::fs::write(&premium, b"").unwrap();
+        let out = run(keapack()
+            .args(["build", "--dry-run", "--split", "per-hook", "--runtime", "isc", "--target", "rhel-9-x86_64"])
+            .arg("--kea").arg(&kea)
+            .arg("--premium").arg(&premium)
+            .arg("--work").arg(d.work())
+            .arg("--out").arg(d.out()));
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        text(&out.stdout)
+    };
+    let p = plan("kea-3.2.0.tar.xz", "kea-subscriber-3.2.0.tar.xz");
+    let packages: Vec<&str> = p.lines().filter(|l| l.ends_with("(package)")).map(str::trim).collect();
+    assert_eq!(packages, ["rhel-9-x86_64  isc-kea-subscriber-cb-cmds-3.2.0-1.el9.x86_64.rpm (package)", "rhel-9-x86_64  isc-kea-subscriber-rbac-3.2.0-1.el9.x86_64.rpm (package)"], "{p}");
+    for opened in ["host-cmds", "flex-id", "forensic-log", "ddns-tuning", "ping-check", "gss-tsig"] {
+        assert!(!p.contains(opened), "{opened} is open source in Kea 3.2.0:\n{p}");
+    }
+    let p = plan("kea-2.6.5.tar.gz", "kea-premium-2.6.5.tar.gz");
+    let packages: Vec<&str> = p.lines().filter(|l| l.ends_with("(package)")).map(str::trim).collect();
+    assert_eq!(
+        packages,
+        ["host-cmds", "flex-id", "forensic-log", "ddns-tuning"].map(|h| format!("rhel-9-x86_64  isc-kea-premium-{h}-2.6.5-1.el9.x86_64.rpm (package)")),
+        "{p}"
+    );
+    assert!(!d.work().exists() && !d.out().exists(), "a dry run writes nothing");
+}
