@@ -314,3 +314,36 @@ fn dry_run_rehearses_the_hooks_still_closed_in_that_kea_release() {
     );
     assert!(!d.work().exists() && !d.out().exists(), "a dry run writes nothing");
 }
+
+/// A manifest profile describes a backports Kea (docs/kea-facts.md §6: trixie-backports carries
+/// Kea 3.0.3): packaging/example-backports-manifest.toml extends debian-13 with kea = "3.0.3",
+/// so a 3.0.3 build with the distribution runtime is accepted for it (its packages carry the
+/// profile's suffix), while a 3.0.4 build is refused, naming the profile's Kea 3.0.3.
+#[test]
+fn a_manifest_profile_with_a_backports_kea_accepts_builds_of_that_kea() {
+    let d = Dirs::new();
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR")).join("packaging/example-backports-manifest.toml");
+    let plan = |version: &str| {
+        let (kea, premium) = (d.tmp.path().join(format!("kea-{version}.tar.xz")), d.tmp.path().join(format!("kea-subscriber-{version}.tar.xz")));
+        std::fs::write(&kea, b"").unwrap();
+        std::fs::write(&premium, b"").unwrap();
+        run(keapack()
+            .args(["build", "--dry-run"])
+            .arg("--manifest").arg(&manifest)
+            .arg("--kea").arg(&kea)
+            .arg("--premium").arg(&premium)
+            .arg("--work").arg(d.work())
+            .arg("--out").arg(d.out()))
+    };
+    let out = plan("3.0.3");
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    assert!(out.status.success(), "{stderr}");
+    for want in ["kea:       3.0.3", "targets:   debian-13-backports-amd64\n", "runtime:   distribution (debian-13-backports-amd64: kea-common)", "debian-13-backports-amd64  kea-subscriber-hooks_3.0.3-1+deb13bpo_amd64.deb (package)"] {
+        assert!(stdout.contains(want), "expected {want:?} in:\n{stdout}");
+    }
+    let out = plan("3.0.4");
+    let stderr = text(&out.stderr);
+    assert!(!out.status.success(), "{}", text(&out.stdout));
+    assert!(stderr.contains("target debian-13-backports-amd64") && stderr.contains("which is Kea 3.0.3") && stderr.contains("built from Kea 3.0.4"), "{stderr}");
+    assert!(!d.work().exists() && !d.out().exists(), "a dry run writes nothing");
+}
