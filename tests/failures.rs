@@ -107,7 +107,7 @@ fn guidance_command_prints_valid_json_for_the_target() {
     assert_eq!(v4[2]["library"], "/usr/lib64/kea/hooks/libdhcp_ping_check.so");
     assert_eq!(blocks[1]["Dhcp6"]["hooks-libraries"].as_array().unwrap().len(), 2, "ping_check is v4-only");
     assert!(text.contains("identifier-expression") && text.contains("FLEX_ID_EXPRESSION_NOT_DEFINED"));
-    assert!(text.contains("echo '{ \"command\": \"list-commands\" }' | socat - UNIX:/run/kea/kea4-ctrl-socket"));
+    assert!(text.contains("echo '{ \"command\": \"list-commands\" }' | socat - UNIX:/var/run/kea/kea4-ctrl-socket"));
 }
 
 #[test]

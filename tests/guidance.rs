@@ -270,3 +270,36 @@ fn debian_13_kea_2_6_3_accepts_every_hook_s_guidance() {
     common::roots::require_root_user();
     kea_accepts_the_guidance(roots::TRIXIE, "debian-13-amd64", "2.6.3");
 }
+
+/// `keapack guidance` for Kea 3.2.0 (docs/kea-facts.md §2, §7): the hooks Kea 2.7.7 opened are
+/// not "premium"; its default hooks are the two still closed (cb_cmds, rbac as
+/// libdhcp_rbac.so), and nothing sends a 3.2 user to the Control Agent (gone since 3.1.8) or to
+/// libca_rbac (3.2.0 installs no such link).
+#[test]
+fn guidance_for_kea_3_2_follows_what_that_release_opened_and_removed() {
+    let ok = |args: &[&str]| {
+        let out = run(keapack().arg("guidance").args(args));
+        assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap()
+    };
+    for runtime in [&["--runtime", "isc"][..], &["--isc"][..], &["--runtime", "distribution"][..]] {
+        let args = |more: &[&'static str]| -> Vec<&'static str> { [runtime, &["--kea-version", "3.2.0", "-t", "rhel-9-x86_64"][..], more].concat() };
+        let t = ok(&args(&["flex_id", "host_cmds", "legal_log", "ddns_tuning"]));
+        assert!(t.starts_with("kea-premium-hooks 3.2.0-1.el9: Kea 3.2.0 open-source hook libraries\n"), "{t}");
+        assert!(!t.contains("premium hook") && !t.contains("subscriber hook"), "{t}");
+        let t = ok(&args(&[]));
+        assert!(t.starts_with("kea-premium-hooks 3.2.0-1.el9: Kea 3.2.0 subscriber hook libraries\n"), "{t}");
+        let listed: Vec<&str> = t.lines().filter(|l| l.starts_with("  lib") && l.contains(" (for ")).map(|l| l.split_whitespace().next().unwrap()).collect();
+        assert_eq!(listed, ["libdhcp_cb_cmds.so", "libdhcp_rbac.so"], "{t}");
+        for never in ["libca_rbac", "kea-ctrl-agent", "Control-agent", "Control Agent", "127.0.0.1:8000"] {
+            assert!(!t.contains(never), "{never:?} in the guidance of Kea 3.2.0:\n{t}");
+        }
+        let t = ok(&args(&["flex_id", "cb_cmds"]));
+        assert!(t.starts_with("kea-premium-hooks 3.2.0-1.el9: Kea 3.2.0 subscriber and open-source hook libraries\n"), "{t}");
+    }
+    // The same hooks were premium in 2.6.
+    let t = ok(&["--kea-version", "2.6.5", "-t", "rhel-9-x86_64", "flex_id", "host_cmds", "legal_log", "ddns_tuning"]);
+    assert!(t.starts_with("kea-premium-hooks 2.6.5-1.el9: Kea 2.6.5 premium hook libraries\n"), "{t}");
+    let t = ok(&["--kea-version", "2.6.5", "-t", "rhel-9-x86_64"]);
+    assert!(t.contains("  libdhcp_host_cmds.so  Host Commands") && !t.contains("libdhcp_cb_cmds.so"), "{t}");
+}

@@ -31,6 +31,7 @@ fn dpkg(root: &Root, args: &[&str]) -> (String, String) {
 /// The key lines of the guidance a post-install script printed for `version`, and its two JSON
 /// snippets naming the hooks under `hooks_dir`.
 fn assert_guidance(out: &str, version: &str, hooks_dir: &str) {
+    let socket_dir = if hooks_dir == DEB_HOOKS { "/run/kea" } else { "/var/run/kea" };
     for line in [
         format!("{PKG} {version}: Kea 2.2.0 premium hook libraries"),
         format!("This package installed these hook libraries in {hooks_dir}:"),
@@ -40,9 +41,10 @@ fn assert_guidance(out: &str, version: &str, hooks_dir: &str) {
         format!("  HOOKS_LIBRARY_LOADED hooks library {hooks_dir}/libdhcp_host_cmds.so successfully loaded"),
         "  HOST_CMDS_INIT_OK ...".to_string(),
         "(FLEX_ID_EXPRESSION_NOT_DEFINED: flex_id is missing a mandatory parameter)".to_string(),
-        "  echo '{ \"command\": \"list-commands\" }' | socat - UNIX:/run/kea/kea4-ctrl-socket".to_string(),
-        // The socket directory Kea 2.4.2/2.6.3+ insists on, owned by the family's Kea user.
-        format!("  # install -d -m 0750 -o {user} -g {user} /run/kea", user = if hooks_dir == DEB_HOOKS { "_kea" } else { "kea" }),
+        // The socket directory Kea 2.4.2/2.6.3+ insists on, owned by the family's Kea user:
+        // Debian's Kea /run/kea, the RPM family's /var/run/kea (docs/kea-facts.md §5).
+        format!("  echo '{{ \"command\": \"list-commands\" }}' | socat - UNIX:{socket_dir}/kea4-ctrl-socket"),
+        format!("  # install -d -m 0750 -o {user} -g {user} {socket_dir}", user = if hooks_dir == DEB_HOOKS { "_kea" } else { "kea" }),
     ] {
         assert!(out.lines().any(|l| l.contains(line.as_str())), "the guidance lacks {line:?}:\n{out}");
     }

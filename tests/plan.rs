@@ -279,3 +279,71 @@ fn an_out_inside_the_work_directory_or_around_it_is_refused_by_the_plan() {
     assert_eq!(code, Some(0), "{err}");
     assert!(!w.exists() && !o.exists(), "a dry run creates nothing");
 }
+
+/// Which hooks are closed depends on the Kea release (docs/kea-facts.md §2): Kea 2.7.7 opened
+/// twelve (ChangeLog entry 2335), so a dry run of a 3.2.0 build rehearses ISC's per-hook
+/// packages of only cb_cmds and rbac, and a 2.6.5 build those of the premium hooks.
+#[test]
+fn dry_run_rehearses_the_hooks_still_closed_in_that_kea_release() {
+    let d = Dirs::new();
+    let plan = |kea: &str, premium: &str| {
+        let (kea, premium) = (d.tmp.path().join(kea), d.tmp.path().join(premium));
+        std::fs::write(&kea, b"").unwrap();
+        std::fs::write(&premium, b"").unwrap();
+        let out = run(keapack()
+            .args(["build", "--dry-run", "--split", "per-hook", "--runtime", "isc", "--target", "rhel-9-x86_64"])
+            .arg("--kea").arg(&kea)
+            .arg("--premium").arg(&premium)
+            .arg("--work").arg(d.work())
+            .arg("--out").arg(d.out()));
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        text(&out.stdout)
+    };
+    let p = plan("kea-3.2.0.tar.xz", "kea-subscriber-3.2.0.tar.xz");
+    let packages: Vec<&str> = p.lines().filter(|l| l.ends_with("(package)")).map(str::trim).collect();
+    assert_eq!(packages, ["rhel-9-x86_64  isc-kea-subscriber-cb-cmds-3.2.0-1.el9.x86_64.rpm (package)", "rhel-9-x86_64  isc-kea-subscriber-rbac-3.2.0-1.el9.x86_64.rpm (package)"], "{p}");
+    for opened in ["host-cmds", "flex-id", "forensic-log", "ddns-tuning", "ping-check", "gss-tsig"] {
+        assert!(!p.contains(opened), "{opened} is open source in Kea 3.2.0:\n{p}");
+    }
+    let p = plan("kea-2.6.5.tar.gz", "kea-premium-2.6.5.tar.gz");
+    let packages: Vec<&str> = p.lines().filter(|l| l.ends_with("(package)")).map(str::trim).collect();
+    assert_eq!(
+        packages,
+        ["host-cmds", "flex-id", "forensic-log", "ddns-tuning"].map(|h| format!("rhel-9-x86_64  isc-kea-premium-{h}-2.6.5-1.el9.x86_64.rpm (package)")),
+        "{p}"
+    );
+    assert!(!d.work().exists() && !d.out().exists(), "a dry run writes nothing");
+}
+
+/// A manifest profile describes a backports Kea (docs/kea-facts.md §6: trixie-backports carries
+/// Kea 3.0.3): packaging/example-backports-manifest.toml extends debian-13 with kea = "3.0.3",
+/// so a 3.0.3 build with the distribution runtime is accepted for it (its packages carry the
+/// profile's suffix), while a 3.0.4 build is refused, naming the profile's Kea 3.0.3.
+#[test]
+fn a_manifest_profile_with_a_backports_kea_accepts_builds_of_that_kea() {
+    let d = Dirs::new();
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR")).join("packaging/example-backports-manifest.toml");
+    let plan = |version: &str| {
+        let (kea, premium) = (d.tmp.path().join(format!("kea-{version}.tar.xz")), d.tmp.path().join(format!("kea-subscriber-{version}.tar.xz")));
+        std::fs::write(&kea, b"").unwrap();
+        std::fs::write(&premium, b"").unwrap();
+        run(keapack()
+            .args(["build", "--dry-run"])
+            .arg("--manifest").arg(&manifest)
+            .arg("--kea").arg(&kea)
+            .arg("--premium").arg(&premium)
+            .arg("--work").arg(d.work())
+            .arg("--out").arg(d.out()))
+    };
+    let out = plan("3.0.3");
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    assert!(out.status.success(), "{stderr}");
+    for want in ["kea:       3.0.3", "targets:   debian-13-backports-amd64\n", "runtime:   distribution (debian-13-backports-amd64: kea-common)", "debian-13-backports-amd64  kea-subscriber-hooks_3.0.3-1+deb13bpo_amd64.deb (package)"] {
+        assert!(stdout.contains(want), "expected {want:?} in:\n{stdout}");
+    }
+    let out = plan("3.0.4");
+    let stderr = text(&out.stderr);
+    assert!(!out.status.success(), "{}", text(&out.stdout));
+    assert!(stderr.contains("target debian-13-backports-amd64") && stderr.contains("which is Kea 3.0.3") && stderr.contains("built from Kea 3.0.4"), "{stderr}");
+    assert!(!d.work().exists() && !d.out().exists(), "a dry run writes nothing");
+}

@@ -89,3 +89,38 @@ fn a_hook_of_the_wrong_architecture_is_refused() {
     let err = plan_all(&input).unwrap_err().to_string();
     assert!(err.contains("libdhcp_host_cmds.so is built for aarch64, but target debian-12-amd64 needs x86_64"), "{err}");
 }
+
+/// The RPM family's own Kea checks control sockets against `/var/run/kea` (Fedora's kea.spec
+/// passes no runstatedir to meson, rpm's %configure none to configure: `<localstatedir>/run`),
+/// and Kea compares the path as a string: the guidance of every RPM profile's distribution
+/// runtime names `/var/run/kea`, never `/run/kea`; Debian's (debhelper: --runstatedir=/run)
+/// names `/run/kea`. docs/kea-facts.md §5.
+#[test]
+fn each_familys_own_kea_gets_its_own_socket_directory_in_the_guidance() {
+    let profiles = Profiles::builtin();
+    let mut checked = 0;
+    for id in profiles.ids() {
+        let target = profiles.target(id).unwrap();
+        let arch = target.profile.arch.keys().next().unwrap().clone();
+        let (dir, user) = match target.profile.family {
+            Format::Rpm => ("/var/run/kea", "kea"),
+            Format::Deb => ("/run/kea", "_kea"),
+        };
+        for kea in ["2.6.3", "3.2.0"] {
+            let out = run(keapack().args(["guidance", "--runtime", "distribution", "--kea-version", kea, "-t", &format!("{id}-{arch}"), "host_cmds"]));
+            assert!(out.status.success(), "{id} {kea}: {}", text(&out.stderr));
+            let t = text(&out.stdout);
+            let ctx = format!("{id} Kea {kea}:\n{t}");
+            assert!(t.contains(&format!("\"socket-name\": \"{dir}/kea4-ctrl-socket\"")), "{ctx}");
+            assert!(t.contains(&format!("socat - UNIX:{dir}/kea4-ctrl-socket")), "{ctx}");
+            assert!(t.contains(&format!("install -d -m 0750 -o {user} -g {user} {dir}\n")), "{ctx}");
+            if target.profile.family == Format::Rpm {
+                assert!(!t.contains(" /run/kea") && !t.contains("\"/run/kea"), "{ctx}");
+            } else {
+                assert!(!t.contains("/var/run/kea"), "{ctx}");
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked >= 32, "every profile, two Kea releases: {checked}");
+}

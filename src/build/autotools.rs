@@ -12,7 +12,7 @@ use std::path::Path;
 use std::process::Command;
 
 /// The run-state directory keapack's Kea is configured with: the distributions' `/run`, so its
-/// control sockets live in `/run/kea` (kea-facts.md §5).
+/// control sockets live in `/run/kea` (docs/kea-facts.md §5).
 pub(crate) const RUNSTATEDIR: &str = "/run";
 
 /// Whether a generated configure script accepts `--runstatedir` (autoconf 2.70+, or a patched

@@ -1,6 +1,6 @@
 //! The configure report (`config.report`, meson's `build/config.report`): did Kea see the overlay?
 //!
-//! Every wording Kea has used (kea-facts.md §1):
+//! Every wording Kea has used (docs/kea-facts.md §1):
 //! - 1.2–1.3: `  Premium package: yes`
 //! - 1.4.0–2.5.7: `  Premium hooks:     yes`, then `  Included Hooks:   <names>`
 //! - 2.5.8–2.7.9 (autotools): `  Premium hooks:     <value of PREMIUM>` (`no` when absent)

@@ -219,7 +219,7 @@ fn run_guidance(a: GuidanceArgs) -> Result<()> {
         (None, _) => crate::source::version::KeaVersion::parse(GUIDANCE_KEA)?,
     };
     let hooks: Vec<HookInfo> = if a.hooks.is_empty() {
-        catalog.hook.iter().filter(|h| h.kind == crate::plan::catalog::HookKind::Premium && h.in_kea(&kea)).cloned().collect()
+        catalog.overlay_hooks(&kea)
     } else {
         catalog.select(&a.hooks, &kea).map_err(exit::refused)?
     };

@@ -8,7 +8,8 @@ use std::collections::BTreeMap;
 /// The catalog compiled into the binary.
 pub(crate) const BUILTIN: &str = include_str!("../../packaging/hooks.toml");
 
-/// Whether a hook came closed (premium/subscriber) or open source.
+/// Whether a hook came closed (premium/subscriber) or open source. A closed hook's kind holds
+/// for the Kea releases before its `open-since` (`HookInfo::kind_in`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum HookKind {
@@ -72,7 +73,11 @@ pub struct HookInfo {
     /// The first Kea release that no longer has this library.
     pub kea_before: Option<String>,
     pub title: String,
+    /// The hook's kind in the releases before `open_since` (all of them, without it).
     pub kind: HookKind,
+    /// The first Kea release in which this closed hook is open source (2.7.7 for the twelve
+    /// ChangeLog entry 2335 opened; docs/kea-facts.md §2).
+    pub open_since: Option<String>,
     pub daemons: Vec<String>,
     pub load_message: Option<String>,
     pub load_error: Option<String>,
@@ -117,6 +122,14 @@ impl HookInfo {
         }
     }
 
+    /// The hook's kind in Kea `kea`: open from its `open-since` release on, else its `kind`.
+    pub fn kind_in(&self, kea: &KeaVersion) -> HookKind {
+        match self.open_since.as_deref().map(|v| KeaVersion::parse(v).expect("catalog versions are checked when it is parsed")) {
+            Some(since) if *kea >= since => HookKind::Open,
+            _ => self.kind,
+        }
+    }
+
     /// Is this library the hook's library in Kea `kea`?
     pub fn in_kea(&self, kea: &KeaVersion) -> bool {
         let parse = |v: &Option<String>| v.as_deref().map(|v| KeaVersion::parse(v).expect("catalog versions are checked when it is parsed"));
@@ -138,6 +151,7 @@ impl HookInfo {
             library: library.to_string(),
             kea_since: None,
             kea_before: None,
+            open_since: None,
             settings: None,
             settings_v6: None,
             settings_note: None,
@@ -188,7 +202,12 @@ impl Catalog {
             for d in &h.daemons {
                 anyhow::ensure!(cat.daemon.contains_key(d), "{origin}: hook {} names unknown daemon '{d}'", h.name);
             }
-            for v in [&h.kea_since, &h.kea_before].into_iter().flatten() {
+            anyhow::ensure!(
+                h.open_since.is_none() || h.kind != HookKind::Open,
+                "{origin}: hook {} is open already (kind = \"open\"); open-since belongs to a closed hook (kind premium or subscriber)",
+                h.name
+            );
+            for v in [&h.kea_since, &h.kea_before, &h.open_since].into_iter().flatten() {
                 KeaVersion::parse(v).with_context(|| format!("{origin}: hook {} has an invalid Kea version '{v}'", h.name))?;
             }
         }
@@ -215,6 +234,23 @@ impl Catalog {
             }
         }
         Ok(out)
+    }
+
+    /// The hooks ISC's overlay of Kea `kea` carries, as far as the catalog knows: in 2.x the
+    /// premium ones (the subscriber tier came in a tarball of its own), from 3.0 every hook
+    /// still closed in that release (cb_cmds, rbac). `keapack guidance` shows them by default
+    /// and `build --dry-run` rehearses the packages with them.
+    pub(crate) fn overlay_hooks(&self, kea: &KeaVersion) -> Vec<HookInfo> {
+        self.hook
+            .iter()
+            .filter(|h| h.in_kea(kea))
+            .filter(|h| match h.kind_in(kea) {
+                HookKind::Open => false,
+                HookKind::Subscriber => kea.major >= 3,
+                HookKind::Premium => true,
+            })
+            .cloned()
+            .collect()
     }
 
     /// The names `select` accepts (hook names and aliases), sorted, each once.
@@ -254,6 +290,30 @@ mod tests {
         assert_eq!(c.by_library("libdhcp_ping_check.so").unwrap().daemons, ["dhcp4"]);
         assert_eq!(c.by_library("libdhcp_host_cmds.so").unwrap().load_message.as_deref(), Some("HOST_CMDS_INIT_OK"));
         assert_eq!(c.by_name("forensic_log").unwrap().library, "libdhcp_legal_log.so");
+    }
+
+    #[test]
+    fn a_hooks_kind_follows_the_kea_release_that_opened_it() {
+        let c = Catalog::builtin();
+        let (kea26, kea277, kea32) = (KeaVersion::new(2, 6, 5), KeaVersion::new(2, 7, 7), KeaVersion::new(3, 2, 0));
+        // ChangeLog entry 2335 (Kea 2.7.7) opened these twelve.
+        for name in ["class_cmds", "ddns_tuning", "flex_id", "legal_log", "host_cache", "host_cmds", "lease_query", "limits", "ping_check", "radius", "subnet_cmds", "gss_tsig"] {
+            let h = c.by_name(name).unwrap();
+            assert_ne!(h.kind_in(&kea26), HookKind::Open, "{name} was closed in 2.6");
+            assert_eq!((h.kind_in(&kea277), h.kind_in(&kea32)), (HookKind::Open, HookKind::Open), "{name}");
+        }
+        assert_eq!(c.by_name("flex_id").unwrap().kind_in(&KeaVersion::new(2, 7, 6)), HookKind::Premium);
+        for lib in ["libdhcp_cb_cmds.so", "libdhcp_rbac.so"] {
+            assert_eq!(c.by_library(lib).unwrap().kind_in(&kea32), HookKind::Subscriber, "{lib} stays ISC's");
+        }
+        let libs = |v: &KeaVersion| c.overlay_hooks(v).into_iter().map(|h| h.library).collect::<Vec<_>>();
+        assert_eq!(libs(&kea32), ["libdhcp_cb_cmds.so", "libdhcp_rbac.so"]);
+        assert_eq!(libs(&KeaVersion::new(3, 0, 3)), ["libdhcp_cb_cmds.so", "libdhcp_rbac.so"]);
+        assert_eq!(libs(&kea26), ["libdhcp_host_cmds.so", "libdhcp_flex_id.so", "libdhcp_legal_log.so", "libdhcp_ddns_tuning.so"]);
+        let bad = "[daemon.dhcp4]\nprocess='kea-dhcp4'\nconfig='c'\nkey='Dhcp4'\nsocket='s'\n[[hook]]\nname='x'\nlibrary='libx.so'\ntitle='X'\nkind='open'\nopen-since='2.7.7'\ndaemons=['dhcp4']\n";
+        assert!(format!("{:#}", Catalog::parse(bad, "t.toml").unwrap_err()).contains("open-since belongs to a closed hook"));
+        let bad = bad.replace("kind='open'", "kind='premium'").replace("'2.7.7'", "'soon'");
+        assert!(format!("{:#}", Catalog::parse(&bad, "t.toml").unwrap_err()).contains("invalid Kea version 'soon'"));
     }
 
     #[test]

@@ -127,6 +127,27 @@ pub(crate) fn checks_socket_paths(kea: &str) -> bool {
     (at(2, 4, 2) && !at(2, 5, 0)) || (at(2, 6, 3) && !at(2, 7, 0)) || at(2, 7, 9)
 }
 
+/// What the guidance calls the hooks, in Kea `kea` (docs/kea-facts.md §2): a hook Kea opened
+/// (2.7.7 opened twelve) is open source there, not premium; the closed ones are "premium", or
+/// "subscriber" when all of them are ISC's subscriber hooks.
+pub(crate) fn kind_word(hooks: &[HookInfo], kea: &str) -> String {
+    use crate::plan::catalog::HookKind;
+    let kinds: Vec<HookKind> = match crate::source::version::KeaVersion::parse(kea) {
+        Ok(v) => hooks.iter().map(|h| h.kind_in(&v)).collect(),
+        Err(_) => hooks.iter().map(|h| h.kind).collect(),
+    };
+    let closed: Vec<HookKind> = kinds.iter().copied().filter(|k| *k != HookKind::Open).collect();
+    let open = kinds.len() > closed.len();
+    let word = if closed.is_empty() {
+        return "open-source".into();
+    } else if closed.iter().all(|k| *k == HookKind::Subscriber) {
+        "subscriber"
+    } else {
+        "premium"
+    };
+    if open { format!("{word} and open-source") } else { word.into() }
+}
+
 /// The `list-commands` request, as the guidance's shell lines send it.
 pub(crate) const LIST_COMMANDS: &str = r#"{ "command": "list-commands" }"#;
 
@@ -241,7 +262,7 @@ pub fn render(templates: &Templates, catalog: &Catalog, input: &GuidanceInput) -
     }
     let unix = daemons.iter().any(|d| !d.http);
     let http = daemons.iter().any(|d| d.http);
-    let kind_word = if input.hooks.iter().all(|h| h.kind == crate::plan::catalog::HookKind::Subscriber) { "subscriber" } else { "premium" };
+    let kind_word = kind_word(input.hooks, input.kea_version);
     let text = templates.render(
         "guidance.txt.j2",
         serde_json::json!({
@@ -317,7 +338,7 @@ mod tests {
             "FLEX_ID_EXPRESSION_NOT_DEFINED",
             "HOOKS_LOAD_ERROR",
             "systemctl restart kea-dhcp4",
-            "socat - UNIX:/run/kea/kea4-ctrl-socket",
+            "socat - UNIX:/var/run/kea/kea4-ctrl-socket",
             "reservation-add",
         ] {
             assert!(t.contains(want), "guidance lacks {want:?}:\n{t}");
@@ -332,7 +353,8 @@ mod tests {
             ("debian-12-amd64", RuntimeStyle::Distribution, "/run/kea", "_kea"),
             ("debian-12-amd64", RuntimeStyle::Isc, "/var/run/kea", "_kea"),
             ("ubuntu-24.04-amd64", RuntimeStyle::Distribution, "/run/kea", "_kea"),
-            ("rhel-9-x86_64", RuntimeStyle::Distribution, "/run/kea", "kea"),
+            ("rhel-9-x86_64", RuntimeStyle::Distribution, "/var/run/kea", "kea"),
+            ("fedora-44-x86_64", RuntimeStyle::Distribution, "/var/run/kea", "kea"),
             ("fedora-44-x86_64", RuntimeStyle::Isc, "/var/run/kea", "kea"),
         ] {
             for hooks in [&["host_cmds"][..], &["flex_id"][..]] {

@@ -511,7 +511,7 @@ mod tests {
             ("debian-12-amd64", RuntimeStyle::Distribution, "kea-common", "/run/kea/kea4-ctrl-socket", "1+deb12"),
             ("debian-12-amd64", RuntimeStyle::Isc, "isc-kea-common", "/var/run/kea/kea4-ctrl-socket", "1+deb12"),
             ("debian-11-amd64", RuntimeStyle::Isc, "isc-kea-common", "/var/run/kea/kea4-ctrl-socket", "1+deb11"),
-            ("rhel-9-x86_64", RuntimeStyle::Distribution, "kea-libs", "/run/kea/kea4-ctrl-socket", "1.el9"),
+            ("rhel-9-x86_64", RuntimeStyle::Distribution, "kea-libs", "/var/run/kea/kea4-ctrl-socket", "1.el9"),
             ("rhel-9-x86_64", RuntimeStyle::Isc, "isc-kea-common", "/var/run/kea/kea4-ctrl-socket", "1.el9"),
         ] {
             let t = Profiles::builtin().target(target).unwrap();

@@ -45,7 +45,7 @@ impl std::str::FromStr for RuntimeStyle {
     }
 }
 
-/// The Kea a release's own archive ships (kea-facts.md §6): what a package with
+/// The Kea a release's own archive ships (docs/kea-facts.md §6): what a package with
 /// `runtime = "distribution"` loads its hooks into.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(try_from = "String")]
@@ -94,7 +94,8 @@ pub struct RuntimePackages {
     /// systemd unit per daemon (`dhcp4` → `kea-dhcp4-server`).
     pub services: BTreeMap<String, String>,
     /// The directory this Kea accepts control sockets in: its compiled-in `<runstatedir>/kea`
-    /// (kea-facts.md §5). Debian's Kea: `/run/kea`; ISC's packages: `/var/run/kea`.
+    /// (docs/kea-facts.md). Debian's Kea: `/run/kea`; the RPM family's own Kea and ISC's
+    /// packages: `/var/run/kea` (Kea compares the path as a string).
     #[serde(default = "default_socket_dir")]
     pub socket_dir: String,
     /// The user this Kea's services run as (`_kea` on Debian, `kea` on Fedora/RHEL).
@@ -185,7 +186,7 @@ impl Target {
     pub fn id(&self) -> String {
         format!("{}-{}", self.profile.id, self.arch)
     }
-    /// Where Kea looks for hooks on this target (kea-facts.md §4).
+    /// Where Kea looks for hooks on this target (docs/kea-facts.md §4).
     pub fn hooks_dir(&self) -> String {
         format!("{}/kea/hooks", self.arch_info.libdir)
     }
@@ -510,8 +511,11 @@ mod tests {
         for id in p.ids().map(str::to_string).collect::<Vec<_>>() {
             let t = p.target(&format!("{id}-{}", host_arch(p.by_id[&id].family))).unwrap();
             let user = if t.profile.family == Format::Deb { "_kea" } else { "kea" };
+            // Debian's Kea is configured with --runstatedir=/run (debhelper); the RPM family's
+            // passes none (rpm's %configure, Fedora's %meson): <localstatedir>/run/kea.
+            let own = if t.profile.family == Format::Deb { "/run/kea" } else { "/var/run/kea" };
             let d = t.runtime(RuntimeStyle::Distribution).unwrap();
-            assert_eq!((d.socket_dir.as_str(), d.user.as_deref()), ("/run/kea", Some(user)), "{id}");
+            assert_eq!((d.socket_dir.as_str(), d.user.as_deref()), (own, Some(user)), "{id}");
             let i = t.runtime(RuntimeStyle::Isc).unwrap();
             assert_eq!((i.socket_dir.as_str(), i.user.as_deref()), ("/var/run/kea", Some(user)), "{id}");
         }

@@ -11,7 +11,7 @@
 //! would write the same file are refused now rather than overwriting each other later.
 //! `--dry-run` prints the result (`RunPlan::describe`).
 
-use crate::plan::catalog::{Catalog, HookKind};
+use crate::plan::catalog::Catalog;
 use crate::plan::guidance::Templates;
 use crate::plan::manifest::{PackageSection, Split};
 use crate::plan::manifest::Manifest;
@@ -421,10 +421,11 @@ fn rehearse(package: &PackageSection, targets: &[Target], templates: &Templates,
     let mut outputs: Vec<PlannedOutput> = Vec::new();
     let mut by_name: BTreeMap<String, String> = BTreeMap::new();
     for target in targets {
+        // The hooks still closed in this Kea release (docs/kea-facts.md §2): Kea 2.7.7 opened
+        // twelve, so a 3.x overlay brings only cb_cmds and rbac.
         let hooks: Vec<StagedHook> = catalog
-            .hook
+            .overlay_hooks(&version)
             .iter()
-            .filter(|h| h.kind == HookKind::Premium)
             .map(|h| StagedHook { library: h.library.clone(), path: PathBuf::from("/nonexistent").join(&h.library), premium: true, machine: target.arch_info.elf_machine.clone() })
             .collect();
         let specs = plan::plan_all(&PlanInput {
@@ -517,7 +518,7 @@ impl RunPlan {
             Split::PerHook => "one package per hook",
         }, if self.package.meta { ", and a meta package" } else { "" });
         if self.package.split == Split::PerHook {
-            let _ = writeln!(s, "           (per-hook names below are the catalog's premium hooks; the run writes those the overlay builds)");
+            let _ = writeln!(s, "           (per-hook names below are the catalog's hooks still closed in this Kea release; the run writes those the overlay builds)");
         }
         let _ = writeln!(s, "outputs:");
         for o in &self.outputs {
