@@ -13,6 +13,7 @@
 //! cache of this test binary's own, so each build after the first takes about half a second.
 
 mod common;
+use common::made::{leftovers, made_deb, made_rpm, visible};
 use common::gpgkey::Key;
 use common::repo::repo_problems;
 use common::*;
@@ -106,28 +107,6 @@ fn files(dir: &Path) -> Vec<(String, Vec<u8>)> {
     out
 }
 
-/// Temporary files keapack names `.keapack-*` (staging directories, `*.partial`, repodata
-/// stages) anywhere under `dir`, except the lock files.
-fn leftovers(dir: &Path) -> Vec<String> {
-    let mut found = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in fs::read_dir(&d).unwrap().flatten() {
-            let name = e.file_name().to_string_lossy().into_owned();
-            if name == ".filler" {
-                continue;
-            }
-            if (name.starts_with(".keapack-") && name != ".keapack-out.lock" && name != ".keapack-publish.lock") || name.ends_with(".partial") {
-                found.push(e.path().display().to_string());
-            }
-            if e.file_type().unwrap().is_dir() {
-                stack.push(e.path());
-            }
-        }
-    }
-    found
-}
-
 /// The checks every failed run must pass: non-zero, no panic, `words` all in stderr.
 fn failed_cleanly(out: &Output, words: &[&str], what: &str) -> String {
     let err = text(&out.stderr);
@@ -137,11 +116,6 @@ fn failed_cleanly(out: &Output, words: &[&str], what: &str) -> String {
         assert!(err.contains(w), "{what}: the error does not say {w:?}:\n{err}");
     }
     err
-}
-
-/// The top-level files of `--out`, the hidden ones (lock, staging) left out.
-fn visible(out: &Path) -> Vec<(String, Vec<u8>)> {
-    listing(out).into_iter().filter(|(n, _)| !n.starts_with('.')).collect()
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -293,33 +267,6 @@ fn a_full_disk_or_a_read_only_out_leaves_the_earlier_set() {
 // ---------------------------------------------------------------------------------------------
 // Publishes into a repository
 
-/// kea-premium-hooks 2.2.0-`rev`+deb12 for amd64, built by dpkg-deb in `dir`.
-fn deb(dir: &Path, rev: u32) -> PathBuf {
-    require("dpkg-deb", "dpkg");
-    let root = dir.join(format!("deb-{rev}"));
-    fs::create_dir_all(root.join("DEBIAN")).unwrap();
-    fs::create_dir_all(root.join("usr/share/doc/kea-premium-hooks")).unwrap();
-    let control = format!("Package: kea-premium-hooks\nVersion: 2.2.0-{rev}+deb12\nArchitecture: amd64\nMaintainer: keapack tests <test@example.org>\nDescription: hook libraries for the fault tests\n A package made at run time.\n");
-    fs::write(root.join("DEBIAN/control"), control).unwrap();
-    fs::write(root.join("usr/share/doc/kea-premium-hooks/README"), format!("revision {rev}\n").repeat(200)).unwrap();
-    let out = dir.join(format!("kea-premium-hooks_2.2.0-{rev}+deb12_amd64.deb"));
-    ok(Command::new("dpkg-deb").args(["--build", "--root-owner-group", "-Znone"]).arg(&root).arg(&out).env("SOURCE_DATE_EPOCH", "1700000000").output().unwrap(), "dpkg-deb --build");
-    out
-}
-
-/// kea-premium-hooks-2.2.0-`rev`.el9.x86_64.rpm, from the `rpm` crate's builder, in `dir`.
-fn rpm(dir: &Path, rev: u32) -> PathBuf {
-    let mut b = rpm::PackageBuilder::new("kea-premium-hooks", "2.2.0", "MIT", "x86_64", "hook libraries for the fault tests");
-    b.release(format!("{rev}.el9"));
-    b.description("A package made at run time.");
-    b.with_file_contents(format!("revision {rev}\n"), rpm::FileOptions::new("/usr/share/doc/kea-premium-hooks/README")).unwrap();
-    let out = dir.join(format!("kea-premium-hooks-2.2.0-{rev}.el9.x86_64.rpm"));
-    let mut bytes = Vec::new();
-    b.build().unwrap().write(&mut bytes).unwrap();
-    fs::write(&out, bytes).unwrap();
-    out
-}
-
 /// A signing key, packages of revisions 1 to 3, and a gpg wrapper first in PATH.
 struct Publishes {
     tmp: tempfile::TempDir,
@@ -346,7 +293,7 @@ impl Publishes {
         fs::set_permissions(bin.join("gpg"), std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
         // The frozen signature time: after the key's creation.
         let gpg_time = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() + 1;
-        let sets = (1..=3).map(|rev| vec![deb(tmp.path(), rev), rpm(tmp.path(), rev)]).collect();
+        let sets = (1..=3).map(|rev| vec![made_deb(tmp.path(), rev), made_rpm(tmp.path(), rev)]).collect();
         Publishes { tmp, key, bin, gpg_time, sets }
     }
 

@@ -222,7 +222,10 @@ fn write_dist(root: &Path, label: &str, codename: &str, new: &[(&Input, String)]
         Some(p) if p.is_empty() => return Ok(Change::Unchanged),
         Some(p) => (true, p),
     };
+    // What clients may hold: the served Release and, when a kill left them apart, the older
+    // InRelease; the by-hash indices either names stay.
     let previous = fs::read_to_string(dist.join("Release")).unwrap_or_default();
+    let previous_inline = fs::read_to_string(dist.join("InRelease")).unwrap_or_default();
     // Signed before any index is replaced: a gpg that fails leaves the served indices as the
     // served Release lists them.
     let in_problems = |file: &str| problems.iter().any(|p| p.starts_with(file));
@@ -266,7 +269,7 @@ fn write_dist(root: &Path, label: &str, codename: &str, new: &[(&Input, String)]
         files.push(("InRelease", i));
     }
     super::served::replace_together(&dist, &files)?;
-    prune_by_hash(&dist, &[&previous, &release]);
+    prune_by_hash(&dist, &[&previous, &previous_inline, &release]);
     Ok(if release_ok { Change::Repaired(problems) } else { Change::Written })
 }
 
@@ -337,7 +340,8 @@ fn release_text(label: &str, codename: &str, arches: &[String], date: u64, sums:
     t
 }
 
-/// Remove by-hash files neither the previous nor the new `Release` names.
+/// Remove by-hash files none of `releases` (the served `Release` and `InRelease`, the new
+/// `Release`) names.
 fn prune_by_hash(dist: &Path, releases: &[&str]) {
     let named: BTreeSet<&str> = releases.iter().flat_map(|r| r.lines()).filter_map(|l| l.split_whitespace().next()).filter(|w| w.len() == 64).collect();
     let Ok(rd) = fs::read_dir(dist.join(COMPONENT)) else { return };

@@ -245,8 +245,7 @@ impl<'a> OutputSet<'a> {
         switch::sync_dir(&staging)?;
         crate::support::interrupt::check()?;
 
-        let interim = sums_interim(&self.out, &self.names)?;
-        switch::prepare(&self.out, &staging, &self.names, &interim)?;
+        switch::prepare(&self.out, &staging, &self.names, &earlier_sums(&self.out))?;
         crate::support::interrupt::check()?;
         // From here on the set is published: the journal's rename is the commit, and a kill
         // after it is finished by the next run (switch::recover).
@@ -255,14 +254,6 @@ impl<'a> OutputSet<'a> {
         let files = self.names.iter().map(|n| self.out.join(n)).collect();
         Ok(Published { files, sums: self.out.join(SUMS) })
     }
-}
-
-/// The text of `out/SHA256SUMS` while the set named `names` replaces its files: the earlier
-/// entries whose files exist and are not in the set.
-fn sums_interim(out: &Path, names: &[String]) -> Result<String> {
-    let mut sums: BTreeMap<String, String> = earlier_sums(out);
-    sums.retain(|name, _| !names.contains(name));
-    Ok(sums.iter().map(|(name, sum)| format!("{sum}  {name}\n")).collect())
 }
 
 /// The entries of `out/SHA256SUMS` whose files still exist.

@@ -86,6 +86,8 @@ pub(crate) fn publish(req: &PublishRequest, listener: &dyn Listener) -> Result<P
     std::fs::create_dir_all(&req.repo).with_context(|| format!("cannot create the repository directory {}", req.repo.display()))?;
     let repo = std::fs::canonicalize(&req.repo).with_context(|| format!("cannot read {}", req.repo.display()))?;
     let _lock = crate::support::lockfile::wait(&repo.join(LOCK))?;
+    // Under the lock no other publish is writing: what a killed one left is removed.
+    remove_abandoned(&repo);
     let (apt_root, rpm_root) = (repo.join("apt"), repo.join("rpm"));
     let debs: Vec<&Input> = inputs.iter().filter(|i| matches!(i.kind, Kind::Deb { .. })).collect();
     let rpms: Vec<&Input> = inputs.iter().filter(|i| matches!(i.kind, Kind::Rpm { .. })).collect();
@@ -187,6 +189,25 @@ fn subdirs(dir: &Path) -> Vec<String> {
         .collect();
     v.sort();
     v
+}
+
+/// Remove what a killed publish left under `repo`: staged files (`.keapack-*.partial`) and
+/// dnf metadata stages (`.keapack-repodata-*`). Called under the repository's lock.
+fn remove_abandoned(repo: &Path) {
+    let mut stack = vec![repo.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            let Ok(t) = e.file_type() else { continue };
+            if t.is_file() && name.starts_with(".keapack-") && name.ends_with(".partial") {
+                let _ = std::fs::remove_file(e.path());
+            } else if t.is_dir() && name.starts_with(".keapack-repodata-") {
+                let _ = std::fs::remove_dir_all(e.path());
+            } else if t.is_dir() && !name.starts_with('.') {
+                stack.push(e.path());
+            }
+        }
+    }
 }
 
 /// Write `dir/name` atomically unless it already holds exactly `bytes`.

@@ -4,8 +4,9 @@
 //! A plain directory cannot replace several files in one step, so the switch keeps two
 //! promises instead:
 //! - **`sha256sum -c SHA256SUMS` passes at every instant.** Before any file is replaced,
-//!   `SHA256SUMS` is replaced by an interim list that names only the earlier files this set
-//!   leaves alone; then each new file is renamed into place, and the final `SHA256SUMS` last.
+//!   `SHA256SUMS` is replaced by an interim list of the earlier set that names each file the set
+//!   replaces by its link in the journal (`.keapack-switch/.replaced/<name>`), which stays until
+//!   the end; then each new file is renamed into place, and the final `SHA256SUMS` last.
 //! - **A switch once begun is finished.** The staging directory, holding the set, the interim
 //!   and final sums, a hard link to every file about to be replaced and a list of the set's
 //!   names, is renamed to `<out>/.keapack-switch` in one step: that rename is the commit. Each
@@ -14,9 +15,11 @@
 //!   `OutLock::take`) finishes it before anything else, and says so.
 //!
 //! A rename that fails (not a kill: a directory in a file's place, a full or read-only disk)
-//! rolls the switch back: the journal is renamed to `<out>/.keapack-rollback`, and rolling
-//! back puts every replaced file back from its link and removes the files that were new. That
-//! too is resumable, so a kill while rolling back is finished by the next command the same way.
+//! rolls the switch back: a mark (`.undo`) is made in the journal, the interim list goes in
+//! place if it is not yet, every replaced file is put back from a new link to its kept copy,
+//! every new file is removed, and the earlier `SHA256SUMS` goes back last. That too is
+//! resumable and verifies at every instant, and a kill while rolling back is finished by the
+//! next command as a roll-back.
 
 use anyhow::{Context, Result};
 use std::fs;
@@ -26,8 +29,8 @@ use super::SUMS;
 
 /// The journal of a switch under way, inside `--out`.
 pub(crate) const SWITCH: &str = ".keapack-switch";
-/// The journal of a switch being undone, inside `--out`.
-pub(crate) const ROLLBACK: &str = ".keapack-rollback";
+/// In the journal: made when the switch is being undone.
+pub(crate) const UNDO: &str = ".undo";
 /// In the journal: the interim `SHA256SUMS` (the earlier entries the set leaves alone).
 pub(crate) const INTERIM: &str = ".interim-sums";
 /// In the journal: one line per name of the set, `replaced <name>` or `new <name>`, the set's
@@ -69,9 +72,10 @@ pub(crate) fn sync_dir(dir: &Path) -> Result<()> {
 }
 
 /// Make `staging` (which holds the set's files and its final `SHA256SUMS`) a journal for
-/// `names` (the set's file names, `SHA256SUMS` not among them): the interim sums, the list of
-/// names, a link to each file it replaces. Nothing in `out` changes.
-pub(crate) fn prepare(out: &Path, staging: &Path, names: &[String], interim: &str) -> Result<()> {
+/// `names` (the set's file names, `SHA256SUMS` not among them): the interim sums (from
+/// `earlier`, the earlier entries of `SHA256SUMS` whose files exist), the list of names, a link
+/// to each file it replaces. Nothing in `out` changes.
+pub(crate) fn prepare(out: &Path, staging: &Path, names: &[String], earlier: &std::collections::BTreeMap<String, String>) -> Result<()> {
     let replaced = staging.join(REPLACED);
     fs::create_dir(&replaced).with_context(|| format!("cannot write in the output directory {}", out.display()))?;
     let mut entries = Vec::new();
@@ -85,7 +89,14 @@ pub(crate) fn prepare(out: &Path, staging: &Path, names: &[String], interim: &st
         }
         entries.push(Entry { name: name.clone(), replaced: earlier });
     }
-    super::publish(staging, INTERIM, |w| Ok(w.write_all(interim.as_bytes())?))?;
+    // The interim list: the earlier set, each file this set replaces named by its kept link.
+    let interim: String = earlier
+        .iter()
+        .map(|(name, sum)| if names.contains(name) { format!("{sum}  {SWITCH}/{REPLACED}/{name}\n") } else { format!("{sum}  {name}\n") })
+        .collect();
+    if !interim.is_empty() {
+        super::publish(staging, INTERIM, |w| Ok(w.write_all(interim.as_bytes())?))?;
+    }
     super::publish(staging, NAMES, |w| Ok(w.write_all(names_text(&entries).as_bytes())?))?;
     sync_dir(&replaced)?;
     sync_dir(staging)
@@ -111,8 +122,11 @@ pub(crate) fn switch(out: &Path, staging: &Path) -> Result<()> {
 }
 
 /// Carry out the rest of the switch in `journal`: the interim sums, each file of the set, the
-/// final sums; then remove the journal.
+/// final sums; then remove the journal. A journal marked for undoing is rolled back instead.
 fn finish(out: &Path, journal: &Path) -> Result<()> {
+    if journal.join(UNDO).exists() {
+        return roll_back(out, journal);
+    }
     for (from, name) in moves(journal)? {
         if fs::symlink_metadata(&from).is_err() {
             continue; // moved before a kill
@@ -133,22 +147,30 @@ fn moves(journal: &Path) -> Result<Vec<(PathBuf, String)>> {
     Ok(moves)
 }
 
-/// Undo the switch in `journal` (renamed to the rollback journal first, so a kill while undoing
-/// is finished as an undo): every replaced file back from its link, every new one removed.
+/// Undo the switch in `journal`: mark it, put the interim sums in place (if the switch had
+/// not), put back every replaced file from a new link to its kept copy (the kept copy stays, so
+/// the interim list holds), remove every new file that was moved in, then the earlier
+/// `SHA256SUMS` back (or none, if there was none) and the journal away.
 fn roll_back(out: &Path, journal: &Path) -> Result<()> {
-    let back = out.join(ROLLBACK);
-    if journal != back {
-        fs::rename(journal, &back).with_context(|| format!("cannot mark the switch in {} as undone", out.display()))?;
-        sync_dir(out)?;
+    let undo = journal.join(UNDO);
+    if !undo.exists() {
+        fs::File::create(&undo).with_context(|| format!("cannot mark the switch in {} as undone", out.display()))?;
+        sync_dir(journal)?;
+    }
+    let entries = read_names(journal)?;
+    let interim = journal.join(INTERIM);
+    if interim.exists() {
+        fs::rename(&interim, out.join(SUMS)).with_context(|| format!("cannot put the interim {SUMS} in {}", out.display()))?;
     }
     let mut failed = Vec::new();
-    for e in read_names(&back)? {
+    for e in entries.iter().filter(|e| e.name != SUMS) {
         let dest = out.join(&e.name);
         let res = if e.replaced {
-            let kept = back.join(REPLACED).join(&e.name);
-            if fs::symlink_metadata(&kept).is_ok() { fs::rename(&kept, &dest) } else { Ok(()) }
-        } else if fs::symlink_metadata(back.join(&e.name)).is_err() || e.name == SUMS {
-            // A new file that was moved in (or the interim sums, when there were none before).
+            let (kept, tmp) = (journal.join(REPLACED).join(&e.name), journal.join(".restoring"));
+            let _ = fs::remove_file(&tmp);
+            fs::hard_link(&kept, &tmp).and_then(|()| fs::rename(&tmp, &dest))
+        } else if fs::symlink_metadata(journal.join(&e.name)).is_err() {
+            // A new file that was moved in.
             match fs::remove_file(&dest) {
                 Err(err) if err.kind() != std::io::ErrorKind::NotFound => Err(err),
                 _ => Ok(()),
@@ -161,14 +183,24 @@ fn roll_back(out: &Path, journal: &Path) -> Result<()> {
         }
     }
     anyhow::ensure!(failed.is_empty(), "could not restore {}", failed.join(", "));
+    let sums = entries.iter().find(|e| e.name == SUMS).is_some_and(|e| e.replaced);
+    let res = if sums {
+        fs::rename(journal.join(REPLACED).join(SUMS), out.join(SUMS))
+    } else {
+        match fs::remove_file(out.join(SUMS)) {
+            Err(err) if err.kind() != std::io::ErrorKind::NotFound => Err(err),
+            _ => Ok(()),
+        }
+    };
+    res.with_context(|| format!("could not restore {}", out.join(SUMS).display()))?;
     sync_dir(out)?;
-    fs::remove_dir_all(&back).with_context(|| format!("cannot remove {}", back.display()))?;
+    fs::remove_dir_all(journal).with_context(|| format!("cannot remove {}", journal.display()))?;
     sync_dir(out)
 }
 
 /// Whether `dir` holds a switch a killed run left unfinished.
 pub(crate) fn pending(dir: &Path) -> bool {
-    [SWITCH, ROLLBACK].iter().any(|j| fs::symlink_metadata(dir.join(j)).is_ok_and(|m| m.is_dir()))
+    fs::symlink_metadata(dir.join(SWITCH)).is_ok_and(|m| m.is_dir())
 }
 
 /// Before reading packages from `paths` (files or directories), finish any output set a killed
@@ -189,19 +221,20 @@ pub(crate) fn recover_inputs(paths: &[PathBuf], tell: &dyn Fn(&str)) -> Result<(
 /// Finish what a killed run left in `out`, under its lock: a switch under way is completed, a
 /// switch being undone is undone. Returns what was done, to be told, or `None`.
 pub(crate) fn recover(out: &Path) -> Result<Option<String>> {
-    let (journal, back) = (out.join(SWITCH), out.join(ROLLBACK));
-    if fs::symlink_metadata(&back).is_ok_and(|m| m.is_dir()) {
-        roll_back(out, &back).with_context(|| format!("cannot undo the output set a killed run left half-published in {}", out.display()))?;
-        return Ok(Some(format!("put back the earlier files in {} that a killed run had begun to replace", crate::support::text::path(out))));
+    let journal = out.join(SWITCH);
+    if !pending(out) {
+        return Ok(None);
     }
-    if fs::symlink_metadata(&journal).is_ok_and(|m| m.is_dir()) {
-        if let Err(e) = finish(out, &journal) {
-            roll_back(out, &journal).with_context(|| format!("cannot finish or undo the output set a killed run left half-published in {}", out.display()))?;
-            return Ok(Some(format!("could not finish the output set a killed run left in {} ({e:#}); put the earlier files back", crate::support::text::path(out))));
-        }
-        return Ok(Some(format!("finished publishing the output set a killed run left half-published in {}", crate::support::text::path(out))));
+    let shown = crate::support::text::path(out);
+    if journal.join(UNDO).exists() {
+        roll_back(out, &journal).with_context(|| format!("cannot undo the output set a killed run left half-published in {}", out.display()))?;
+        return Ok(Some(format!("put back the earlier files in {shown} that a killed run had begun to replace")));
     }
-    Ok(None)
+    if let Err(e) = finish(out, &journal) {
+        roll_back(out, &journal).with_context(|| format!("cannot finish or undo the output set a killed run left half-published in {}", out.display()))?;
+        return Ok(Some(format!("could not finish the output set a killed run left in {shown} ({e:#}); put the earlier files back")));
+    }
+    Ok(Some(format!("finished publishing the output set a killed run left half-published in {shown}")))
 }
 
 #[cfg(test)]
@@ -254,7 +287,7 @@ mod tests {
         let staged: Vec<PathBuf> = set.names.iter().map(|n| staging.join(n)).collect();
         let sums = super::super::sums_after(&out, &staged).unwrap();
         super::super::publish(&staging, SUMS, |w| Ok(w.write_all(sums.as_bytes())?)).unwrap();
-        prepare(&out, &staging, &set.names, &super::super::sums_interim(&out, &set.names).unwrap()).unwrap();
+        prepare(&out, &staging, &set.names, &super::super::earlier_sums(&out)).unwrap();
         let dir = set.staging.take().unwrap().keep();
         (tmp, out, lock, dir)
     }
@@ -285,7 +318,7 @@ mod tests {
                 }
                 sums_hold(&out).unwrap_or_else(|e| panic!("killed after {k} moves: {e}"));
                 if undo {
-                    fs::rename(out.join(SWITCH), out.join(ROLLBACK)).unwrap();
+                    fs::File::create(out.join(SWITCH).join(UNDO)).unwrap();
                 }
                 drop(lock);
                 let told = std::cell::RefCell::new(Vec::new());
@@ -310,7 +343,7 @@ mod tests {
         let mut now = listing(&out);
         now.retain(|(n, _)| n != "c.deb");
         assert_eq!(now, before);
-        assert!(!out.join(SWITCH).exists() && !out.join(ROLLBACK).exists());
+        assert!(!out.join(SWITCH).exists());
     }
 
     #[test]

@@ -3,6 +3,7 @@
 
 pub mod gpgkey;
 pub mod kea;
+pub mod made;
 pub mod packages;
 pub mod repo;
 pub mod roots;

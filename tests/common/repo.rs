@@ -90,7 +90,9 @@ pub fn repo_problems(repo: &Path, name: &str) -> Vec<String> {
             }
             if by_hash && section == "SHA256:" {
                 let (dir, _) = file.rsplit_once('/').unwrap_or(("", file));
-                if fs::read(dist.join(dir).join("by-hash/SHA256").join(sum)).ok() != Some(bytes) {
+                // What a by-hash client fetches: the file named by the listed digest, which
+                // must hold those bytes (whatever the plain file holds meanwhile).
+                if fs::read(dist.join(dir).join("by-hash/SHA256").join(sum)).ok().map(|b| hex(&Sha256::digest(&b))).as_deref() != Some(sum) {
                     problems.push(format!("{d}/{dir}/by-hash/SHA256/{sum} is missing or other bytes"));
                 }
             }
