@@ -6,6 +6,7 @@ pub mod kea;
 pub mod packages;
 pub mod repo;
 pub mod roots;
+pub mod smallpkg;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
