@@ -11,7 +11,6 @@ use common::gpgkey::Key;
 use common::smallpkg::{deb, rpm};
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 /// Every file under `dir` with its bytes.
 fn files(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {

@@ -8,8 +8,9 @@
 //! ```
 //!
 //! A publish holds `DIR/.keapack/publish.lock` from start to end, so concurrent publishes run
-//! one after the other; `DIR/.keapack/publish.json` keeps `--url` and `--name` (`repostate`). Every package is checked (readable, for a known release, not a
-//! different package under a published file name) before anything is written, and every file
+//! one after the other; `DIR/.keapack/publish.json` keeps `--url` and `--name` (`repostate`).
+//! Every package is checked (readable, for a known release, not a different package under a
+//! published file name) before anything is written, and every file
 //! is replaced atomically, in the order that keeps what clients read consistent: packages,
 //! indices, then the signed `InRelease`/`repomd.xml`. A publish stopped at any point leaves the
 //! previous state served; the next one finishes the job, even when it publishes the same
