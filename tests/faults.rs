@@ -476,7 +476,7 @@ fn kill_publishes(base: &Path, earlier: &Path, newer: &Path, rng: &mut Rng, tall
         if !problems.is_empty() {
             tally.repaired.push(format!("publish killed in {}: {}", killed.phase, problems.join("; ")));
         }
-        assert!(lock_free(&repo.join(".keapack-publish.lock")), "the repository's lock is free after a kill");
+        assert!(lock_free(&repo.join(".keapack/publish.lock")), "the repository's lock is free after a kill");
         completed(&mut publish(&new_pkgs), &format!("the publish after a kill in {}", killed.phase));
         let problems = repo_problems(&repo, "keapack");
         assert!(problems.is_empty(), "publish killed at {delay:?} in {} (try {i}), then run again: {problems:?}", killed.phase);

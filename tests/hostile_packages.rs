@@ -25,7 +25,7 @@ const DEB_NAME: &str = "kea-premium-hooks_2.2.0-1+deb12_amd64.deb";
 const RPM_NAME: &str = "kea-premium-hooks-2.2.0-1.el9.x86_64.rpm";
 
 /// Every entry under `dir`: relative path, type, mode and (for files) SHA-256 or (for links)
-/// the target. The publish lock file is left out (it is the repository's, and never changes).
+/// the target. The repository's own `.keapack/` (the publish lock and state) is left out.
 fn tree(dir: &Path) -> Vec<(PathBuf, String, u32, String)> {
     let mut out = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
@@ -35,12 +35,14 @@ fn tree(dir: &Path) -> Vec<(PathBuf, String, u32, String)> {
             let p = e.path();
             let m = fs::symlink_metadata(&p).unwrap();
             let rel = p.strip_prefix(dir).unwrap().to_path_buf();
-            if m.is_dir() {
+            if p.ends_with(".keapack") {
+                continue;
+            } else if m.is_dir() {
                 out.push((rel, "dir".into(), m.mode(), String::new()));
                 stack.push(p);
             } else if m.file_type().is_symlink() {
                 out.push((rel, "link".into(), m.mode(), fs::read_link(&p).unwrap().display().to_string()));
-            } else if !p.ends_with(".keapack-publish.lock") {
+            } else {
                 out.push((rel, "file".into(), m.mode(), hex(&Sha256::digest(fs::read(&p).unwrap()))));
             }
         }

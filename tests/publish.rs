@@ -84,7 +84,7 @@ impl Drop for Key {
     }
 }
 
-/// Every file of `dir` with its bytes (the lock file aside).
+/// Every file of `dir` with its bytes (the repository's own `.keapack/`, lock and state, aside).
 fn files(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
     let mut out = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
@@ -92,8 +92,10 @@ fn files(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
         for e in fs::read_dir(&d).unwrap().flatten() {
             let p = e.path();
             if e.file_type().unwrap().is_dir() {
-                stack.push(p);
-            } else if !p.ends_with(".keapack-publish.lock") {
+                if !p.ends_with(".keapack") {
+                    stack.push(p);
+                }
+            } else {
                 out.push((p.strip_prefix(dir).unwrap().to_path_buf(), fs::read(&p).unwrap()));
             }
         }
@@ -634,4 +636,131 @@ fn sign_signs_rpms_in_place_from_a_key_file_and_lint_checks_them_with_the_key() 
     assert!(said.contains("RSA of 2048 bits") && said.contains("3072"), "{said}");
     let said = fails(keapack().env("GNUPGHOME", key.home.path()).args(["sign", "--gpg-key", &key.fpr]).arg(&rev1.deb).output().unwrap(), "keapack sign of a .deb");
     assert!(said.contains("is a .deb"), "{said}");
+}
+
+// ------------------------------------------ small packages made here, no build of the example
+
+/// The key's secret part, armoured, in `to` (exported with its passphrase).
+fn secret_key_file(key: &Key, passphrase: &str, to: &Path) {
+    let out = key.gpg().args(["--passphrase", passphrase, "--armor", "--export-secret-keys", &key.fpr]).output().unwrap();
+    assert!(out.status.success() && !out.stdout.is_empty(), "gpg --export-secret-keys: {}", text(&out.stderr));
+    fs::write(to, out.stdout).unwrap();
+}
+
+/// `keapack publish --repo REPO --key-file FILE [--passphrase-env VAR]` with `VAR=value`.
+fn publish_with_file(repo: &Path, file: &Path, passphrase: Option<&str>, packages: &[&Path]) -> Output {
+    let mut cmd = keapack();
+    cmd.arg("publish").arg("--repo").arg(repo).arg("--key-file").arg(file);
+    if let Some(p) = passphrase {
+        cmd.args(["--passphrase-env", "KEAPACK_TEST_PASSPHRASE"]).env("KEAPACK_TEST_PASSPHRASE", p);
+    }
+    cmd.args(packages).output().unwrap()
+}
+
+#[test]
+fn a_key_that_cannot_sign_is_refused_before_anything_is_written_and_binds_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let deb = common::made::made_deb(tmp.path(), 1);
+    let rpm = common::made::made_rpm(tmp.path(), 1);
+    let protected = Key::with_passphrase("ed25519", "s3cret");
+    let file = tmp.path().join("protected.asc");
+    secret_key_file(&protected, "s3cret", &file);
+    let repo = tmp.path().join("repo");
+
+    let said = fails(publish_with_file(&repo, &file, None, &[&deb]), "publish with a protected key and no --passphrase-env");
+    assert!(said.contains("is protected by a passphrase") && said.contains("--passphrase-env VAR"), "{said}");
+    assert!(!repo.exists(), "a publish that cannot sign wrote {:?}", names(&repo));
+    let said = fails(publish_with_file(&repo, &file, Some("wrong"), &[&deb]), "publish with a wrong passphrase");
+    assert!(said.contains("the passphrase in $KEAPACK_TEST_PASSPHRASE (--passphrase-env) does not unlock the key"), "{said}");
+    assert!(!repo.exists(), "a publish that cannot sign wrote {:?}", names(&repo));
+
+    // keapack sign probes the key the same way, and leaves the package as it was.
+    let before = fs::read(&rpm).unwrap();
+    let said = fails(keapack().arg("sign").arg("--key-file").arg(&file).arg(&rpm).output().unwrap(), "sign with a protected key and no --passphrase-env");
+    assert!(said.contains("--passphrase-env"), "{said}");
+    assert_eq!(fs::read(&rpm).unwrap(), before);
+
+    // Another key publishes into the directory the failed attempts named: nothing was bound.
+    let other = Key::new("ed25519");
+    ok_all(other.publish(&repo, None, &[], &[&deb]), "publish with another key");
+    common::repo::assert_repo_consistent(&repo, "keapack");
+    // With its passphrase the protected key signs; that repository is now bound to the other key.
+    let said = fails(publish_with_file(&repo, &file, Some("s3cret"), &[&deb]), "publish with the first key into the other key's repository");
+    assert!(said.contains(&format!("is signed with the key {}, not {}", other.fpr, protected.fpr)), "{said}");
+    let fresh = tmp.path().join("fresh");
+    ok_all(publish_with_file(&fresh, &file, Some("s3cret"), &[&deb]), "publish with the key's passphrase");
+    common::repo::assert_repo_consistent(&fresh, "keapack");
+}
+
+#[test]
+fn a_key_file_beside_no_signature_binds_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let deb = common::made::made_deb(tmp.path(), 1);
+    let (first, second) = (Key::new("ed25519"), Key::new("ed25519"));
+    let repo = tmp.path().join("repo");
+    ok_all(first.publish(&repo, None, &[], &[&deb]), "publish with the first key");
+    // What a publish of an earlier keapack left when its signing failed: the key file, no signature.
+    for f in ["InRelease", "Release.gpg"] {
+        fs::remove_file(repo.join("apt/dists/bookworm").join(f)).unwrap();
+    }
+    ok_all(second.publish(&repo, None, &[], &[&deb]), "publish with the second key");
+    common::repo::assert_repo_consistent(&repo, "keapack");
+    let said = fails(first.publish(&repo, None, &[], &[&deb]), "publish with the first key once the second signed");
+    assert!(said.contains(&format!("is signed with the key {}, not {}", second.fpr, first.fpr)), "{said}");
+}
+
+#[test]
+fn a_rerun_without_url_and_name_keeps_the_client_files_and_the_lock_is_not_served() {
+    require("createrepo_c", "createrepo-c");
+    let tmp = tempfile::tempdir().unwrap();
+    let (deb, rpm) = (common::made::made_deb(tmp.path(), 1), common::made::made_rpm(tmp.path(), 1));
+    let key = Key::new("ed25519");
+    let repo = tmp.path().join("repo");
+    ok_all(key.publish(&repo, Some("https://repo.example.org/kea"), &["--name", "acme"], &[&deb, &rpm]), "publish with --url and --name");
+    let sources = repo.join("client/acme-bookworm.sources");
+    let dotrepo = repo.join("client/acme-el9.repo");
+    assert!(fs::read_to_string(&sources).unwrap().contains("URIs: https://repo.example.org/kea/apt\n"));
+    assert!(fs::read_to_string(&dotrepo).unwrap().contains("baseurl=https://repo.example.org/kea/rpm/el9/$basearch\n"));
+    let before = files(&repo);
+
+    let said = ok_all(key.publish(&repo, None, &[], &[&deb, &rpm]), "the same publish without --url and --name");
+    assert!(said.contains("nothing changed"), "{said}");
+    assert_eq!(files(&repo), before, "a rerun without --url and --name changed the repository");
+    assert!(!repo.join("keapack-archive-keyring.gpg").exists() && !repo.join("client/keapack-bookworm.sources").exists(), "{:?}", names(&repo));
+
+    // The lock and the state are in .keapack/, nothing of keapack's own is in the served root.
+    assert!(repo.join(".keapack/publish.lock").is_file() && repo.join(".keapack/publish.json").is_file());
+    let dotfiles: Vec<_> = fs::read_dir(&repo).unwrap().flatten().map(|e| e.file_name().into_string().unwrap()).filter(|n| n.starts_with('.')).collect();
+    assert_eq!(dotfiles, [".keapack"]);
+
+    // Another --url is a change: said, and the client files follow it; later reruns keep it.
+    let said = ok_all(key.publish(&repo, Some("https://mirror.example.net/kea"), &[], &[&deb, &rpm]), "publish with another --url");
+    assert!(said.contains("--url is now https://mirror.example.net/kea (was https://repo.example.org/kea)") && said.contains("wrote client/acme-bookworm.sources") && !said.contains("nothing changed"), "{said}");
+    assert!(fs::read_to_string(&dotrepo).unwrap().contains("baseurl=https://mirror.example.net/kea/rpm/el9/$basearch\n"));
+    let said = ok_all(key.publish(&repo, None, &[], &[&deb, &rpm]), "the same publish again");
+    assert!(said.contains("nothing changed"), "{said}");
+    assert!(fs::read_to_string(&sources).unwrap().contains("URIs: https://mirror.example.net/kea/apt\n"));
+}
+
+#[test]
+fn keep_reports_every_removal_of_both_formats_as_a_note_and_an_event() {
+    require("createrepo_c", "createrepo-c");
+    let tmp = tempfile::tempdir().unwrap();
+    let key = Key::new("ed25519");
+    let repo = tmp.path().join("repo");
+    let one = [common::made::made_deb(tmp.path(), 1), common::made::made_rpm(tmp.path(), 1)];
+    let two = [common::made::made_deb(tmp.path(), 2), common::made::made_rpm(tmp.path(), 2)];
+    ok_all(key.publish(&repo, None, &[], &[&one[0], &one[1]]), "publish revision 1");
+    let out = key.publish(&repo, None, &["--keep", "1", "--message-format", "json"], &[&two[0], &two[1]]);
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    assert!(out.status.success(), "{stderr}");
+    let gone = ["apt/pool/main/k/kea-premium-hooks/kea-premium-hooks_2.2.0-1+deb12_amd64.deb", "rpm/el9/x86_64/Packages/kea-premium-hooks-2.2.0-1.el9.x86_64.rpm"];
+    for g in gone {
+        assert!(!repo.join(g).exists(), "{g} was kept");
+        assert!(stderr.contains(&format!("removed {g} (--keep)")), "no note of {g}: {stderr}");
+        let event = format!(r#"{{"version":1,"event":"output-removed","path":"{}","kind":"repository-package"}}"#, repo.join(g).display());
+        assert!(stdout.lines().any(|l| l == event), "no event {event}:\n{stdout}");
+    }
+    assert_eq!(stdout.lines().filter(|l| l.contains("\"output-removed\"")).count(), 2, "{stdout}");
+    common::repo::assert_repo_consistent(&repo, "keapack");
 }

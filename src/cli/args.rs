@@ -190,15 +190,15 @@ pub(crate) struct PublishArgs {
     /// The repository directory (created if missing).
     #[arg(long)]
     pub(crate) repo: PathBuf,
-    /// The URL clients reach the repository at, for the client files (default: file://REPO).
+    /// The URL clients reach the repository at, for the client files (default: the repository's, else file://REPO).
     #[arg(long)]
     pub(crate) url: Option<String>,
     /// Keep this many versions of each package; older ones are removed (default: all).
     #[arg(long)]
     pub(crate) keep: Option<usize>,
-    /// Name of the repository, its key files and client files.
-    #[arg(long, default_value = "keapack")]
-    pub(crate) name: String,
+    /// Name of the repository, its key files and client files (default: the repository's, else keapack).
+    #[arg(long)]
+    pub(crate) name: Option<String>,
     #[command(flatten)]
     pub(crate) key: KeyArgs,
     #[command(flatten)]

@@ -22,7 +22,8 @@ const FILES: &[(&str, &str)] = &[
     ("dist/", "The default --out: the packages, SHA256SUMS and the build record (*.keapack-buildinfo.json)."),
     ("~/.cache/keapack/NAME/", "The default --work directory of a build of NAME (demo: demo), marked as keapack's by its .keapack-work file; logs/ holds each step's log."),
     ("~/.cache/keapack/builds/", "The build cache (keapack cache list, keapack cache prune)."),
-    ("REPO/.keapack-publish.lock", "The lock keapack publish holds on a repository while it changes it."),
+    ("REPO/.keapack/publish.lock", "The lock keapack publish holds on a repository while it changes it (not to be served: deny dot-paths)."),
+    ("REPO/.keapack/publish.json", "The --url and --name a repository was last published with, used when a publish gives none."),
 ];
 
 /// The exit codes, as the README's "Exit codes" gives them.

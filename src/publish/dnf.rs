@@ -29,6 +29,8 @@ pub(crate) struct Changed {
     pub repos: Vec<String>,
     /// Repositories whose served files disagreed with their `repomd.xml`, and how.
     pub repaired: Vec<(String, Vec<String>)>,
+    /// Package files `--keep` removed.
+    pub removed: Vec<PathBuf>,
 }
 
 /// The repositories a package goes into: `rpm/<dist>/<arch>`; a `noarch` package goes into
@@ -121,7 +123,7 @@ pub(crate) fn publish(root: &Path, rpms: &[&Input], keep: Option<usize>, signer:
     })?;
     for dir in dirs {
         let step = format!("write and sign the dnf repository {}", crate::support::text::path(&dir));
-        match crate::support::listener::step(listener, &step, || write_repo(&dir, keep, signer, listener))? {
+        match crate::support::listener::step(listener, &step, || write_repo(&dir, keep, signer, listener, &mut changed.removed))? {
             Change::Unchanged => {}
             Change::Written => changed.repos.push(dir.display().to_string()),
             Change::Repaired(what) => changed.repaired.push((dir.display().to_string(), what)),
@@ -140,7 +142,7 @@ struct Present {
 }
 
 /// Regenerate one repository's metadata, or repair what is served of it.
-fn write_repo(dir: &Path, keep: Option<usize>, signer: &Signer, listener: &dyn crate::support::listener::Listener) -> Result<Change> {
+fn write_repo(dir: &Path, keep: Option<usize>, signer: &Signer, listener: &dyn crate::support::listener::Listener, removed: &mut Vec<PathBuf>) -> Result<Change> {
     let served = served();
     let mut present = Vec::new();
     for e in fs::read_dir(dir.join("Packages")).with_context(|| format!("cannot read {}", dir.join("Packages").display()))?.flatten() {
@@ -246,7 +248,9 @@ fn write_repo(dir: &Path, keep: Option<usize>, signer: &Signer, listener: &dyn c
     let kept_files: BTreeSet<&str> = kept.iter().map(|p| p.file.as_str()).collect();
     for p in &present {
         if !kept_files.contains(p.file.as_str()) {
-            fs::remove_file(dir.join("Packages").join(&p.file)).with_context(|| format!("cannot remove the old package {}", p.file))?;
+            let path = dir.join("Packages").join(&p.file);
+            fs::remove_file(&path).with_context(|| format!("cannot remove the old package {}", p.file))?;
+            removed.push(path);
         }
     }
     Ok(if repomd_ok { Change::Repaired(problems) } else { Change::Written })

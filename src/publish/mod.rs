@@ -23,6 +23,7 @@ pub mod inputs;
 pub(crate) mod outlock;
 pub(crate) mod record;
 pub(crate) mod repo;
+pub(crate) mod repostate;
 pub(crate) mod rpmfile;
 pub(crate) mod served;
 pub(crate) mod sign;

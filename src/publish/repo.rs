@@ -7,9 +7,10 @@
 //! DIR/client/<name>-<codename>.sources, DIR/client/<name>-<el9>.repo
 //! ```
 //!
-//! A publish holds `DIR/.keapack-publish.lock` from start to end, so concurrent publishes run
-//! one after the other. Every package is checked (readable, for a known release, not a
-//! different package under a published file name) before anything is written, and every file
+//! A publish holds `DIR/.keapack/publish.lock` from start to end, so concurrent publishes run
+//! one after the other; `DIR/.keapack/publish.json` keeps `--url` and `--name` (`repostate`).
+//! Every package is checked (readable, for a known release, not a different package under a
+//! published file name) before anything is written, and every file
 //! is replaced atomically, in the order that keeps what clients read consistent: packages,
 //! indices, then the signed `InRelease`/`repomd.xml`. A publish stopped at any point leaves the
 //! previous state served; the next one finishes the job, even when it publishes the same
@@ -29,13 +30,14 @@ pub(crate) struct PublishRequest {
     pub repo: PathBuf,
     /// Package files, or directories of them (a build's `--out`).
     pub packages: Vec<PathBuf>,
-    /// The base URL clients reach `repo` at (default: `file://<repo>`).
+    /// The base URL clients reach `repo` at (default: the repository's own, else `file://<repo>`).
     pub url: Option<String>,
     pub key: KeySource,
     /// Keep this many versions of each package (default: all).
     pub keep: Option<usize>,
-    /// Names the key files, client files and repositories (`keapack`).
-    pub name: String,
+    /// Names the key files, client files and repositories (default: the repository's own, else
+    /// `keapack`).
+    pub name: Option<String>,
 }
 
 /// What a publish changed.
@@ -52,9 +54,9 @@ pub(crate) struct PublishOutcome {
     pub removed: Vec<PathBuf>,
     /// The client configuration files.
     pub client_files: Vec<PathBuf>,
+    /// Client and key files whose bytes this publish changed.
+    pub rewritten: Vec<PathBuf>,
 }
-
-pub(crate) const LOCK: &str = ".keapack-publish.lock";
 
 /// Refuse a request whose options are wrong (`--keep 0`, a bad `--name` or `--url`), before
 /// anything is read.
@@ -62,7 +64,9 @@ pub(crate) fn check_request(req: &PublishRequest) -> Result<()> {
     if req.keep == Some(0) {
         bail!("--keep 0 would remove every package; keep at least 1 version");
     }
-    if req.name.is_empty() || !req.name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.') {
+    if let Some(name) = &req.name
+        && (name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.'))
+    {
         bail!("--name must be letters, digits, '-', '_' or '.'");
     }
     if let Some(url) = &req.url
@@ -85,9 +89,13 @@ pub(crate) fn publish(req: &PublishRequest, listener: &dyn Listener) -> Result<P
     let signer = Signer::open(&req.key)?;
     std::fs::create_dir_all(&req.repo).with_context(|| format!("cannot create the repository directory {}", req.repo.display()))?;
     let repo = std::fs::canonicalize(&req.repo).with_context(|| format!("cannot read {}", req.repo.display()))?;
-    let _lock = crate::support::lockfile::wait(&repo.join(LOCK))?;
+    let _lock = super::repostate::lock(&repo)?;
     // Under the lock no other publish is writing: what a killed one left is removed.
     remove_abandoned(&repo);
+    let before = super::repostate::load(&repo)?;
+    // A rerun without --url or --name keeps the repository's own.
+    let state = super::repostate::State { url: req.url.clone().or(before.url.clone()), name: Some(req.name.clone().or(before.name.clone()).unwrap_or_else(|| "keapack".into())) };
+    let name = state.name.clone().expect("set above");
     let (apt_root, rpm_root) = (repo.join("apt"), repo.join("rpm"));
     let debs: Vec<&Input> = inputs.iter().filter(|i| matches!(i.kind, Kind::Deb { .. })).collect();
     let rpms: Vec<&Input> = inputs.iter().filter(|i| matches!(i.kind, Kind::Rpm { .. })).collect();
@@ -95,9 +103,12 @@ pub(crate) fn publish(req: &PublishRequest, listener: &dyn Listener) -> Result<P
     super::dnf::check(&rpm_root, &rpms)?;
     let mut outcome = PublishOutcome::default();
 
-    let key_base = format!("{}-archive-keyring", req.name);
-    let existing = repo.join(format!("{key_base}.gpg"));
-    if existing.is_file() {
+    let key_base = format!("{name}-archive-keyring");
+    // The key files are the repository's binding to its key once something is signed; before
+    // (a first publish that failed to sign) they bind nothing and are replaced.
+    let bound = super::repostate::signed(&repo);
+    let earlier_names = before.name.iter().filter(|n| **n != name).map(|n| format!("{n}-archive-keyring.gpg"));
+    for existing in std::iter::once(format!("{key_base}.gpg")).chain(earlier_names).map(|f| repo.join(f)).filter(|f| bound && f.is_file()) {
         let fprs = signer.fingerprints_in(&existing)?;
         if !fprs.contains(&signer.fingerprint) {
             bail!(
@@ -108,11 +119,10 @@ pub(crate) fn publish(req: &PublishRequest, listener: &dyn Listener) -> Result<P
             );
         }
     }
-    write_if_changed(&repo, &format!("{key_base}.gpg"), &signer.export(false)?)?;
-    write_if_changed(&repo, &format!("{key_base}.asc"), &signer.export(true)?)?;
+    let keys = [(format!("{key_base}.gpg"), signer.export(false)?), (format!("{key_base}.asc"), signer.export(true)?)];
 
     if !debs.is_empty() {
-        let a = super::apt::publish(&apt_root, &req.name, &debs, req.keep, &signer, listener)?;
+        let a = super::apt::publish(&apt_root, &name, &debs, req.keep, &signer, listener)?;
         outcome.added.extend(a.added.iter().map(|p| format!("apt/{p}")));
         outcome.updated.extend(a.dists.iter().map(|d| format!("apt/dists/{d}")));
         outcome.repaired.extend(a.repaired.into_iter().map(|(d, what)| (format!("apt/dists/{d}"), what)));
@@ -123,12 +133,23 @@ pub(crate) fn publish(req: &PublishRequest, listener: &dyn Listener) -> Result<P
         let relative = |d: &String| Path::new(d).strip_prefix(&repo).map_or(d.clone(), |p| p.display().to_string());
         outcome.updated.extend(r.repos.iter().map(relative));
         outcome.repaired.extend(r.repaired.iter().map(|(d, what)| (relative(d), what.clone())));
+        outcome.removed.extend(r.removed);
+    }
+    // The key files once the indices are signed: a publish that fails before binds no key.
+    for (file, bytes) in &keys {
+        if let (path, true) = write_if_changed(&repo, file, bytes)? {
+            outcome.rewritten.push(path);
+        }
     }
     // Only --keep removes packages, and only those the repository's own indices no longer name.
     if req.keep.is_some() && apt_root.join("pool").is_dir() {
-        outcome.removed = super::apt::prune_pool(&apt_root)?;
+        outcome.removed.splice(0..0, super::apt::prune_pool(&apt_root)?);
     }
-    outcome.client_files = crate::support::listener::step(listener, "write the client files", || client_files(&repo, req))?;
+    let url = state.url.clone().unwrap_or_else(|| format!("file://{}", repo.display()));
+    let clients = crate::support::listener::step(listener, "write the client files", || client_files(&repo, &name, &url))?;
+    outcome.client_files = clients.iter().map(|(p, _)| p.clone()).collect();
+    outcome.rewritten.extend(clients.into_iter().filter(|(_, changed)| *changed).map(|(p, _)| p));
+    super::repostate::save(&repo, &state)?;
     for a in &outcome.added {
         listener.note(&format!("added {a}"));
         output_written(listener, &req.repo.join(a), "", "repository-package")?;
@@ -138,11 +159,22 @@ pub(crate) fn publish(req: &PublishRequest, listener: &dyn Listener) -> Result<P
     }
     for r in &outcome.removed {
         listener.note(&format!("removed {} (--keep)", r.strip_prefix(&repo).unwrap_or(r).display()));
+        listener.event(crate::support::events::Event::OutputRemoved { path: req.repo.join(r.strip_prefix(&repo).unwrap_or(r)), kind: "repository-package".into() });
+    }
+    for (what, old, new) in [("--url", &before.url, &state.url), ("--name", &before.name, &state.name)] {
+        if let (Some(old), Some(new)) = (old, new)
+            && old != new
+        {
+            listener.note(&format!("{what} is now {new} (was {old})"));
+        }
+    }
+    for f in &outcome.rewritten {
+        listener.note(&format!("wrote {}", f.strip_prefix(&repo).unwrap_or(f).display()));
     }
     for (dir, what) in &outcome.repaired {
         listener.note(&format!("repaired {dir} (re-signed with {} where needed): {}", signer.fingerprint, what.join("; ")));
     }
-    if outcome.updated.is_empty() && outcome.repaired.is_empty() {
+    if outcome.updated.is_empty() && outcome.repaired.is_empty() && outcome.rewritten.is_empty() && outcome.removed.is_empty() {
         listener.note(&format!("{} already holds these packages: nothing changed", repo.display()));
     } else if !outcome.updated.is_empty() {
         listener.note(&format!("signed with {}: {}", signer.fingerprint, outcome.updated.join(", ")));
@@ -151,10 +183,8 @@ pub(crate) fn publish(req: &PublishRequest, listener: &dyn Listener) -> Result<P
 }
 
 /// The files a client drops in: a deb822 `.sources` per codename, a `.repo` per RPM release.
-fn client_files(repo: &Path, req: &PublishRequest) -> Result<Vec<PathBuf>> {
-    let url = req.url.clone().unwrap_or_else(|| format!("file://{}", repo.display()));
+fn client_files(repo: &Path, name: &str, url: &str) -> Result<Vec<(PathBuf, bool)>> {
     let url = url.trim_end_matches('/');
-    let name = &req.name;
     let key_base = format!("{name}-archive-keyring");
     let client = repo.join("client");
     let mut written = Vec::new();
@@ -210,13 +240,13 @@ fn remove_abandoned(repo: &Path) {
     }
 }
 
-/// Write `dir/name` atomically unless it already holds exactly `bytes`.
-fn write_if_changed(dir: &Path, name: &str, bytes: &[u8]) -> Result<PathBuf> {
+/// Write `dir/name` atomically unless it already holds exactly `bytes`; whether it wrote.
+fn write_if_changed(dir: &Path, name: &str, bytes: &[u8]) -> Result<(PathBuf, bool)> {
     let path = dir.join(name);
     if std::fs::read(&path).is_ok_and(|b| b == bytes) {
-        return Ok(path);
+        return Ok((path, false));
     }
-    super::publish(dir, name, |w| Ok(w.write_all(bytes)?))
+    Ok((super::publish(dir, name, |w| Ok(w.write_all(bytes)?))?, true))
 }
 
 /// Copy `from` to `to` atomically (directories made as needed), its mtime set to `time`.

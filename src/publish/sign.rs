@@ -56,13 +56,16 @@ impl Signer {
                 let home = tempfile::Builder::new().prefix("keapack-gnupg-").tempdir().context("cannot make a temporary GnuPG home")?;
                 std::fs::set_permissions(home.path(), std::os::unix::fs::PermissionsExt::from_mode(0o700))?;
                 signer.home = Some(home);
-                if let Some(var) = passphrase_env {
-                    let pass = std::env::var(var).with_context(|| format!("--passphrase-env names {var}, which is not set"))?;
-                    let file = signer.home.as_ref().expect("set above").path().join("passphrase");
-                    let mut f = std::fs::OpenOptions::new().write(true).create_new(true).mode_0600().open(&file)?;
-                    f.write_all(pass.as_bytes())?;
-                    signer.passphrase = Some(file);
-                }
+                // Without --passphrase-env the passphrase is empty: gpg never asks a pinentry
+                // (which has no terminal here), and a protected key fails the probe below.
+                let pass = match passphrase_env {
+                    Some(var) => std::env::var(var).with_context(|| format!("--passphrase-env names {var}, which is not set"))?,
+                    None => String::new(),
+                };
+                let file = signer.home.as_ref().expect("set above").path().join("passphrase");
+                let mut f = std::fs::OpenOptions::new().write(true).create_new(true).mode_0600().open(&file)?;
+                f.write_all(pass.as_bytes())?;
+                signer.passphrase = Some(file);
                 signer.gpg(&["--import"], &bytes).with_context(|| {
                     format!("gpg cannot import the key file {} (if the key has a passphrase, name the variable holding it with --passphrase-env)", path.display())
                 })?;
@@ -82,7 +85,31 @@ impl Signer {
         let [fpr] = fprs.as_slice() else { bail!("'{name}' names {} secret keys in GnuPG; give the full fingerprint", fprs.len()) };
         signer.fingerprint = fpr.clone();
         signer.algorithm = check_signing_keys(&listing, &name)?;
+        signer.probe(source)?;
         Ok(signer)
+    }
+
+    /// Sign a few bytes, so that a key gpg cannot sign with (a passphrase not given, not
+    /// accepted, or no pinentry to ask it) is refused before anything is written.
+    fn probe(&self, source: &KeySource) -> Result<()> {
+        let Err(e) = self.sign(&["--detach-sign"], b"keapack: can this key sign?\n") else { return Ok(()) };
+        let said = format!("{e:#}");
+        let passphrase = ["No passphrase given", "Bad passphrase", "Inappropriate ioctl", "No pinentry", "Operation cancelled"].iter().any(|m| said.contains(m));
+        let fpr = &self.fingerprint;
+        let advice = match source {
+            KeySource::File { path, passphrase_env: None } if passphrase => format!(
+                "the key {fpr} in {} is protected by a passphrase: put the passphrase in an environment variable and name it with --passphrase-env VAR",
+                path.display()
+            ),
+            KeySource::File { path, passphrase_env: Some(var) } if passphrase => {
+                format!("the passphrase in ${var} (--passphrase-env) does not unlock the key {fpr} in {}: set {var} to the key's passphrase", path.display())
+            }
+            KeySource::Gpg(_) if passphrase => format!(
+                "gpg could not get the passphrase of the key {fpr} (its pinentry has no terminal): sign once in a terminal so gpg-agent holds it (`echo | gpg --clearsign --local-user {fpr}`), or use --key-file with --passphrase-env"
+            ),
+            _ => format!("gpg cannot sign with the key {fpr}; nothing was written"),
+        };
+        Err(e.context(advice))
     }
 
     /// The primary-key fingerprints in a public key file.

@@ -241,7 +241,6 @@ pub(crate) fn recover(out: &Path) -> Result<Option<String>> {
 mod tests {
     use super::super::{OutLock, OutputSet};
     use super::*;
-    use std::io::Write;
 
     /// Every file of `dir` but the lock with its bytes, sorted.
     fn listing(dir: &Path) -> Vec<(String, Vec<u8>)> {

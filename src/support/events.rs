@@ -61,6 +61,12 @@ pub(crate) enum Event {
         sha256: String,
         size: u64,
     },
+    /// A file a run removed (an old package `publish --keep` dropped from a repository).
+    OutputRemoved {
+        path: PathBuf,
+        /// What it was, as its `output-written` said (`repository-package`).
+        kind: String,
+    },
     /// The last event of a run.
     RunFinished {
         command: String,
@@ -109,6 +115,8 @@ mod tests {
         assert_eq!(line, r#"{"version":1,"event":"step-finished","step":"make","duration":1.5,"log":"/w/logs/03-make.log"}"#);
         let line = to_line(&Event::Error { message: "a\nb".into(), step: None, log: None, log_tail: vec![], file: None });
         assert_eq!(line, r#"{"version":1,"event":"error","message":"a\nb","step":null,"log":null,"log_tail":[]}"#);
+        let line = to_line(&Event::OutputRemoved { path: "/srv/repo/apt/pool/main/k/kea/a.deb".into(), kind: "repository-package".into() });
+        assert_eq!(line, r#"{"version":1,"event":"output-removed","path":"/srv/repo/apt/pool/main/k/kea/a.deb","kind":"repository-package"}"#);
         let line = to_line(&Event::RunFinished { command: "build".into(), status: "success".into(), exit_code: 0, outputs: vec!["d/x.deb".into()] });
         assert_eq!(line, r#"{"version":1,"event":"run-finished","command":"build","status":"success","exit_code":0,"outputs":["d/x.deb"]}"#);
     }
