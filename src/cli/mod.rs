@@ -102,6 +102,7 @@ fn request(common: &Common, work_name: &str) -> BuildRequest {
             BuildEnvArg::Host => crate::run::request::BuildEnvChoice::Host,
         },
         mirror: common.mirror.clone(),
+        rehearsal: common.dry_run,
         no_cache: common.no_cache || std::env::var_os("KEAPACK_NO_CACHE").is_some_and(|v| !v.is_empty() && v != "0"),
         full_build: common.full_build,
         ccache: if common.ccache { Some(true) } else if common.no_ccache { Some(false) } else { None },

@@ -65,6 +65,9 @@ pub(crate) struct BuildRequest {
     pub mirror: Option<String>,
     /// Neither read nor write the build cache (`--no-cache`).
     pub no_cache: bool,
+    /// Only rehearse the run (`--dry-run`): what a real run would need of this host (root for
+    /// build roots) is a warning, not a refusal.
+    pub rehearsal: bool,
     /// Build all of Kea (`--full-build`), not only what the hooks need; the manifest's
     /// `build.full` also asks for it.
     pub full_build: bool,
@@ -380,7 +383,10 @@ fn environments(req: &BuildRequest, targets: &[Target], system: Option<BuildSyst
         }
     }
     if envs.iter().any(|e| e.root.is_some()) {
-        crate::build::root::check_host_can_use_roots()?;
+        match crate::build::root::check_host_can_use_roots() {
+            Err(e) if req.rehearsal => warnings.push(format!("the real run will not start here: {e:#}")),
+            other => other?,
+        }
     }
     Ok(envs)
 }
