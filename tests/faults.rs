@@ -114,6 +114,53 @@ fn phase_of(step: &str) -> String {
     p.to_string()
 }
 
+/// The phases of an uninterrupted run of `cmd` (which prints JSON events), each with the
+/// window of time it took from the start: where the kills are aimed, so that short phases are
+/// hit as often as long ones. The run must succeed.
+fn timeline(cmd: &mut Command, what: &str) -> Vec<(String, Duration, Duration)> {
+    cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).stdin(Stdio::null());
+    let start = Instant::now();
+    let mut child = cmd.spawn().unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let mut marks: Vec<(String, Duration)> = vec![("start: inputs, plan and locks".to_string(), Duration::ZERO)];
+    for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+        let Ok(v) = serde_json::from_str::<serde_json::Value>(&line) else { continue };
+        if v["event"] == "step-started" {
+            let phase = phase_of(v["step"].as_str().unwrap_or(""));
+            if marks.last().is_none_or(|(p, _)| *p != phase) {
+                marks.push((phase, start.elapsed()));
+            }
+        }
+    }
+    let out = child.wait_with_output().unwrap();
+    let end = start.elapsed();
+    assert!(out.status.success(), "{what} failed:\n{}", text(&out.stderr));
+    let mut windows = Vec::new();
+    for (i, (phase, from)) in marks.iter().enumerate() {
+        let to = marks.get(i + 1).map_or(end, |(_, t)| *t);
+        windows.push((phase.clone(), *from, to));
+    }
+    windows
+}
+
+/// An instant to kill at: inside the window of the phase (among those `allowed`) the kills so
+/// far have hit least (ties broken at random), at a random point of it. A kill aimed at a short
+/// phase that lands in a neighbour is made up for by the next one.
+fn aim(windows: &[(String, Duration, Duration)], tally: &Tally, allowed: impl Fn(&str) -> bool, rng: &mut Rng) -> Duration {
+    let hits = |p: &str| tally.by_phase.get(p).copied().unwrap_or(0);
+    let candidates: Vec<&(String, Duration, Duration)> = windows.iter().filter(|(p, _, _)| allowed(p)).collect();
+    let least = candidates.iter().map(|(p, _, _)| hits(p)).min().expect("a phase to aim at");
+    let least: Vec<_> = candidates.into_iter().filter(|(p, _, _)| hits(p) == least).collect();
+    let (_, from, to) = least[(rng.next() % least.len() as u64) as usize];
+    *from + rng.within(to.saturating_sub(*from).max(Duration::from_millis(1)))
+}
+
+/// Phases only a build with an empty cache has (the cold kills aim there; the warm ones cover
+/// the rest).
+fn cold_only(phase: &str) -> bool {
+    !["start: inputs, plan and locks", "cache restore", "package", "output switch"].contains(&phase)
+}
+
 /// Run `cmd` (which prints JSON events) and kill its process group after `delay`.
 fn kill_after(cmd: &mut Command, delay: Duration) -> Killed {
     cmd.stdout(Stdio::piped()).stderr(Stdio::null()).stdin(Stdio::null());
@@ -363,17 +410,17 @@ fn kill_builds(base: &Path, case: &BuildCase, rng: &mut Rng, tally: &mut Tally) 
             .arg(work);
         c
     };
-    let cold_span = completed(&mut command(&work, &cache, "1700000000"), &format!("{}: the earlier build", case.name));
+    let cold_span = timeline(&mut command(&work, &cache, "1700000000"), &format!("{}: the earlier build", case.name));
     copy_tree(&out, &earlier_dir);
     let earlier = visible(&out);
-    let warm_span = completed(&mut command(&work, &cache, "1700000500"), &format!("{}: the uninterrupted build", case.name));
+    let warm_span = timeline(&mut command(&work, &cache, "1700000500"), &format!("{}: the uninterrupted build", case.name));
     let newer = visible(&out);
     assert_ne!(earlier, newer, "the two epochs give other bytes");
     for i in 0..case.warm + case.cold {
         let cold = i >= case.warm;
         reset(&out, &earlier_dir);
         let (work, cache) = if cold { (dir.join(format!("cold-{i}/work")), dir.join(format!("cold-{i}/cache"))) } else { (work.clone(), cache.clone()) };
-        let delay = rng.within(if cold { cold_span } else { warm_span }.mul_f64(1.1));
+        let delay = if cold { aim(&cold_span, tally, cold_only, rng) } else { aim(&warm_span, tally, |_| true, rng) };
         let killed = kill_after(&mut command(&work, &cache, "1700000500"), delay);
         let mut problems = out_problems(&out, &earlier, &newer);
         problems.extend(cache_problems(&cache));
@@ -413,9 +460,9 @@ fn random_kills_leave_nothing_corrupt() {
 
     let autotools = vec!["--kea".into(), p(&kea), "--premium".into(), p(&premium)];
     let cases = [
-        BuildCase { name: "autotools", args: autotools.clone(), warm: 45, cold: 5 },
-        BuildCase { name: "meson", args: vec!["--kea".into(), p(&mkea), "--premium".into(), p(&mpremium)], warm: 10, cold: 2 },
-        BuildCase { name: "full build", args: [vec!["--full-build".to_string()], autotools.clone()].concat(), warm: 5, cold: 0 },
+        BuildCase { name: "autotools", args: autotools.clone(), warm: 35, cold: 6 },
+        BuildCase { name: "meson", args: vec!["--kea".into(), p(&mkea), "--premium".into(), p(&mpremium)], warm: 12, cold: 3 },
+        BuildCase { name: "full build", args: [vec!["--full-build".to_string()], autotools.clone()].concat(), warm: 6, cold: 0 },
     ];
     for case in &cases {
         kill_builds(base, case, &mut rng, &mut tally);
@@ -443,7 +490,7 @@ fn random_kills_leave_nothing_corrupt() {
     println!("{report}in {:.0} s", started.elapsed().as_secs_f64());
     eprintln!("{report}in {:.0} s", started.elapsed().as_secs_f64());
     assert!(tally.total >= 100, "at least 100 kills:\n{report}");
-    for phase in ["start: inputs, plan and locks", "unpack", "configure", "compile", "install", "cache restore", "package", "output switch", "apt pool", "apt index and signatures", "dnf metadata and signature", "sign in place"] {
+    for phase in ["start: inputs, plan and locks", "unpack", "configure", "compile", "install", "stage", "tree record", "cache store", "cache restore", "package", "output switch", "apt pool", "apt index and signatures", "dnf packages signed into the pool", "dnf metadata and signature", "client files", "sign in place"] {
         assert!(tally.by_phase.contains_key(phase), "no kill landed in '{phase}' (a new seed spreads them again):\n{report}");
     }
 }
@@ -464,13 +511,13 @@ fn kill_publishes(base: &Path, earlier: &Path, newer: &Path, rng: &mut Rng, tall
     completed(&mut publish(&old_pkgs), "the earlier publish");
     let served = dir.join("served");
     copy_tree(&repo, &served);
-    let t = completed(&mut publish(&new_pkgs), "the uninterrupted publish");
+    let t = timeline(&mut publish(&new_pkgs), "the uninterrupted publish");
     assert!(repo_problems(&repo, "keapack").is_empty());
     let expected = repo_shape(&repo);
     let started = Instant::now();
-    for i in 0..25 {
+    for i in 0..30 {
         reset(&repo, &served);
-        let delay = rng.within(t.mul_f64(1.1));
+        let delay = aim(&t, tally, |_| true, rng);
         let killed = kill_after(&mut publish(&new_pkgs), delay);
         let problems = repo_problems(&repo, "keapack");
         if !problems.is_empty() {
@@ -537,13 +584,13 @@ fn kill_signs(base: &Path, earlier: &Path, rng: &mut Rng, tally: &mut Tally) {
     };
     reset(&out, earlier);
     let before = visible(&out);
-    let t = completed(&mut sign(), "the uninterrupted sign");
+    let t = timeline(&mut sign(), "the uninterrupted sign");
     let after = visible(&out);
     sums_verify(&out);
     let started = Instant::now();
-    for i in 0..10 {
+    for i in 0..12 {
         reset(&out, earlier);
-        let delay = rng.within(t.mul_f64(1.1));
+        let delay = aim(&t, tally, |_| true, rng);
         let killed = kill_after(&mut sign(), delay);
         let now = visible(&out);
         let problems: Vec<String> = sums_problem(&out).into_iter().collect();
