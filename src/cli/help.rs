@@ -14,14 +14,21 @@ pub(crate) enum Shell {
 }
 
 /// Write the completion script for `shell` of the command line `cmd`.
-pub(crate) fn completions(mut cmd: clap::Command, shell: Shell, out: &mut dyn Write) {
+/// `--target` completes to the built-in targets and `guidance`'s hooks to the catalog's names
+/// (`suggest::offer`), which the parser itself never refuses.
+pub(crate) fn completions(cmd: clap::Command, shell: Shell, out: &mut dyn Write) -> std::io::Result<()> {
+    let mut cmd = crate::cli::suggest::offer(cmd);
     let name = cmd.get_name().to_string();
-    let shell = match shell {
+    let generator = match shell {
         Shell::Bash => clap_complete::Shell::Bash,
         Shell::Zsh => clap_complete::Shell::Zsh,
         Shell::Fish => clap_complete::Shell::Fish,
     };
-    clap_complete::generate(shell, &mut cmd, name, out);
+    clap_complete::generate(generator, &mut cmd, name.clone(), out);
+    if shell == Shell::Fish {
+        out.write_all(crate::cli::suggest::fish_positionals(&cmd, &name).as_bytes())?;
+    }
+    Ok(())
 }
 
 /// Write a man page for `cmd` and one for each subcommand at any depth (`keapack.1`,

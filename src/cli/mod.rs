@@ -26,6 +26,7 @@ pub(crate) mod help;
 pub(crate) mod mansections;
 pub(crate) mod cache;
 pub(crate) mod targets;
+pub(crate) mod suggest;
 
 use args::*;
 
@@ -60,8 +61,7 @@ pub fn main() -> ExitCode {
         Cmd::Targets(a) => run_targets(a),
         Cmd::Completions { shell } => {
             let mut script = Vec::new();
-            help::completions(Cli::command(), shell, &mut script);
-            Stdout.write_all(&script).map_err(Into::into)
+            help::completions(Cli::command(), shell, &mut script).and_then(|()| Stdout.write_all(&script)).map_err(Into::into)
         }
         Cmd::Man { out } => help::man_pages(Cli::command(), &out).and_then(|pages| pages.iter().try_for_each(|p| writeln!(Stdout, "{}", p.display()).map_err(Into::into))),
     };
