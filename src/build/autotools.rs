@@ -108,7 +108,7 @@ fn configure_args(root: &Path, opts: &BuildOptions, runner: &Runner) -> Vec<Stri
     .into();
     // Kea (2.4.2, 2.6.3 and later) accepts control sockets only in <runstatedir>/kea; without
     // --runstatedir that is /var/run/kea. Debian passes /run (debhelper), so keapack's Kea
-    // answers where Debian's does (the RPM family's choice is unchecked; see the README). Autoconf before 2.70 has no such
+    // answers where Debian's does (the RPM family's choice is unchecked; see docs/guide/targets.md). Autoconf before 2.70 has no such
     // option unless patched (Debian's is): pass it when the configure script knows it.
     let configure_text = fs::read_to_string(root.join("configure")).unwrap_or_default();
     if knows_runstatedir(&configure_text) {

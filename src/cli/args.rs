@@ -51,7 +51,7 @@ pub(crate) enum Cmd {
 #[derive(Args)]
 pub(crate) struct FormatArg {
     /// How the command reports: sentences (human) or one JSON event per line on stdout (json;
-    /// the sentences and reports then go to stderr). See the README's "JSON events".
+    /// the sentences and reports then go to stderr). See docs/reference/events.md.
     #[arg(long, value_enum, default_value = "human")]
     pub(crate) message_format: MessageFormat,
 }

@@ -26,7 +26,7 @@ const FILES: &[(&str, &str)] = &[
     ("REPO/.keapack/publish.json", "The --url and --name a repository was last published with, used when a publish gives none."),
 ];
 
-/// The exit codes, as the README's "Exit codes" gives them.
+/// The exit codes, as docs/reference/exit-codes.md gives them.
 const EXIT_STATUS: &[(&str, &str)] = &[
     ("0", "The command did what it was asked."),
     ("1", "It failed while doing its work (a build step, a signature, a repository check); for lint and build --lint: lintian or rpmlint found problems."),

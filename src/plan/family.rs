@@ -3,7 +3,7 @@
 //! release of a family shares is written once and a new release, or a new Debian-family os-id,
 //! is data only.
 //!
-//! The rule (also at the top of each family file and in the README's "Targets and profiles"):
+//! The rule (also at the top of each family file and in docs/guide/targets.md):
 //! a profile that says `extends = "<id>"` is laid over that profile (already resolved the same
 //! way, without its family defaults); the result is laid over its family's `[defaults]`, with
 //! the family's `[os.<os-id>]` laid over those first. Its architectures are those it names

@@ -2,7 +2,7 @@
 //! holds (`publish.lock`) and what the last publish was told about the repository
 //! (`publish.json`: `--url` and `--name`), so that a publish without them writes the same client
 //! files. It lies in the repository (it moves and is backed up with it, and needs no writable
-//! parent directory) under a dot-name, which the README has web servers deny: the temporary
+//! parent directory) under a dot-name, which docs/guide/publishing.md has web servers deny: the temporary
 //! `.keapack-*.partial` files of an unfinished publish are dot-names too.
 //!
 //! Also here: whether a repository is bound to a key yet, which it is only once something in it
