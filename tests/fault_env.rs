@@ -87,24 +87,13 @@ fn cp_a(from: &Path, to: &Path) {
 /// repository's path, with it replaced by `<DIR>`.
 fn files(dir: &Path) -> Vec<(String, Vec<u8>)> {
     let canonical = fs::canonicalize(dir).unwrap().display().to_string();
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in fs::read_dir(&d).unwrap().flatten() {
-            if e.file_type().unwrap().is_dir() {
-                stack.push(e.path());
-            } else {
-                let name = e.path().strip_prefix(dir).unwrap().display().to_string();
-                let mut bytes = fs::read(e.path()).unwrap();
-                if name.starts_with("client/") {
-                    bytes = text(&bytes).replace(&canonical, "<DIR>").into_bytes();
-                }
-                out.push((name, bytes));
-            }
-        }
-    }
-    out.sort();
-    out
+    tree_files(dir)
+        .into_iter()
+        .map(|(name, bytes)| {
+            let bytes = if name.starts_with("client/") { text(&bytes).replace(&canonical, "<DIR>").into_bytes() } else { bytes };
+            (name, bytes)
+        })
+        .collect()
 }
 
 /// The checks every failed run must pass: non-zero, no panic, `words` all in stderr.

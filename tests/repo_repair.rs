@@ -10,24 +10,7 @@ use common::repo::{assert_repo_consistent, repo_problems};
 use common::*;
 use common::gpgkey::Key;
 use std::fs;
-use std::path::{Path, PathBuf};
-
-/// Every file under `dir` with its bytes.
-fn files(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in fs::read_dir(&d).unwrap().flatten() {
-            if e.file_type().unwrap().is_dir() {
-                stack.push(e.path());
-            } else {
-                out.push((e.path(), fs::read(e.path()).unwrap()));
-            }
-        }
-    }
-    out.sort();
-    out
-}
+use std::path::Path;
 
 /// After a publish of revision 1, then of revision 2, `damage` (given the dist or repodata
 /// directory and a copy of it as revision 1's publish left it) leaves a repository the check
@@ -60,10 +43,10 @@ fn damaged_then_repaired(rpm_side: bool, damage: impl Fn(&Path, &Path), expected
     assert!(said.contains(&format!("repaired {what}")) && said.contains(reason), "{said}");
     assert!(!said.contains("nothing changed"), "{said}");
     assert_repo_consistent(&repo, "keapack");
-    let repaired = files(&repo);
+    let repaired = tree_files(&repo);
     let said = key.published(&repo, &[&p2]);
     assert!(said.contains("nothing changed") && !said.contains("repaired"), "{said}");
-    assert!(files(&repo) == repaired, "a publish after the repair changed the repository");
+    assert!(tree_files(&repo) == repaired, "a publish after the repair changed the repository");
 }
 
 #[test]

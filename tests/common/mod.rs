@@ -207,6 +207,22 @@ pub fn listing(dir: &Path) -> Vec<(String, Vec<u8>)> {
     v
 }
 
+/// Every file under `dir`, by its path relative to `dir`, with its bytes.
+pub fn tree_files(dir: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
+    let mut out = std::collections::BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            if e.file_type().is_ok_and(|t| t.is_dir()) {
+                stack.push(e.path());
+            } else {
+                out.insert(e.path().strip_prefix(dir).unwrap().display().to_string(), std::fs::read(e.path()).unwrap_or_default());
+            }
+        }
+    }
+    out
+}
+
 /// `sha256sum --strict -c SHA256SUMS` in `dir` passes.
 pub fn sums_verify(dir: &Path) {
     require("sha256sum", "coreutils");
