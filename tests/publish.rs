@@ -764,3 +764,27 @@ fn keep_reports_every_removal_of_both_formats_as_a_note_and_an_event() {
     assert_eq!(stdout.lines().filter(|l| l.contains("\"output-removed\"")).count(), 2, "{stdout}");
     common::repo::assert_repo_consistent(&repo, "keapack");
 }
+
+/// `keapack sign` of the RPMs in a directory keapack wrote replaces them as an output set, so
+/// `SHA256SUMS` lists the signed bytes (it kept the unsigned ones' sums, and `sha256sum -c`
+/// failed after every signing).
+#[test]
+fn signing_in_an_output_directory_keeps_its_sha256sums_true() {
+    require("sha256sum", "coreutils");
+    let key = common::gpgkey::Key::new();
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("dist");
+    fs::create_dir_all(&out).unwrap();
+    let rpm = common::made::made_rpm(&out, 1);
+    let deb = common::made::made_deb(tmp.path(), 1);
+    fs::copy(&deb, out.join(deb.file_name().unwrap())).unwrap();
+    let sums = run(Command::new("sha256sum").args([rpm.file_name().unwrap(), deb.file_name().unwrap()]).current_dir(&out));
+    fs::write(out.join("SHA256SUMS"), &sums.stdout).unwrap();
+    let unsigned = fs::read(&rpm).unwrap();
+    let said = key.command("sign").arg(&rpm).output().unwrap();
+    assert!(said.status.success(), "{}", text(&said.stderr));
+    assert_ne!(fs::read(&rpm).unwrap(), unsigned, "the package is signed in place");
+    sums_verify(&out);
+    let listed = fs::read_to_string(out.join("SHA256SUMS")).unwrap();
+    assert_eq!(listed.lines().count(), 2, "the other file's entry stays: {listed}");
+}
