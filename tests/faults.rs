@@ -294,28 +294,6 @@ fn reset(dir: &Path, from: &Path) {
     copy_tree(from, dir);
 }
 
-/// A repository's files as they compare across two publishes of the same packages: signatures
-/// (and the signed RPMs and the metadata that lists their digests) carry the signing time, so
-/// those are compared by name; everything else byte for byte.
-fn repo_shape(repo: &Path) -> BTreeMap<String, Vec<u8>> {
-    tree_files(repo)
-        .into_iter()
-        .filter(|(p, _)| !p.starts_with(".keapack"))
-        .map(|(p, b)| {
-            let signed = p.ends_with("InRelease") || p.ends_with("Release.gpg") || p.ends_with(".asc") || p.starts_with("rpm/");
-            let key = if p.starts_with("rpm/") && p.contains("/repodata/") && !p.ends_with("repomd.xml") && !p.ends_with(".asc") {
-                // Named by their digest: compare how many there are.
-                let dir = Path::new(&p).parent().unwrap().display().to_string();
-                let kind = p.rsplit('-').next().unwrap_or("").to_string();
-                format!("{dir}/<digest>-{kind}")
-            } else {
-                p
-            };
-            (key, if signed { Vec::new() } else { b })
-        })
-        .collect()
-}
-
 /// How two repository shapes differ: the paths only one has, and those whose bytes differ.
 fn shape_diff(a: &BTreeMap<String, Vec<u8>>, b: &BTreeMap<String, Vec<u8>>) -> Vec<String> {
     let mut d: Vec<String> = a.keys().filter(|k| !b.contains_key(*k)).map(|k| format!("only after the rerun: {k}")).collect();
@@ -570,7 +548,7 @@ fn kill_publishes(base: &Path, earlier: &Path, newer: &Path, rng: &mut Rng, tall
     let t = timeline(&mut publish(&new_pkgs), "the uninterrupted publish");
     tally.saw(&t);
     assert!(repo_problems(&repo, "keapack").is_empty());
-    let expected = repo_shape(&repo);
+    let expected = common::repo::shape(&repo);
     let started = Instant::now();
     for i in 0..55 {
         reset(&repo, &served);
@@ -585,7 +563,7 @@ fn kill_publishes(base: &Path, earlier: &Path, newer: &Path, rng: &mut Rng, tall
         completed(&mut publish(&new_pkgs), &format!("the publish after a kill in {}", killed.phase));
         let problems = repo_problems(&repo, "keapack");
         assert!(problems.is_empty(), "publish killed at {delay:?} in {} (try {i}), then run again: {problems:?}", killed.phase);
-        let diff = shape_diff(&repo_shape(&repo), &expected);
+        let diff = shape_diff(&common::repo::shape(&repo), &expected);
         assert!(diff.is_empty(), "the publish after a kill in {} leaves what an uninterrupted one does: {diff:?}", killed.phase);
         let left = leftovers(&repo);
         assert!(left.is_empty(), "left behind after a kill in {} and a rerun: {left:?}", killed.phase);
@@ -833,7 +811,7 @@ fn every_rename_fsync_and_create_of_a_publish() {
     copy_tree(&repo, &served);
     let all = points(&so, || publish(&new_pkgs), &repo, || reset(&repo, &served));
     assert!(repo_problems(&repo, "keapack").is_empty());
-    let expected = repo_shape(&repo);
+    let expected = common::repo::shape(&repo);
     report += &format!("publish: {} instants: {}\n", all.len(), all.iter().map(|p| p.to_string()).collect::<Vec<_>>().join(", "));
     let mut inconsistent = Vec::new();
     for point in &all {
@@ -846,7 +824,7 @@ fn every_rename_fsync_and_create_of_a_publish() {
         completed(&mut publish(&new_pkgs), &format!("the publish after a kill {point}"));
         let problems = repo_problems(&repo, "keapack");
         assert!(problems.is_empty(), "publish killed {point}, then run again: {problems:?}");
-        let diff = shape_diff(&repo_shape(&repo), &expected);
+        let diff = shape_diff(&common::repo::shape(&repo), &expected);
         assert!(diff.is_empty(), "the publish after a kill {point} leaves what an uninterrupted one does: {diff:?}");
         assert!(leftovers(&repo).is_empty(), "after a kill {point} and a rerun: {:?}", leftovers(&repo));
     }

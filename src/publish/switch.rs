@@ -77,7 +77,7 @@ pub(crate) fn sync_dir(dir: &Path) -> Result<()> {
 /// to each file it replaces. Nothing in `out` changes.
 pub(crate) fn prepare(out: &Path, staging: &Path, names: &[String], earlier: &std::collections::BTreeMap<String, String>) -> Result<()> {
     let replaced = staging.join(REPLACED);
-    fs::create_dir(&replaced).with_context(|| format!("cannot write in the output directory {}", out.display()))?;
+    fs::create_dir(&replaced).with_context(|| format!("cannot prepare the switch into {}: cannot create {}", out.display(), replaced.display()))?;
     let mut entries = Vec::new();
     for name in names.iter().chain(std::iter::once(&SUMS.to_string())) {
         let dest = out.join(name);
@@ -94,10 +94,11 @@ pub(crate) fn prepare(out: &Path, staging: &Path, names: &[String], earlier: &st
         .iter()
         .map(|(name, sum)| if names.contains(name) { format!("{sum}  {SWITCH}/{REPLACED}/{name}\n") } else { format!("{sum}  {name}\n") })
         .collect();
+    let journal_file = |name: &str, text: &str| super::publish(staging, name, |w| Ok(w.write_all(text.as_bytes())?)).with_context(|| format!("cannot prepare the switch into {}", out.display()));
     if !interim.is_empty() {
-        super::publish(staging, INTERIM, |w| Ok(w.write_all(interim.as_bytes())?))?;
+        journal_file(INTERIM, &interim)?;
     }
-    super::publish(staging, NAMES, |w| Ok(w.write_all(names_text(&entries).as_bytes())?))?;
+    journal_file(NAMES, &names_text(&entries))?;
     sync_dir(&replaced)?;
     sync_dir(staging)
 }

@@ -138,3 +138,28 @@ pub fn assert_repo_consistent(repo: &Path, name: &str) {
     let problems = repo_problems(repo, name);
     assert!(problems.is_empty(), "{} is inconsistent:\n  {}", repo.display(), problems.join("\n  "));
 }
+
+/// A repository's files as they compare across two publishes of the same packages: signatures
+/// (and the signed RPMs and the metadata that lists their digests) carry the signing time, so
+/// those are compared by name; everything else byte for byte.
+pub fn shape(repo: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
+    super::tree_files(repo)
+        .into_iter()
+        .filter(|(p, _)| !p.starts_with(".keapack"))
+        .map(|(p, b)| {
+            let signed = p.ends_with("Release.gpg") || p.ends_with(".asc") || p.starts_with("rpm/");
+            // InRelease: its signed text, not the signature.
+            let b = if p.ends_with("InRelease") { String::from_utf8_lossy(&b).split("-----BEGIN PGP SIGNATURE-----").next().unwrap_or("").as_bytes().to_vec() } else { b };
+            let key = if p.starts_with("rpm/") && p.contains("/repodata/") && !p.ends_with("repomd.xml") && !p.ends_with(".asc") {
+                // Named by their digest: compare how many there are.
+                let dir = Path::new(&p).parent().unwrap().display().to_string();
+                let kind = p.rsplit('-').next().unwrap_or("").to_string();
+                format!("{dir}/<digest>-{kind}")
+            } else {
+                p
+            };
+            (key, if signed { Vec::new() } else { b })
+        })
+        .collect()
+}
+
