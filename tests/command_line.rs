@@ -249,7 +249,7 @@ fn keapack_variables_read() -> std::collections::BTreeSet<String> {
 
 #[test]
 fn every_man_page_has_exit_status_environment_files_and_examples_and_groff_warns_of_nothing() {
-    require("groff", "groff");
+    require("groff", "groff-base");
     let tmp = tempfile::tempdir().unwrap();
     let listed = stdout(keapack().arg("man").arg("--out").arg(tmp.path()));
     let pages: Vec<&str> = listed.lines().collect();
