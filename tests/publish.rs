@@ -788,3 +788,22 @@ fn signing_in_an_output_directory_keeps_its_sha256sums_true() {
     let listed = fs::read_to_string(out.join("SHA256SUMS")).unwrap();
     assert_eq!(listed.lines().count(), 2, "the other file's entry stays: {listed}");
 }
+
+/// A repository's stored `--name` and `--url` obey the command line's rules: a planted state
+/// whose name climbs out of the repository is refused, naming the file, and nothing is written.
+#[test]
+fn a_planted_state_with_a_name_that_climbs_out_is_refused() {
+    let key = common::gpgkey::Key::new();
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = tmp.path().join("repo");
+    fs::create_dir_all(repo.join(".keapack")).unwrap();
+    fs::write(repo.join(".keapack/publish.json"), "{\"url\": null, \"name\": \"../../evil\"}\n").unwrap();
+    let deb = common::made::made_deb(tmp.path(), 1);
+    let said = key.command("publish").arg("--repo").arg(&repo).arg(&deb).output().unwrap();
+    let err = text(&said.stderr);
+    assert_eq!(said.status.code(), Some(1), "{err}");
+    assert!(err.contains("the name stored in") && err.contains("publish.json") && err.contains("letters, digits"), "{err}");
+    let planted = tree_files(tmp.path()).into_keys().filter(|p| p.contains("evil")).collect::<Vec<_>>();
+    assert!(planted.is_empty(), "{planted:?}");
+    assert!(!repo.join("apt").exists(), "nothing is published");
+}

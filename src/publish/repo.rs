@@ -64,15 +64,22 @@ pub(crate) fn check_request(req: &PublishRequest) -> Result<()> {
     if req.keep == Some(0) {
         bail!("--keep 0 would remove every package; keep at least 1 version");
     }
-    if let Some(name) = &req.name
+    check_name_and_url(req.name.as_deref(), req.url.as_deref(), "--name", "--url")
+}
+
+/// The rules for a repository's name (it names the key files) and its clients' URL, whether
+/// given on the command line or read back from the repository's own state (`what_name` and
+/// `what_url` say which).
+fn check_name_and_url(name: Option<&str>, url: Option<&str>, what_name: &str, what_url: &str) -> Result<()> {
+    if let Some(name) = name
         && (name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.'))
     {
-        bail!("--name must be letters, digits, '-', '_' or '.'");
+        bail!("{what_name} must be letters, digits, '-', '_' or '.'");
     }
-    if let Some(url) = &req.url
+    if let Some(url) = url
         && (url.is_empty() || url.chars().any(|c| c.is_whitespace() || c.is_control()) || !url.contains(':'))
     {
-        bail!("--url {} is not a URL clients can use (for example https://repo.example.org/kea or file:///srv/repo)", crate::support::text::shown(url));
+        bail!("{what_url} {} is not a URL clients can use (for example https://repo.example.org/kea or file:///srv/repo)", crate::support::text::shown(url));
     }
     Ok(())
 }
@@ -93,6 +100,9 @@ pub(crate) fn publish(req: &PublishRequest, listener: &dyn Listener) -> Result<P
     // Under the lock no other publish is writing: what a killed one left is removed.
     remove_abandoned(&repo);
     let before = super::repostate::load(&repo)?;
+    // The stored state obeys the command line's rules: a planted name could name a path.
+    let stored = repo.join(super::repostate::DIR).join(super::repostate::STATE).display().to_string();
+    check_name_and_url(before.name.as_deref(), before.url.as_deref(), &format!("the name stored in {stored}"), &format!("the URL stored in {stored}"))?;
     // A rerun without --url or --name keeps the repository's own.
     let state = super::repostate::State { url: req.url.clone().or(before.url.clone()), name: Some(req.name.clone().or(before.name.clone()).unwrap_or_else(|| "keapack".into())) };
     let name = state.name.clone().expect("set above");

@@ -19,7 +19,7 @@ pub(crate) const DIR: &str = ".keapack";
 pub(crate) const LOCK: &str = ".keapack/publish.lock";
 /// Where earlier keapack versions put the lock.
 const OLD_LOCK: &str = ".keapack-publish.lock";
-const STATE: &str = "publish.json";
+pub(crate) const STATE: &str = "publish.json";
 
 /// What the last publish was told.
 #[derive(Debug, Default, Clone, PartialEq, Serialize, Deserialize)]
