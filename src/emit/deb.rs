@@ -221,7 +221,7 @@ mod tests {
         for c in ALL {
             let (tmp, mut spec) = sample_spec(Format::Deb, c);
             let long = format!("/usr/share/kea-hook-test/{}/long-name.json", "x".repeat(110));
-            spec.files.push(FileEntry { path: long.clone(), source: Source::Bytes(b"{}\n".to_vec()), mode: 0o644, role: FileRole::Plain });
+            spec.files.push(FileEntry::new(long.clone(), Source::Bytes(b"{}\n".to_vec()), 0o644, FileRole::Plain));
             let deb = write_file(&spec, tmp.path());
 
             let info = run("dpkg-deb", "dpkg", &["-I", &deb]);

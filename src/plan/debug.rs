@@ -43,11 +43,14 @@ pub(crate) fn plan_package(main: &PackageSpec, files: &[DebugFile]) -> PackageSp
         replaces: other_layout(&main.replaces),
         files: files
             .iter()
-            .map(|f| FileEntry { path: f.install_path(), source: Source::Path(f.path.clone()), mode: 0o644, role: FileRole::Plain })
+            .map(|f| FileEntry::new(f.install_path(), Source::Path(f.path.clone()), 0o644, FileRole::Plain))
             .collect(),
+        links: Vec::new(),
         owned_dirs: Vec::new(),
+        dir_attrs: Vec::new(),
         pre_install: None,
         post_install: None,
+        pre_remove: None,
         post_remove: None,
         ..main.clone()
     };
@@ -61,12 +64,12 @@ pub(crate) fn plan_package(main: &PackageSpec, files: &[DebugFile]) -> PackageSp
     }
     if main.format == Format::Deb {
         let changelog = changelog_debian_gz(&spec);
-        spec.files.push(FileEntry { path: format!("{new_doc}changelog.Debian.gz"), source: Source::Bytes(changelog), mode: 0o644, role: FileRole::Plain });
+        spec.files.push(FileEntry::new(format!("{new_doc}changelog.Debian.gz"), Source::Bytes(changelog), 0o644, FileRole::Plain));
         spec.owned_dirs.push(new_doc.trim_end_matches('/').to_string());
         // The same overrides as any package of keapack's, for the tags this one draws (a first
         // revision's `initial-upload-closes-no-bugs`).
         if let Some(text) = overrides::lintian_overrides(&spec) {
-            spec.files.push(FileEntry { path: overrides::path(&name), source: Source::Bytes(text.into_bytes()), mode: 0o644, role: FileRole::Plain });
+            spec.files.push(FileEntry::new(overrides::path(&name), Source::Bytes(text.into_bytes()), 0o644, FileRole::Plain));
         }
     }
     spec.files.sort_by(|a, b| a.path.cmp(&b.path));

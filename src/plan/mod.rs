@@ -233,9 +233,9 @@ pub fn plan(input: &PlanInput) -> Result<PackageSpec> {
 
     let mut files: Vec<FileEntry> = selected
         .iter()
-        .map(|(h, _)| FileEntry { path: format!("{hooks_dir}/{}", h.library), source: Source::Path(h.path.clone()), mode: 0o644, role: FileRole::Plain })
+        .map(|(h, _)| FileEntry::new(format!("{hooks_dir}/{}", h.library), Source::Path(h.path.clone()), 0o644, FileRole::Plain))
         .collect();
-    let doc = |name: &str, bytes: Vec<u8>| FileEntry { path: format!("{doc_dir}/{name}"), source: Source::Bytes(bytes), mode: 0o644, role: FileRole::Doc };
+    let doc = |name: &str, bytes: Vec<u8>| FileEntry::new(format!("{doc_dir}/{name}"), Source::Bytes(bytes), 0o644, FileRole::Doc);
     files.push(doc("GUIDANCE.txt", g.text.clone().into_bytes()));
     for (name, json) in &g.snippets {
         files.push(doc(name, json.clone().into_bytes()));
@@ -245,7 +245,7 @@ pub fn plan(input: &PlanInput) -> Result<PackageSpec> {
         // What the next version's %pre reads to name the version it replaces.
         let path = scripts::version_file(&pkg.name);
         owned_dirs.push(path.rsplit_once('/').map_or(String::new(), |(dir, _)| dir.to_string()));
-        files.push(FileEntry { path, source: Source::Bytes(format!("{full_version}\n").into_bytes()), mode: 0o644, role: FileRole::Plain });
+        files.push(FileEntry::new(path, Source::Bytes(format!("{full_version}\n").into_bytes()), 0o644, FileRole::Plain));
     }
     let hook_names: Vec<&str> = infos.iter().map(|h| h.name.as_str()).collect();
     // The exact Kea pin, what the libraries need, and what the manifest declares: merged.
@@ -277,9 +277,12 @@ pub fn plan(input: &PlanInput) -> Result<PackageSpec> {
         conflicts: Vec::new(),
         replaces: Vec::new(),
         files,
+        links: Vec::new(),
         owned_dirs,
+        dir_attrs: Vec::new(),
         pre_install: scripts.pre_install,
         post_install: Some(scripts.post_install),
+        pre_remove: None,
         post_remove: Some(scripts.post_remove),
         changelog: history(
             input,
@@ -313,7 +316,7 @@ fn add_required_docs(spec: &mut PackageSpec, input: &PlanInput) -> Result<()> {
         }),
     )?;
     let doc_dir = format!("/usr/share/doc/{}", spec.name);
-    let file = |path: String, bytes: Vec<u8>, role| FileEntry { path, source: Source::Bytes(bytes), mode: 0o644, role };
+    let file = |path: String, bytes: Vec<u8>, role| FileEntry::new(path, Source::Bytes(bytes), 0o644, role);
     match spec.format {
         Format::Deb => {
             spec.files.push(file(format!("{doc_dir}/copyright"), copyright.into_bytes(), FileRole::Plain));
@@ -374,15 +377,18 @@ pub(crate) fn plan_meta(input: &PlanInput, parts: &[PackageSpec]) -> Result<Pack
         arch: if first.format == Format::Deb { "all".into() } else { "noarch".into() },
         conflicts: Vec::new(),
         replaces: Vec::new(),
-        files: vec![FileEntry {
-            path: format!("/usr/share/doc/{name}/README"),
-            source: Source::Bytes(format!("{}\n\nEach package prints its hook's configuration guidance when installed.\n", wrap(&format!("This package installs the Kea {} premium hook packages: {}.", input.kea_version, names.join(", ")), 72)).into_bytes()),
-            mode: 0o644,
-            role: FileRole::Doc,
-        }],
+        files: vec![FileEntry::new(
+            format!("/usr/share/doc/{name}/README"),
+            Source::Bytes(format!("{}\n\nEach package prints its hook's configuration guidance when installed.\n", wrap(&format!("This package installs the Kea {} premium hook packages: {}.", input.kea_version, names.join(", ")), 72)).into_bytes()),
+            0o644,
+            FileRole::Doc,
+        )],
+        links: Vec::new(),
         owned_dirs: vec![format!("/usr/share/doc/{name}")],
+        dir_attrs: Vec::new(),
         pre_install: None,
         post_install: None,
+        pre_remove: None,
         post_remove: None,
         changelog: history(
             input,

@@ -90,6 +90,38 @@ pub struct FileEntry {
     /// Permission bits only (0o644, 0o755).
     pub mode: u32,
     pub role: FileRole,
+    /// The group that owns the file (its owner is always root); `None`: root. rpm writes it
+    /// (`%attr`); a `.deb` cannot name a group that exists only once its scripts ran, so the
+    /// plan's post-install script sets it there.
+    pub group: Option<String>,
+    /// A configuration file the administrator may edit: a deb conffile, rpm `%config(noreplace)`.
+    pub config: bool,
+}
+
+impl FileEntry {
+    /// A plain file owned by root:root.
+    pub fn new(path: impl Into<String>, source: Source, mode: u32, role: FileRole) -> FileEntry {
+        FileEntry { path: path.into(), source, mode, role, group: None, config: false }
+    }
+}
+
+/// A symbolic link in the package payload.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LinkEntry {
+    /// Absolute install path of the link, e.g. `/usr/lib/x86_64-linux-gnu/libkea-log.so.61`.
+    pub path: String,
+    /// What it points to, as written (`libkea-log.so.61.0.0`).
+    pub target: String,
+}
+
+/// A directory whose mode or group differs from the default 0755 root:root (e.g. `/etc/kea`,
+/// 0750 root:_kea). rpm writes it as `%attr(mode,root,group) %dir`; a `.deb` writes the mode
+/// and the post-install script sets the group.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DirEntry {
+    pub path: String,
+    pub mode: u32,
+    pub group: Option<String>,
 }
 
 /// Everything needed to write one package, in format-neutral terms.
@@ -120,12 +152,18 @@ pub struct PackageSpec {
     pub replaces: Vec<Relation>,
     /// Regular files, sorted by path.
     pub files: Vec<FileEntry>,
+    /// Symbolic links, sorted by path.
+    pub links: Vec<LinkEntry>,
     /// Directories this package owns (rpm `%dir`); deb adds every parent directory anyway.
     pub owned_dirs: Vec<String>,
+    /// Owned directories with their own mode or group (each also in `owned_dirs`).
+    pub dir_attrs: Vec<DirEntry>,
     /// Pre-install script (deb `preinst`, rpm `%pre`), complete with its `#!` line.
     pub pre_install: Option<String>,
     /// Post-install script (deb `postinst`, rpm `%post`), complete with its `#!` line.
     pub post_install: Option<String>,
+    /// Pre-removal script (deb `prerm`, rpm `%preun`), complete with its `#!` line.
+    pub pre_remove: Option<String>,
     /// Post-removal script (deb `postrm`, rpm `%postun`), complete with its `#!` line.
     pub post_remove: Option<String>,
     /// Changelog entries, newest first (text without decoration).

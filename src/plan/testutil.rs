@@ -26,7 +26,7 @@ pub(crate) fn realistic_spec(format: Format) -> (tempfile::TempDir, PackageSpec)
     let changelog = crate::plan::changelog::changelog_debian_gz(&spec);
     for (name, bytes) in [("copyright", copyright.as_bytes().to_vec()), ("changelog.Debian.gz", changelog)] {
         let path = format!("/usr/share/doc/kea-hook-test/{name}");
-        spec.files.push(FileEntry { path, source: Source::Bytes(bytes), mode: 0o644, role: FileRole::Doc });
+        spec.files.push(FileEntry::new(path, Source::Bytes(bytes), 0o644, FileRole::Doc));
     }
     spec.files.sort_by(|a, b| a.path.cmp(&b.path));
     (tmp, spec)
@@ -38,7 +38,7 @@ pub(crate) fn sample_spec(format: Format, compression: Compression) -> (tempfile
     let tmp = tempfile::tempdir().unwrap();
     let so = tmp.path().join("libdhcp_test.so");
     std::fs::write(&so, vec![0x5a; 3000]).unwrap();
-    let file = |path: &str, source, mode, role| FileEntry { path: path.into(), source, mode, role };
+    let file = |path: &str, source, mode, role| FileEntry::new(path, source, mode, role);
     let rel = |name: &str, c: Option<(Op, &str)>| Relation { name: name.into(), constraint: c.map(|(o, v)| (o, v.into())) };
     let spec = PackageSpec {
         format,
@@ -65,9 +65,12 @@ pub(crate) fn sample_spec(format: Format, compression: Compression) -> (tempfile
             file("/usr/share/doc/kea-hook-test/README", Source::Bytes(b"read me\n".to_vec()), 0o644, FileRole::Doc),
             file("/usr/share/licenses/kea-hook-test/LICENSE", Source::Bytes(b"MPL-2.0\n".to_vec()), 0o644, FileRole::License),
         ],
+        links: Vec::new(),
         owned_dirs: vec!["/usr/lib/kea/hooks".into(), "/var/lib/kea-hook-test".into()],
+        dir_attrs: Vec::new(),
         pre_install: None,
         post_install: Some("#!/bin/sh\nset -e\necho configured kea-hook-test\n".into()),
+        pre_remove: None,
         post_remove: None,
         changelog: vec![ChangelogEntry {
             version: "2.6.5-1".into(),
