@@ -33,6 +33,10 @@ pub struct Manifest {
     pub origin: String,
 }
 
+/// The name prefix of Kea's own packages (`runtime = "own"`) when the manifest names none: it
+/// collides with neither Debian's `kea-*` nor ISC's `isc-kea-*` packages.
+pub const DEFAULT_RUNTIME_PREFIX: &str = "keapack-kea";
+
 #[derive(Debug, Clone, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case", default)]
 pub struct PackageSection {
@@ -45,8 +49,14 @@ pub struct PackageSection {
     /// The license's terms as they go into the copyright file.
     pub license_text: String,
     pub section: String,
-    /// Which Kea packages to depend on: the distribution's (`distribution`) or ISC's (`isc`).
+    /// Which Kea packages to depend on: the distribution's (`distribution`), ISC's (`isc`), or
+    /// Kea's own packages written by the same run from the same full build (`own`).
     pub runtime: RuntimeStyle,
+    /// With `runtime = "own"`: the name prefix of Kea's packages (`<prefix>-common`,
+    /// `<prefix>-dhcp4`, …). Default [`DEFAULT_RUNTIME_PREFIX`]; `isc-kea` takes ISC's names.
+    pub runtime_prefix: Option<String>,
+    /// With `runtime = "own"`: also write the development package (headers, link libraries).
+    pub runtime_dev: bool,
     /// Also package the open-source hooks the build installed.
     pub include_open_hooks: bool,
     /// Override the profile's payload compression.
@@ -129,6 +139,13 @@ fn rpm_relations<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Relation>, D::Er
     Vec::<String>::deserialize(d)?.iter().map(|s| relation::parse_rpm(s).map_err(serde::de::Error::custom)).collect()
 }
 
+impl PackageSection {
+    /// The name prefix of Kea's own packages of this run.
+    pub fn runtime_prefix(&self) -> &str {
+        self.runtime_prefix.as_deref().unwrap_or(DEFAULT_RUNTIME_PREFIX)
+    }
+}
+
 impl Default for PackageSection {
     fn default() -> Self {
         PackageSection {
@@ -140,6 +157,8 @@ impl Default for PackageSection {
             license_text: " The premium and subscriber hook libraries are licensed by Internet Systems\n Consortium under the terms of the agreement under which they were obtained.\n They may not be redistributed outside the licensee's organisation.".into(),
             section: "net".into(),
             runtime: RuntimeStyle::Distribution,
+            runtime_prefix: None,
+            runtime_dev: false,
             include_open_hooks: false,
             compression: None,
             split: Split::Bundle,
@@ -229,6 +248,18 @@ pub(crate) fn check_package(p: &PackageSection) -> Result<(), String> {
         && !valid_name(prefix)
     {
         return Err(format!("package.per-hook-prefix '{prefix}' is not a valid start of a package name (lowercase letters, digits, + - .)"));
+    }
+    if let Some(prefix) = &p.runtime_prefix
+        && !valid_name(&format!("{prefix}-dhcp-ddns"))
+    {
+        return Err(format!("package.runtime-prefix '{prefix}' is not a valid start of a package name (lowercase letters, digits, + - .; e.g. keapack-kea or isc-kea)"));
+    }
+    if p.runtime != RuntimeStyle::Own && (p.runtime_prefix.is_some() || p.runtime_dev) {
+        return Err(format!(
+            "package.{} applies only to runtime = \"own\" (Kea's own packages from this run); this manifest's runtime is \"{}\": remove the key or set runtime = \"own\"",
+            if p.runtime_dev { "runtime-dev" } else { "runtime-prefix" },
+            p.runtime.name()
+        ));
     }
     check_revision(&p.revision).map_err(|why| format!("package.revision '{}' {why}", p.revision))?;
     for (key, value) in [("maintainer", &p.maintainer), ("homepage", &p.homepage), ("license", &p.license), ("section", &p.section)] {

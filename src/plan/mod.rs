@@ -8,6 +8,7 @@ pub mod guidance;
 pub mod manifest;
 pub(crate) mod overrides;
 pub mod profile;
+pub mod runtime;
 pub(crate) mod relation;
 pub(crate) mod scripts;
 pub(crate) mod shlibdeps;
@@ -249,7 +250,12 @@ pub fn plan(input: &PlanInput) -> Result<PackageSpec> {
     }
     let hook_names: Vec<&str> = infos.iter().map(|h| h.name.as_str()).collect();
     // The exact Kea pin, what the libraries need, and what the manifest declares: merged.
-    let mut depends = runtime_relations(format, &kea_runtime.common, input.kea_version);
+    let mut depends = if pkg.runtime == crate::plan::profile::RuntimeStyle::Own {
+        // Kea's own packages of the same run: exactly this version and revision.
+        vec![Relation { name: kea_runtime.common.clone(), constraint: Some((Op::Eq, full_version.clone())) }]
+    } else {
+        runtime_relations(format, &kea_runtime.common, input.kea_version)
+    };
     for (h, _) in &selected {
         depends.extend(input.library_depends.get(&h.library).into_iter().flatten().cloned());
     }

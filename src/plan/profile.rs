@@ -22,6 +22,9 @@ pub enum RuntimeStyle {
     Distribution,
     /// ISC's repositories (`isc-kea-common`, …).
     Isc,
+    /// Kea's own packages, written by the same run from the same build (`<prefix>-common`,
+    /// `<prefix>-dhcp4`, …; see `plan::runtime`).
+    Own,
 }
 
 impl RuntimeStyle {
@@ -30,6 +33,7 @@ impl RuntimeStyle {
         match self {
             RuntimeStyle::Distribution => "distribution",
             RuntimeStyle::Isc => "isc",
+            RuntimeStyle::Own => "own",
         }
     }
 }
@@ -40,7 +44,8 @@ impl std::str::FromStr for RuntimeStyle {
         match s {
             "distribution" => Ok(RuntimeStyle::Distribution),
             "isc" => Ok(RuntimeStyle::Isc),
-            _ => Err(format!("'{s}' is not a runtime: use distribution (the release's own Kea) or isc (ISC's packages)")),
+            "own" => Ok(RuntimeStyle::Own),
+            _ => Err(format!("'{s}' is not a runtime: use distribution (the release's own Kea), isc (ISC's packages) or own (Kea's packages from this run)")),
         }
     }
 }
@@ -151,6 +156,15 @@ pub struct Profile {
     /// are built on the host.
     #[serde(default)]
     pub build_root: Option<RootRecipe>,
+    /// Where this release's packages install systemd units (Kea's own packages, runtime "own"):
+    /// `/usr/lib/systemd/system`, or `/lib/systemd/system` on releases whose packages still
+    /// ship them there (Debian 12 and older, Ubuntu 22.04).
+    #[serde(default = "default_unit_dir")]
+    pub unit_dir: String,
+}
+
+fn default_unit_dir() -> String {
+    "/usr/lib/systemd/system".into()
 }
 
 fn unknown_kea() -> ArchiveKea {
@@ -224,6 +238,18 @@ impl Target {
             return Ok(None);
         };
         crate::build::root::RootSpec::new(recipe, &self.profile.id, &self.profile.os_id, codename, &self.arch, mirror, packages).map(Some)
+    }
+
+    /// Put the name prefix of Kea's own packages (`runtime-prefix`) into this target's own
+    /// runtime (`{prefix}-common` → `keapack-kea-common`).
+    pub(crate) fn name_own_runtime(&mut self, prefix: &str) -> Result<()> {
+        let id = self.id();
+        let own = self.profile.runtime.get_mut(&RuntimeStyle::Own).with_context(|| format!("profile of target {id} has no [runtime.own] package names: add them to the profile (see packaging/families/)"))?;
+        own.common = own.common.replace("{prefix}", prefix);
+        for unit in own.services.values_mut() {
+            *unit = unit.replace("{prefix}", prefix);
+        }
+        Ok(())
     }
 
     pub fn runtime(&self, style: RuntimeStyle) -> Result<&RuntimePackages> {

@@ -206,8 +206,11 @@ impl Slot {
 
     /// Store a finished build: copy the staged hooks from `hooks_dir` and the debug files from
     /// `debug_dir` into a partial entry, write its manifest, then rename it into place.
-    pub(crate) fn store(&self, mut manifest: Manifest, hooks_dir: &Path, debug_dir: Option<&Path>) -> Result<()> {
+    pub(crate) fn store(&self, mut manifest: Manifest, hooks_dir: &Path, debug_dir: Option<&Path>, stage: Option<&Path>) -> Result<()> {
         self.aside.make(|partial| {
+            if let Some(stage) = stage {
+                copy_tree(stage, &partial.join(STAGE)).context("cannot copy the staged Kea into the build cache")?;
+            }
             fs::create_dir_all(partial.join("hooks"))?;
             for h in &manifest.hooks {
                 fs::copy(hooks_dir.join(&h.library), partial.join("hooks").join(&h.library))
@@ -229,6 +232,31 @@ impl Slot {
         })?;
         Ok(())
     }
+}
+
+/// The entry's copy of the whole stage, kept for Kea's own packages (`runtime = "own"`).
+pub(crate) const STAGE: &str = "stage";
+
+/// Copy the tree `from` to `to` (which must not exist): directories and regular files with
+/// their permission bits, symbolic links as they read (never followed).
+pub(crate) fn copy_tree(from: &Path, to: &Path) -> Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    fs::create_dir(to).with_context(|| format!("cannot create {}", to.display()))?;
+    let mut entries: Vec<_> = fs::read_dir(from).with_context(|| format!("cannot read {}", from.display()))?.collect::<Result<_, _>>()?;
+    entries.sort_by_key(|e| e.file_name());
+    for e in entries {
+        let (src, dst) = (e.path(), to.join(e.file_name()));
+        let meta = fs::symlink_metadata(&src)?;
+        if meta.file_type().is_symlink() {
+            std::os::unix::fs::symlink(fs::read_link(&src)?, &dst)?;
+        } else if meta.is_dir() {
+            copy_tree(&src, &dst)?;
+            fs::set_permissions(&dst, fs::Permissions::from_mode(meta.permissions().mode() & 0o7777))?;
+        } else if meta.is_file() {
+            fs::copy(&src, &dst).with_context(|| format!("cannot copy {}", src.display()))?;
+        }
+    }
+    Ok(())
 }
 
 /// Say in the work directory's `logs/cache.log` what the cache did for the run: `hit`, `miss`

@@ -61,8 +61,9 @@ pub(super) fn cache_identity(plan: &RunPlan, environment: &crate::run::request::
     id.add("debug symbols", req.debug_symbols.to_string());
     id.add("include open hooks", plan.package.include_open_hooks.to_string());
     // The packages are the same bytes either way, but the record says which build ran.
-    let full = req.full_build || req.manifest.build.full;
-    id.add("scope", if full { "full" } else { "hooks-only" });
+    id.add("scope", if plan.full_build() { "full" } else { "hooks-only" });
+    // Kea's own packages need the whole stage kept, not only the hooks.
+    id.add("whole stage", plan.own_runtime().to_string());
     id.add("ccache", use_ccache(req.ccache, root.is_some())?.to_string());
     Ok(id)
 }
@@ -113,7 +114,7 @@ pub(super) fn store(plan: &RunPlan, environment: &crate::run::request::Environme
                 .map(|d| Ok(crate::run::build_cache::DebugEntry { library: d.library.clone(), build_id: d.build_id.clone(), path: d.path.strip_prefix(&debug_dir)?.to_string_lossy().into_owned() }))
                 .collect::<Result<_>>()?,
         };
-        slot.store(manifest, hooks_dir, plan.request.debug_symbols.then_some(debug_dir.as_path()))?;
+        slot.store(manifest, hooks_dir, plan.request.debug_symbols.then_some(debug_dir.as_path()), plan.own_runtime().then_some(stage.as_path()))?;
         let pruned = crate::run::build_cache::prune(crate::run::build_cache::PruneRule { max_bytes: Some(crate::run::build_cache::max_bytes()?), ..Default::default() }, Some(slot.key()))?;
         if !pruned.removed.is_empty() {
             runner.note(&format!("build cache: removed {} older entries to stay within {}", pruned.removed.len(), crate::run::build_cache::human_size(crate::run::build_cache::max_bytes()?)));
@@ -156,6 +157,11 @@ pub(super) fn restore(plan: &RunPlan, environment: &crate::run::request::Environ
     let (epoch, epoch_source) = resolve_epoch(req.epoch, tree.newest_input_time)?;
     let opts = build_options(plan, environment, tree)?;
     let stage = work.join("stage");
+    let whole = entry_dir.join(crate::run::build_cache::STAGE);
+    if plan.own_runtime() {
+        anyhow::ensure!(whole.is_dir(), "the build cache entry {} holds no staged Kea", entry_dir.display());
+        crate::run::build_cache::copy_tree(&whole, &stage).context("cannot copy the staged Kea from the build cache")?;
+    }
     let hooks_dir = stage.join(&entry.hooks_dir);
     std::fs::create_dir_all(&hooks_dir).with_context(|| format!("cannot create {}", hooks_dir.display()))?;
     let mut hooks = Vec::new();
@@ -174,11 +180,18 @@ pub(super) fn restore(plan: &RunPlan, environment: &crate::run::request::Environ
         }
     }
     let built = build::BuildOutput {
-        stage,
+        stage: stage.clone(),
         report: crate::build::report::PremiumReport { premium: entry.report_premium.clone(), included_hooks: entry.report_included_hooks.clone(), evidence: entry.report_evidence.clone() },
         premium_libraries: entry.premium_libraries.iter().cloned().collect(),
         configure_args: entry.configure_args.clone(),
     };
     let env = build_env(&opts, tree, epoch);
-    Ok((prepared, Staged { hooks, debug_files, built, opts, env, epoch, epoch_source }))
+    let installed = if plan.own_runtime() {
+        // Stripped when it was stored: read as it is.
+        let mut runner = crate::support::runner::Runner::new(&work.join("logs"), Vec::new(), crate::support::listener::Human::channel(true))?;
+        crate::stage::runtime::inventory(&stage, &[], false, &mut runner)?
+    } else {
+        Vec::new()
+    };
+    Ok((prepared, Staged { hooks, debug_files, installed, built, opts, env, epoch, epoch_source }))
 }

@@ -277,6 +277,8 @@ pub(super) fn command_env(env: &BuildEnv, in_root: bool) -> Vec<(String, std::ff
 pub(super) struct Staged {
     pub(super) hooks: Vec<crate::stage::StagedHook>,
     pub(super) debug_files: Vec<crate::stage::debug::DebugFile>,
+    /// The whole staged Kea, for Kea's own packages (`runtime = "own"`); empty otherwise.
+    pub(super) installed: Vec<crate::stage::runtime::Installed>,
     pub(super) built: build::BuildOutput,
     pub(super) opts: BuildOptions,
     pub(super) env: BuildEnv,
@@ -309,7 +311,15 @@ pub(super) fn build_and_stage(plan: &RunPlan, environment: &crate::run::request:
         "staged hooks: {}",
         hooks.iter().map(|h| format!("{}{}", h.library, if h.premium { " (premium)" } else { "" })).collect::<Vec<_>>().join(", ")
     ));
-    Ok(Staged { hooks, debug_files, built, opts, env, epoch, epoch_source })
+    let installed = if plan.own_runtime() {
+        let stripped: Vec<PathBuf> = hooks.iter().map(|h| h.path.clone()).collect();
+        let all = crate::stage::runtime::inventory(&built.stage, &stripped, true, runner)?;
+        runner.note(&format!("staged Kea: {} files and links for Kea's own packages", all.iter().filter(|i| !matches!(i.kind, crate::stage::runtime::Kind::Dir { .. })).count()));
+        all
+    } else {
+        Vec::new()
+    };
+    Ok(Staged { hooks, debug_files, installed, built, opts, env, epoch, epoch_source })
 }
 
 /// The target whose library directory and package family the environment's one build uses:
@@ -335,7 +345,7 @@ pub(super) fn build_options(plan: &RunPlan, environment: &crate::run::request::E
         jobs: plan.jobs,
         package_format: build_target.profile.family,
         package_version: format!("{}-{}", tree.version, plan.package.revision),
-        scope: if req.full_build || req.manifest.build.full { build::Scope::Full } else { build::Scope::HooksOnly },
+        scope: if plan.full_build() { build::Scope::Full } else { build::Scope::HooksOnly },
         open_hooks: plan.package.include_open_hooks,
         ccache: use_ccache(req.ccache, environment.root.is_some())?,
     })
@@ -367,12 +377,14 @@ pub(super) fn use_ccache(asked: Option<bool>, in_root: bool) -> Result<bool> {
 /// Plan one target's packages (and their debug-symbols packages) and write them into the set.
 pub(super) fn package_target(plan: &RunPlan, build: &mut Build, target: &Target, set: &mut OutputSet, outputs: &mut Vec<record::Output>) -> Result<()> {
     let needs = crate::plan::shlibdeps::discover(&build.staged.hooks, target, profile::host_family(), build.sysroot())?;
+    let sysroot = build.root.clone().unwrap_or_else(|| PathBuf::from("/"));
+    let sysroot = sysroot.as_path();
     let (prepared, staged, runner) = (&build.prepared, &build.staged, &mut build.runner);
     for w in &needs.warnings {
         runner.listener().warning(w);
     }
     let catalog = Catalog::builtin();
-    let specs = plan::plan_all(&PlanInput {
+    let mut specs = plan::plan_all(&PlanInput {
         package: &plan.package,
         kea_version: &prepared.tree.version,
         hooks: &staged.hooks,
@@ -382,6 +394,9 @@ pub(super) fn package_target(plan: &RunPlan, build: &mut Build, target: &Target,
         templates: &plan.templates,
         library_depends: &needs.by_library,
     })?;
+    if plan.own_runtime() {
+        specs.extend(own_runtime_specs(plan, &prepared.tree.version, staged, target, sysroot, runner)?);
+    }
     for spec in specs {
         // A package that holds hooks gets its debug-symbols package; a meta package has none.
         let packaged: Vec<_> =
@@ -395,6 +410,52 @@ pub(super) fn package_target(plan: &RunPlan, build: &mut Build, target: &Target,
         }
     }
     Ok(())
+}
+
+/// Kea's own packages of one target (`runtime = "own"`): the whole stage split by
+/// `plan::runtime`, each ELF file's needs read as the hooks' are. Says what was left out.
+fn own_runtime_specs(plan: &RunPlan, kea: &crate::source::version::KeaVersion, staged: &Staged, target: &Target, sysroot: &Path, runner: &mut Runner) -> Result<Vec<crate::plan::spec::PackageSpec>> {
+    use crate::stage::runtime::Kind;
+    let premium: std::collections::BTreeSet<String> = staged
+        .hooks
+        .iter()
+        .filter(|h| h.premium)
+        .filter_map(|h| h.path.strip_prefix(&staged.built.stage).ok().map(|p| format!("/{}", p.display())))
+        .collect();
+    // Every ELF file, keyed by its install path, through the hooks' dependency reader.
+    let elves: Vec<crate::stage::StagedHook> = staged
+        .installed
+        .iter()
+        .filter_map(|i| match &i.kind {
+            Kind::File { source, elf: Some(machine), .. } if !premium.contains(&i.path) => {
+                Some(crate::stage::StagedHook { library: i.path.clone(), path: source.clone(), premium: false, machine: machine.clone() })
+            }
+            _ => None,
+        })
+        .collect();
+    let needs = crate::plan::shlibdeps::discover(&elves, target, profile::host_family(), sysroot)?;
+    for w in &needs.warnings {
+        runner.listener().warning(w);
+    }
+    let split = crate::plan::runtime::plan_runtime(&crate::plan::runtime::RuntimeInput {
+        package: &plan.package,
+        kea_version: kea,
+        installed: &staged.installed,
+        premium: &premium,
+        target,
+        epoch: staged.epoch,
+        templates: &plan.templates,
+        library_depends: &needs.by_library,
+    })?;
+    let mut reasons: std::collections::BTreeMap<&str, Vec<&str>> = std::collections::BTreeMap::new();
+    for (path, why) in &split.left {
+        reasons.entry(why).or_default().push(path);
+    }
+    for (why, paths) in reasons {
+        let shown = if paths.len() > 4 { format!("{} and {} more", paths[..4].join(", "), paths.len() - 4) } else { paths.join(", ") };
+        runner.note(&format!("{}: not in Kea's own packages ({why}): {shown}", target.id()));
+    }
+    Ok(split.specs)
 }
 
 /// Write the build record into the set; returns its file name. The first environment's build

@@ -152,7 +152,12 @@ pub(crate) fn resolve(req: &BuildRequest) -> Result<RunPlan> {
 
     let mut profiles = Profiles::builtin();
     req.manifest.add_profiles(&mut profiles)?;
-    let targets = resolve_targets(&profiles, &req.targets, &req.manifest.targets)?;
+    let mut targets = resolve_targets(&profiles, &req.targets, &req.manifest.targets)?;
+    if package.runtime == crate::plan::profile::RuntimeStyle::Own {
+        for t in &mut targets {
+            t.name_own_runtime(package.runtime_prefix())?;
+        }
+    }
     let host_machine = std::env::consts::ARCH;
     for t in &targets {
         check_buildable(t, host_machine)?;
@@ -177,7 +182,8 @@ pub(crate) fn resolve(req: &BuildRequest) -> Result<RunPlan> {
         }
     }
 
-    let outputs = rehearse(&package, &targets, &templates, kea_version.as_ref(), req.debug_symbols)?;
+    let options: Vec<String> = req.manifest.build.configure_options.iter().chain(&req.manifest.build.meson_options).chain(&req.extra_configure).cloned().collect();
+    let outputs = rehearse(&package, &targets, &templates, kea_version.as_ref(), req.debug_symbols, &options)?;
     let environments = environments(req, &targets, build_system, &mut warnings)?;
     Ok(RunPlan { request: req.clone(), targets, package, jobs, templates, kea_version, build_system, outputs, warnings, environments })
 }
@@ -420,7 +426,7 @@ fn peek_version(kea: &Path, choice: Option<BuildSystem>) -> Option<KeaVersion> {
 
 /// Plan every target's packages as the run will, with the catalog's premium hooks standing in
 /// for the ones the build will install: renders every template and names every output.
-fn rehearse(package: &PackageSection, targets: &[Target], templates: &Templates, kea: Option<&KeaVersion>, debug_symbols: bool) -> Result<Vec<PlannedOutput>> {
+fn rehearse(package: &PackageSection, targets: &[Target], templates: &Templates, kea: Option<&KeaVersion>, debug_symbols: bool, extra_options: &[String]) -> Result<Vec<PlannedOutput>> {
     let catalog = Catalog::builtin();
     // Any version gives the same collisions; the real one gives the real names.
     let version = kea.cloned().unwrap_or_else(|| KeaVersion::parse("0.0.0").expect("a valid version"));
@@ -445,6 +451,29 @@ fn rehearse(package: &PackageSection, targets: &[Target], templates: &Templates,
             library_depends: &BTreeMap::new(),
         })
         .with_context(|| format!("cannot plan the packages of target {}", target.id()))?;
+        if package.runtime == crate::plan::profile::RuntimeStyle::Own {
+            // The packages every Kea of this release installs (the run writes those it built).
+            let first = specs.first().context("a plan has packages")?;
+            let options: Vec<String> = extra_options.to_vec();
+            for part in crate::plan::runtime::expected_parts(&version, &options, package.runtime_dev) {
+                let name = crate::plan::runtime::package_name(package.runtime_prefix(), part);
+                if name == package.name {
+                    bail!("package.name '{name}' is also the name of one of Kea's own packages (runtime-prefix '{}'): choose another package.name or runtime-prefix", package.runtime_prefix());
+                }
+                let arch = match (part, first.format) {
+                    (crate::plan::runtime::Part::Doc, Format::Deb) => "all".to_string(),
+                    (crate::plan::runtime::Part::Doc, Format::Rpm) => "noarch".to_string(),
+                    _ => target.arch.clone(),
+                };
+                let file_name = crate::plan::spec::PackageSpec { name, arch, ..first.clone() }.file_name();
+                if let Some(other) = by_name.insert(file_name.clone(), target.id())
+                    && other != target.id()
+                {
+                    bail!("targets {other} and {} would both write {file_name}: build them in separate runs with separate --out directories", target.id());
+                }
+                outputs.push(PlannedOutput { target: target.id(), kind: "kea package", file_name });
+            }
+        }
         for spec in specs {
             let is_meta = spec.files.iter().all(|f| !f.path.ends_with(".so"));
             let mut files = vec![("package", spec.file_name())];
@@ -475,6 +504,17 @@ fn rehearse(package: &PackageSection, targets: &[Target], templates: &Templates,
 }
 
 impl RunPlan {
+    /// Whether Kea's own packages are written too (`runtime = "own"`).
+    pub(crate) fn own_runtime(&self) -> bool {
+        self.package.runtime == crate::plan::profile::RuntimeStyle::Own
+    }
+
+    /// Whether all of Kea is built and installed: `--full-build`, the manifest's `full`, or
+    /// Kea's own packages, which need all of it.
+    pub(crate) fn full_build(&self) -> bool {
+        self.request.full_build || self.request.manifest.build.full || self.own_runtime()
+    }
+
     /// The plan as `keapack build --dry-run` prints it.
     pub fn describe(&self) -> String {
         let req = &self.request;
@@ -499,7 +539,7 @@ impl RunPlan {
             let _ = writeln!(s, "           a tree in the work directory built the same way with another overlay is reused: the new overlay goes in by content, and only what it changes is compiled");
         }
         let _ = writeln!(s, "steps:     prepare the source tree (unpack Kea, add premium/, check versions)");
-        if req.full_build || req.manifest.build.full {
+        if self.full_build() {
             let _ = writeln!(s, "           full build: autotools: autoreconf -if, configure, make -j{}, make install; meson: meson setup, meson compile -j{}, meson install", self.jobs, self.jobs);
         } else {
             let _ = writeln!(s, "           hooks-only build: autotools: autoreconf -if, configure, make -j{0} in src/lib and premium, make install in them; meson: meson setup, meson compile -j{0} <hook targets>, install the hooks", self.jobs);
@@ -585,11 +625,11 @@ mod tests {
         let pkg = crate::plan::manifest::Manifest::parse(crate::plan::manifest::EXAMPLE, "example").unwrap().package;
         // RHEL and its rebuilds of one release share the dist tag, hence the file name.
         let targets = resolve_targets(&p, &["rhel-9-x86_64".into(), "rocky-9-x86_64".into()], &[]).unwrap();
-        let e = rehearse(&pkg, &targets, &Templates::builtin(), None, false).unwrap_err().to_string();
+        let e = rehearse(&pkg, &targets, &Templates::builtin(), None, false, &[]).unwrap_err().to_string();
         assert!(e.contains("rhel-9-x86_64 and rocky-9-x86_64 would both write kea-premium-hooks-0.0.0-1.el9.x86_64.rpm"), "{e}");
         // Debian-family releases carry their own revision suffix: side by side in one --out.
         let debs = resolve_targets(&p, &["debian-11-amd64".into(), "debian-12-amd64".into(), "debian-13-amd64".into(), "ubuntu-22.04-amd64".into(), "ubuntu-24.04-amd64".into()], &[]).unwrap();
-        let outs = rehearse(&pkg, &debs, &Templates::builtin(), None, false).unwrap();
+        let outs = rehearse(&pkg, &debs, &Templates::builtin(), None, false, &[]).unwrap();
         let names: Vec<&str> = outs.iter().filter(|o| o.kind == "package").map(|o| o.file_name.as_str()).collect();
         assert_eq!(
             names,
@@ -603,7 +643,7 @@ mod tests {
         );
         let ok = resolve_targets(&p, &["debian-12-amd64".into(), "rhel-9-x86_64".into()], &[]).unwrap();
         let v = KeaVersion::parse("2.6.5").unwrap();
-        let outs = rehearse(&pkg, &ok, &Templates::builtin(), Some(&v), true).unwrap();
+        let outs = rehearse(&pkg, &ok, &Templates::builtin(), Some(&v), true, &[]).unwrap();
         let names: Vec<&str> = outs.iter().map(|o| o.file_name.as_str()).collect();
         assert_eq!(
             names,

@@ -4,6 +4,7 @@
 //! `debug`).
 
 pub(crate) mod debug;
+pub mod runtime;
 
 
 use debug::DebugFile;

@@ -10,3 +10,13 @@ pub enum Format {
     Deb,
     Rpm,
 }
+
+impl Format {
+    /// `deb` or `rpm`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Deb => "deb",
+            Format::Rpm => "rpm",
+        }
+    }
+}
