@@ -8,10 +8,10 @@
 
 use crate::support::digest::hex;
 use super::tarball::{Compressor, TarWriter, extension};
-use crate::plan::spec::{FileEntry, PackageSpec, Source};
+use crate::plan::spec::{FileEntry, LinkEntry, PackageSpec, Source};
 use anyhow::{Context, Result, bail, ensure};
 use md5::{Digest, Md5};
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::{Read, Seek, Write};
 
 /// Write `spec` as a `.deb` to `out`.
@@ -46,12 +46,16 @@ struct DataSummary {
 }
 
 enum Item<'a> {
-    Dir,
+    /// A directory and its permission bits.
+    Dir(u32),
     File(&'a FileEntry),
+    Link(&'a LinkEntry),
 }
 
 /// Every entry of the data tar, keyed by its path components (so a directory sorts before its
-/// contents and siblings sort by name): each file, every parent of every file, every owned dir.
+/// contents and siblings sort by name): each file and link, every parent of every file or
+/// link, every owned dir. Directories are 0755 unless `dir_attrs` gives their mode; the group
+/// of a `dir_attrs` entry is not written (see [`write_data_tar`]).
 fn data_items(spec: &PackageSpec) -> Result<Vec<(Vec<&str>, Item<'_>)>> {
     let mut dirs = BTreeSet::new();
     let mut items = Vec::new();
@@ -60,12 +64,34 @@ fn data_items(spec: &PackageSpec) -> Result<Vec<(Vec<&str>, Item<'_>)>> {
         add_parents(&parts, &mut dirs);
         items.push((parts, Item::File(f)));
     }
+    for l in &spec.links {
+        let parts = components(&l.path)?;
+        ensure!(!l.target.is_empty() && !l.target.contains(['\n', '\0']),
+            "symbolic link {} has the target {:?}: a target must be non-empty, one line, without NUL bytes", l.path, l.target);
+        add_parents(&parts, &mut dirs);
+        items.push((parts, Item::Link(l)));
+    }
+    let mut modes = BTreeMap::new();
+    for d in &spec.dir_attrs {
+        ensure!(spec.owned_dirs.contains(&d.path),
+            "directory {} has its own mode or group (dir_attrs) but is not among the owned directories; add it to owned_dirs", d.path);
+        let parts = components(&d.path)?;
+        let mode = d.mode & 0o7777;
+        if let Some(old) = modes.insert(parts.clone(), mode) {
+            ensure!(old == mode, "directory {} is given two modes ({old:o} and {mode:o}) in dir_attrs; give it one", d.path);
+        }
+        add_parents(&parts, &mut dirs);
+        dirs.insert(parts);
+    }
     for d in &spec.owned_dirs {
         let parts = components(d)?;
         add_parents(&parts, &mut dirs);
         dirs.insert(parts);
     }
-    items.extend(dirs.into_iter().map(|d| (d, Item::Dir)));
+    items.extend(dirs.into_iter().map(|d| {
+        let mode = modes.get(&d).copied().unwrap_or(0o755);
+        (d, Item::Dir(mode))
+    }));
     items.sort_by(|a, b| a.0.cmp(&b.0));
     for pair in items.windows(2) {
         ensure!(pair[0].0 != pair[1].0, "/{} is in the package twice (or is both a file and a directory)", pair[0].0.join("/"));
@@ -92,24 +118,37 @@ fn components(path: &str) -> Result<Vec<&str>> {
 
 /// Stream the data tar into `out`; returns md5sums and Installed-Size.
 ///
-/// Installed-Size follows dpkg-gencontrol: each regular file counts ceil(size / 1024) KiB and
-/// every other object (here: each directory entry, including `./`) counts 1 KiB.
+/// Installed-Size follows dpkg-gencontrol: each regular file counts ceil(size / 1024) KiB, each
+/// symbolic link ceil(length of its target / 1024) KiB (its `lstat` size), and every other
+/// object (here: each directory entry, including `./`) counts 1 KiB.
+///
+/// Every entry is owned by root:root (uid/gid 0) whatever the spec's `group` of a file or
+/// directory says: the group may not exist before the package's maintainer scripts create it,
+/// so the plan's scripts set it (a tar entry naming it would be left to whatever gid the name
+/// resolves to at unpack time). Conffiles are not in md5sums (dpkg records their sums itself;
+/// debhelper leaves them out the same way).
 fn write_data_tar<W: Write>(spec: &PackageSpec, out: Compressor<W>) -> Result<DataSummary> {
     let mut tar = TarWriter::new(out, spec.mtime);
     let (mut md5sums, mut installed_kib) = (String::new(), 0);
     for (parts, item) in data_items(spec)? {
         let rel = parts.join("/");
         match item {
-            Item::Dir => {
-                tar.dir(&if rel.is_empty() { "./".into() } else { format!("./{rel}/") }, 0o755)?;
+            Item::Dir(mode) => {
+                tar.dir(&if rel.is_empty() { "./".into() } else { format!("./{rel}/") }, mode)?;
                 installed_kib += 1;
+            }
+            Item::Link(l) => {
+                tar.symlink(&format!("./{rel}"), &l.target).with_context(|| format!("adding symbolic link {} to data.tar", l.path))?;
+                installed_kib += (l.target.len() as u64).div_ceil(1024);
             }
             Item::File(f) => {
                 let (inner, size) = open(&f.source)?;
                 let mut hasher = Hashing { inner, md5: Md5::new() };
                 tar.file(&format!("./{rel}"), f.mode, size, &mut hasher)
                     .with_context(|| format!("adding {} to data.tar", f.path))?;
-                md5sums.push_str(&format!("{}  {rel}\n", hex(&hasher.md5.finalize())));
+                if !f.config {
+                    md5sums.push_str(&format!("{}  {rel}\n", hex(&hasher.md5.finalize())));
+                }
                 installed_kib += size.div_ceil(1024);
             }
         }
@@ -144,21 +183,39 @@ impl<R: Read> Read for Hashing<R> {
     }
 }
 
-/// The compressed control tar: `./`, `./control`, `./md5sums`, then the maintainer scripts the
-/// spec has (`./postinst`, `./postrm`, `./preinst`), sorted by name.
+/// The compressed control tar: `./`, then sorted by name: `./conffiles` (when the package has
+/// configuration files), `./control`, `./md5sums` (when a file is not a conffile), and the
+/// maintainer scripts the spec has (`./postinst`, `./postrm`, `./preinst`, `./prerm`).
 fn control_tar(spec: &PackageSpec, data: &DataSummary) -> Result<Vec<u8>> {
     let control = control_file(spec, data.installed_kib)?;
     let mut tar = TarWriter::new(Compressor::new(spec.compression, Vec::new())?, spec.mtime);
     tar.dir("./", 0o755)?;
+    let conffiles = conffiles(spec)?;
+    if !conffiles.is_empty() {
+        tar.file("./conffiles", 0o644, conffiles.len() as u64, &mut conffiles.as_bytes())?;
+    }
     tar.file("./control", 0o644, control.len() as u64, &mut control.as_bytes())?;
-    tar.file("./md5sums", 0o644, data.md5sums.len() as u64, &mut data.md5sums.as_bytes())?;
-    for (name, script) in [("postinst", &spec.post_install), ("postrm", &spec.post_remove), ("preinst", &spec.pre_install)] {
+    if !data.md5sums.is_empty() {
+        tar.file("./md5sums", 0o644, data.md5sums.len() as u64, &mut data.md5sums.as_bytes())?;
+    }
+    let scripts = [("postinst", &spec.post_install), ("postrm", &spec.post_remove), ("preinst", &spec.pre_install), ("prerm", &spec.pre_remove)];
+    for (name, script) in scripts {
         let Some(script) = script else { continue };
         let script = if script.ends_with('\n') { script.clone() } else { format!("{script}\n") };
         ensure!(script.starts_with("#!"), "{name} must start with a #! line");
         tar.file(&format!("./{name}"), 0o755, script.len() as u64, &mut script.as_bytes())?;
     }
     Ok(tar.finish()?.finish()?)
+}
+
+/// The `conffiles` member: the absolute path of every configuration file, one a line, sorted;
+/// empty when there is none.
+fn conffiles(spec: &PackageSpec) -> Result<String> {
+    let mut paths = BTreeSet::new();
+    for f in spec.files.iter().filter(|f| f.config) {
+        paths.insert(format!("/{}\n", components(&f.path)?.join("/")));
+    }
+    Ok(paths.into_iter().collect())
 }
 
 /// A relation field's value: `a (>= 1), b`.
@@ -209,7 +266,7 @@ fn control_file(spec: &PackageSpec, installed_kib: u64) -> Result<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::plan::testutil::{MTIME, realistic_spec, sample_spec};
+    use crate::plan::testutil::{MTIME, add_whole_kea_parts, realistic_spec, sample_spec};
     use crate::emit::testutil::{assert_reproducible, write_file};
     use crate::support::testutil::{run, run_status};
     use crate::plan::spec::{Compression, FileEntry, FileRole, Format};
@@ -341,5 +398,110 @@ mod tests {
         let (_, out) = run_status("lintian", "lintian", &["--tag-display-limit", "0", "-EIL", "+pedantic", &deb]);
         let bad: Vec<&str> = out.lines().filter(|l| l.starts_with("E:") || l.starts_with("W:")).collect();
         assert!(bad.is_empty(), "lintian:\n{out}");
+    }
+
+    /// A conffile, a group-owned file, a relative symbolic link, a 0750 directory and a prerm,
+    /// read back with dpkg-deb.
+    #[test]
+    fn conffiles_links_dir_modes_and_prerm() {
+        let (tmp, mut spec) = sample_spec(Format::Deb, Compression::Xz);
+        add_whole_kea_parts(&mut spec);
+        let deb = write_file(&spec, tmp.path());
+
+        let listing = run("dpkg-deb", "dpkg", &["-c", &deb]);
+        let rows: Vec<String> = listing.lines().map(|l| {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            assert_eq!((f[1], f[3], f[4]), ("root/root", "2024-03-01", "00:00"), "{l}");
+            format!("{} {} {}", f[0], f[2], f[5..].join(" "))
+        }).collect();
+        for want in ["drwxr-x--- 0 ./etc/kea/", "-rw-r--r-- 4 ./etc/kea/kea-hook-test.conf",
+            "lrwxrwxrwx 0 ./usr/lib/kea-hook-test/libfoo.so.1 -> libfoo.so.1.0.0",
+            "-rw-r--r-- 100 ./usr/lib/kea-hook-test/libfoo.so.1.0.0", "drwxr-xr-x 0 ./usr/lib/kea-hook-test/",
+            "-rw-r----- 3 ./var/lib/kea-hook-test/state.json", "drwxr-xr-x 0 ./etc/"] {
+            assert!(rows.iter().any(|r| r == want), "{want:?} missing from\n{listing}");
+        }
+        assert_eq!(rows.len(), 23, "{listing}");
+
+        // conffiles holds exactly the configuration file; prerm is there, executable.
+        assert_eq!(run("dpkg-deb", "dpkg", &["-I", &deb, "conffiles"]), "/etc/kea/kea-hook-test.conf\n");
+        let members = run("sh", "dash", &["-c", &format!("dpkg-deb --ctrl-tarfile '{deb}' | tar -tvf -")]);
+        let members: Vec<String> = members.lines().map(|l| {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            format!("{} {}", f[0], f[5])
+        }).collect();
+        assert_eq!(members, ["drwxr-xr-x ./", "-rw-r--r-- ./conffiles", "-rw-r--r-- ./control", "-rw-r--r-- ./md5sums",
+            "-rwxr-xr-x ./postinst", "-rwxr-xr-x ./prerm"]);
+        let root = tmp.path().join("root");
+        run("dpkg-deb", "dpkg", &["-R", &deb, root.to_str().unwrap()]);
+        assert_eq!(std::fs::read_to_string(root.join("DEBIAN/prerm")).unwrap(), "#!/bin/sh\nset -e\necho removing kea-hook-test\n");
+        assert_eq!(std::fs::read_link(root.join("usr/lib/kea-hook-test/libfoo.so.1")).unwrap().to_str(), Some("libfoo.so.1.0.0"));
+
+        // md5sums leaves the conffile out (dpkg keeps its sum) and verifies everything else.
+        let md5sums = std::fs::read_to_string(root.join("DEBIAN/md5sums")).unwrap();
+        assert!(!md5sums.contains("etc/kea"), "{md5sums}");
+        let ok = run("sh", "dash", &["-c", &format!("cd '{}' && md5sum -c DEBIAN/md5sums", root.display())]);
+        assert_eq!(ok.matches(": OK").count(), 5, "{ok}");
+
+        // dpkg-gencontrol's count: 18 as in `control_md5sums_and_installed_size`, plus three
+        // small files (1 KiB each), the link (its 15-byte target: 1 KiB), and /etc,
+        // /etc/kea, /usr/lib/kea-hook-test (1 KiB each).
+        assert_eq!(run("dpkg-deb", "dpkg", &["-f", &deb, "Installed-Size"]), "25\n");
+
+        let (mut a, mut b) = (Vec::new(), Vec::new());
+        write(&spec, &mut a).unwrap();
+        write(&spec, &mut b).unwrap();
+        assert!(a == b, "two writes differ");
+    }
+
+    #[test]
+    fn bad_links_and_dir_attrs_are_refused() {
+        let (_tmp, mut spec) = sample_spec(Format::Deb, Compression::None);
+        add_whole_kea_parts(&mut spec);
+        let err = |s: &PackageSpec| write(s, &mut Vec::new()).unwrap_err().to_string();
+        let mut bad = spec.clone();
+        bad.links[0].target = String::new();
+        assert!(err(&bad).contains("libfoo.so.1 has the target \"\""), "{}", err(&bad));
+        let mut bad = spec.clone();
+        bad.links[0].path = "/usr/lib/kea-hook-test/libfoo.so.1.0.0".into();
+        assert!(err(&bad).contains("in the package twice"), "{}", err(&bad));
+        let mut bad = spec.clone();
+        bad.owned_dirs.retain(|d| d != "/etc/kea");
+        assert!(err(&bad).contains("not among the owned directories"), "{}", err(&bad));
+        let mut bad = spec.clone();
+        bad.dir_attrs.push(crate::plan::spec::DirEntry { mode: 0o700, ..bad.dir_attrs[0].clone() });
+        assert!(err(&bad).contains("two modes"), "{}", err(&bad));
+        let long = format!("../{}/libfoo.so.1.0.0", "t".repeat(120));
+        let mut ok = spec.clone();
+        ok.links[0].target = long.clone();
+        let mut deb = Vec::new();
+        write(&ok, &mut deb).unwrap();
+        let mut ar = ar::Archive::new(&deb[..]);
+        let mut data = None;
+        while let Some(e) = ar.next_entry() {
+            let mut e = e.unwrap();
+            if e.header().identifier() == b"data.tar" {
+                let mut body = Vec::new();
+                e.read_to_end(&mut body).unwrap();
+                data = Some(body);
+            }
+        }
+        let data = data.expect("data.tar member");
+        let mut t = tar::Archive::new(&data[..]);
+        let link = t.entries().unwrap().map(|e| e.unwrap()).find(|e| e.header().entry_type() == tar::EntryType::Symlink).unwrap();
+        assert_eq!(link.link_name_bytes().as_deref(), Some(long.as_bytes()), "a long target survives");
+    }
+
+    /// What lintian says about a realistic package with a conffile, a group-owned file, a link,
+    /// a 0750 directory and a prerm: the 0750 /etc/kea and the 0640 file, which it flags in any
+    /// package (nothing about the conffile, the link or the prerm).
+    #[test]
+    fn lintian_on_whole_kea_parts() {
+        let (tmp, mut spec) = realistic_spec(Format::Deb);
+        add_whole_kea_parts(&mut spec);
+        let deb = write_file(&spec, tmp.path());
+        let (_, out) = run_status("lintian", "lintian", &["--tag-display-limit", "0", "-EIL", "+pedantic", &deb]);
+        let tags: Vec<&str> = out.lines().filter(|l| l.starts_with("E:") || l.starts_with("W:"))
+            .map(|l| l.split_whitespace().nth(2).unwrap_or("")).collect();
+        assert_eq!(tags, ["non-standard-dir-perm", "non-standard-file-perm"], "lintian:\n{out}");
     }
 }

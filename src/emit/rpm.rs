@@ -2,15 +2,16 @@
 //! crate's `PackageBuilder`.
 //!
 //! Reproducibility: every file and directory gets `modified_at(spec.mtime)` (the crate's
-//! `source_date` only clamps times, so it is set as well, for defaults), owner `root:root`, the
-//! spec's mode, and the build host is the fixed string [`BUILD_HOST`]. The crate writes
+//! `source_date` only clamps times, so it is set as well, for defaults), owner `root:root` (the
+//! group the spec names, if any), the spec's mode, symbolic links 0777 root:root, and the build
+//! host is the fixed string [`BUILD_HOST`]. The crate writes
 //! `min(now, source_date)` as `RPMTAG_BUILDTIME`, which is "now" for an mtime in the future, so
 //! [`pin_build_time`] rewrites that tag to `spec.mtime` and recomputes the header digests: the
 //! build time is *set*, never clamped. It also names the source package (`SOURCERPM`) and
 //! records the payload size, as rpmbuild does. The crate holds the compressed payload in memory.
 
 use crate::plan::spec::{Compression, FileRole, Op, PackageSpec, Source};
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail, ensure};
 use rpm::{CompressionWithLevel, Dependency, FileOptions, PackageBuilder, Scriptlet, Timestamp};
 use std::io::Write;
 
@@ -48,29 +49,47 @@ pub(crate) fn write(spec: &PackageSpec, mut out: &mut dyn Write) -> Result<()> {
     let at = Timestamp::from(mtime);
     for f in &spec.files {
         let perms = u16::try_from(f.mode & 0o7777).expect("masked to 12 bits");
-        let mut opts = FileOptions::new(&f.path).permissions(perms).user("root").group("root").modified_at(at);
+        // A group other than root also makes the crate add `Recommends: group(NAME)` (rpm ≥
+        // 4.19 creates such groups from sysusers.d; older rpm ignores a weak dependency).
+        let group = f.group.as_deref().unwrap_or("root");
+        let mut opts = FileOptions::new(&f.path).permissions(perms).user("root").group(group).modified_at(at);
         opts = match f.role {
             FileRole::Plain => opts,
             FileRole::Doc => opts.doc(),
             FileRole::License => opts.license(),
         };
+        if f.config {
+            opts = opts.config().noreplace();
+        }
         match &f.source {
             Source::Path(p) => b.with_file(p, opts),
             Source::Bytes(bytes) => b.with_file_contents(bytes.clone(), opts),
         }
         .with_context(|| format!("adding {} to the rpm", f.path))?;
     }
+    for l in &spec.links {
+        ensure!(!l.target.is_empty(), "symbolic link {} has an empty target; give it the path it points to", l.path);
+        let opts = FileOptions::symlink(&l.path, &l.target).user("root").group("root").modified_at(at);
+        b.with_symlink(opts).with_context(|| format!("adding symbolic link {} to the rpm", l.path))?;
+    }
     for d in &spec.owned_dirs {
-        let opts = FileOptions::dir(d).permissions(0o755).user("root").group("root").modified_at(at);
+        let (mode, group) = dir_attributes(spec, d)?;
+        let opts = FileOptions::dir(d).permissions(mode).user("root").group(group).modified_at(at);
         b.with_dir_entry(opts).with_context(|| format!("adding directory {d} to the rpm"))?;
     }
+    if let Some(d) = spec.dir_attrs.iter().find(|d| !spec.owned_dirs.contains(&d.path)) {
+        bail!("directory {} has its own mode or group (dir_attrs) but is not among the owned directories; add it to owned_dirs", d.path);
+    }
     // Each scriptlet runs under /bin/sh with its builtins only: rpm's own `Requires(pre)`,
-    // `Requires(post)`, `Requires(postun)` on /bin/sh (added per scriptlet) is all it needs.
+    // `Requires(post)`, `Requires(preun)`, `Requires(postun)` on /bin/sh (added per scriptlet) is all it needs.
     if let Some(script) = &spec.pre_install {
         b.pre_install_script(Scriptlet::new(script_body(script)).prog(vec!["/bin/sh"]));
     }
     if let Some(script) = &spec.post_install {
         b.post_install_script(Scriptlet::new(script_body(script)).prog(vec!["/bin/sh"]));
+    }
+    if let Some(script) = &spec.pre_remove {
+        b.pre_uninstall_script(Scriptlet::new(script_body(script)).prog(vec!["/bin/sh"]));
     }
     if let Some(script) = &spec.post_remove {
         b.post_uninstall_script(Scriptlet::new(script_body(script)).prog(vec!["/bin/sh"]));
@@ -83,6 +102,18 @@ pub(crate) fn write(spec: &PackageSpec, mut out: &mut dyn Write) -> Result<()> {
     pin_build_time(&mut pkg, mtime)?;
     pkg.write(&mut out)?;
     Ok(())
+}
+
+/// The permission bits and group of owned directory `path`: its `dir_attrs` entry's, else 0755
+/// and root. Two entries for one path must agree.
+fn dir_attributes<'a>(spec: &'a PackageSpec, path: &str) -> Result<(u16, &'a str)> {
+    let mut found: Option<(u16, &str)> = None;
+    for d in spec.dir_attrs.iter().filter(|d| d.path == path) {
+        let attrs = (u16::try_from(d.mode & 0o7777).expect("masked to 12 bits"), d.group.as_deref().unwrap_or("root"));
+        ensure!(found.is_none_or(|f| f == attrs), "directory {path} is given two different modes or groups in dir_attrs; give it one");
+        found = Some(attrs);
+    }
+    Ok(found.unwrap_or((0o755, "root")))
 }
 
 /// A relation as an rpm dependency of any kind (requires, conflicts, obsoletes).
@@ -147,7 +178,7 @@ fn changelog_text(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::plan::testutil::{MTIME, realistic_spec, sample_spec};
+    use crate::plan::testutil::{MTIME, add_whole_kea_parts, realistic_spec, sample_spec};
     use crate::emit::testutil::{assert_reproducible, write_file};
     use crate::support::testutil::{run, run_status};
     use crate::plan::spec::Format;
@@ -317,5 +348,82 @@ mod tests {
         let tags: Vec<&str> = out.lines().filter_map(|l| l.split_once(": E: ").or(l.split_once(": W: ")))
             .map(|(_, rest)| rest.split_whitespace().next().unwrap_or("")).collect();
         assert!(tags.iter().all(|t| ["no-signature", "invalid-license"].contains(t)), "rpmlint:\n{out}");
+    }
+
+    /// A `%config(noreplace)` file, a group-owned file, a relative symbolic link, a 0750
+    /// root:kea directory and a %preun, read back with rpm.
+    #[test]
+    fn config_group_links_dir_modes_and_preun() {
+        let (tmp, mut spec) = sample_spec(Format::Rpm, Compression::Gzip);
+        add_whole_kea_parts(&mut spec);
+        let rpm = write_file(&spec, tmp.path());
+        assert!(run("rpm", "rpm", &["-K", "--nosignature", &rpm]).contains("digests OK"));
+
+        // --dump: path size mtime digest mode owner group isconfig isdoc rdev symlink
+        let dump = q(&rpm, &["--dump"]);
+        let rows: Vec<String> = dump.lines().map(|l| {
+            let f: Vec<&str> = l.split(' ').collect();
+            format!("{} {} {} {}:{} config={} -> {}", f[0], f[1], f[4], f[5], f[6], f[7], f[10])
+        }).collect();
+        let m = |s: &str| s.to_string();
+        assert_eq!(rows, vec![
+            m("/etc/kea 0 040750 root:kea config=0 -> X"),
+            m("/etc/kea/kea-hook-test.conf 4 0100644 root:root config=1 -> X"),
+            m("/usr/lib/kea-hook-test/libfoo.so.1 15 0120777 root:root config=0 -> libfoo.so.1.0.0"),
+            m("/usr/lib/kea-hook-test/libfoo.so.1.0.0 100 0100644 root:root config=0 -> X"),
+            m("/usr/lib/kea/hooks 0 040755 root:root config=0 -> X"),
+            m("/usr/lib/kea/hooks/libdhcp_test.so 3000 0100755 root:root config=0 -> X"),
+            m("/usr/share/doc/kea-hook-test/README 8 0100644 root:root config=0 -> X"),
+            m("/usr/share/licenses/kea-hook-test/LICENSE 8 0100644 root:root config=0 -> X"),
+            m("/var/lib/kea-hook-test 0 040755 root:root config=0 -> X"),
+            m("/var/lib/kea-hook-test/state.json 3 0100640 root:kea config=0 -> X"),
+        ], "{dump}");
+        // `c` config, `n` noreplace (rpm's own letters, as `%config(noreplace)` gives them).
+        let flags = q(&rpm, &["--qf", "[%{FILENAMES} %{FILEFLAGS:fflags}\n]"]);
+        assert!(flags.lines().any(|l| l == "/etc/kea/kea-hook-test.conf cn"), "{flags}");
+        assert_eq!(flags.lines().filter(|l| l.rsplit(' ').next().is_some_and(|f| f.contains('c'))).count(), 1, "{flags}");
+        assert_eq!(q(&rpm, &["--configfiles"]), "/etc/kea/kea-hook-test.conf\n");
+        assert_eq!(q(&rpm, &["--qf", "[%{FILEMTIMES}\n]"]), format!("{MTIME}\n").repeat(10));
+
+        let scripts = q(&rpm, &["--scripts"]);
+        assert!(scripts.contains("preuninstall scriptlet (using /bin/sh):\nset -e\necho removing kea-hook-test\n"), "{scripts}");
+        let requires = q(&rpm, &["--qf", "[%{REQUIRENAME} %{REQUIREFLAGS:deptype}\n]"]);
+        assert!(requires.lines().any(|l| l == "/bin/sh preun,interp"), "{requires}");
+        assert!(q(&rpm, &["--recommends"]).lines().any(|l| l == "group(kea)"));
+
+        // The payload unpacks the link as a link.
+        let root = tmp.path().join("root");
+        std::fs::create_dir(&root).unwrap();
+        run("sh", "dash", &["-c", &format!("cd '{}' && rpm2cpio '{rpm}' | cpio -idm --quiet", root.display())]);
+        assert_eq!(std::fs::read_link(root.join("usr/lib/kea-hook-test/libfoo.so.1")).unwrap().to_str(), Some("libfoo.so.1.0.0"));
+
+        let (mut a, mut b) = (Vec::new(), Vec::new());
+        write(&spec, &mut a).unwrap();
+        write(&spec, &mut b).unwrap();
+        assert!(a == b, "two writes differ");
+
+        let mut bad = spec.clone();
+        bad.owned_dirs.retain(|d| d != "/etc/kea");
+        let err = write(&bad, &mut Vec::new()).unwrap_err().to_string();
+        assert!(err.contains("/etc/kea") && err.contains("not among the owned directories"), "{err}");
+        let mut bad = spec.clone();
+        bad.links[0].target = String::new();
+        assert!(write(&bad, &mut Vec::new()).is_err(), "an empty link target must be refused");
+    }
+
+    /// What rpmlint says about a realistic package with the same parts, beyond the signature and
+    /// license list: the group `kea` (rpmlint knows only system groups), the 0750 directory and
+    /// the 0640 file; nothing about the config file, the link or the %preun.
+    #[test]
+    fn rpmlint_on_whole_kea_parts() {
+        let (tmp, mut spec) = realistic_spec(Format::Rpm);
+        add_whole_kea_parts(&mut spec);
+        let rpm = write_file(&spec, tmp.path());
+        let (_, out) = run_status("rpmlint", "rpmlint", &[&rpm]);
+        let mut tags: Vec<&str> = out.lines().filter_map(|l| l.split_once(": E: ").or(l.split_once(": W: ")))
+            .map(|(_, rest)| rest.split_whitespace().next().unwrap_or(""))
+            .filter(|t| !["no-signature", "invalid-license"].contains(t)).collect();
+        tags.sort();
+        assert_eq!(tags, ["non-readable", "non-standard-dir-perm", "non-standard-gid", "non-standard-gid"], "rpmlint:\n{out}");
     }
 }

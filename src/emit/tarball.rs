@@ -35,6 +35,25 @@ impl<W: Write> TarWriter<W> {
         self.inner.append(&header, Exact { inner: data.take(size), left: size })
     }
 
+    /// Append a symbolic link `name` → `target` (mode 0777, size 0, as GNU tar writes one); a
+    /// target over 100 bytes is preceded by a GNU long-link entry.
+    pub fn symlink(&mut self, name: &str, target: &str) -> io::Result<()> {
+        let bytes = target.as_bytes();
+        if bytes.is_empty() || bytes.contains(&0) {
+            return Err(io::Error::new(io::ErrorKind::InvalidInput, format!("bad symbolic link target {target:?} for {name:?}")));
+        }
+        if bytes.len() > NAME_FIELD {
+            let mut long = header_with_name(b"././@LongLink", tar::EntryType::GNULongLink, 0o644, bytes.len() as u64 + 1, self.mtime);
+            long.set_cksum();
+            self.inner.append(&long, bytes.chain(&[0u8][..]))?;
+        }
+        let mut header = self.named_header(name, tar::EntryType::Symlink, 0o777, 0)?;
+        let n = bytes.len().min(NAME_FIELD);
+        header.as_old_mut().linkname[..n].copy_from_slice(&bytes[..n]);
+        header.set_cksum();
+        self.inner.append(&header, io::empty())
+    }
+
     /// Write the end-of-archive blocks and return the underlying writer.
     pub fn finish(self) -> io::Result<W> {
         self.inner.into_inner()

@@ -84,3 +84,21 @@ pub(crate) fn sample_spec(format: Format, compression: Compression) -> (tempfile
     (tmp, spec)
 }
 
+
+/// Add what whole-Kea packages carry beyond a hook: a configuration file under /etc/kea, a file
+/// owned by group `kea`, a relative symbolic link (`libfoo.so.1 -> libfoo.so.1.0.0`, its target
+/// in the package), /etc/kea as 0750 root:kea, and a pre-removal script.
+pub(crate) fn add_whole_kea_parts(spec: &mut PackageSpec) {
+    let mut conf = FileEntry::new("/etc/kea/kea-hook-test.conf", Source::Bytes(b"{ }\n".to_vec()), 0o644, FileRole::Plain);
+    conf.config = true;
+    let mut state = FileEntry::new("/var/lib/kea-hook-test/state.json", Source::Bytes(b"[]\n".to_vec()), 0o640, FileRole::Plain);
+    state.group = Some("kea".into());
+    let lib = FileEntry::new("/usr/lib/kea-hook-test/libfoo.so.1.0.0", Source::Bytes(vec![0x7f; 100]), 0o644, FileRole::Plain);
+    spec.files.extend([conf, state, lib]);
+    spec.files.sort_by(|a, b| a.path.cmp(&b.path));
+    spec.links.push(LinkEntry { path: "/usr/lib/kea-hook-test/libfoo.so.1".into(), target: "libfoo.so.1.0.0".into() });
+    spec.owned_dirs.push("/etc/kea".into());
+    spec.owned_dirs.sort();
+    spec.dir_attrs.push(DirEntry { path: "/etc/kea".into(), mode: 0o750, group: Some("kea".into()) });
+    spec.pre_remove = Some("#!/bin/sh\nset -e\necho removing kea-hook-test\n".into());
+}
