@@ -93,8 +93,9 @@ pub(crate) struct Common {
     /// With --split per-hook: also write a meta package depending on every hook package.
     #[arg(long)]
     pub(crate) meta: bool,
-    /// Which Kea the hooks depend on and load into: the target release's own (distribution) or
-    /// ISC's packages (isc); default: the manifest's package.runtime.
+    /// Which Kea the hooks depend on and load into: the target release's own (distribution),
+    /// ISC's packages (isc), or Kea's own packages written by this run from a full build (own);
+    /// default: the manifest's package.runtime.
     #[arg(long, value_enum)]
     pub(crate) runtime: Option<RuntimeStyle>,
     /// Directory of templates overriding the built-in ones, file by file.
@@ -296,9 +297,13 @@ pub(crate) struct GuidanceArgs {
     #[arg(long, default_value = "kea-premium-hooks")]
     pub(crate) package: String,
     /// Which Kea the hooks depend on and load into, as `build --runtime`: the target release's
-    /// own (distribution) or ISC's packages (isc).
+    /// own (distribution), ISC's packages (isc), or Kea's own packages of the same run (own).
     #[arg(long, value_enum, default_value = "distribution")]
     pub(crate) runtime: RuntimeStyle,
+    /// With --runtime own: the name prefix of Kea's own packages (the manifest's
+    /// package.runtime-prefix).
+    #[arg(long, default_value = crate::plan::manifest::DEFAULT_RUNTIME_PREFIX)]
+    pub(crate) runtime_prefix: String,
     /// The old spelling of `--runtime isc`, kept for scripts.
     #[arg(long, hide = true, conflicts_with = "runtime")]
     pub(crate) isc: bool,

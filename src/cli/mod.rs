@@ -212,8 +212,13 @@ const GUIDANCE_KEA: &str = "2.6.5";
 
 fn run_guidance(a: GuidanceArgs) -> Result<()> {
     let catalog = Catalog::builtin();
-    let target = Profiles::builtin().target(&a.target).map_err(exit::refused)?;
+    let mut target = Profiles::builtin().target(&a.target).map_err(exit::refused)?;
     let runtime = if a.isc { RuntimeStyle::Isc } else { a.runtime };
+    if runtime == RuntimeStyle::Own {
+        let probe = crate::plan::manifest::PackageSection { runtime, runtime_prefix: Some(a.runtime_prefix.clone()), ..Default::default() };
+        crate::plan::manifest::check_package(&probe).map_err(|e| exit::refused(anyhow::anyhow!("--runtime-prefix: {e}")))?;
+        target.name_own_runtime(&a.runtime_prefix).map_err(exit::refused)?;
+    }
     let kea = match (&a.kea_version, &target.profile.kea) {
         (Some(v), _) => crate::source::version::KeaVersion::parse(v).map_err(exit::refused)?,
         (None, ArchiveKea::Version(v)) if runtime == RuntimeStyle::Distribution => v.clone(),

@@ -22,8 +22,8 @@ pub enum RuntimeStyle {
     Distribution,
     /// ISC's repositories (`isc-kea-common`, …).
     Isc,
-    /// Kea's own packages, written by the same run from the same build (`<prefix>-common`,
-    /// `<prefix>-dhcp4`, …; see `plan::runtime`).
+    /// Kea's own packages, written by the same run from the same full build (`<prefix>-common`,
+    /// `<prefix>-dhcp4`, …).
     Own,
 }
 
