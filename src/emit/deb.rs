@@ -190,20 +190,29 @@ fn control_tar(spec: &PackageSpec, data: &DataSummary) -> Result<Vec<u8>> {
     let control = control_file(spec, data.installed_kib)?;
     let mut tar = TarWriter::new(Compressor::new(spec.compression, Vec::new())?, spec.mtime);
     tar.dir("./", 0o755)?;
+    // Every member, written in name order.
+    let mut members: std::collections::BTreeMap<String, (u32, String)> = std::collections::BTreeMap::new();
     let conffiles = conffiles(spec)?;
     if !conffiles.is_empty() {
-        tar.file("./conffiles", 0o644, conffiles.len() as u64, &mut conffiles.as_bytes())?;
+        members.insert("conffiles".into(), (0o644, conffiles));
     }
-    tar.file("./control", 0o644, control.len() as u64, &mut control.as_bytes())?;
+    members.insert("control".into(), (0o644, control));
     if !data.md5sums.is_empty() {
-        tar.file("./md5sums", 0o644, data.md5sums.len() as u64, &mut data.md5sums.as_bytes())?;
+        members.insert("md5sums".into(), (0o644, data.md5sums.clone()));
     }
     let scripts = [("postinst", &spec.post_install), ("postrm", &spec.post_remove), ("preinst", &spec.pre_install), ("prerm", &spec.pre_remove)];
     for (name, script) in scripts {
         let Some(script) = script else { continue };
         let script = if script.ends_with('\n') { script.clone() } else { format!("{script}\n") };
         ensure!(script.starts_with("#!"), "{name} must start with a #! line");
-        tar.file(&format!("./{name}"), 0o755, script.len() as u64, &mut script.as_bytes())?;
+        members.insert(name.into(), (0o755, script));
+    }
+    for (name, text) in &spec.deb_control {
+        ensure!(matches!(name.as_str(), "shlibs" | "triggers"), "control member {name}: only shlibs and triggers can be given");
+        ensure!(members.insert(name.clone(), (0o644, text.clone())).is_none(), "control member {name} given twice");
+    }
+    for (name, (mode, text)) in &members {
+        tar.file(&format!("./{name}"), *mode, text.len() as u64, &mut text.as_bytes())?;
     }
     Ok(tar.finish()?.finish()?)
 }

@@ -51,6 +51,7 @@ pub(crate) fn plan_package(main: &PackageSpec, files: &[DebugFile]) -> PackageSp
         pre_install: None,
         post_install: None,
         pre_remove: None,
+        deb_control: Vec::new(),
         post_remove: None,
         ..main.clone()
     };

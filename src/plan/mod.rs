@@ -289,6 +289,7 @@ pub fn plan(input: &PlanInput) -> Result<PackageSpec> {
         pre_install: scripts.pre_install,
         post_install: Some(scripts.post_install),
         pre_remove: None,
+        deb_control: Vec::new(),
         post_remove: Some(scripts.post_remove),
         changelog: history(
             input,
@@ -395,6 +396,7 @@ pub(crate) fn plan_meta(input: &PlanInput, parts: &[PackageSpec]) -> Result<Pack
         pre_install: None,
         post_install: None,
         pre_remove: None,
+        deb_control: Vec::new(),
         post_remove: None,
         changelog: history(
             input,

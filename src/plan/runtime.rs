@@ -184,6 +184,12 @@ fn man_program(path: &str) -> Option<&str> {
     Some(name.rsplit_once('.')?.0)
 }
 
+/// A shared library or hook by its name: `libkea-log.so.35.0.0`, `libdhcp_ha.so`.
+fn is_shared_object(path: &str) -> bool {
+    let name = path.rsplit('/').next().unwrap_or(path);
+    name.starts_with("lib") && (name.ends_with(".so") || name.contains(".so."))
+}
+
 /// The part a program belongs to.
 fn program_part(name: &str) -> Option<Part> {
     if let Some(d) = DAEMONS.iter().find(|d| d.program == name) {
@@ -214,6 +220,9 @@ pub fn place(item: &Installed, libdir: &str, premium: &BTreeSet<String>, dev: bo
         && premium.contains(&format!("{hooks_dir}{}", target.rsplit('/').next().unwrap_or(target)))
     {
         return Placement::Left("a link to a premium hook: the run's hooks package holds the hook");
+    }
+    if p.rsplit('/').next() == Some(".buildinfo") {
+        return Placement::Left("the documentation build's own bookkeeping (Sphinx), not documentation");
     }
     if p.starts_with("/var/") || p.starts_with("/run/") {
         return Placement::Left("made by the units and tmpfiles.d, owned by the service user");
@@ -333,12 +342,23 @@ pub fn plan_runtime(input: &RuntimeInput) -> Result<Split> {
                             bail!("{} is built for {machine}, but target {} needs {}", item.path, target.id(), target.arch_info.elf_machine);
                         }
                         let mut f = FileEntry::new(item.path.clone(), Source::Path(source.clone()), mode & 0o7777, FileRole::Plain);
+                        if is_shared_object(&item.path) {
+                            // libtool installs them 0755. Debian: a library is not a program
+                            // (0644, as dh_fixperms makes it); the RPM family keeps 0755.
+                            f.mode = if format == Format::Deb { 0o644 } else { 0o755 };
+                        }
+                        if man_program(&item.path).is_some() && !item.path.ends_with(".gz") {
+                            // Both families compress manual pages (dh_compress, brp-compress).
+                            let text = std::fs::read(source).with_context(|| format!("cannot read {}", source.display()))?;
+                            f.path.push_str(".gz");
+                            f.source = Source::Bytes(crate::support::gzip::gzip_best(&text));
+                        }
                         if item.path.starts_with(&format!("{CONFIG_DIR}/")) {
                             // Readable by Kea's group, never by everyone.
                             f.config = true;
                             f.mode = 0o640;
                             f.group = Some(user.clone());
-                        } else if item.path.starts_with("/usr/share/doc/") {
+                        } else if item.path.starts_with("/usr/share/doc/") || man_program(&item.path).is_some() {
                             f.role = FileRole::Doc;
                         }
                         entry.0.push(f);
@@ -404,7 +424,8 @@ pub fn plan_runtime(input: &RuntimeInput) -> Result<Split> {
                 if parent.is_empty() {
                     break;
                 }
-                if parent.rsplit('/').next().is_some_and(|base| base.contains("kea")) {
+                // /etc/kea belongs to the common package alone (mode 0750, Kea's group).
+                if parent.rsplit('/').next().is_some_and(|base| base.contains("kea")) && (parent != CONFIG_DIR || part == Part::Common) {
                     owned_dirs.insert(parent.to_string());
                 }
                 dir = parent;
@@ -419,8 +440,14 @@ pub fn plan_runtime(input: &RuntimeInput) -> Result<Split> {
             depends.extend(input.library_depends.get(&f.path).into_iter().flatten().cloned());
         }
         let needs_user = part == Part::Common || unit.is_some();
+        let ldconfig = files.iter().any(|f| f.path.starts_with(&format!("{libdir}/")) && f.path.contains(".so.") && !f.path.contains("/kea/"));
         if needs_user && format == Format::Deb {
+            // useradd makes the service user where systemd-sysusers is absent.
             depends.push(Relation { name: "passwd".into(), constraint: None });
+        }
+        if unit.is_some() && format == Format::Deb {
+            // deb-systemd-helper and deb-systemd-invoke, as debhelper's scripts use them.
+            depends.push(Relation { name: "init-system-helpers".into(), constraint: Some((Op::Ge, "1.54~".into())) });
         }
         let mut conflicts = Vec::new();
         let mut replaces = Vec::new();
@@ -445,15 +472,29 @@ pub fn plan_runtime(input: &RuntimeInput) -> Result<Split> {
                 json!({
                     "format": format.name(), "moment": moment, "package": name, "user": user, "home": STATE_DIR, "shell": shell,
                     "sysusers": sysusers, "sysusers_line": sysusers_line, "tmpfiles": if part == Part::Common { Some(&tmpfiles) } else { None },
-                    "dirs": dirs, "owned": owned, "unit": unit, "make_user": needs_user,
+                    "dirs": dirs, "owned": owned, "unit": unit, "make_user": needs_user, "ldconfig": ldconfig,
                 }),
             )
         };
         let (pre_install, post_install, pre_remove, post_remove) = match format {
             Format::Deb if needs_user => (None, Some(script("post-install")?), unit.as_ref().map(|_| script("pre-remove")).transpose()?, Some(script("post-remove")?)),
-            Format::Rpm if needs_user => (Some(script("pre-install")?), Some(script("post-install")?), unit.as_ref().map(|_| script("pre-remove")).transpose()?, unit.as_ref().map(|_| script("post-remove")).transpose()?),
+            Format::Rpm if needs_user => (
+                Some(script("pre-install")?),
+                Some(script("post-install")?),
+                unit.as_ref().map(|_| script("pre-remove")).transpose()?,
+                (unit.is_some() || ldconfig).then(|| script("post-remove")).transpose()?,
+            ),
             _ => (None, None, None, None),
         };
+        if let Some(f) = files.iter().find(|f| f.path.contains("/site-packages/") || f.path.contains("/dist-packages/")) {
+            // rpm: the Python ABI the module was installed for (/usr/lib/python3.9/…), as
+            // rpm's own generator requires it; else (deb, or Debian's python3 path) python3.
+            let abi = f.path.split('/').find_map(|c| c.strip_prefix("python3.")).filter(|m| !m.is_empty() && m.chars().all(|c| c.is_ascii_digit()));
+            depends.push(match (format, abi) {
+                (Format::Rpm, Some(minor)) => Relation { name: "python(abi)".into(), constraint: Some((Op::Eq, format!("3.{minor}"))) },
+                _ => Relation { name: "python3".into(), constraint: None },
+            });
+        }
         let arch_independent = !has_elf && part != Part::Common && unit.is_none();
         files.sort_by(|a, b| a.path.cmp(&b.path));
         links.sort_by(|a, b| a.path.cmp(&b.path));
@@ -485,6 +526,7 @@ pub fn plan_runtime(input: &RuntimeInput) -> Result<Split> {
             post_install,
             pre_remove,
             post_remove,
+            deb_control: Vec::new(),
             changelog: vec![ChangelogEntry {
                 version: full.clone(),
                 author: pkg.maintainer.clone(),
@@ -494,6 +536,9 @@ pub fn plan_runtime(input: &RuntimeInput) -> Result<Split> {
             mtime: input.epoch,
             compression: pkg.compression.unwrap_or(target.profile.compression),
         };
+        if format == Format::Deb {
+            spec.deb_control = shared_library_members(&spec, &full);
+        }
         add_docs(&mut spec, input)?;
         specs.push(spec);
     }
@@ -519,7 +564,8 @@ fn add_docs(spec: &mut PackageSpec, input: &RuntimeInput) -> Result<()> {
             spec.files.push(FileEntry::new(format!("{doc_dir}/copyright"), Source::Bytes(copyright.into_bytes()), 0o644, FileRole::Plain));
             let changelog = crate::plan::changelog::changelog_debian_gz(spec);
             spec.files.push(FileEntry::new(format!("{doc_dir}/changelog.Debian.gz"), Source::Bytes(changelog), 0o644, FileRole::Plain));
-            if let Some(text) = crate::plan::overrides::lintian_overrides(spec) {
+            let text = crate::plan::overrides::lintian_overrides(spec).unwrap_or_default() + &runtime_overrides(spec)?;
+            if !text.is_empty() {
                 spec.files.push(FileEntry::new(crate::plan::overrides::path(&spec.name), Source::Bytes(text.into_bytes()), 0o644, FileRole::Plain));
             }
             spec.owned_dirs.push(doc_dir);
@@ -534,6 +580,81 @@ fn add_docs(spec: &mut PackageSpec, input: &RuntimeInput) -> Result<()> {
     spec.owned_dirs.sort();
     spec.owned_dirs.dedup();
     Ok(())
+}
+
+/// A package holding shared libraries in the library directory tells dpkg-shlibdeps which
+/// package provides each SONAME (`shlibs`: `libkea-log 35 <package> (= <version>)`, as
+/// `dh_makeshlibs -V` writes it) and runs ldconfig when installed or removed (`triggers`).
+fn shared_library_members(spec: &PackageSpec, full: &str) -> Vec<(String, String)> {
+    let mut shlibs = String::new();
+    for link in &spec.links {
+        let name = link.path.rsplit('/').next().unwrap_or(&link.path);
+        // The SONAME link: libkea-log.so.35 (libkea-util-io.so.0).
+        if let Some((lib, major)) = name.rsplit_once(".so.")
+            && !major.contains('.')
+            && name.starts_with("lib")
+        {
+            shlibs.push_str(&format!("{lib} {major} {} (= {full})\n", spec.name));
+        }
+    }
+    if shlibs.is_empty() {
+        return Vec::new();
+    }
+    vec![("shlibs".into(), shlibs), ("triggers".into(), "activate-noawait ldconfig\n".into())]
+}
+
+/// The lintian tags a runtime package draws for a reason, each overridden exactly with the
+/// reason written above it (`/usr/share/lintian/overrides/<package>`).
+fn runtime_overrides(spec: &PackageSpec) -> Result<String> {
+    let pkg = &spec.name;
+    let mut out = String::new();
+    let rel = |p: &str| p.trim_start_matches('/').to_string();
+    let libs: Vec<&str> = spec.files.iter().map(|f| f.path.as_str()).filter(|p| p.rsplit('/').next().is_some_and(|n| n.starts_with("libkea-") && n.contains(".so."))).collect();
+    if libs.len() > 1 {
+        out.push_str("# Kea releases its libraries together and they are used together: one package holds
+# them all, as Debian's kea-common does, not one package per SONAME.
+");
+        out.push_str(&format!("{pkg}: package-name-doesnt-match-sonames *
+"));
+    }
+    let secret: Vec<String> = spec
+        .dir_attrs
+        .iter()
+        .map(|d| format!("{pkg}: non-standard-dir-perm {:04o} != 0755 [{}/]", d.mode, rel(&d.path)))
+        .chain(spec.files.iter().filter(|f| f.group.is_some() && f.mode != 0o644).map(|f| format!("{pkg}: non-standard-file-perm {:04o} != 0644 [{}]", f.mode, rel(&f.path))))
+        .collect();
+    if !secret.is_empty() {
+        out.push_str("# Kea's configuration can hold secrets (database and API passwords): root owns it and
+# only Kea's service group reads it, never everyone.
+");
+        out.extend(secret.into_iter().map(|l| l + "
+"));
+    }
+    let mut sourced = Vec::new();
+    for f in &spec.files {
+        if f.path.starts_with("/usr/share/kea/scripts/") && f.mode & 0o111 == 0
+            && let Source::Path(p) = &f.source
+            && std::fs::read(p).with_context(|| format!("cannot read {}", p.display()))?.starts_with(b"#!")
+        {
+            sourced.push(format!("{pkg}: script-not-executable [{}]
+", rel(&f.path)));
+        }
+    }
+    if !sourced.is_empty() {
+        out.push_str("# Read by kea-admin (sourced, or fed to the database client), not run: installed as
+# Kea's make install installs it.
+");
+        out.extend(sourced);
+    }
+    if spec.files.iter().any(|f| f.path.contains("/html/_static/")) {
+        out.push_str("# Kea's HTML manual as Kea's build made it, readable without a network: its scripts and
+# fonts are the ones that manual was built with.
+");
+        out.push_str(&format!("{pkg}: embedded-javascript-library *
+{pkg}: duplicate-font-file *
+"));
+    }
+    Ok(out)
 }
 
 /// The packages a run with `runtime = "own"` is expected to write, before anything is built

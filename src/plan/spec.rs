@@ -166,6 +166,9 @@ pub struct PackageSpec {
     pub pre_remove: Option<String>,
     /// Post-removal script (deb `postrm`, rpm `%postun`), complete with its `#!` line.
     pub post_remove: Option<String>,
+    /// Debian-only control members besides the generated ones: `shlibs` (the libraries a
+    /// package provides) and `triggers` (`activate-noawait ldconfig`); rpm ignores them.
+    pub deb_control: Vec<(String, String)>,
     /// Changelog entries, newest first (text without decoration).
     pub changelog: Vec<ChangelogEntry>,
     /// The one timestamp used for every time field (seconds since the epoch).

@@ -71,6 +71,7 @@ pub(crate) fn sample_spec(format: Format, compression: Compression) -> (tempfile
         pre_install: None,
         post_install: Some("#!/bin/sh\nset -e\necho configured kea-hook-test\n".into()),
         pre_remove: None,
+        deb_control: Vec::new(),
         post_remove: None,
         changelog: vec![ChangelogEntry {
             version: "2.6.5-1".into(),

@@ -184,7 +184,7 @@ pub(crate) fn resolve(req: &BuildRequest) -> Result<RunPlan> {
 
     let options: Vec<String> = req.manifest.build.configure_options.iter().chain(&req.manifest.build.meson_options).chain(&req.extra_configure).cloned().collect();
     let outputs = rehearse(&package, &targets, &templates, kea_version.as_ref(), req.debug_symbols, &options)?;
-    let environments = environments(req, &targets, build_system, &mut warnings)?;
+    let environments = environments(req, &targets, build_system, package.runtime == crate::plan::profile::RuntimeStyle::Own, &mut warnings)?;
     Ok(RunPlan { request: req.clone(), targets, package, jobs, templates, kea_version, build_system, outputs, warnings, environments })
 }
 
@@ -355,7 +355,7 @@ fn check_buildable(target: &Target, host_machine: &str) -> Result<()> {
 /// Group the targets by where they are built: the host for the host's own release (and, with
 /// `--build-env host`, for every release), a root of the release for another Debian-family
 /// release, the host (with the cross-family warning) for an RPM-family release on a Debian host.
-fn environments(req: &BuildRequest, targets: &[Target], system: Option<BuildSystem>, warnings: &mut Vec<String>) -> Result<Vec<Environment>> {
+fn environments(req: &BuildRequest, targets: &[Target], system: Option<BuildSystem>, own_runtime: bool, warnings: &mut Vec<String>) -> Result<Vec<Environment>> {
     let host = profile::host_release();
     let host_name = crate::build::root::pretty_name(Path::new("/"));
     let mut envs: Vec<Environment> = Vec::new();
@@ -382,10 +382,18 @@ fn environments(req: &BuildRequest, targets: &[Target], system: Option<BuildSyst
             }
             _ => None,
         };
-        let name = if root.is_some() { format!("{}-{}", t.profile.id, t.arch) } else { "host".to_string() };
-        match envs.iter_mut().find(|e| e.root == root) {
+        let mut name = if root.is_some() { format!("{}-{}", t.profile.id, t.arch) } else { "host".to_string() };
+        // Kea's own packages carry Kea's compiled-in paths (its library and hooks directories):
+        // a target whose library directory differs gets a build of its own.
+        let same = |e: &Environment| e.root == root && (!own_runtime || e.targets[0].arch_info.libdir == t.arch_info.libdir);
+        match envs.iter_mut().find(|e| same(e)) {
             Some(e) => e.targets.push(t.clone()),
-            None => envs.push(Environment { name, root, targets: vec![t.clone()] }),
+            None => {
+                if envs.iter().any(|e| e.name == name) {
+                    name = format!("{name}-{}", t.profile.family.name());
+                }
+                envs.push(Environment { name, root, targets: vec![t.clone()] })
+            }
         }
     }
     if envs.iter().any(|e| e.root.is_some()) {

@@ -44,16 +44,16 @@ content() {
         kea-dhcp6.conf) echo '{ "Dhcp6": { "interfaces-config": { "interfaces": [] }, "lease-database": { "type": "memfile" } } }' ;;
         kea-dhcp-ddns.conf) echo '{ "DhcpDdns": { "ip-address": "127.0.0.1", "port": 53001 } }' ;;
         kea-ctrl-agent.conf) echo '{ "Control-agent": { "http-host": "127.0.0.1", "http-port": 8000 } }' ;;
-        *.json) echo '{ "placeholder": "keapack example" }' ;;
-        *.h) echo "/* keapack example: placeholder for Kea 2.2.0's $name */" ;;
-        *.py) echo "# keapack example: placeholder for Kea 2.2.0's $name" ;;
+        *.json) echo "{ \"placeholder\": \"keapack example: $1\" }" ;;
+        *.h) echo "/* keapack example: placeholder for Kea 2.2.0's $1 */" ;;
+        *.py) echo "# keapack example: placeholder for Kea 2.2.0's $1" ;;
         *.[0-9]) printf '.TH %s 8 "" "Kea 2.2.0"\n.SH NAME\n%s \\- keapack example placeholder\n' "$name" "$name" ;;
         *)
             case "$2" in
-                [1357]??) printf '#!/bin/sh\n# keapack example: placeholder for Kea 2.2.0'"'"'s %s\nexit 0\n' "$name" ;;
+                [1357]??) printf '#!/bin/sh\n# keapack example: placeholder for Kea 2.2.0'"'"'s %s\nexit 0\n' "$1" ;;
                 *) case "$name" in
-                       *.sh) printf '#!/bin/sh\n# keapack example: placeholder for Kea 2.2.0'"'"'s %s\nexit 0\n' "$name" ;;
-                       *) echo "keapack example: placeholder for Kea 2.2.0's $name" ;;
+                       *.sh) printf '#!/bin/sh\n# keapack example: placeholder for Kea 2.2.0'"'"'s %s\nexit 0\n' "$1" ;;
+                       *) echo "keapack example: placeholder for Kea 2.2.0's $1" ;;
                    esac ;;
             esac ;;
     esac
