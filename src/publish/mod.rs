@@ -234,6 +234,50 @@ impl<'a> OutputSet<'a> {
         Ok(staged)
     }
 
+    /// Write several files of the set at once, each on its own thread (at most `threads` at a
+    /// time), with `write` making each one's bytes from its item; the names join the set in
+    /// the order given, whatever order the writes finish in. The first failure is returned
+    /// after every started write has ended.
+    pub fn write_parallel<T: Sync>(&mut self, items: &[(String, T)], threads: usize, write: impl Fn(&T, &mut dyn Write) -> Result<()> + Sync) -> Result<Vec<PathBuf>> {
+        for (i, (name, _)) in items.iter().enumerate() {
+            anyhow::ensure!(!self.names.iter().any(|n| n == name) && !items[..i].iter().any(|(n, _)| n == name), "this run would write {name} twice into {}", self.out.display());
+            anyhow::ensure!(name != SUMS && !name.starts_with('.') && !name.contains('/'), "'{name}' cannot be an output file name");
+        }
+        let staging = self.staging().to_path_buf();
+        let next = std::sync::atomic::AtomicUsize::new(0);
+        let results: Vec<std::sync::Mutex<Option<Result<PathBuf>>>> = items.iter().map(|_| std::sync::Mutex::new(None)).collect();
+        std::thread::scope(|s| {
+            for _ in 0..threads.clamp(1, items.len().max(1)) {
+                s.spawn(|| {
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                        let Some((name, item)) = items.get(i) else { break };
+                        let done = publish(&staging, name, |w| write(item, w)).map_err(|e| e.context(format!("cannot write {}", self.out.join(name).display())));
+                        let failed = done.is_err();
+                        *results[i].lock().unwrap_or_else(|p| p.into_inner()) = Some(done);
+                        if failed {
+                            // The others stop taking new work.
+                            next.store(items.len(), std::sync::atomic::Ordering::SeqCst);
+                        }
+                    }
+                });
+            }
+        });
+        let mut paths = Vec::new();
+        for ((name, _), r) in items.iter().zip(results) {
+            match r.into_inner().unwrap_or_else(|p| p.into_inner()) {
+                Some(Ok(path)) => {
+                    self.names.push(name.clone());
+                    paths.push(path);
+                }
+                Some(Err(e)) => return Err(e),
+                None => {}
+            }
+        }
+        anyhow::ensure!(paths.len() == items.len(), "the parallel writes stopped before writing every file");
+        Ok(paths)
+    }
+
     /// Publish the set: every file renamed into `out`, then `SHA256SUMS` (earlier entries whose
     /// files remain, plus the set's). Nothing is published when the run was interrupted.
     pub fn commit(mut self) -> Result<Published> {

@@ -384,7 +384,7 @@ pub(super) fn package_target(plan: &RunPlan, build: &mut Build, target: &Target,
         runner.listener().warning(w);
     }
     let catalog = Catalog::builtin();
-    let mut specs = plan::plan_all(&PlanInput {
+    let specs = plan::plan_all(&PlanInput {
         package: &plan.package,
         kea_version: &prepared.tree.version,
         hooks: &staged.hooks,
@@ -394,9 +394,7 @@ pub(super) fn package_target(plan: &RunPlan, build: &mut Build, target: &Target,
         templates: &plan.templates,
         library_depends: &needs.by_library,
     })?;
-    if plan.own_runtime() {
-        specs.extend(own_runtime_specs(plan, &prepared.tree.version, staged, target, sysroot, runner)?);
-    }
+    let runtime_specs = if plan.own_runtime() { own_runtime_specs(plan, &prepared.tree.version, staged, target, sysroot, runner)? } else { Vec::new() };
     for spec in specs {
         // A package that holds hooks gets its debug-symbols package; a meta package has none.
         let packaged: Vec<_> =
@@ -407,6 +405,19 @@ pub(super) fn package_target(plan: &RunPlan, build: &mut Build, target: &Target,
             crate::support::interrupt::checkpoint(&format!("output-{}", outputs.len() + 1), runner.listener())?;
             let path = runner.in_process(&format!("write {name}"), || set.write(&name, |w| crate::emit::write_package(&spec, w)))?;
             outputs.push(record::output(&path, &target.id(), kind)?);
+        }
+    }
+    if !runtime_specs.is_empty() {
+        // Kea's own packages: a dozen, some large; written at once, one thread per CPU.
+        let items: Vec<(String, crate::plan::spec::PackageSpec)> = runtime_specs.into_iter().map(|s| (s.file_name(), s)).collect();
+        for i in 0..items.len() {
+            crate::support::interrupt::checkpoint(&format!("output-{}", outputs.len() + 1 + i), runner.listener())?;
+        }
+        let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let title = format!("write Kea's {} packages for {}", items.len(), target.id());
+        let paths = runner.in_process(&title, || set.write_parallel(&items, threads, |spec, w| crate::emit::write_package(spec, w)))?;
+        for path in paths {
+            outputs.push(record::output(&path, &target.id(), "package")?);
         }
     }
     Ok(())

@@ -479,7 +479,7 @@ fn rehearse(package: &PackageSection, targets: &[Target], templates: &Templates,
                 {
                     bail!("targets {other} and {} would both write {file_name}: build them in separate runs with separate --out directories", target.id());
                 }
-                outputs.push(PlannedOutput { target: target.id(), kind: "kea package", file_name });
+                outputs.push(PlannedOutput { target: target.id(), kind: "package", file_name });
             }
         }
         for spec in specs {
