@@ -627,6 +627,12 @@ fn dry_run_lists_every_runtime_package() {
         }
     }
     assert!(missing.is_empty(), "the dry run does not name {missing:?}:\n{plan}\n{err}");
+    // The example's options ask for no database: its back ends are named as possible only.
+    for part in ["mysql", "pgsql"] {
+        let line = plan.lines().find(|l| l.contains(&format!("{PREFIX}-{part}_2.2.0"))).unwrap_or_default();
+        assert!(line.ends_with("(package, if Kea builds it)"), "{part}: {line}\n{plan}");
+    }
+    assert!(plan.lines().any(|l| l.contains(&format!("{PREFIX}-dhcp4_2.2.0")) && l.ends_with("(package)")), "{plan}");
     assert!(!tmp.path().join("out").exists(), "the dry run made its output directory");
 }
 

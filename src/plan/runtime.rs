@@ -369,6 +369,16 @@ pub fn plan_runtime(input: &RuntimeInput) -> Result<Split> {
             }
         }
     }
+    // A daemon this Kea did not build (kea-netconf without sysrepo) may still have its manual
+    // page installed: that documents nothing installed here, so it goes with the manual.
+    for d in DAEMONS {
+        let built = parts.get(&d.part).is_some_and(|(files, _)| files.iter().any(|f| f.path.rsplit('/').next() == Some(d.program) && !f.path.starts_with("/usr/share/")));
+        if !built && let Some((files, links)) = parts.remove(&d.part) {
+            let doc = parts.entry(Part::Doc).or_default();
+            doc.0.extend(files);
+            doc.1.extend(links);
+        }
+    }
     if !parts.contains_key(&Part::Common) {
         bail!(
             "target {}: the build installed none of Kea's libraries (libkea-*.so.N in {libdir}): runtime = \"own\" packages Kea itself and needs a full build of a real Kea tree",
@@ -417,19 +427,20 @@ pub fn plan_runtime(input: &RuntimeInput) -> Result<Split> {
             }
         }
         let has_elf = input.installed.iter().any(|i| matches!(&i.kind, Kind::File { elf: Some(_), .. }) && files.iter().any(|f| f.path == i.path));
-        // Ownership: every directory of its files and links whose name speaks of Kea.
+        // Ownership: every directory of its files and links at or below the first one whose
+        // name speaks of Kea (/usr/lib64/kea, /usr/lib64/kea/hooks, /usr/share/kea/scripts/mysql),
+        // never the system's (/usr/share/doc, /usr/lib/systemd/system).
         for path in files.iter().map(|f| f.path.as_str()).chain(links.iter().map(|l| l.path.as_str())) {
-            let mut dir = path;
-            while let Some((parent, _)) = dir.rsplit_once('/') {
-                if parent.is_empty() {
-                    break;
+            let parts: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+            if let Some(first) = parts[..parts.len() - 1].iter().position(|c| c.contains("kea")) {
+                for end in first + 1..parts.len() {
+                    owned_dirs.insert(format!("/{}", parts[..end].join("/")));
                 }
-                // /etc/kea belongs to the common package alone (mode 0750, Kea's group).
-                if parent.rsplit('/').next().is_some_and(|base| base.contains("kea")) && (parent != CONFIG_DIR || part == Part::Common) {
-                    owned_dirs.insert(parent.to_string());
-                }
-                dir = parent;
             }
+        }
+        // /etc/kea is 0750, root, Kea's group, in every package that has a file in it.
+        if owned_dirs.contains(CONFIG_DIR) && !dir_attrs.iter().any(|d: &DirEntry| d.path == CONFIG_DIR) {
+            dir_attrs.push(DirEntry { path: CONFIG_DIR.to_string(), mode: 0o750, group: Some(user.clone()) });
         }
         // Relations: what the binaries need, the exact common package, the user tools.
         let mut depends: Vec<Relation> = Vec::new();
@@ -658,25 +669,22 @@ fn runtime_overrides(spec: &PackageSpec) -> Result<String> {
 }
 
 /// The packages a run with `runtime = "own"` is expected to write, before anything is built
-/// (`--dry-run`, the rehearsal): the parts every Kea has, the Control Agent up to 3.1.7, the
-/// database back ends when the configure or meson options ask for them, and the development
-/// package when asked. The run itself writes the parts the build installed.
-pub fn expected_parts(kea: &KeaVersion, options: &[String], dev: bool) -> Vec<Part> {
-    let mut parts = vec![Part::Common, Part::Dhcp4, Part::Dhcp6, Part::DhcpDdns];
+/// (`--dry-run`, the rehearsal), each with whether it is certain: the parts every Kea has, the
+/// Control Agent up to 3.1.7, the development package when asked, and the database back ends,
+/// certain when the configure or meson options ask for them (a Kea tree may build them by
+/// default). The run itself writes the parts the build installed.
+pub fn expected_parts(kea: &KeaVersion, options: &[String], dev: bool) -> Vec<(Part, bool)> {
+    let mut parts = vec![(Part::Common, true), (Part::Dhcp4, true), (Part::Dhcp6, true), (Part::DhcpDdns, true)];
     if !kea.at_least(3, 1, 8) {
-        parts.push(Part::CtrlAgent);
+        parts.push((Part::CtrlAgent, true));
     }
-    parts.extend([Part::Admin, Part::Hooks]);
+    parts.extend([(Part::Admin, true), (Part::Hooks, true)]);
     let asked = |word: &str| options.iter().any(|o| o.starts_with(&format!("--with-{word}")) || o == &format!("-D{word}=enabled"));
-    if asked("mysql") {
-        parts.push(Part::Mysql);
-    }
-    if asked("pgsql") {
-        parts.push(Part::Pgsql);
-    }
+    parts.push((Part::Mysql, asked("mysql")));
+    parts.push((Part::Pgsql, asked("pgsql")));
     if dev {
-        parts.push(Part::Dev);
+        parts.push((Part::Dev, true));
     }
-    parts.push(Part::Doc);
+    parts.push((Part::Doc, true));
     parts
 }

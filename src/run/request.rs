@@ -463,7 +463,7 @@ fn rehearse(package: &PackageSection, targets: &[Target], templates: &Templates,
             // The packages every Kea of this release installs (the run writes those it built).
             let first = specs.first().context("a plan has packages")?;
             let options: Vec<String> = extra_options.to_vec();
-            for part in crate::plan::runtime::expected_parts(&version, &options, package.runtime_dev) {
+            for (part, certain) in crate::plan::runtime::expected_parts(&version, &options, package.runtime_dev) {
                 let name = crate::plan::runtime::package_name(package.runtime_prefix(), part);
                 if name == package.name {
                     bail!("package.name '{name}' is also the name of one of Kea's own packages (runtime-prefix '{}'): choose another package.name or runtime-prefix", package.runtime_prefix());
@@ -479,7 +479,7 @@ fn rehearse(package: &PackageSection, targets: &[Target], templates: &Templates,
                 {
                     bail!("targets {other} and {} would both write {file_name}: build them in separate runs with separate --out directories", target.id());
                 }
-                outputs.push(PlannedOutput { target: target.id(), kind: "package", file_name });
+                outputs.push(PlannedOutput { target: target.id(), kind: if certain { "package" } else { "package, if Kea builds it" }, file_name });
             }
         }
         for spec in specs {
