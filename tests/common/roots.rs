@@ -68,6 +68,21 @@ impl Root {
         root
     }
 
+    /// A fresh copy of the cached Debian 12 minbase root with no Kea in it (its apt sources and
+    /// `policy-rc.d` as in the Kea root), cached like that one.
+    pub fn plain() -> Root {
+        Root::unpack(&root_tarball(BOOKWORM, false))
+    }
+
+    fn unpack(tar: &Path) -> Root {
+        let root = Root::empty("plain-root-");
+        let c = std::ffi::CString::new(root.dir.as_os_str().as_encoded_bytes()).unwrap();
+        let _ = unsafe { libc::mount(c"tmpfs".as_ptr(), c.as_ptr(), c"tmpfs".as_ptr(), 0, c"mode=0755".as_ptr().cast()) };
+        let st = Command::new("tar").arg("--numeric-owner").arg("-xf").arg(tar).arg("-C").arg(&root.dir).status().unwrap();
+        assert!(st.success(), "cannot unpack {}", tar.display());
+        root
+    }
+
     /// A new empty directory under the cargo target directory, named after this process so
     /// that a later run can tell it was left behind (by a killed test) and clean it up.
     pub fn empty(prefix: &str) -> Root {
@@ -140,10 +155,17 @@ pub fn require_root_user() {
 
 /// The cached Kea root tarball of `release`, built first if missing.
 fn kea_root_tarball(release: &Release) -> PathBuf {
+    root_tarball(release, true)
+}
+
+/// The cached root tarball of `release`, with Kea (`with_kea`) or without, built first if
+/// missing.
+fn root_tarball(release: &Release, with_kea: bool) -> PathBuf {
     require_root_user();
     super::require("tar", "tar");
     super::require("chroot", "coreutils");
     let kea = match release.kea {
+        _ if !with_kea => "none".to_string(),
         None => host_kea_dev_version(),
         Some(_) => "archive".to_string(),
     };
@@ -164,7 +186,7 @@ fn kea_root_tarball(release: &Release) -> PathBuf {
     let build = Root { dir: cache.join(format!("build.{}", std::process::id())) };
     let started = std::time::Instant::now();
     eprintln!("building the {} test root {} (debootstrap, once; cached afterwards)", release.suite, tar.display());
-    bootstrap_kea_root(build.path(), release, &kea);
+    bootstrap_kea_root(build.path(), release, &kea, if with_kea { KEA_PACKAGES } else { &[] });
     let part = cache.join(format!(".{}.part", tar.file_name().unwrap().to_string_lossy()));
     let st = Command::new("tar").arg("--numeric-owner").arg("-cf").arg(&part).arg("-C").arg(build.path()).arg(".").status().unwrap();
     assert!(st.success(), "cannot pack the test root into {}", part.display());
@@ -173,9 +195,9 @@ fn kea_root_tarball(release: &Release) -> PathBuf {
     tar
 }
 
-/// debootstrap a minbase root of `release` into `dir` from the host's mirror, then install Kea
-/// in it.
-fn bootstrap_kea_root(dir: &Path, release: &Release, host_kea: &str) {
+/// debootstrap a minbase root of `release` into `dir` from the host's mirror, then install
+/// `packages` (Kea's, or none for a plain root) in it.
+fn bootstrap_kea_root(dir: &Path, release: &Release, host_kea: &str, packages: &[&str]) {
     super::require("debootstrap", "debootstrap");
     let sources = host_bookworm_sources();
     let mirror = &sources.iter().find(|(_, suite)| suite == "bookworm").expect("checked in host_bookworm_sources").0;
@@ -195,10 +217,13 @@ fn bootstrap_kea_root(dir: &Path, release: &Release, host_kea: &str) {
     fs::write(&policy, "#!/bin/sh\nexit 101\n").unwrap();
     fs::set_permissions(&policy, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
 
+    if packages.is_empty() {
+        return;
+    }
     let script = format!(
         "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends {} \
          && apt-get clean && rm -rf /var/lib/apt/lists/*",
-        KEA_PACKAGES.join(" ")
+        packages.join(" ")
     );
     let out = chroot(dir, "sh").arg("-c").arg(&script).output().unwrap();
     unmount_all_under(dir);
