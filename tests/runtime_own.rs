@@ -678,12 +678,15 @@ fn runtime_prefix_names_the_packages() {
 }
 
 #[test]
-fn runtime_prefix_without_runtime_own_is_refused() {
+fn runtime_prefix_without_runtime_own_is_a_warning() {
+    // A manifest kept for runtime "own", built once with another runtime (--runtime isc): the
+    // run goes on, saying the key has no effect.
     let tmp = tempfile::tempdir().unwrap();
-    let out = dry_run_with_manifest(tmp.path(), "[package]\nruntime = \"distribution\"\nruntime-prefix = \"isc-kea\"\n");
-    let err = text(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "runtime-prefix with runtime = \"distribution\" was not refused with exit code 2:\n{}\n{err}", text(&out.stdout));
-    assert!(err.contains("runtime-prefix") && err.contains("own"), "the refusal does not name runtime-prefix and runtime \"own\":\n{err}");
+    let out = dry_run_with_manifest(tmp.path(), "[package]\nruntime = \"distribution\"\nruntime-prefix = \"isc-kea\"\nruntime-dev = true\n");
+    let (plan, err) = ok(out, "runtime-prefix with runtime = \"distribution\"");
+    let all = format!("{plan}\n{err}");
+    assert!(all.contains("package.runtime-prefix and package.runtime-dev apply only to runtime \"own\"") && all.contains("no effect"), "no warning about the unused keys:\n{all}");
+    assert!(!plan.contains("isc-kea-common"), "Kea's own packages are planned without runtime \"own\":\n{plan}");
 }
 
 #[test]

@@ -140,6 +140,16 @@ fn rpm_relations<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Relation>, D::Er
 }
 
 impl PackageSection {
+    /// A warning when a key of Kea's own packages is set but the runtime is another one (a
+    /// manifest for `runtime = "own"` built once with `--runtime isc`, say): it has no effect.
+    pub fn unused_runtime_keys(&self) -> Option<String> {
+        let keys: Vec<&str> = [("runtime-prefix", self.runtime_prefix.is_some()), ("runtime-dev", self.runtime_dev)].into_iter().filter(|(_, set)| *set).map(|(k, _)| k).collect();
+        (self.runtime != RuntimeStyle::Own && !keys.is_empty()).then(|| {
+            let (verb, it) = if keys.len() > 1 { ("apply", "they have") } else { ("applies", "it has") };
+            format!("package.{} {verb} only to runtime \"own\" (Kea's own packages); this run's runtime is \"{}\", so {it} no effect", keys.join(" and package."), self.runtime.name())
+        })
+    }
+
     /// The name prefix of Kea's own packages of this run.
     pub fn runtime_prefix(&self) -> &str {
         self.runtime_prefix.as_deref().unwrap_or(DEFAULT_RUNTIME_PREFIX)
@@ -253,13 +263,6 @@ pub(crate) fn check_package(p: &PackageSection) -> Result<(), String> {
         && !valid_name(&format!("{prefix}-dhcp-ddns"))
     {
         return Err(format!("package.runtime-prefix '{prefix}' is not a valid start of a package name (lowercase letters, digits, + - .; e.g. keapack-kea or isc-kea)"));
-    }
-    if p.runtime != RuntimeStyle::Own && (p.runtime_prefix.is_some() || p.runtime_dev) {
-        return Err(format!(
-            "package.{} applies only to runtime = \"own\" (Kea's own packages from this run); this manifest's runtime is \"{}\": remove the key or set runtime = \"own\"",
-            if p.runtime_dev { "runtime-dev" } else { "runtime-prefix" },
-            p.runtime.name()
-        ));
     }
     check_revision(&p.revision).map_err(|why| format!("package.revision '{}' {why}", p.revision))?;
     for (key, value) in [("maintainer", &p.maintainer), ("homepage", &p.homepage), ("license", &p.license), ("section", &p.section)] {

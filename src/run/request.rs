@@ -172,6 +172,7 @@ pub(crate) fn resolve(req: &BuildRequest) -> Result<RunPlan> {
     }
 
     let mut warnings = Vec::new();
+    warnings.extend(package.unused_runtime_keys());
     if let Some(host) = profile::host_family() {
         for t in targets.iter().filter(|t| t.profile.family != host) {
             warnings.push(format!(
