@@ -414,12 +414,18 @@ pub fn plan_runtime(input: &RuntimeInput) -> Result<Split> {
             let exec = files.iter().find(|f| f.path.rsplit('/').next() == Some(d.program) && !f.path.starts_with("/usr/share/")).map(|f| f.path.clone());
             if let Some(exec) = exec {
                 let unit_name = format!("{name}.service");
+                // Kea 2.x's Control Agent configuration names a password file no package ships.
+                let config = format!("{CONFIG_DIR}/{}.conf", d.program);
+                let condition = match files.iter().find(|f| f.path == config).map(|f| &f.source) {
+                    Some(Source::Path(p)) => std::fs::read_to_string(p).with_context(|| format!("cannot read {}", p.display()))?.contains("kea-api-password").then(|| format!("{CONFIG_DIR}/kea-api-password")),
+                    _ => None,
+                };
                 let text = input.templates.render(
                     "runtime-unit.service.j2",
                     json!({
                         "title": d.title, "package": name, "program": d.program, "user": user, "capabilities": d.capabilities,
                         "socket_dir": dirs[0], "state_dir": STATE_DIR, "log_dir": LOG_DIR,
-                        "exec": exec, "config": format!("{CONFIG_DIR}/{}.conf", d.program),
+                        "exec": exec, "config": config, "condition": condition,
                     }),
                 )?;
                 files.push(FileEntry::new(format!("{}/{unit_name}", target.profile.unit_dir), Source::Bytes(text.into_bytes()), 0o644, FileRole::Plain));
