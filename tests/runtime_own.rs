@@ -697,3 +697,24 @@ fn an_invalid_runtime_prefix_is_refused() {
     assert_eq!(out.status.code(), Some(2), "runtime-prefix = \"Bad_Prefix\" was not refused with exit code 2:\n{}\n{err}", text(&out.stdout));
     assert!(err.contains("runtime-prefix") && err.contains("Bad_Prefix"), "the refusal does not name the key and the value:\n{err}");
 }
+
+#[test]
+#[ignore = "slow: builds the example twice"]
+fn kea_packages_are_reproducible() {
+    // --check-reproducible builds again in another work directory, TZ, LANG and umask and
+    // compares every output: Kea's own packages included.
+    let tmp = tempfile::tempdir().unwrap();
+    let (kea, premium) = example_tarballs(tmp.path());
+    let out = run(keapack()
+        .args(["build", "--runtime", "own", "--check-reproducible", "--target", DEB_TARGET, "--target", RPM_TARGET])
+        .arg("--kea").arg(&kea)
+        .arg("--premium").arg(&premium)
+        .arg("--out").arg(tmp.path().join("out"))
+        .arg("--work").arg(tmp.path().join("work"))
+        .env("SOURCE_DATE_EPOCH", "1700000000"));
+    let (stdout, err) = ok(out, "keapack build --runtime own --check-reproducible");
+    let kea_packages = packages_of(&tmp.path().join("out"), DEB_TARGET).len() + packages_of(&tmp.path().join("out"), RPM_TARGET).len();
+    let want = format!("reproducible: {kea_packages} packages and the build record are byte-identical across two builds");
+    assert!(err.contains(&want), "expected '{want}':\n{stdout}\n{err}");
+    assert!(kea_packages >= 2 * (PARTS.len() + 1), "{kea_packages} packages: {stdout}");
+}
