@@ -276,18 +276,7 @@ fn standin(hook_rpm: &Path, dir: &Path) -> PathBuf {
          cp /bin/dash %{{buildroot}}/bin/sh\ncp /bin/cat %{{buildroot}}/usr/bin/cat\ncp /lib/x86_64-linux-gnu/libc.so.6 %{{buildroot}}/lib/x86_64-linux-gnu/\n\
          cp /lib64/ld-linux-x86-64.so.2 %{{buildroot}}/lib64/\n%files\n/bin/sh\n/usr/bin/cat\n/lib/x86_64-linux-gnu/libc.so.6\n/lib64/ld-linux-x86-64.so.2\n"
     );
-    fs::create_dir_all(dir.join("SPECS")).unwrap();
-    fs::write(dir.join("SPECS/standin.spec"), spec).unwrap();
-    ok_all(
-        Command::new("rpmbuild")
-            .args(["-bb", "--quiet", "--nodeps", "--define", "debug_package %{nil}", "--define", "__os_install_post %{nil}", "--define"])
-            .arg(format!("_topdir {}", dir.display()))
-            .arg(dir.join("SPECS/standin.spec"))
-            .output()
-            .unwrap(),
-        "rpmbuild of the stand-in",
-    );
-    dir.join("RPMS/x86_64/kea-runtime-standin-1-1.x86_64.rpm")
+    common::made::rpmbuild_standin(dir, &spec)
 }
 
 /// An empty rpm root with the stand-in installed and `repo_file` as its only repository.

@@ -304,18 +304,7 @@ fn standin(rpms: &[PathBuf], dir: &Path) -> PathBuf {
          %description\nTest fixture.\n%install\n{install}%files\n{list}%config(noreplace) /etc/passwd\n%config(noreplace) /etc/group\n\
          %config(noreplace) %attr(0640,root,root) /etc/shadow\n%config(noreplace) %attr(0640,root,root) /etc/gshadow\n"
     );
-    fs::create_dir_all(dir.join("SPECS")).unwrap();
-    fs::write(dir.join("SPECS/standin.spec"), spec).unwrap();
-    ok_all(
-        Command::new("rpmbuild")
-            .args(["-bb", "--quiet", "--nodeps", "--define", "debug_package %{nil}", "--define", "__os_install_post %{nil}", "--define"])
-            .arg(format!("_topdir {}", dir.display()))
-            .arg(dir.join("SPECS/standin.spec"))
-            .output()
-            .unwrap(),
-        "rpmbuild of the stand-in",
-    );
-    dir.join("RPMS/x86_64/kea-runtime-standin-1-1.x86_64.rpm")
+    common::made::rpmbuild_standin(dir, &spec)
 }
 
 fn dnf(root: &Path, args: &[&str]) -> Output {

@@ -62,3 +62,20 @@ pub fn leftovers(dir: &Path) -> Vec<String> {
 pub fn visible(out: &Path) -> Vec<(String, Vec<u8>)> {
     listing(out).into_iter().filter(|(n, _)| !n.starts_with('.')).collect()
 }
+
+/// Build the rpm a stand-in spec describes (`Name: kea-runtime-standin`, version 1-1, x86_64:
+/// a test fixture that provides what the packages under test require) with rpmbuild in `dir`,
+/// without debuginfo or post-install processing; returns its path.
+pub fn rpmbuild_standin(dir: &Path, spec: &str) -> PathBuf {
+    require("rpmbuild", "rpm");
+    fs::create_dir_all(dir.join("SPECS")).unwrap();
+    fs::write(dir.join("SPECS/standin.spec"), spec).unwrap();
+    let out = Command::new("rpmbuild")
+        .args(["-bb", "--quiet", "--nodeps", "--define", "debug_package %{nil}", "--define", "__os_install_post %{nil}", "--define"])
+        .arg(format!("_topdir {}", dir.display()))
+        .arg(dir.join("SPECS/standin.spec"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "rpmbuild of the stand-in failed:\n{}\n{}", text(&out.stdout), text(&out.stderr));
+    dir.join("RPMS/x86_64/kea-runtime-standin-1-1.x86_64.rpm")
+}
