@@ -295,16 +295,7 @@ impl InstallRoot {
     }
 
     fn dnf(&self, args: &[&str]) -> Output {
-        let root = self.dir.path();
-        Command::new("dnf")
-            .args(["-y", "--refresh", "--releasever", "9"])
-            .arg("--installroot")
-            .arg(root)
-            .arg(format!("--setopt=reposdir={}", root.join("etc/yum.repos.d").display()))
-            .arg(format!("--setopt=cachedir={}", root.join("var/cache/dnf").display()))
-            .args(args)
-            .output()
-            .unwrap()
+        common::made::dnf_in(self.dir.path(), args)
     }
 
     fn installed(&self) -> String {

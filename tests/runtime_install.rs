@@ -308,15 +308,8 @@ fn standin(rpms: &[PathBuf], dir: &Path) -> PathBuf {
 }
 
 fn dnf(root: &Path, args: &[&str]) -> Output {
-    Command::new("dnf")
-        .args(["-y", "--refresh", "--releasever", "9", "--disableplugin=*"])
-        .arg("--installroot")
-        .arg(root)
-        .arg(format!("--setopt=reposdir={}", root.join("etc/yum.repos.d").display()))
-        .arg(format!("--setopt=cachedir={}", root.join("var/cache/dnf").display()))
-        .args(args)
-        .output()
-        .unwrap()
+    let args: Vec<&str> = std::iter::once("--disableplugin=*").chain(args.iter().copied()).collect();
+    common::made::dnf_in(root, &args)
 }
 
 /// The id of `name` in the root's `/etc/passwd` or `/etc/group` and the line.

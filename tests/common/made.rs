@@ -79,3 +79,18 @@ pub fn rpmbuild_standin(dir: &Path, spec: &str) -> PathBuf {
     assert!(out.status.success(), "rpmbuild of the stand-in failed:\n{}\n{}", text(&out.stdout), text(&out.stderr));
     dir.join("RPMS/x86_64/kea-runtime-standin-1-1.x86_64.rpm")
 }
+
+/// `dnf -y --refresh --releasever 9 --installroot ROOT` with the root's own repository files and
+/// cache, then `args`.
+pub fn dnf_in(root: &Path, args: &[&str]) -> std::process::Output {
+    require("dnf", "dnf");
+    Command::new("dnf")
+        .args(["-y", "--refresh", "--releasever", "9"])
+        .arg("--installroot")
+        .arg(root)
+        .arg(format!("--setopt=reposdir={}", root.join("etc/yum.repos.d").display()))
+        .arg(format!("--setopt=cachedir={}", root.join("var/cache/dnf").display()))
+        .args(args)
+        .output()
+        .unwrap()
+}
