@@ -110,7 +110,9 @@ pub fn check_hook(path: &Path, kea: &KeaVersion) -> Result<()> {
     if !info.rpath.is_empty() {
         bail!(
             "{name} carries an RPATH/RUNPATH ({}); distribution packages must not. Build with --disable-rpath \
-             (autotools) or with KEA_PKG_TYPE_IN_CONFIGURE set (meson), as keapack does; check the configure options you added",
+             (autotools) or with KEA_PKG_TYPE_IN_CONFIGURE set (meson), as keapack does; check the configure options you added. \
+             An RPATH naming the library directory of another distribution family than this host's (/usr/lib64 on a Debian host) \
+             comes from libtool, which writes one for a library directory its host does not search: build that target on a host of its family",
             info.rpath.join(":")
         );
     }
