@@ -424,7 +424,9 @@ fn isc_named_packages_take_hooks_built_for_iscs_runtime() {
     let isc_debs = debs_in(&isc);
     let hooks = isc.join("kea-premium-hooks_2.2.0-2+deb12_amd64.deb");
     assert_eq!(isc_debs, [hooks.clone()], "the --runtime isc build writes the hooks package alone");
-    assert_eq!(deb_field(&hooks, "Depends"), "isc-kea-common (>= 2.2.0), isc-kea-common (<< 2.2.1~)", "the hooks built for ISC's runtime");
+    let depends = deb_field(&hooks, "Depends");
+    let on_kea: Vec<&str> = depends.split(',').map(str::trim).filter(|r| r.contains("kea")).collect();
+    assert_eq!(on_kea, ["isc-kea-common (>= 2.2.0)", "isc-kea-common (<< 2.2.1~)"], "the hooks built for ISC's runtime: Depends: {depends}");
     // Kea's own packages under ISC's names: none conflicts with itself or another of the run.
     let names: Vec<String> = own_debs.iter().map(|d| deb_field(d, "Package")).collect();
     for want in ["isc-kea-common", "isc-kea-dhcp4", "kea-premium-hooks"] {

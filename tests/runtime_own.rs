@@ -780,6 +780,15 @@ fn the_development_package_holds_headers_and_link_libraries() {
             problems.push(format!("{target}: no {dev} package; the run wrote {:?}", packages.keys().collect::<Vec<_>>()));
             continue;
         };
+        // It holds links into the architecture's libdir: a package of the architecture.
+        let arch = match format {
+            Format::Deb => stdout(Command::new("dpkg-deb").arg("-f").arg(file).arg("Architecture")),
+            Format::Rpm => stdout(Command::new("rpm").args(["-qp", "--qf", "%{ARCH}"]).arg(file)),
+        };
+        let want_arch = if format == Format::Deb { "amd64" } else { "x86_64" };
+        if arch.trim() != want_arch {
+            problems.push(format!("{target}: {dev} is for architecture {}, not {want_arch}, yet holds the link libraries of {}", arch.trim(), if format == Format::Deb { "/usr/lib/x86_64-linux-gnu" } else { "/usr/lib64" }));
+        }
         let held: BTreeMap<String, Entry> = entries(file, format).into_iter().map(|e| (e.path.clone(), e)).collect();
         let mut checked = (0, 0, 0);
         for line in list.lines().filter(|l| !l.starts_with('#')) {
