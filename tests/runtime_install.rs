@@ -372,3 +372,96 @@ fn dnf_installs_upgrades_and_erases_in_an_rpm_root() {
     assert_eq!(fs::read_to_string(root.join("etc/kea/kea-dhcp4.conf.rpmsave")).expect("the edited configuration kept as .rpmsave"), EDITED);
     assert!(db_entry(&root, "passwd", "kea").is_some(), "the user stays");
 }
+
+// ---------------------------------------------------------------- ISC's names
+
+/// The `.deb` files of `dir`, sorted.
+fn debs_in(dir: &Path) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = fs::read_dir(dir).unwrap().flatten().map(|e| e.path()).filter(|p| p.to_string_lossy().ends_with(".deb")).collect();
+    v.sort();
+    v
+}
+
+/// A field of a `.deb`'s control file (empty when it has none).
+fn deb_field(deb: &Path, field: &str) -> String {
+    text(&Command::new("dpkg-deb").arg("-f").arg(deb).arg(field).output().unwrap().stdout).trim().to_string()
+}
+
+/// The package names a relation field names (`a (>= 1), b | c` → a, b, c).
+fn named_in(relations: &str) -> Vec<String> {
+    relations.split([',', '|']).filter_map(|r| r.split_whitespace().next()).map(|n| n.split(':').next().unwrap().to_string()).collect()
+}
+
+#[test]
+#[ignore = "slow: needs root: builds the example twice, apt-get in a debootstrapped Debian 12 root"]
+fn isc_named_packages_take_hooks_built_for_iscs_runtime() {
+    require_build_tools();
+    let tmp = tempfile::tempdir().unwrap();
+    let (kea, premium) = (examples().join("kea-2.2.0"), examples().join("kea-premium-2.2.0"));
+    // keapack's Kea under ISC's names, revision 1.
+    let manifest = tmp.path().join("keapack.toml");
+    fs::write(&manifest, "[package]\nruntime = \"own\"\nruntime-prefix = \"isc-kea\"\n").unwrap();
+    let own = tmp.path().join("dist-own");
+    ok(run(keapack()
+        .args(["build", "--quiet", "--target", "debian-12-amd64", "--revision", "1"])
+        .arg("--manifest").arg(&manifest)
+        .arg("--kea").arg(&kea)
+        .arg("--premium").arg(&premium)
+        .arg("--out").arg(&own)
+        .arg("--work").arg(tmp.path().join("work-own"))
+        .env("SOURCE_DATE_EPOCH", "1700000000")), "keapack build with runtime = \"own\", runtime-prefix = \"isc-kea\"");
+    // The hooks alone, as built for ISC's repository, revision 2.
+    let isc = tmp.path().join("dist-isc");
+    ok(run(keapack()
+        .args(["build", "--quiet", "--runtime", "isc", "--target", "debian-12-amd64", "--revision", "2"])
+        .arg("--kea").arg(&kea)
+        .arg("--premium").arg(&premium)
+        .arg("--out").arg(&isc)
+        .arg("--work").arg(tmp.path().join("work-isc"))
+        .env("SOURCE_DATE_EPOCH", "1700000000")), "keapack build --runtime isc --revision 2");
+
+    let own_debs = debs_in(&own);
+    let isc_debs = debs_in(&isc);
+    let hooks = isc.join("kea-premium-hooks_2.2.0-2+deb12_amd64.deb");
+    assert_eq!(isc_debs, [hooks.clone()], "the --runtime isc build writes the hooks package alone");
+    let depends = deb_field(&hooks, "Depends");
+    let on_kea: Vec<&str> = depends.split(',').map(str::trim).filter(|r| r.contains("kea")).collect();
+    assert_eq!(on_kea, ["isc-kea-common (>= 2.2.0)", "isc-kea-common (<< 2.2.1~)"], "the hooks built for ISC's runtime: Depends: {depends}");
+    // Kea's own packages under ISC's names: none conflicts with itself or another of the run.
+    let names: Vec<String> = own_debs.iter().map(|d| deb_field(d, "Package")).collect();
+    for want in ["isc-kea-common", "isc-kea-dhcp4", "kea-premium-hooks"] {
+        assert!(names.iter().any(|n| n == want), "the runtime-prefix = \"isc-kea\" build wrote no {want}: {names:?}");
+    }
+    assert!(names.iter().all(|n| n == "kea-premium-hooks" || n.starts_with("isc-kea-")), "{names:?}");
+    let mut problems = Vec::new();
+    for (deb, name) in own_debs.iter().zip(&names) {
+        assert_eq!(deb_field(deb, "Version"), "2.2.0-1+deb12", "{name}");
+        for field in ["Conflicts", "Breaks"] {
+            let value = deb_field(deb, field);
+            for named in named_in(&value).into_iter().filter(|n| names.contains(n)) {
+                problems.push(format!("{name}: {field}: {value} names {named}, a package of the same run{}", if &named == name { " (itself)" } else { "" }));
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+
+    let key = Key::new();
+    let root = Root::plain();
+    use_repo(&root, &key, &[own_debs, isc_debs].concat());
+    let said = ok_all(apt(&root, &["install", "isc-kea-dhcp4", "kea-premium-hooks=2.2.0-2+deb12"]), "apt-get install isc-kea-dhcp4 kea-premium-hooks=2.2.0-2+deb12");
+    assert!(!said.contains("dpkg: error") && !said.contains("dpkg: warning"), "{said}");
+    audit_clean(&root);
+    for (p, v) in [("isc-kea-common", "2.2.0-1+deb12"), ("isc-kea-dhcp4", "2.2.0-1+deb12"), ("kea-premium-hooks", "2.2.0-2+deb12")] {
+        let st = dpkg_list(&root, p);
+        assert!(st.len() == 1 && st[0].1 == v && st[0].2 == "ii", "{p} is not installed at {v}: {st:?}\n{said}");
+    }
+    // The guidance the hooks package printed is the one for ISC's runtime.
+    for line in ["kea-premium-hooks 2.2.0-2+deb12: Kea 2.2.0 premium hook libraries", "the running Kea is not 2.2.0: install isc-kea-common 2.2.0."] {
+        assert!(said.contains(line), "the hooks package did not print {line:?}:\n{said}");
+    }
+    assert!(!said.contains("install kea-common 2.2.0"), "the hooks package printed the distribution runtime's guidance:\n{said}");
+    assert!(root.join("/usr/lib/x86_64-linux-gnu/kea/hooks/libdhcp_host_cmds.so").is_file() && root.join("/usr/sbin/kea-dhcp4").is_file());
+    let units: Vec<String> = fs::read_dir(root.join("/lib/systemd/system")).into_iter().flatten().flatten().map(|e| e.file_name().to_string_lossy().into_owned()).filter(|n| n.contains("kea")).collect();
+    let restart: Vec<&str> = said.lines().filter(|l| l.contains("systemctl restart")).collect();
+    eprintln!("units installed: {units:?}\nthe guidance says: {restart:?}");
+}

@@ -718,3 +718,126 @@ fn kea_packages_are_reproducible() {
     assert!(err.contains(&want), "expected '{want}':\n{stdout}\n{err}");
     assert!(kea_packages >= 2 * (PARTS.len() + 1), "{kea_packages} packages: {stdout}");
 }
+
+/// Findings of level E or W in what lintian (`-EIL +pedantic`, as `keapack lint`) or rpmlint
+/// (`-c packaging/rpmlint.toml`) said about `package`, unfiltered.
+fn lint_errors_and_warnings(package: &Path, format: Format) -> Vec<String> {
+    let out = match format {
+        Format::Deb => run(Command::new("lintian").args(["-EIL", "+pedantic", "--tag-display-limit", "0"]).arg(package).env("LC_ALL", "C")),
+        Format::Rpm => run(Command::new("rpmlint").arg("-c").arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("packaging/rpmlint.toml")).arg(package).env("LC_ALL", "C")),
+    };
+    let said = text(&out.stdout) + &text(&out.stderr);
+    // lintian: 0, or 2 with an error tag; rpmlint: 0, or 64/65/66 (errors, badness).
+    let ran = match format {
+        Format::Deb => matches!(out.status.code(), Some(0 | 2)),
+        Format::Rpm => matches!(out.status.code(), Some(0 | 64 | 65 | 66)),
+    };
+    assert!(ran, "the checker could not check {} ({}):\n{said}", package.display(), out.status);
+    said.lines()
+        .filter(|l| match format {
+            Format::Deb => l.starts_with("E: ") || l.starts_with("W: "),
+            Format::Rpm => l.contains(": E: ") || l.contains(": W: "),
+        })
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+#[ignore = "slow: builds the example"]
+fn the_development_package_holds_headers_and_link_libraries() {
+    require_build_tools();
+    require("lintian", "lintian");
+    require("rpmlint", "rpmlint");
+    let tmp = tempfile::tempdir().unwrap();
+    let (kea, premium) = example_tarballs(tmp.path());
+    let manifest = tmp.path().join("keapack.toml");
+    std::fs::write(&manifest, "[package]\nruntime = \"own\"\nruntime-dev = true\n").unwrap();
+    let out = tmp.path().join("out");
+    let res = run(keapack()
+        .arg("build")
+        .arg("--manifest").arg(&manifest)
+        .arg("--kea").arg(&kea)
+        .arg("--premium").arg(&premium)
+        .args(["--target", DEB_TARGET, "--target", RPM_TARGET])
+        .arg("--out").arg(&out)
+        .arg("--work").arg(tmp.path().join("work"))
+        .env("SOURCE_DATE_EPOCH", "1700000000"));
+    let (said, notes) = ok(res, "keapack build with runtime = \"own\", runtime-dev = true");
+    // The notes still say what else was left out (so they were printed), but no longer the
+    // development files.
+    assert!(notes.contains("not in Kea's own packages ("), "the run printed no notes on what it left out:\n{said}\n{notes}");
+    let dev_notes: Vec<&str> = notes.lines().filter(|l| l.contains("development files") || l.contains("runtime-dev")).collect();
+    assert!(dev_notes.is_empty(), "with runtime-dev = true the notes still leave development files out:\n{}", dev_notes.join("\n"));
+
+    let list = std::fs::read_to_string(examples().join("kea-2.2.0/src/bin/installed-files.txt")).unwrap();
+    let dev = format!("{PREFIX}-dev");
+    let common = format!("{PREFIX}-common");
+    let mut problems = Vec::new();
+    for (target, want_depends) in [(DEB_TARGET, format!("{common} (= 2.2.0-1+deb12)")), (RPM_TARGET, format!("{common} = 2.2.0-1.el9"))] {
+        let format = format_of(target);
+        let packages = packages_of(&out, target);
+        let Some(file) = packages.get(&dev) else {
+            problems.push(format!("{target}: no {dev} package; the run wrote {:?}", packages.keys().collect::<Vec<_>>()));
+            continue;
+        };
+        // It holds links into the architecture's libdir: a package of the architecture.
+        let arch = match format {
+            Format::Deb => stdout(Command::new("dpkg-deb").arg("-f").arg(file).arg("Architecture")),
+            Format::Rpm => stdout(Command::new("rpm").args(["-qp", "--qf", "%{ARCH}"]).arg(file)),
+        };
+        let want_arch = if format == Format::Deb { "amd64" } else { "x86_64" };
+        if arch.trim() != want_arch {
+            problems.push(format!("{target}: {dev} is for architecture {}, not {want_arch}, yet holds the link libraries of {}", arch.trim(), if format == Format::Deb { "/usr/lib/x86_64-linux-gnu" } else { "/usr/lib64" }));
+        }
+        let held: BTreeMap<String, Entry> = entries(file, format).into_iter().map(|e| (e.path.clone(), e)).collect();
+        let mut checked = (0, 0, 0);
+        for line in list.lines().filter(|l| !l.starts_with('#')) {
+            let f: Vec<&str> = line.split_whitespace().collect();
+            let (kind, path, want) = match f.as_slice() {
+                ["d", p] => ("d", *p, "dir".to_string()),
+                ["f", _, p] => ("f", *p, "file".to_string()),
+                ["l", p, t] => ("l", *p, format!("link -> {t}")),
+                _ => continue,
+            };
+            let name = path.rsplit('/').next().unwrap();
+            let header = path.starts_with("/usr/include/kea/") || path == "/usr/include/kea";
+            let link_library = kind == "l" && name.starts_with("libkea-") && name.ends_with(".so");
+            if !header && !link_library {
+                continue;
+            }
+            let at = packaged_path(path, format);
+            match held.get(&at) {
+                Some(e) if e.kind == want => match kind {
+                    "d" => checked.0 += 1,
+                    "f" => checked.1 += 1,
+                    _ => checked.2 += 1,
+                },
+                Some(e) => problems.push(format!("{target}: {dev} holds {at} as {}, installed-files.txt says {want}", e.kind)),
+                None => problems.push(format!("{target}: {dev} lacks {at} ({want})")),
+            }
+        }
+        assert!(checked.1 > 400 && checked.2 > 10, "{target}: only {checked:?} directories, headers and link libraries checked");
+        for e in held.values() {
+            let name = e.path.rsplit('/').next().unwrap();
+            if name.starts_with("libkea-") && name.contains(".so.") {
+                problems.push(format!("{target}: {dev} holds the run-time library {} ({}); {common} holds those", e.path, e.kind));
+            }
+        }
+        let depends = match format {
+            Format::Deb => stdout(Command::new("dpkg-deb").arg("-f").arg(file).arg("Depends")),
+            Format::Rpm => stdout(Command::new("rpm").args(["-qp", "--requires"]).arg(file)),
+        };
+        let on_common: Vec<&str> = match format {
+            Format::Deb => depends.split(',').map(str::trim).filter(|d| d.starts_with(&format!("{common} ")) || *d == common).collect(),
+            Format::Rpm => depends.lines().map(str::trim).filter(|d| d.starts_with(&format!("{common} ")) || *d == common).collect(),
+        };
+        if on_common != [want_depends.as_str()] {
+            problems.push(format!("{target}: {dev} must depend on exactly {want_depends:?}, its dependencies on {common} are {on_common:?} (all: {})", depends.trim().replace('\n', ", ")));
+        }
+        let found = lint_errors_and_warnings(file, format);
+        if !found.is_empty() {
+            problems.push(format!("{target}: {} of {}:\n  {}", if format == Format::Deb { "lintian" } else { "rpmlint" }, file.display(), found.join("\n  ")));
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
