@@ -462,6 +462,8 @@ fn isc_named_packages_take_hooks_built_for_iscs_runtime() {
     assert!(!said.contains("install kea-common 2.2.0"), "the hooks package printed the distribution runtime's guidance:\n{said}");
     assert!(root.join("/usr/lib/x86_64-linux-gnu/kea/hooks/libdhcp_host_cmds.so").is_file() && root.join("/usr/sbin/kea-dhcp4").is_file());
     let units: Vec<String> = fs::read_dir(root.join("/lib/systemd/system")).into_iter().flatten().flatten().map(|e| e.file_name().to_string_lossy().into_owned()).filter(|n| n.contains("kea")).collect();
+    // With ISC's names the units are ISC's too: the unit the hooks' guidance restarts exists.
     let restart: Vec<&str> = said.lines().filter(|l| l.contains("systemctl restart")).collect();
-    eprintln!("units installed: {units:?}\nthe guidance says: {restart:?}");
+    assert!(restart.iter().any(|l| l.contains("isc-kea-dhcp4-server")), "the guidance names no isc-kea-dhcp4-server: {restart:?}");
+    assert!(units.iter().any(|u| u == "isc-kea-dhcp4-server.service"), "the guidance restarts isc-kea-dhcp4-server, but the units installed are {units:?}");
 }

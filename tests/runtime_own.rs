@@ -770,11 +770,12 @@ fn the_development_package_holds_headers_and_link_libraries() {
     assert!(dev_notes.is_empty(), "with runtime-dev = true the notes still leave development files out:\n{}", dev_notes.join("\n"));
 
     let list = std::fs::read_to_string(examples().join("kea-2.2.0/src/bin/installed-files.txt")).unwrap();
-    let dev = format!("{PREFIX}-dev");
     let common = format!("{PREFIX}-common");
     let mut problems = Vec::new();
     for (target, want_depends) in [(DEB_TARGET, format!("{common} (= 2.2.0-1+deb12)")), (RPM_TARGET, format!("{common} = 2.2.0-1.el9"))] {
         let format = format_of(target);
+        // Debian's -dev, the RPM family's -devel.
+        let dev = format!("{PREFIX}-{}", if format == Format::Deb { "dev" } else { "devel" });
         let packages = packages_of(&out, target);
         let Some(file) = packages.get(&dev) else {
             problems.push(format!("{target}: no {dev} package; the run wrote {:?}", packages.keys().collect::<Vec<_>>()));

@@ -242,12 +242,18 @@ impl Target {
 
     /// Put the name prefix of Kea's own packages (`runtime-prefix`) into this target's own
     /// runtime (`{prefix}-common` → `keapack-kea-common`).
+    /// With ISC's prefix (`isc-kea`) the units take the names of ISC's runtime, so the guidance
+    /// of hooks built for ISC's packages names units that exist.
     pub(crate) fn name_own_runtime(&mut self, prefix: &str) -> Result<()> {
         let id = self.id();
+        let isc_units = (prefix == "isc-kea").then(|| self.profile.runtime.get(&RuntimeStyle::Isc).map(|r| r.services.clone())).flatten();
         let own = self.profile.runtime.get_mut(&RuntimeStyle::Own).with_context(|| format!("profile of target {id} has no [runtime.own] package names: add them to the profile (see packaging/families/)"))?;
         own.common = own.common.replace("{prefix}", prefix);
         for unit in own.services.values_mut() {
             *unit = unit.replace("{prefix}", prefix);
+        }
+        if let Some(units) = isc_units {
+            own.services = units;
         }
         Ok(())
     }

@@ -55,20 +55,22 @@ pub enum Part {
     Doc,
 }
 
-/// A daemon: its program, what the unit's description calls it, the capabilities it needs.
+/// A daemon: its program, its key in a profile's runtime `services`, what the unit's
+/// description calls it, the capabilities it needs.
 struct Daemon {
     part: Part,
     program: &'static str,
+    service: &'static str,
     title: &'static str,
     capabilities: &'static str,
 }
 
 const DAEMONS: &[Daemon] = &[
-    Daemon { part: Part::Dhcp4, program: "kea-dhcp4", title: "DHCPv4 server", capabilities: "CAP_NET_BIND_SERVICE CAP_NET_RAW" },
-    Daemon { part: Part::Dhcp6, program: "kea-dhcp6", title: "DHCPv6 server", capabilities: "CAP_NET_BIND_SERVICE" },
-    Daemon { part: Part::DhcpDdns, program: "kea-dhcp-ddns", title: "DHCP-DDNS server", capabilities: "" },
-    Daemon { part: Part::CtrlAgent, program: "kea-ctrl-agent", title: "Control Agent", capabilities: "" },
-    Daemon { part: Part::Netconf, program: "kea-netconf", title: "NETCONF agent", capabilities: "" },
+    Daemon { part: Part::Dhcp4, program: "kea-dhcp4", service: "dhcp4", title: "DHCPv4 server", capabilities: "CAP_NET_BIND_SERVICE CAP_NET_RAW" },
+    Daemon { part: Part::Dhcp6, program: "kea-dhcp6", service: "dhcp6", title: "DHCPv6 server", capabilities: "CAP_NET_BIND_SERVICE" },
+    Daemon { part: Part::DhcpDdns, program: "kea-dhcp-ddns", service: "ddns", title: "DHCP-DDNS server", capabilities: "" },
+    Daemon { part: Part::CtrlAgent, program: "kea-ctrl-agent", service: "ctrl-agent", title: "Control Agent", capabilities: "" },
+    Daemon { part: Part::Netconf, program: "kea-netconf", service: "netconf", title: "NETCONF agent", capabilities: "" },
 ];
 
 /// Programs of the admin and client tools.
@@ -165,9 +167,13 @@ impl Part {
     }
 }
 
-/// The name of a part's package.
-pub fn package_name(prefix: &str, part: Part) -> String {
-    format!("{prefix}-{}", part.suffix())
+/// The name of a part's package: `<prefix>-<suffix>`, the development package `-devel` on the
+/// RPM family (as Fedora and ISC name theirs).
+pub fn package_name(prefix: &str, part: Part, format: Format) -> String {
+    match (part, format) {
+        (Part::Dev, Format::Rpm) => format!("{prefix}-devel"),
+        _ => format!("{prefix}-{}", part.suffix()),
+    }
 }
 
 /// Where an installed path goes: into a part, or nowhere, with the reason.
@@ -385,13 +391,13 @@ pub fn plan_runtime(input: &RuntimeInput) -> Result<Split> {
             target.id()
         );
     }
-    let names: BTreeSet<String> = parts.keys().map(|p| package_name(prefix, *p)).collect();
+    let names: BTreeSet<String> = parts.keys().map(|p| package_name(prefix, *p, format)).collect();
     if names.contains(&pkg.name) {
         bail!("package.name '{}' is also the name of one of Kea's own packages (runtime-prefix '{prefix}'): choose another package.name or runtime-prefix", pkg.name);
     }
     let (version, revision) = crate::plan::version_and_revision(format, input.kea_version, &pkg.revision, &target.profile.dist_tag);
     let full = format!("{version}-{revision}");
-    let common = package_name(prefix, Part::Common);
+    let common = package_name(prefix, Part::Common, format);
     let sysusers = format!("/usr/lib/sysusers.d/{prefix}.conf");
     let tmpfiles = format!("/usr/lib/tmpfiles.d/{prefix}.conf");
     let dirs = [runtime.socket_dir.trim_end_matches('/').to_string(), STATE_DIR.to_string(), LOG_DIR.to_string()];
@@ -399,7 +405,7 @@ pub fn plan_runtime(input: &RuntimeInput) -> Result<Split> {
     let sysusers_line = format!("u {user} - \"Kea DHCP\" {STATE_DIR} {shell}");
     let mut specs = Vec::new();
     for (part, (mut files, mut links)) in parts {
-        let name = package_name(prefix, part);
+        let name = package_name(prefix, part, format);
         let mut owned_dirs: BTreeSet<String> = BTreeSet::new();
         let mut dir_attrs = Vec::new();
         let mut unit = None;
@@ -413,7 +419,9 @@ pub fn plan_runtime(input: &RuntimeInput) -> Result<Split> {
         if let Some(d) = part.daemon() {
             let exec = files.iter().find(|f| f.path.rsplit('/').next() == Some(d.program) && !f.path.starts_with("/usr/share/")).map(|f| f.path.clone());
             if let Some(exec) = exec {
-                let unit_name = format!("{name}.service");
+                // The unit the profile's runtime names (the guidance tells operators to restart
+                // it), else the package's name.
+                let unit_name = format!("{}.service", runtime.services.get(d.service).cloned().unwrap_or_else(|| name.clone()));
                 // Kea 2.x's Control Agent configuration names a password file no package ships.
                 let config = format!("{CONFIG_DIR}/{}.conf", d.program);
                 let condition = match files.iter().find(|f| f.path == config).map(|f| &f.source) {
@@ -512,7 +520,10 @@ pub fn plan_runtime(input: &RuntimeInput) -> Result<Split> {
                 _ => Relation { name: "python3".into(), constraint: None },
             });
         }
-        let arch_independent = !has_elf && part != Part::Common && unit.is_none();
+        // Architecture-independent: nothing built for a machine and nothing in the library
+        // directory (the development package's links are per architecture).
+        let in_libdir = files.iter().map(|f| &f.path).chain(links.iter().map(|l| &l.path)).any(|p| p.starts_with(&format!("{libdir}/")));
+        let arch_independent = !has_elf && !in_libdir && part != Part::Common && unit.is_none();
         files.sort_by(|a, b| a.path.cmp(&b.path));
         links.sort_by(|a, b| a.path.cmp(&b.path));
         let mut spec = PackageSpec {
@@ -530,6 +541,8 @@ pub fn plan_runtime(input: &RuntimeInput) -> Result<Split> {
                 (Format::Deb, Part::Dev) => "libdevel".into(),
                 (Format::Deb, Part::Doc) => "doc".into(),
                 (Format::Deb, _) => "net".into(),
+                // The historical Red Hat group of development packages.
+                (Format::Rpm, Part::Dev) => "Development/Libraries".into(),
                 (Format::Rpm, _) => crate::plan::RPM_GROUP.into(),
             },
             depends: crate::plan::relation::merge(format, depends),
