@@ -188,6 +188,23 @@ mod tests {
     }
 
     #[test]
+    fn zstd_output_does_not_depend_on_the_thread_count() {
+        // The rpm crate compresses zstd payloads with one worker per CPU (its zstdmt feature):
+        // zstd's output with workers depends on the input and level only, not on how many.
+        let data: Vec<u8> = (0..6_000_000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8 & 0x3f).collect();
+        let compress = |workers: u32| {
+            let mut e = zstd::stream::Encoder::new(Vec::new(), 19).unwrap();
+            e.multithread(workers).unwrap();
+            std::io::Write::write_all(&mut e, &data).unwrap();
+            e.finish().unwrap()
+        };
+        let one = compress(1);
+        for workers in [2, 3, 8] {
+            assert!(compress(workers) == one, "{workers} workers wrote other bytes than 1");
+        }
+    }
+
+    #[test]
     fn rpm_reads_every_compression() {
         for (c, tag) in [(Compression::Zstd, "zstd"), (Compression::Xz, "xz"), (Compression::Gzip, "gzip"), (Compression::None, "")] {
             let (tmp, spec) = sample_spec(Format::Rpm, c);

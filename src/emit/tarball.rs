@@ -127,9 +127,12 @@ pub(crate) fn extension(c: Compression) -> &'static str {
     }
 }
 
-/// xz's block size, fixed so that the output never depends on a library default: three times the
-/// preset-6 dictionary, which is what xz itself uses in multithreaded mode.
-pub(crate) const XZ_BLOCK_SIZE: u64 = 3 * (8 << 20);
+/// xz's block size, fixed so that the output never depends on a library default: the preset-6
+/// dictionary (8 MiB). xz itself uses three times that in multithreaded mode, which leaves a
+/// payload under 24 MiB (most of Kea's libkea package) in one block on one thread; 8 MiB blocks
+/// let two CPUs share it (measured on Kea 2.6.3's 12.5 MB libraries: 3.4 s instead of 5.4 s,
+/// 2.7 % larger; docs/dev/benchmarks.md).
+pub(crate) const XZ_BLOCK_SIZE: u64 = 8 << 20;
 
 /// Threads for compression: the CPUs this process may use, at most 8.
 pub(crate) fn worker_threads() -> u32 {
