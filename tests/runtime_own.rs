@@ -3,7 +3,7 @@
 //! into `keapack-kea-common`, `-dhcp4`, … beside the hooks package, as the packages hold it.
 //!
 //! - every entry of every package the run wrote (path, kind, mode, owner, config mark) against
-//!   `tests/golden/runtime/<target>/<package>.txt` (`UPDATE_GOLDEN=1` rewrites them), and every
+//!   `tests/golden-runtime/<target>/<package>.txt` (`UPDATE_GOLDEN=1` rewrites them), and every
 //!   file and link of installed-files.txt in exactly one package, but the documented leave-outs;
 //! - the systemd units pass `systemd-analyze verify` in a root made of the packages;
 //! - the maintainer scripts parse under `sh` and `dash`, and hold the prefix and the service
@@ -170,7 +170,7 @@ fn entries(package: &Path, format: Format) -> Vec<Entry> {
 }
 
 fn golden_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/runtime")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden-runtime")
 }
 
 fn updating() -> bool {
@@ -375,7 +375,7 @@ fn the_package_split_is_exact() {
         }
     }
     if updating() {
-        eprintln!("rewrote {}: review the diff (git diff tests/golden/runtime)", golden_dir().display());
+        eprintln!("rewrote {}: review the diff (git diff tests/golden-runtime)", golden_dir().display());
     }
     assert!(
         problems.is_empty(),
