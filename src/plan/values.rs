@@ -214,6 +214,13 @@ static MESSAGE_ID: Rule = Rule { what: "a Kea log message id: uppercase letters,
 static FAMILY: Rule = Rule { what: "a package family: deb or rpm", fix: "e.g. deb", check: |v| matches!(v, "deb" | "rpm") };
 static COMPRESSION: Rule = Rule { what: "a compression: gzip, xz, zstd or none", fix: "e.g. xz", check: |v| matches!(v, "gzip" | "xz" | "zstd" | "none") };
 static BOOTSTRAP: Rule = Rule { what: "a way to make a build root: debootstrap", fix: "e.g. debootstrap", check: |v| v == "debootstrap" };
+/// Where a release's packages put systemd units: the unit directories systemd reads packages'
+/// units from, nothing else (the path goes into packages as a file name).
+static UNIT_DIR: Rule = Rule {
+    what: "a systemd unit directory for packages: /usr/lib/systemd/system or /lib/systemd/system",
+    fix: "e.g. /lib/systemd/system for Debian 12 and older",
+    check: |v| v == "/usr/lib/systemd/system" || v == "/lib/systemd/system",
+};
 static ABSOLUTE_PATH: Rule = Rule {
     what: "an absolute, normalized path (components of letters, digits, . _ + -; no .., no //, no trailing /)",
     fix: "e.g. /usr/share/keyrings/devuan-archive-keyring.gpg or /debian",
@@ -263,6 +270,7 @@ const PROFILE_VALUES: &[(&str, Kind)] = &[
     ("runtime.*.services.*", Kind::Value(&UNIT)),
     ("runtime.*.socket-dir", Kind::Value(&SOCKET_DIR)),
     ("runtime.*.user", Kind::Value(&USER)),
+    ("unit-dir", Kind::Value(&UNIT_DIR)),
     ("arch.*.elf-machine", Kind::Value(&ELF_MACHINE)),
     ("arch.*.libdir", Kind::Value(&LIBDIR)),
 ];
@@ -560,6 +568,10 @@ mod tests {
         assert_eq!((e.line, e.key.as_str()), (1, "profile.<key>"), "{e}");
         let e = check_text("[runtime.isc.services]\n\"dhcp4 x\" = \"kea\"\n", "p.toml", FileKind::Profile).unwrap_err();
         assert_eq!((e.line, e.key.as_str()), (2, "runtime.isc.services.<key>"), "{e}");
+        // Where Kea's own packages put units: a unit directory of systemd's, nothing else.
+        let e = check_text("[profile.x]\nfamily = \"deb\"\nunit-dir = \"/etc/cron.d\"\n", "m.toml", FileKind::Manifest).unwrap_err();
+        assert_eq!((e.line, e.key.as_str()), (3, "profile.x.unit-dir"), "{e}");
+        assert!(check_text("[profile.x]\nfamily = \"deb\"\nunit-dir = \"/lib/systemd/system\"\n", "m.toml", FileKind::Manifest).is_ok());
         // Array items: the line of the item.
         let e = check_text("[build]\nconfigure-options = [\n  \"--with-mysql\",\n  \"--x=1;id\",\n]\n", "m.toml", FileKind::Manifest).unwrap_err();
         assert_eq!((e.line, e.key.as_str()), (4, "build.configure-options"), "{e}");
