@@ -311,17 +311,30 @@ pub fn plan(input: &PlanInput) -> Result<PackageSpec> {
 /// Debian changelog, and lintian overrides where a tag is unavoidable. Sorts the file list.
 fn add_required_docs(spec: &mut PackageSpec, input: &PlanInput) -> Result<()> {
     let pkg = input.package;
-    let year = utc_year(input.epoch);
     let copyright = input.templates.render(
         "copyright.j2",
         serde_json::json!({
-            "copyright_years": if year > ISC_FIRST_YEAR { format!("{ISC_FIRST_YEAR}-{year}") } else { ISC_FIRST_YEAR.to_string() },
+            "copyright_years": copyright_years(input.epoch),
             "homepage": pkg.homepage,
             "kea_version": input.kea_version.to_string(),
             "license": pkg.license,
             "license_text": pkg.license_text.trim_end(),
         }),
     )?;
+    place_required_docs(spec, copyright, "");
+    Ok(())
+}
+
+/// `2009-<year of the timestamp>`: the years of a copyright notice.
+pub(crate) fn copyright_years(epoch: u64) -> String {
+    let year = utc_year(epoch);
+    if year > ISC_FIRST_YEAR { format!("{ISC_FIRST_YEAR}-{year}") } else { ISC_FIRST_YEAR.to_string() }
+}
+
+/// Put the rendered `copyright` where the family wants it (deb: the doc directory, with the
+/// Debian changelog and lintian overrides, `extra_overrides` appended to keapack's own; rpm:
+/// the license directory, `%license`), then sort the file list.
+pub(crate) fn place_required_docs(spec: &mut PackageSpec, copyright: String, extra_overrides: &str) {
     let doc_dir = format!("/usr/share/doc/{}", spec.name);
     let file = |path: String, bytes: Vec<u8>, role| FileEntry::new(path, Source::Bytes(bytes), 0o644, role);
     match spec.format {
@@ -329,7 +342,8 @@ fn add_required_docs(spec: &mut PackageSpec, input: &PlanInput) -> Result<()> {
             spec.files.push(file(format!("{doc_dir}/copyright"), copyright.into_bytes(), FileRole::Plain));
             let changelog = changelog_debian_gz(spec);
             spec.files.push(file(format!("{doc_dir}/changelog.Debian.gz"), changelog, FileRole::Plain));
-            if let Some(text) = overrides::lintian_overrides(spec) {
+            let text = overrides::lintian_overrides(spec).unwrap_or_default() + extra_overrides;
+            if !text.is_empty() {
                 spec.files.push(file(overrides::path(&spec.name), text.into_bytes(), FileRole::Plain));
             }
         }
@@ -345,7 +359,6 @@ fn add_required_docs(spec: &mut PackageSpec, input: &PlanInput) -> Result<()> {
     spec.files.sort_by(|a, b| a.path.cmp(&b.path));
     spec.owned_dirs.sort();
     spec.owned_dirs.dedup();
-    Ok(())
 }
 
 /// The package's changelog: the manifest's changelog source below `generated` (see

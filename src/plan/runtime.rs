@@ -403,6 +403,7 @@ pub fn plan_runtime(input: &RuntimeInput) -> Result<Split> {
     let dirs = [runtime.socket_dir.trim_end_matches('/').to_string(), STATE_DIR.to_string(), LOG_DIR.to_string()];
     let shell = nologin(format);
     let sysusers_line = format!("u {user} - \"Kea DHCP\" {STATE_DIR} {shell}");
+    let elf_paths: BTreeSet<&str> = input.installed.iter().filter(|i| matches!(&i.kind, Kind::File { elf: Some(_), .. })).map(|i| i.path.as_str()).collect();
     let mut specs = Vec::new();
     for (part, (mut files, mut links)) in parts {
         let name = package_name(prefix, part, format);
@@ -440,7 +441,7 @@ pub fn plan_runtime(input: &RuntimeInput) -> Result<Split> {
                 unit = Some(unit_name);
             }
         }
-        let has_elf = input.installed.iter().any(|i| matches!(&i.kind, Kind::File { elf: Some(_), .. }) && files.iter().any(|f| f.path == i.path));
+        let has_elf = files.iter().any(|f| elf_paths.contains(f.path.as_str()));
         // Ownership: every directory of its files and links at or below the first one whose
         // name speaks of Kea (/usr/lib64/kea, /usr/lib64/kea/hooks, /usr/share/kea/scripts/mysql),
         // never the system's (/usr/share/doc, /usr/lib/systemd/system).
@@ -575,40 +576,20 @@ pub fn plan_runtime(input: &RuntimeInput) -> Result<Split> {
     Ok(Split { specs, left })
 }
 
-/// The copyright (deb) or license (rpm) file and the Debian changelog of a runtime package.
+/// The copyright (deb) or license (rpm) file, the Debian changelog and the lintian overrides
+/// of a runtime package: Kea's license, placed as every package's (`plan::place_required_docs`).
 fn add_docs(spec: &mut PackageSpec, input: &RuntimeInput) -> Result<()> {
-    let year = crate::plan::changelog::utc_year(input.epoch);
-    let first = crate::plan::ISC_FIRST_YEAR;
     let copyright = input.templates.render(
         "runtime-copyright.j2",
         json!({
-            "copyright_years": if year > first { format!("{first}-{year}") } else { first.to_string() },
+            "copyright_years": crate::plan::copyright_years(input.epoch),
             "homepage": input.package.homepage,
             "kea_version": input.kea_version.to_string(),
             "family": spec.format.name(),
         }),
     )?;
-    let doc_dir = format!("/usr/share/doc/{}", spec.name);
-    match spec.format {
-        Format::Deb => {
-            spec.files.push(FileEntry::new(format!("{doc_dir}/copyright"), Source::Bytes(copyright.into_bytes()), 0o644, FileRole::Plain));
-            let changelog = crate::plan::changelog::changelog_debian_gz(spec);
-            spec.files.push(FileEntry::new(format!("{doc_dir}/changelog.Debian.gz"), Source::Bytes(changelog), 0o644, FileRole::Plain));
-            let text = crate::plan::overrides::lintian_overrides(spec).unwrap_or_default() + &runtime_overrides(spec)?;
-            if !text.is_empty() {
-                spec.files.push(FileEntry::new(crate::plan::overrides::path(&spec.name), Source::Bytes(text.into_bytes()), 0o644, FileRole::Plain));
-            }
-            spec.owned_dirs.push(doc_dir);
-        }
-        Format::Rpm => {
-            let lic_dir = format!("/usr/share/licenses/{}", spec.name);
-            spec.files.push(FileEntry::new(format!("{lic_dir}/copyright"), Source::Bytes(copyright.into_bytes()), 0o644, FileRole::License));
-            spec.owned_dirs.push(lic_dir);
-        }
-    }
-    spec.files.sort_by(|a, b| a.path.cmp(&b.path));
-    spec.owned_dirs.sort();
-    spec.owned_dirs.dedup();
+    let extra = if spec.format == Format::Deb { runtime_overrides(spec)? } else { String::new() };
+    crate::plan::place_required_docs(spec, copyright, &extra);
     Ok(())
 }
 

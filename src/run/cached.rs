@@ -188,8 +188,7 @@ pub(super) fn restore(plan: &RunPlan, environment: &crate::run::request::Environ
     let env = build_env(&opts, tree, epoch);
     let installed = if plan.own_runtime() {
         // Stripped when it was stored: read as it is.
-        let mut runner = crate::support::runner::Runner::new(&work.join("logs"), Vec::new(), crate::support::listener::Human::channel(true))?;
-        crate::stage::runtime::inventory(&stage, &[], false, &mut runner)?
+        crate::stage::runtime::inventory(&stage, &[], None)?
     } else {
         Vec::new()
     };

@@ -313,7 +313,7 @@ pub(super) fn build_and_stage(plan: &RunPlan, environment: &crate::run::request:
     ));
     let installed = if plan.own_runtime() {
         let stripped: Vec<PathBuf> = hooks.iter().map(|h| h.path.clone()).collect();
-        let all = crate::stage::runtime::inventory(&built.stage, &stripped, true, runner)?;
+        let all = crate::stage::runtime::inventory(&built.stage, &stripped, Some(runner))?;
         runner.note(&format!("staged Kea: {} files and links for Kea's own packages", all.iter().filter(|i| !matches!(i.kind, crate::stage::runtime::Kind::Dir { .. })).count()));
         all
     } else {

@@ -463,8 +463,7 @@ fn rehearse(package: &PackageSection, targets: &[Target], templates: &Templates,
         if package.runtime == crate::plan::profile::RuntimeStyle::Own {
             // The packages every Kea of this release installs (the run writes those it built).
             let first = specs.first().context("a plan has packages")?;
-            let options: Vec<String> = extra_options.to_vec();
-            for (part, certain) in crate::plan::runtime::expected_parts(&version, &options, package.runtime_dev) {
+            for (part, certain) in crate::plan::runtime::expected_parts(&version, extra_options, package.runtime_dev) {
                 let name = crate::plan::runtime::package_name(package.runtime_prefix(), part, target.profile.family);
                 if name == package.name {
                     bail!("package.name '{name}' is also the name of one of Kea's own packages (runtime-prefix '{}'): choose another package.name or runtime-prefix", package.runtime_prefix());

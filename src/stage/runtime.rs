@@ -41,10 +41,10 @@ fn is_elf(path: &Path) -> Result<bool> {
     Ok(n == 4 && magic == *b"\x7fELF")
 }
 
-/// Everything under `stage`, sorted by install path. With `strip`, every ELF file not in
-/// `stripped` (the hooks the hook inventory stripped already) is stripped in place with the
-/// hooks' arguments; a stage restored from the build cache is stripped already.
-pub(crate) fn inventory(stage: &Path, stripped: &[PathBuf], strip: bool, runner: &mut Runner) -> Result<Vec<Installed>> {
+/// Everything under `stage`, sorted by install path. With a runner to `strip` with, every ELF
+/// file not in `stripped` (the hooks the hook inventory stripped already) is stripped in place
+/// with the hooks' arguments; a stage restored from the build cache is stripped already (none).
+pub(crate) fn inventory(stage: &Path, stripped: &[PathBuf], mut strip: Option<&mut Runner>) -> Result<Vec<Installed>> {
     let mut out = Vec::new();
     let mut stack = vec![stage.to_path_buf()];
     while let Some(dir) = stack.pop() {
@@ -56,6 +56,9 @@ pub(crate) fn inventory(stage: &Path, stripped: &[PathBuf], strip: bool, runner:
             let Some(rel) = rel.to_str() else {
                 bail!("the build installed a file whose name is not UTF-8: {}", crate::support::text::path(&path));
             };
+            if rel.chars().any(char::is_control) {
+                bail!("the build installed a file whose name holds a control character: {}", crate::support::text::path(&path));
+            }
             let install = format!("/{rel}");
             let meta = fs::symlink_metadata(&path).with_context(|| format!("cannot read {}", path.display()))?;
             let t = meta.file_type();
@@ -68,7 +71,9 @@ pub(crate) fn inventory(stage: &Path, stripped: &[PathBuf], strip: bool, runner:
                 Kind::Dir { mode: meta.mode() & 0o7777 }
             } else if t.is_file() {
                 let elf = if is_elf(&path)? {
-                    if strip && !stripped.contains(&path) {
+                    if let Some(runner) = strip.as_deref_mut()
+                        && !stripped.contains(&path)
+                    {
                         // Make the file writable for strip, as an installed 0555 program is not.
                         let mode = meta.permissions().mode();
                         if mode & 0o200 == 0 {
@@ -109,7 +114,7 @@ mod tests {
         fs::set_permissions(s.join("usr/sbin/keactrl"), fs::Permissions::from_mode(0o755)).unwrap();
         std::os::unix::fs::symlink("/etc/shadow", s.join("usr/sbin/evil")).unwrap();
         let mut runner = Runner::new(&d.path().join("logs"), Vec::new(), crate::support::listener::Human::channel(true)).unwrap();
-        let got = inventory(s, &[], true, &mut runner).unwrap();
+        let got = inventory(s, &[], Some(&mut runner)).unwrap();
         let shown: Vec<(String, String)> = got
             .iter()
             .map(|i| {
@@ -131,5 +136,9 @@ mod tests {
             ("/var/lib/kea", "dir"),
         ];
         assert_eq!(shown, want.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect::<Vec<_>>());
+        // A name with a newline would become a package path and a conffiles line: refused.
+        fs::write(s.join("usr/sbin/two\nlines"), "x").unwrap();
+        let e = inventory(s, &[], None).unwrap_err().to_string();
+        assert!(e.contains("control character"), "{e}");
     }
 }
