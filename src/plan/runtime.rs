@@ -688,3 +688,62 @@ pub fn expected_parts(kea: &KeaVersion, options: &[String], dev: bool) -> Vec<(P
     parts.push((Part::Doc, true));
     parts
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::profile::Profiles;
+
+    fn installed(path: &str, kind: Kind) -> Installed {
+        Installed { path: path.into(), kind }
+    }
+
+    #[test]
+    fn a_build_without_keas_libraries_is_refused() {
+        let mut target = Profiles::builtin().target("debian-12-amd64").unwrap();
+        target.name_own_runtime("keapack-kea").unwrap();
+        let package = PackageSection { runtime: RuntimeStyle::Own, ..PackageSection::default() };
+        let stage = [installed("/usr/sbin/kea-dhcp4", Kind::File { source: "/nonexistent".into(), mode: 0o755, elf: None })];
+        let input = RuntimeInput {
+            package: &package,
+            kea_version: &KeaVersion::new(2, 2, 0),
+            installed: &stage,
+            premium: &BTreeSet::new(),
+            target: &target,
+            epoch: 0,
+            templates: &Templates::builtin(),
+            library_depends: &BTreeMap::new(),
+        };
+        let e = plan_runtime(&input).unwrap_err().to_string();
+        assert!(e.contains("installed none of Kea's libraries") && e.contains("full build of a real Kea tree"), "{e}");
+    }
+
+    #[test]
+    fn each_path_has_its_place() {
+        let lib = "/usr/lib/x86_64-linux-gnu";
+        let premium: BTreeSet<String> = [format!("{lib}/kea/hooks/libdhcp_host_cmds.so")].into();
+        let file = |p: &str| installed(p, Kind::File { source: "/nonexistent".into(), mode: 0o644, elf: None });
+        let link = |p: &str, t: &str| installed(p, Kind::Link { target: t.into() });
+        for (item, dev, want) in [
+            (file(&format!("{lib}/libkea-log.so.35.0.0")), false, Placement::In(Part::Common)),
+            (link(&format!("{lib}/libkea-log.so"), "libkea-log.so.35.0.0"), false, Placement::Left("development files: write them with runtime-dev = true")),
+            (link(&format!("{lib}/libkea-log.so"), "libkea-log.so.35.0.0"), true, Placement::In(Part::Dev)),
+            (file(&format!("{lib}/kea/hooks/libdhcp_host_cmds.so")), false, Placement::Left("a premium hook: the run's hooks package holds it")),
+            (link(&format!("{lib}/kea/hooks/libca_rbac.so"), "libdhcp_host_cmds.so"), false, Placement::Left("a link to a premium hook: the run's hooks package holds the hook")),
+            (file(&format!("{lib}/kea/hooks/libdhcp_mysql_cb.so")), false, Placement::In(Part::Mysql)),
+            (file(&format!("{lib}/kea/hooks/libdhcp_ha.so")), false, Placement::In(Part::Hooks)),
+            (file("/usr/sbin/kea-lfc"), false, Placement::In(Part::Common)),
+            (file("/usr/sbin/kea-dhcp-ddns"), false, Placement::In(Part::DhcpDdns)),
+            (file("/etc/kea/kea-ctrl-agent.conf"), false, Placement::In(Part::CtrlAgent)),
+            (file("/etc/kea/keactrl.conf"), false, Placement::In(Part::Admin)),
+            (file("/usr/share/man/man8/kea-dhcp4.8"), false, Placement::In(Part::Dhcp4)),
+            (file("/usr/share/kea/scripts/mysql/dhcpdb_create.mysql"), false, Placement::In(Part::Admin)),
+            (file("/usr/lib/python3/dist-packages/kea/kea_conn.py"), false, Placement::In(Part::Admin)),
+            (file("/usr/share/doc/kea/html/.buildinfo"), false, Placement::Left("the documentation build's own bookkeeping (Sphinx), not documentation")),
+            (file("/var/lib/kea/kea-leases4.csv"), false, Placement::Left("made by the units and tmpfiles.d, owned by the service user")),
+            (file("/usr/include/kea/log/logger.h"), true, Placement::In(Part::Dev)),
+        ] {
+            assert_eq!(place(&item, lib, &premium, dev), want, "{}", item.path);
+        }
+    }
+}
