@@ -38,6 +38,8 @@ pub(crate) const INTERIM: &str = ".interim-sums";
 pub(crate) const NAMES: &str = ".names";
 /// In the journal: a hard link to each file the set replaces.
 pub(crate) const REPLACED: &str = ".replaced";
+/// A finished journal, renamed aside while its files are deleted.
+pub(crate) const RETIRED: &str = ".keapack-switch-done";
 
 /// One name of a set and whether an earlier file of that name was in `--out`.
 #[derive(Debug, Clone, PartialEq)]
@@ -135,8 +137,29 @@ fn finish(out: &Path, journal: &Path) -> Result<()> {
         fs::rename(&from, out.join(&name)).with_context(|| format!("cannot move {name} into {}", out.display()))?;
     }
     sync_dir(out)?;
-    fs::remove_dir_all(journal).with_context(|| format!("cannot remove {}", journal.display()))?;
-    sync_dir(out)
+    retire(out, journal)
+}
+
+/// Remove a finished (or undone) journal: renamed aside in one step first, so that a kill
+/// while its files are being deleted never leaves a journal without its list of names, which
+/// the next run would take for a switch under way. What is left aside is removed by the next
+/// command that takes the lock ([`recover`]).
+fn retire(out: &Path, journal: &Path) -> Result<()> {
+    let aside = out.join(RETIRED);
+    remove_retired(out)?;
+    fs::rename(journal, &aside).with_context(|| format!("cannot remove {}", journal.display()))?;
+    sync_dir(out)?;
+    remove_retired(out)
+}
+
+/// Remove the journal a run set aside (see [`retire`]), if any.
+fn remove_retired(out: &Path) -> Result<()> {
+    let aside = out.join(RETIRED);
+    match fs::symlink_metadata(&aside) {
+        Ok(m) if m.is_dir() => fs::remove_dir_all(&aside).with_context(|| format!("cannot remove {}", aside.display())),
+        Ok(_) => fs::remove_file(&aside).with_context(|| format!("cannot remove {}", aside.display())),
+        Err(_) => Ok(()),
+    }
 }
 
 /// The renames a switch makes, in order: from the journal to the name in `--out`.
@@ -195,8 +218,7 @@ fn roll_back(out: &Path, journal: &Path) -> Result<()> {
     };
     res.with_context(|| format!("could not restore {}", out.join(SUMS).display()))?;
     sync_dir(out)?;
-    fs::remove_dir_all(journal).with_context(|| format!("cannot remove {}", journal.display()))?;
-    sync_dir(out)
+    retire(out, journal)
 }
 
 /// Whether `dir` holds a switch a killed run left unfinished.
@@ -223,6 +245,7 @@ pub(crate) fn recover_inputs(paths: &[PathBuf], tell: &dyn Fn(&str)) -> Result<(
 /// switch being undone is undone. Returns what was done, to be told, or `None`.
 pub(crate) fn recover(out: &Path) -> Result<Option<String>> {
     let journal = out.join(SWITCH);
+    remove_retired(out)?;
     if !pending(out) {
         return Ok(None);
     }
@@ -290,6 +313,23 @@ mod tests {
         prepare(&out, &staging, &set.names, &super::super::earlier_sums(&out)).unwrap();
         let dir = set.staging.take().unwrap().keep();
         (tmp, out, lock, dir)
+    }
+
+    /// A kill while a finished journal's files are deleted leaves it aside, never as a journal
+    /// without its list of names; the next command removes it and changes nothing else.
+    #[test]
+    fn a_kill_while_the_journal_is_deleted_leaves_nothing_the_next_run_misreads() {
+        let (_t, out, _lock, dir) = earlier_and_staged();
+        switch(&out, &dir).unwrap();
+        let after = listing(&out);
+        // As a kill leaves it mid-deletion: the list of names gone first, other files still there.
+        fs::create_dir_all(out.join(RETIRED).join(REPLACED)).unwrap();
+        fs::write(out.join(RETIRED).join(INTERIM), "x").unwrap();
+        assert!(!pending(&out));
+        assert_eq!(recover(&out).unwrap(), None);
+        assert!(!out.join(RETIRED).exists());
+        assert_eq!(listing(&out), after);
+        assert!(sums_hold(&out).is_ok());
     }
 
     /// A kill after each step of a switch: `sha256sum -c` holds at that instant, and the next
