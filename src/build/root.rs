@@ -96,6 +96,9 @@ pub(crate) struct RootSpec {
     pub packages: Vec<String>,
     /// How it is made and what its apt uses.
     pub recipe: RootRecipe,
+    /// Keep apt's package lists in the root (a load-verification root: apt then resolves what
+    /// the verified packages depend on); a build root drops them.
+    pub keep_lists: bool,
 }
 
 impl RootSpec {
@@ -106,7 +109,7 @@ impl RootSpec {
         let Some(mirror) = mirror.or_else(|| recipe.default_mirror()) else {
             bail!("profile {profile} names no mirror to make a {codename} build root from: add mirror = \"<URL>\" under its [build-root], or pass --mirror (or the manifest's build.mirror)");
         };
-        Ok(RootSpec { os_id: os_id.to_string(), codename: codename.to_string(), arch: arch.to_string(), mirror, packages, recipe: recipe.clone() })
+        Ok(RootSpec { os_id: os_id.to_string(), codename: codename.to_string(), arch: arch.to_string(), mirror, packages, recipe: recipe.clone(), keep_lists: false })
     }
 
     /// `trixie-amd64-1a2b3c4d5e6f`: the cache entry's name. The apt sources are not part of it
@@ -120,6 +123,9 @@ impl RootSpec {
         }
         if let Some(k) = &self.recipe.keyring {
             h.update(format!("keyring {k}\n"));
+        }
+        if self.keep_lists {
+            h.update(b"keep apt lists\n");
         }
         let digest = crate::support::digest::hex(&h.finalize());
         format!("{}-{}-{}", self.codename, self.arch, &digest[..12])
@@ -217,6 +223,8 @@ pub(crate) fn ensure(spec: &RootSpec, runner: &mut Runner) -> Result<PathBuf> {
 
 /// What installs the build prerequisites in a root: the package names are its arguments.
 const ROOT_INSTALL: &str = "apt-get update -qq && apt-get install -y -qq --no-install-recommends -- \"$@\" && apt-get clean && rm -rf /var/lib/apt/lists/*";
+/// The same for a root that keeps apt's lists (a load-verification root).
+const ROOT_INSTALL_KEEP_LISTS: &str = "apt-get update -qq && apt-get install -y -qq --no-install-recommends -- \"$@\" && apt-get clean";
 
 /// The bootstrap command with its options, before the suite, target and mirror.
 fn debootstrap(spec: &RootSpec) -> Command {
@@ -246,7 +254,7 @@ fn make(spec: &RootSpec, dir: &Path, runner: &mut Runner) -> Result<()> {
     // shell text.
     let mut cmd = Command::new("sh");
     cmd.arg("-c")
-        .arg(ROOT_INSTALL)
+        .arg(if spec.keep_lists { ROOT_INSTALL_KEEP_LISTS } else { ROOT_INSTALL })
         .arg("sh")
         .args(&spec.packages)
         .env("DEBIAN_FRONTEND", "noninteractive")
@@ -324,6 +332,7 @@ mod tests {
             mirror: "http://deb.debian.org/debian".into(),
             packages: vec!["g++".into(), "kea-dev".into()],
             recipe: debian_recipe(),
+            keep_lists: false,
         }
     }
 
@@ -338,6 +347,7 @@ mod tests {
         assert_ne!(a.key(), more.key());
         assert_ne!(a.key(), other_mirror.key());
         assert_ne!(a.key(), keyring.key());
+        assert_ne!(a.key(), RootSpec { keep_lists: true, ..spec() }.key());
     }
 
     #[test]

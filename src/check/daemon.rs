@@ -1,6 +1,6 @@
 //! The pieces of a load check (issue: load-verified builds) that talk to a Kea daemon in a
 //! root of the target's release: read how a systemd unit runs it, and ask it over its control
-//! socket. Groundwork: nothing calls it yet.
+//! socket (`check::verify` uses them).
 //!
 //! - [`Unit::parse`] reads `User=`, `ExecStart=` and the `*Directory=` settings of a unit file
 //!   (the daemon is started as the unit would start it, without systemd);

@@ -22,6 +22,9 @@ pub(crate) enum Cmd {
     Guidance(GuidanceArgs),
     /// Check packages with lintian (.deb) and rpmlint (.rpm); exit 1 on findings, 2 when unchecked.
     Lint(LintArgs),
+    /// Install packages in a root of their release with the Kea they are for and load the hooks
+    /// into each daemon (what build --verify-load does); exit 1 when Kea refuses them.
+    Verify(VerifyArgs),
     /// Add packages (or a build's --out directory) to signed apt and dnf repositories.
     Publish(PublishArgs),
     /// Sign .rpm packages in place (header signatures rpm 4.16+ and RHEL 9 accept).
@@ -110,6 +113,12 @@ pub(crate) struct Common {
     /// Check the written packages with lintian and rpmlint (as `keapack lint`); fail on findings.
     #[arg(long)]
     pub(crate) lint: bool,
+    /// Before publishing into --out, install each target's packages in a cached root of its
+    /// release with the Kea they are for, start each daemon with the printed snippet and
+    /// control socket, and require the hooks loaded and their commands listed; a failure
+    /// publishes nothing (manifest: verify.load).
+    #[arg(long)]
+    pub(crate) verify_load: bool,
     /// Also write each target's debug symbols as a -dbgsym (.deb) / -debuginfo (.rpm) package.
     #[arg(long)]
     pub(crate) debug_symbols: bool,
@@ -141,6 +150,32 @@ pub(crate) struct Common {
     /// Neither reuse a build from the build cache nor keep this one there (also: KEAPACK_NO_CACHE=1).
     #[arg(long)]
     pub(crate) no_cache: bool,
+}
+
+#[derive(Args)]
+pub(crate) struct VerifyArgs {
+    /// The .deb and .rpm files to verify, or directories holding them (a build's --out).
+    /// Debug-symbols packages are left out.
+    #[arg(required = true)]
+    pub(crate) packages: Vec<PathBuf>,
+    /// The target the packages are for (default: read from each package's release suffix,
+    /// +deb12 → debian-12, and architecture).
+    #[arg(long, short = 't')]
+    pub(crate) target: Option<String>,
+    /// Which Kea the hooks load into (default: read from the packages' dependencies).
+    #[arg(long, value_enum)]
+    pub(crate) runtime: Option<RuntimeStyle>,
+    /// Work directory for the root copies and Kea's logs (default: ~/.cache/keapack/verify).
+    #[arg(long)]
+    pub(crate) work: Option<PathBuf>,
+    /// Debian-family mirror the release's root is made from (default: as for build roots).
+    #[arg(long)]
+    pub(crate) mirror: Option<String>,
+    /// Manifest whose [verify.parameters] give the hooks' mandatory parameters.
+    #[arg(long, short = 'm')]
+    pub(crate) manifest: Option<PathBuf>,
+    #[command(flatten)]
+    pub(crate) format: FormatArg,
 }
 
 #[derive(Args)]

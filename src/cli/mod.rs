@@ -38,6 +38,7 @@ pub fn main() -> ExitCode {
         Cmd::Demo(a) => (a.common.quiet, a.common.format.message_format),
         Cmd::Lint(a) => (false, a.format.message_format),
         Cmd::Publish(a) => (false, a.format.message_format),
+        Cmd::Verify(a) => (false, a.format.message_format),
         Cmd::Sign(a) => (false, a.format.message_format),
         _ => (false, MessageFormat::Human),
     };
@@ -56,6 +57,7 @@ pub fn main() -> ExitCode {
         Cmd::Lint(a) => return exit::run("lint", &listener, |l| run_lint(a, l)),
         Cmd::Guidance(a) => run_guidance(a),
         Cmd::Publish(a) => return exit::run("publish", &listener, |l| run_publish(a, l).map(|()| 0)),
+        Cmd::Verify(a) => return exit::run("verify", &listener, |l| run_verify(a, l).map(|()| 0)),
         Cmd::Sign(a) => return exit::run("sign", &listener, |l| run_sign(a, l).map(|()| 0)),
         Cmd::Cache(c) => cache::run_command(&c, &mut Stdout, listener.as_ref()),
         Cmd::Targets(a) => run_targets(a),
@@ -106,6 +108,7 @@ fn request(common: &Common, work_name: &str) -> BuildRequest {
         no_cache: common.no_cache || std::env::var_os("KEAPACK_NO_CACHE").is_some_and(|v| !v.is_empty() && v != "0"),
         full_build: common.full_build,
         ccache: if common.ccache { Some(true) } else if common.no_ccache { Some(false) } else { None },
+        verify_load: common.verify_load,
         ..BuildRequest::default()
     }
 }
@@ -149,6 +152,53 @@ fn run_lint(a: LintArgs, listener: &Channel) -> Result<u8> {
         exit::print_error(&e, listener.as_ref());
         Ok(exit::EXIT_USAGE)
     })
+}
+
+fn run_verify(a: VerifyArgs, listener: &Channel) -> Result<()> {
+    use crate::check::verify;
+    let (groups, manifest) = (|| {
+        let manifest = match &a.manifest {
+            Some(p) => Manifest::load(p)?,
+            None => Manifest::default(),
+        };
+        let mut profiles = Profiles::builtin();
+        manifest.add_profiles(&mut profiles)?;
+        let packages: Vec<std::path::PathBuf> = crate::check::lint::packages_in(&a.packages)?.into_iter().filter(|p| !verify::is_debug_package(p)).collect();
+        anyhow::ensure!(!packages.is_empty(), "no package to verify: only debug-symbols packages were named");
+        Ok::<_, anyhow::Error>((verify::by_target(&profiles, &packages, a.target.as_deref())?, manifest))
+    })()
+    .map_err(exit::refused)?;
+    let work = pipeline::absolute(&a.work.clone().unwrap_or_else(|| pipeline::default_work_dir("verify")));
+    let _lock = crate::support::worklock::lock(&work)?;
+    let catalog = Catalog::builtin();
+    let mut runner = crate::support::runner::Runner::new(&work.join("logs"), Vec::new(), listener.clone())?;
+    let mut results = Vec::new();
+    for (target, packages) in &groups {
+        let runtime = match a.runtime {
+            Some(r) => r,
+            None => verify::runtime_of(&packages.iter().filter_map(|p| crate::publish::debfile::read(p).ok().map(|d| d.control)).collect::<Vec<_>>()),
+        };
+        let req = verify::Request {
+            target,
+            packages: packages.clone(),
+            runtime,
+            dir: work.join(target.id()),
+            mirror: a.mirror.clone().or_else(|| manifest.build.mirror.clone()),
+            catalog: &catalog,
+            parameters: &manifest.verify.parameters,
+        };
+        let v = verify::verify(&req, &mut runner).map_err(|e| e.context(format!("load verification of {} failed", target.id())))?;
+        if !v.verified {
+            listener.warning(&v.summary());
+        }
+        listener.event(crate::support::events::Event::LoadVerified { verification: v.clone() });
+        results.push(v);
+    }
+    let mut out = listener.report();
+    for v in &results {
+        writeln!(out, "{}", v.summary())?;
+    }
+    Ok(())
 }
 
 fn run_publish(a: PublishArgs, listener: &Channel) -> Result<()> {

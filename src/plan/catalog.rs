@@ -33,6 +33,11 @@ pub struct Mandatory {
     pub expression: Option<String>,
     /// The same for the DHCPv6 server (`pkt4`, `relay4`, `option[82]` are DHCPv4 only).
     pub expression_v6: Option<String>,
+    /// A value the hook accepts, for a parameter that is no expression: what a load check
+    /// (`--verify-load`) fills the placeholder with.
+    pub example: Option<toml::Value>,
+    /// The same for the DHCPv6 server.
+    pub example_v6: Option<toml::Value>,
     /// Completes the sentence `"<name>" is …`.
     pub meaning: String,
 }
@@ -44,6 +49,23 @@ impl Mandatory {
             "dhcp6" => self.expression_v6.as_deref().or(self.expression.as_deref()),
             _ => self.expression.as_deref(),
         }
+    }
+
+    /// A value the hook accepts for `daemon` (its example expression, else its example, else
+    /// the placeholder when that holds no `REPLACE-ME`): what a load check fills in.
+    pub fn example(&self, daemon: &str) -> Option<serde_json::Value> {
+        if let Some(e) = self.expression(daemon) {
+            return Some(e.into());
+        }
+        let example = match (&self.example_v6, daemon) {
+            (Some(v6), "dhcp6") => Some(v6),
+            _ => self.example.as_ref(),
+        };
+        if let Some(v) = example {
+            return Some(serde_json::to_value(v).expect("TOML values convert to JSON"));
+        }
+        let p = self.placeholder(daemon);
+        (!p.to_string().contains("REPLACE-ME")).then_some(p)
     }
 
     /// The value the snippet shows for `daemon`.

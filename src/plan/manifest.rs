@@ -24,6 +24,10 @@ pub struct Manifest {
     pub package: PackageSection,
     #[serde(default)]
     pub build: BuildSection,
+    /// Load verification (`build --verify-load`): whether to run it, and values for the hooks'
+    /// mandatory parameters it starts Kea with.
+    #[serde(default)]
+    pub verify: VerifySection,
     /// Extra distribution profiles, same keys as `packaging/profiles/*.toml` (and `extends`),
     /// by id: resolved as those are, over their family defaults, by [`Manifest::add_profiles`].
     #[serde(default)]
@@ -204,6 +208,21 @@ pub struct BuildSection {
     /// Build all of Kea, not only what the hooks need (as `--full-build`).
     #[serde(default)]
     pub full: bool,
+}
+
+/// `[verify]`: load verification of every target before anything is published.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct VerifySection {
+    /// Verify each target's packages in a root of its release before publishing them (as
+    /// `--verify-load`).
+    #[serde(default)]
+    pub load: bool,
+    /// Values for hooks' mandatory parameters, by hook name (`[verify.parameters.flex_id]
+    /// identifier-expression = "pkt4.mac"`): what Kea is started with instead of the hooks
+    /// catalog's example values, e.g. the ones production uses.
+    #[serde(default)]
+    pub parameters: std::collections::BTreeMap<String, toml::Table>,
 }
 
 impl Manifest {

@@ -224,6 +224,11 @@ impl<'a> OutputSet<'a> {
         self.staging.as_ref().expect("a set is staged until it is committed").path()
     }
 
+    /// Where `name` of the set lies until the set is committed.
+    pub(crate) fn staged_path(&self, name: &str) -> PathBuf {
+        self.staging().join(name)
+    }
+
     /// Write `name` into the set; returns where it lies until the set is committed. A name is
     /// written once per set.
     pub fn write(&mut self, name: &str, write: impl FnOnce(&mut dyn Write) -> Result<()>) -> Result<PathBuf> {

@@ -45,6 +45,10 @@ pub(crate) struct BuildRecord {
     pub tools: BTreeMap<String, String>,
     pub packaging: Packaging,
     pub outputs: Vec<Output>,
+    /// With `--verify-load`: each target's load verification (verified, against which daemon,
+    /// the log lines and commands that proved it; or why it was not verified).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub verification: Option<Vec<crate::check::verify::Verification>>,
 }
 
 /// Where the epoch came from.

@@ -70,6 +70,9 @@ pub(crate) fn run(plan: &RunPlan, listener: &Channel) -> Result<BuildOutcome> {
     for w in &plan.warnings {
         listener.warning(w);
     }
+    if plan.verify_load() && plan.targets.iter().any(|t| t.profile.family == crate::plan::spec::Format::Deb) {
+        crate::build::root::check_host_can_use_roots().context("--verify-load installs each target's packages in a root of its release")?;
+    }
     let mut builds = Vec::new();
     for env in &plan.environments {
         // One environment builds in the work directory itself; several each in their own.
@@ -88,8 +91,9 @@ pub(crate) fn run(plan: &RunPlan, listener: &Channel) -> Result<BuildOutcome> {
                 package_target(plan, b, &target, &mut set, &mut outputs)?;
             }
         }
+        let verification = if plan.verify_load() { Some(verify_load(plan, &work, &set, &outputs, listener)?) } else { None };
         let announced = outputs.clone();
-        let record_name = write_record(plan, &builds, outputs, &mut set, listener.as_ref())?;
+        let record_name = write_record(plan, &builds, outputs, verification, &mut set, listener.as_ref())?;
         crate::support::interrupt::checkpoint("publish", listener.as_ref())?;
         let published = step(listener.as_ref(), &format!("publish the outputs into {}", crate::support::text::path(out)), || set.commit())?;
         Ok::<_, anyhow::Error>((published, record_name, announced))
@@ -423,6 +427,39 @@ pub(super) fn package_target(plan: &RunPlan, build: &mut Build, target: &Target,
     Ok(())
 }
 
+/// Load verification (`--verify-load`): each target's packages, still in the staging
+/// directory, installed and loaded in a root of its release; the first failure stops the run
+/// before anything is published. Targets that cannot be verified here are warned about.
+fn verify_load(plan: &RunPlan, work: &Path, set: &OutputSet, outputs: &[record::Output], listener: &Channel) -> Result<Vec<crate::check::verify::Verification>> {
+    let catalog = Catalog::builtin();
+    let mut runner = Runner::new(&work.join("logs"), Vec::new(), listener.clone())?;
+    let mirror = plan.request.mirror.clone().or_else(|| plan.request.manifest.build.mirror.clone());
+    let mut all = Vec::new();
+    for target in &plan.targets {
+        let id = target.id();
+        let packages: Vec<PathBuf> = outputs.iter().filter(|o| o.target == id && o.kind == "package").map(|o| set.staged_path(&o.file)).collect();
+        crate::support::interrupt::checkpoint(&format!("verify-{id}"), listener.as_ref())?;
+        let req = crate::check::verify::Request {
+            target,
+            packages,
+            runtime: plan.package.runtime,
+            dir: work.join("verify").join(&id),
+            mirror: mirror.clone(),
+            catalog: &catalog,
+            parameters: &plan.request.manifest.verify.parameters,
+        };
+        let v = crate::check::verify::verify(&req, &mut runner).map_err(|e| e.context(format!("load verification of {id} failed")))?;
+        if v.verified {
+            runner.note(&v.summary());
+        } else {
+            listener.warning(&v.summary());
+        }
+        listener.event(Event::LoadVerified { verification: v.clone() });
+        all.push(v);
+    }
+    Ok(all)
+}
+
 /// Kea's own packages of one target (`runtime = "own"`): the whole stage split by
 /// `plan::runtime`, each ELF file's needs read as the hooks' are. Says what was left out.
 fn own_runtime_specs(plan: &RunPlan, kea: &crate::source::version::KeaVersion, staged: &Staged, target: &Target, sysroot: &Path, runner: &mut Runner) -> Result<Vec<crate::plan::spec::PackageSpec>> {
@@ -471,7 +508,7 @@ fn own_runtime_specs(plan: &RunPlan, kea: &crate::source::version::KeaVersion, s
 
 /// Write the build record into the set; returns its file name. The first environment's build
 /// is the record's `build`; `environments` lists every build and the targets it served.
-pub(super) fn write_record(plan: &RunPlan, builds: &[Build], outputs: Vec<record::Output>, set: &mut OutputSet, listener: &dyn Listener) -> Result<String> {
+pub(super) fn write_record(plan: &RunPlan, builds: &[Build], outputs: Vec<record::Output>, verification: Option<Vec<crate::check::verify::Verification>>, set: &mut OutputSet, listener: &dyn Listener) -> Result<String> {
     let req = &plan.request;
     let (prepared, staged) = (&builds[0].prepared, &builds[0].staged);
     let (tree, env, opts) = (&prepared.tree, &staged.env, &staged.opts);
@@ -514,6 +551,7 @@ pub(super) fn write_record(plan: &RunPlan, builds: &[Build], outputs: Vec<record
             template_overrides: record::template_overrides(req.templates_dir.as_deref(), &Templates::builtin_names())?,
         },
         outputs,
+        verification,
     };
     let name = record::file_name(&plan.package.name, &tree.version.to_string(), &plan.package.revision);
     let json = record.to_json();

@@ -74,6 +74,9 @@ pub(crate) struct BuildRequest {
     /// Compile through ccache: `Some(true)` `--ccache`, `Some(false)` `--no-ccache`, `None`
     /// when it is installed.
     pub ccache: Option<bool>,
+    /// Verify each target's packages in a root of its release before publishing
+    /// (`--verify-load`; the manifest's `verify.load` asks too).
+    pub verify_load: bool,
 }
 
 /// The largest `--jobs` keapack accepts: far above any machine's useful parallelism, far below
@@ -517,6 +520,11 @@ impl RunPlan {
         self.package.runtime == crate::plan::profile::RuntimeStyle::Own
     }
 
+    /// Whether each target's packages are installed and loaded by their Kea before publishing.
+    pub(crate) fn verify_load(&self) -> bool {
+        self.request.verify_load || self.request.manifest.verify.load
+    }
+
     /// Whether all of Kea is built and installed: `--full-build`, the manifest's `full`, or
     /// Kea's own packages, which need all of it.
     pub(crate) fn full_build(&self) -> bool {
@@ -554,6 +562,9 @@ impl RunPlan {
         }
         let _ = writeln!(s, "           stage the hooks (strip{}, check)", if req.debug_symbols { ", keep debug symbols" } else { "" });
         let _ = writeln!(s, "           write every package into a staging directory in --out, then publish them all, SHA256SUMS last");
+        if self.verify_load() {
+            let _ = writeln!(s, "           verify-load: before publishing, install each Debian-family target's packages in a cached root of its release with its Kea and load the hooks into each daemon (RPM-family targets: recorded as not verified)");
+        }
         let _ = writeln!(s, "targets:   {}", self.targets.iter().map(Target::id).collect::<Vec<_>>().join(", "));
         for e in &self.environments {
             let ids = e.targets.iter().map(Target::id).collect::<Vec<_>>().join(", ");

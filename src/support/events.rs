@@ -61,6 +61,12 @@ pub(crate) enum Event {
         sha256: String,
         size: u64,
     },
+    /// A target's packages were installed and loaded by the Kea they are for (`verified`), or
+    /// could not be verified here (`not-verified` says why): the build record's entry.
+    LoadVerified {
+        #[serde(flatten)]
+        verification: crate::check::verify::Verification,
+    },
     /// A file a run removed (an old package `publish --keep` dropped from a repository).
     OutputRemoved {
         path: PathBuf,

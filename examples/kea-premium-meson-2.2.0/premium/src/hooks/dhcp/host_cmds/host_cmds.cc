@@ -1,8 +1,9 @@
 // keapack example premium overlay: a small double of Kea's premium
 // host_cmds hook library.  It is a real Kea 2.2 hook library: it loads into
-// kea-dhcp4/kea-dhcp6, logs HOST_CMDS_INIT_OK and registers the
-// reservation-add, reservation-get and reservation-del commands, which
-// answer with fixed results (nothing is stored).
+// kea-dhcp4/kea-dhcp6, logs HOST_CMDS_INIT_OK and registers the commands of
+// the real library (reservation-add, -get, -del, -get-all, -get-page,
+// -get-by-hostname, -get-by-id), which answer with fixed results (nothing is
+// stored).
 
 #include <config.h>
 
@@ -63,6 +64,13 @@ int reservation_del(CalloutHandle& handle) {
     return (0);
 }
 
+/// @brief The reservation-get-* listings: nothing is stored, so no host.
+int reservation_list(CalloutHandle& handle) {
+    handle.setArgument("response",
+                       createAnswer(CONTROL_RESULT_EMPTY, "0 IPv4 host(s) found."));
+    return (0);
+}
+
 /// @brief Kea hooks framework version this library was built for.
 int version() {
     return (KEA_HOOKS_VERSION);
@@ -80,6 +88,10 @@ int load(LibraryHandle& handle) {
     handle.registerCommandCallout("reservation-add", reservation_add);
     handle.registerCommandCallout("reservation-get", reservation_get);
     handle.registerCommandCallout("reservation-del", reservation_del);
+    handle.registerCommandCallout("reservation-get-all", reservation_list);
+    handle.registerCommandCallout("reservation-get-page", reservation_list);
+    handle.registerCommandCallout("reservation-get-by-hostname", reservation_list);
+    handle.registerCommandCallout("reservation-get-by-id", reservation_list);
 
     LOG_INFO(host_cmds_logger, HOST_CMDS_INIT_OK);
     return (0);
