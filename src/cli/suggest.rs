@@ -164,7 +164,7 @@ mod tests {
         let mut found = Vec::new();
         offered(&offer(crate::cli::args::Cli::command()), "keapack", &mut found);
         found.sort();
-        assert_eq!(found, ["keapack build targets", "keapack demo targets", "keapack guidance hooks", "keapack guidance target", "keapack targets targets"]);
+        assert_eq!(found, ["keapack build targets", "keapack demo targets", "keapack guidance hooks", "keapack guidance target", "keapack targets targets", "keapack verify target"]);
         let mut parsed = Vec::new();
         offered(&crate::cli::args::Cli::command(), "keapack", &mut parsed);
         assert!(parsed.is_empty(), "the parsed command line lists values: {parsed:?}");
