@@ -155,7 +155,7 @@ fn run_lint(a: LintArgs, listener: &Channel) -> Result<u8> {
 }
 
 fn run_verify(a: VerifyArgs, listener: &Channel) -> Result<()> {
-    use crate::check::verify;
+    use crate::run::verify;
     let (groups, manifest) = (|| {
         let manifest = match &a.manifest {
             Some(p) => Manifest::load(p)?,
@@ -191,7 +191,7 @@ fn run_verify(a: VerifyArgs, listener: &Channel) -> Result<()> {
         if !v.verified {
             listener.warning(&v.summary());
         }
-        listener.event(crate::support::events::Event::LoadVerified { verification: v.clone() });
+        listener.event(crate::support::events::Event::LoadVerified { verification: v.as_json() });
         results.push(v);
     }
     let mut out = listener.report();

@@ -48,7 +48,7 @@ pub(crate) struct BuildRecord {
     /// With `--verify-load`: each target's load verification (verified, against which daemon,
     /// the log lines and commands that proved it; or why it was not verified).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub verification: Option<Vec<crate::check::verify::Verification>>,
+    pub verification: Option<Vec<serde_json::Value>>,
 }
 
 /// Where the epoch came from.

@@ -430,7 +430,7 @@ pub(super) fn package_target(plan: &RunPlan, build: &mut Build, target: &Target,
 /// Load verification (`--verify-load`): each target's packages, still in the staging
 /// directory, installed and loaded in a root of its release; the first failure stops the run
 /// before anything is published. Targets that cannot be verified here are warned about.
-fn verify_load(plan: &RunPlan, work: &Path, set: &OutputSet, outputs: &[record::Output], listener: &Channel) -> Result<Vec<crate::check::verify::Verification>> {
+fn verify_load(plan: &RunPlan, work: &Path, set: &OutputSet, outputs: &[record::Output], listener: &Channel) -> Result<Vec<crate::run::verify::Verification>> {
     let catalog = Catalog::builtin();
     let mut runner = Runner::new(&work.join("logs"), Vec::new(), listener.clone())?;
     let mirror = plan.request.mirror.clone().or_else(|| plan.request.manifest.build.mirror.clone());
@@ -439,7 +439,7 @@ fn verify_load(plan: &RunPlan, work: &Path, set: &OutputSet, outputs: &[record::
         let id = target.id();
         let packages: Vec<PathBuf> = outputs.iter().filter(|o| o.target == id && o.kind == "package").map(|o| set.staged_path(&o.file)).collect();
         crate::support::interrupt::checkpoint(&format!("verify-{id}"), listener.as_ref())?;
-        let req = crate::check::verify::Request {
+        let req = crate::run::verify::Request {
             target,
             packages,
             runtime: plan.package.runtime,
@@ -448,13 +448,13 @@ fn verify_load(plan: &RunPlan, work: &Path, set: &OutputSet, outputs: &[record::
             catalog: &catalog,
             parameters: &plan.request.manifest.verify.parameters,
         };
-        let v = crate::check::verify::verify(&req, &mut runner).map_err(|e| e.context(format!("load verification of {id} failed")))?;
+        let v = crate::run::verify::verify(&req, &mut runner).map_err(|e| e.context(format!("load verification of {id} failed")))?;
         if v.verified {
             runner.note(&v.summary());
         } else {
             listener.warning(&v.summary());
         }
-        listener.event(Event::LoadVerified { verification: v.clone() });
+        listener.event(Event::LoadVerified { verification: v.as_json() });
         all.push(v);
     }
     Ok(all)
@@ -508,7 +508,7 @@ fn own_runtime_specs(plan: &RunPlan, kea: &crate::source::version::KeaVersion, s
 
 /// Write the build record into the set; returns its file name. The first environment's build
 /// is the record's `build`; `environments` lists every build and the targets it served.
-pub(super) fn write_record(plan: &RunPlan, builds: &[Build], outputs: Vec<record::Output>, verification: Option<Vec<crate::check::verify::Verification>>, set: &mut OutputSet, listener: &dyn Listener) -> Result<String> {
+pub(super) fn write_record(plan: &RunPlan, builds: &[Build], outputs: Vec<record::Output>, verification: Option<Vec<crate::run::verify::Verification>>, set: &mut OutputSet, listener: &dyn Listener) -> Result<String> {
     let req = &plan.request;
     let (prepared, staged) = (&builds[0].prepared, &builds[0].staged);
     let (tree, env, opts) = (&prepared.tree, &staged.env, &staged.opts);
@@ -551,7 +551,7 @@ pub(super) fn write_record(plan: &RunPlan, builds: &[Build], outputs: Vec<record
             template_overrides: record::template_overrides(req.templates_dir.as_deref(), &Templates::builtin_names())?,
         },
         outputs,
-        verification,
+        verification: verification.map(|v| v.iter().map(|e| serde_json::Value::Object(e.as_json())).collect()),
     };
     let name = record::file_name(&plan.package.name, &tree.version.to_string(), &plan.package.revision);
     let json = record.to_json();

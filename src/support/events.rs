@@ -64,8 +64,9 @@ pub(crate) enum Event {
     /// A target's packages were installed and loaded by the Kea they are for (`verified`), or
     /// could not be verified here (`not-verified` says why): the build record's entry.
     LoadVerified {
+        /// The record's entry (`run::verify::Verification`), as JSON.
         #[serde(flatten)]
-        verification: crate::check::verify::Verification,
+        verification: serde_json::Map<String, serde_json::Value>,
     },
     /// A file a run removed (an old package `publish --keep` dropped from a repository).
     OutputRemoved {

@@ -102,8 +102,9 @@ pub struct ReleaseBuild {
 
 /// The bundled example, its version made Kea 2.6.3 (Debian 13's, which its hooks compile
 /// against), built by keapack for `debian-13-amd64` on this Debian 12 host: keapack makes a
-/// trixie root (cached under `target/keapack-test-cache`, as `$XDG_CACHE_HOME`) and builds in it.
-/// The result is kept like `example_packages`'.
+/// trixie root (cached under `target/keapack-test-cache`, as `$XDG_CACHE_HOME`) and builds in it,
+/// with `--verify-load` (a trixie root with Debian 13's Kea, cached there too, loads the hooks
+/// before anything is published). The result is kept like `example_packages`'.
 pub fn trixie_example() -> ReleaseBuild {
     let base = Path::new(env!("CARGO_TARGET_TMPDIR")).parent().unwrap().join("keapack-test-packages");
     let key = build_key();
@@ -124,7 +125,7 @@ pub fn trixie_example() -> ReleaseBuild {
         let cache = Path::new(env!("CARGO_TARGET_TMPDIR")).parent().unwrap().join("keapack-test-cache");
         let out = tmp.path().join("dist");
         let res = super::run(super::keapack()
-            .args(["build", "--quiet", "--target", "debian-13-amd64", "--manifest"])
+            .args(["build", "--quiet", "--verify-load", "--target", "debian-13-amd64", "--manifest"])
             .arg(&manifest)
             .arg("--kea").arg(&kea)
             .arg("--premium").arg(&premium)

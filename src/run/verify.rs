@@ -109,6 +109,14 @@ impl Verification {
         }
     }
 
+    /// The record's entry and the event's fields.
+    pub(crate) fn as_json(&self) -> serde_json::Map<String, Value> {
+        match serde_json::to_value(self).expect("a verification serializes") {
+            Value::Object(m) => m,
+            _ => unreachable!("a struct serializes to a map"),
+        }
+    }
+
     /// One line for a person: verified against what, or why not.
     pub(crate) fn summary(&self) -> String {
         if !self.verified {
@@ -493,7 +501,9 @@ fn check_daemon(req: &Request, root: &Path, s: &Snippet, user_fallback: &str) ->
         bail!("{id}: {} holds hooks for {}, but no installed package of the release provides {binary}", s.package, s.process);
     }
     let (unit_name, unit) = unit_of(root, &s.process).unwrap_or_else(|| {
-        ("(no unit)".to_string(), Unit { user: Some(user_fallback.to_string()), exec: vec![binary.clone(), "-c".into(), format!("/etc/kea/{}", info.config)], directories: Vec::new() })
+        // No unit: what keapack's own units make.
+        let directories = vec![("/run/kea".to_string(), 0o750), ("/var/lib/kea".to_string(), 0o750), ("/var/log/kea".to_string(), 0o750)];
+        ("(no unit)".to_string(), Unit { user: Some(user_fallback.to_string()), exec: vec![binary.clone(), "-c".into(), format!("/etc/kea/{}", info.config)], directories })
     });
     let user = unit.user.clone().unwrap_or_else(|| user_fallback.to_string());
     let (uid, gid) = ids_in(root, &user)?;
@@ -527,20 +537,16 @@ fn check_daemon(req: &Request, root: &Path, s: &Snippet, user_fallback: &str) ->
     fs::create_dir_all(host_config.parent().context("a configuration path has a directory")?)?;
     fs::write(&host_config, serde_json::to_string_pretty(&config)? + "\n")?;
 
-    // What systemd makes for the unit, and the socket's directory: owned by the user, 0750.
-    let mut dirs = unit.directories.clone();
-    if let Some(sock) = &socket
-        && let Some(parent) = Path::new(sock).parent()
-    {
-        dirs.push((parent.display().to_string(), 0o750));
-    }
-    for (d, mode) in &dirs {
+    // What systemd makes for the unit, owned by its user, with the unit's modes; nothing more:
+    // a control socket the guidance puts anywhere else is Kea's to refuse, as in production.
+    for (d, mode) in &unit.directories {
         let host = root.join(d.trim_start_matches('/'));
         fs::create_dir_all(&host)?;
         std::os::unix::fs::chown(&host, Some(uid), Some(gid))?;
         fs::set_permissions(&host, fs::Permissions::from_mode(*mode))?;
     }
-    let run_dir = socket.as_deref().and_then(|s| Path::new(s).parent()).map_or("/run/kea".to_string(), |p| p.display().to_string());
+    // The pid and lock files go to the unit's first runtime directory, as its daemons' do.
+    let run_dir = unit.directories.iter().map(|(d, _)| d.clone()).find(|d| d.starts_with("/run/")).unwrap_or_else(|| "/run/kea".to_string());
 
     // -V and the package it came from.
     let version = Command::new("chroot").arg(root).arg(&binary).arg("-V").env_clear().env("PATH", "/usr/sbin:/usr/bin:/sbin:/bin").output().ok().and_then(|o| String::from_utf8(o.stdout).ok()).and_then(|t| t.lines().next().map(str::to_string)).unwrap_or_default();
