@@ -116,7 +116,9 @@ fn keapack_commands() -> Vec<(String, String, BTreeSet<String>)> {
 fn every_keapack_command_the_pipelines_run_exists_with_those_flags() {
     let commands = keapack_commands();
     let subs: BTreeSet<&str> = commands.iter().map(|(_, s, _)| s.as_str()).collect();
-    assert_eq!(subs, ["--version", "build", "publish", "targets"].into_iter().collect(), "{commands:?}");
+    assert_eq!(subs, ["--version", "build", "publish", "targets", "verify"].into_iter().collect(), "{commands:?}");
+    // The publish job's check loads every package into its Kea before anything is signed.
+    assert!(commands.iter().any(|(f, s, _)| f == "verify" && s == "verify"), "{commands:?}");
     let build = commands.iter().find(|(f, s, _)| f == "build" && s == "build").unwrap();
     for f in ["--message-format", "--install-deps", "--kea", "--premium", "--out", "--work", "--target", "--manifest"] {
         assert!(build.2.contains(f), "the build job passes {f}: {build:?}");
@@ -255,7 +257,11 @@ fn a_build_job_runs_to_completion_for_this_hosts_target_and_passes_the_publish_c
 
         // The publish job's checks pass on it, and refuse it once a package is changed.
         let verify: Vec<String> = gitlab_script("gitlab-jobs.yml", ".keapack-publish").into_iter().filter(|l| l.contains(" verify ")).collect();
-        run_job(&job, &verify, &[]);
+        run_job(&job, &verify, &[("XDG_CACHE_HOME", cache.to_str().unwrap())]);
+        // ... which load the packages into the Kea they are for (keapack verify, as root here).
+        let loaded: Vec<serde_json::Value> = std::fs::read_to_string(job.join("ci-out/verify.events.jsonl")).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+        let deb_verified = loaded.iter().find(|e| e["event"] == "load-verified" && e["target"].as_str().is_some_and(|t| t.ends_with("-amd64"))).expect("a load-verified event for the .deb");
+        assert_eq!(deb_verified["verified"], true, "{deb_verified:#}");
         let deb = files.iter().find(|f| f.ends_with(".deb")).unwrap();
         let mut bytes = std::fs::read(deb).unwrap();
         bytes.push(0);

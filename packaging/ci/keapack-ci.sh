@@ -8,7 +8,8 @@
 #   keapack-ci.sh matrix                the build environments, one compact JSON array
 #   keapack-ci.sh gitlab-pipeline       a GitLab child pipeline: one build job per environment
 #   keapack-ci.sh build ENV "TARGETS"   build TARGETS into $KEAPACK_CI_OUT/ENV
-#   keapack-ci.sh verify DIR...         check each build's SHA256SUMS and build record
+#   keapack-ci.sh verify DIR...         check each build's SHA256SUMS and build record, then load
+#                                       every package into the Kea it is for (keapack verify)
 #   keapack-ci.sh publish DIR...        publish the packages into $KEAPACK_REPO with keapack publish
 #
 # Variables: KEAPACK_KEA, KEAPACK_PREMIUM (the Kea source and the overlay: tarballs or
@@ -17,7 +18,8 @@
 # instead of installing one), KEAPACK_CARGO_INSTALL (what `cargo install --locked` installs
 # keapack from; default: --path . — this repository), KEAPACK_REPO (default repo),
 # KEAPACK_REPO_URL, KEAPACK_SIGNING_KEY_FILE with KEAPACK_SIGNING_PASSPHRASE (or
-# KEAPACK_GPG_KEY, a fingerprint in the job's keyring). XDG_CACHE_HOME (default ./.cache)
+# KEAPACK_GPG_KEY, a fingerprint in the job's keyring), KEAPACK_VERIFY_LOAD (0: skip the load
+# check, e.g. on a runner that cannot be root). XDG_CACHE_HOME (default ./.cache)
 # holds keapack's build cache and ccache: the CI caches it between runs.
 set -eu
 
@@ -55,6 +57,8 @@ need() {
             case $c in
                 cc) pkgs="$pkgs gcc libc6-dev" ;;
                 sha256sum) pkgs="$pkgs coreutils" ;;
+                bwrap) pkgs="$pkgs bubblewrap" ;;
+                unshare) pkgs="$pkgs util-linux" ;;
                 *) pkgs="$pkgs $c" ;;
             esac
         done
@@ -178,6 +182,16 @@ verify() {
         done
         echo "keapack-ci: $d verified"
     done
+    # Before anything is signed: each package installed in a root of its release (made with
+    # debootstrap, cached in $XDG_CACHE_HOME) and loaded by the Kea it is for. It needs root.
+    [ "${KEAPACK_VERIFY_LOAD:-1}" != 0 ] || return 0
+    need debootstrap bwrap unshare
+    bin=$(keapack_bin)
+    as_root=""
+    [ "$(id -u)" -eq 0 ] || as_root="sudo -E"
+    $as_root "$bin" verify --message-format json --work "$PWD/.keapack-work/verify" "$@" >"$OUT/verify.events.jsonl" ||
+        { tail -n 3 "$OUT/verify.events.jsonl" >&2; die "a package did not load into its Kea (keapack verify; events in $OUT/verify.events.jsonl)"; }
+    jq -r 'select(.event == "load-verified") | "keapack-ci: \(.target): " + (if .verified then "loaded by " + ([.daemons[] | .daemon + " " + .version] | join(", ")) else "not verified: " + ."not-verified" end)' "$OUT/verify.events.jsonl"
 }
 
 publish() {
