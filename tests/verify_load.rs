@@ -34,7 +34,8 @@ fn record_in(out: &Path) -> Value {
 /// of both libraries and host_cmds' message, and host_cmds' commands.
 fn assert_daemon_evidence(v: &Value, daemon: &str, version: &str, package: &str) {
     let d = v["daemons"].as_array().unwrap().iter().find(|d| d["daemon"] == daemon).unwrap_or_else(|| panic!("no {daemon} in {v:#}"));
-    assert_eq!(d["version"], version, "{d:#}");
+    // `-V`'s first line: `2.2.0`, `2.6.3 (tarball)`.
+    assert!(d["version"].as_str().unwrap().starts_with(version), "{d:#}");
     assert!(d["package"].as_str().unwrap().starts_with(package), "{d:#}");
     let lines: Vec<&str> = d["log-lines"].as_array().unwrap().iter().map(|l| l.as_str().unwrap()).collect();
     for lib in ["libdhcp_flex_id.so", "libdhcp_host_cmds.so"] {
@@ -183,10 +184,10 @@ fn a_hook_that_links_a_missing_symbol_fails_verification_and_publishes_nothing()
 #[test]
 #[ignore = "slow: needs root: builds the example and runs Debian 12's Kea with a value flex_id rejects"]
 fn a_parameter_value_the_hook_rejects_fails_verification_with_its_error() {
-    // The value Kea is started with comes from the manifest (else the catalog): one flex_id
-    // cannot parse.
-    let manifest = "[verify.parameters.flex_id]\nidentifier-expression = \"relay4[2].hex ==\"\n";
-    assert_refused_and_nothing_published(&examples().join("kea-premium-2.2.0"), Some(manifest), "HOOKS_LOAD_ERROR");
+    // The value Kea is started with comes from the manifest (else the catalog): one the
+    // example's flex_id refuses (it wants a string).
+    let manifest = "[verify.parameters.flex_id]\nidentifier-expression = 42\n";
+    assert_refused_and_nothing_published(&examples().join("kea-premium-2.2.0"), Some(manifest), "FLEX_ID_EXPRESSION_INVALID_JSON_TYPE");
 }
 
 #[test]
