@@ -171,29 +171,20 @@ fn run_verify(a: VerifyArgs, listener: &Channel) -> Result<()> {
     let work = pipeline::absolute(&a.work.clone().unwrap_or_else(|| pipeline::default_work_dir("verify")));
     let _lock = crate::support::worklock::lock(&work)?;
     let catalog = Catalog::builtin();
-    let mut runner = crate::support::runner::Runner::new(&work.join("logs"), Vec::new(), listener.clone())?;
-    let mut results = Vec::new();
-    for (target, packages) in &groups {
-        let runtime = match a.runtime {
-            Some(r) => r,
-            None => verify::runtime_of(&packages.iter().filter_map(|p| crate::publish::debfile::read(p).ok().map(|d| d.control)).collect::<Vec<_>>()),
-        };
-        let req = verify::Request {
+    let mirror = a.mirror.clone().or_else(|| manifest.build.mirror.clone());
+    let requests: Vec<verify::Request> = groups
+        .iter()
+        .map(|(target, packages)| verify::Request {
             target,
             packages: packages.clone(),
-            runtime,
+            runtime: a.runtime.unwrap_or_else(|| verify::runtime_of(&packages.iter().filter_map(|p| crate::publish::debfile::read(p).ok().map(|d| d.control)).collect::<Vec<_>>())),
             dir: work.join(target.id()),
-            mirror: a.mirror.clone().or_else(|| manifest.build.mirror.clone()),
+            mirror: mirror.clone(),
             catalog: &catalog,
             parameters: &manifest.verify.parameters,
-        };
-        let v = verify::verify(&req, &mut runner).map_err(|e| e.context(format!("load verification of {} failed", target.id())))?;
-        if !v.verified {
-            listener.warning(&v.summary());
-        }
-        listener.event(crate::support::events::Event::LoadVerified { verification: v.as_json() });
-        results.push(v);
-    }
+        })
+        .collect();
+    let results = verify::verify_all(&requests, listener)?;
     let mut out = listener.report();
     for v in &results {
         writeln!(out, "{}", v.summary())?;

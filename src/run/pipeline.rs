@@ -432,32 +432,25 @@ pub(super) fn package_target(plan: &RunPlan, build: &mut Build, target: &Target,
 /// before anything is published. Targets that cannot be verified here are warned about.
 fn verify_load(plan: &RunPlan, work: &Path, set: &OutputSet, outputs: &[record::Output], listener: &Channel) -> Result<Vec<crate::run::verify::Verification>> {
     let catalog = Catalog::builtin();
-    let mut runner = Runner::new(&work.join("logs"), Vec::new(), listener.clone())?;
     let mirror = plan.request.mirror.clone().or_else(|| plan.request.manifest.build.mirror.clone());
-    let mut all = Vec::new();
-    for target in &plan.targets {
-        let id = target.id();
-        let packages: Vec<PathBuf> = outputs.iter().filter(|o| o.target == id && o.kind == "package").map(|o| set.staged_path(&o.file)).collect();
-        crate::support::interrupt::checkpoint(&format!("verify-{id}"), listener.as_ref())?;
-        let req = crate::run::verify::Request {
-            target,
-            packages,
-            runtime: plan.package.runtime,
-            dir: work.join("verify").join(&id),
-            mirror: mirror.clone(),
-            catalog: &catalog,
-            parameters: &plan.request.manifest.verify.parameters,
-        };
-        let v = crate::run::verify::verify(&req, &mut runner).map_err(|e| e.context(format!("load verification of {id} failed")))?;
-        if v.verified {
-            runner.note(&v.summary());
-        } else {
-            listener.warning(&v.summary());
-        }
-        listener.event(Event::LoadVerified { verification: v.as_json() });
-        all.push(v);
-    }
-    Ok(all)
+    crate::support::interrupt::checkpoint("verify", listener.as_ref())?;
+    let requests: Vec<crate::run::verify::Request> = plan
+        .targets
+        .iter()
+        .map(|target| {
+            let id = target.id();
+            crate::run::verify::Request {
+                target,
+                packages: outputs.iter().filter(|o| o.target == id && o.kind == "package").map(|o| set.staged_path(&o.file)).collect(),
+                runtime: plan.package.runtime,
+                dir: work.join("verify").join(&id),
+                mirror: mirror.clone(),
+                catalog: &catalog,
+                parameters: &plan.request.manifest.verify.parameters,
+            }
+        })
+        .collect();
+    crate::run::verify::verify_all(&requests, listener)
 }
 
 /// Kea's own packages of one target (`runtime = "own"`): the whole stage split by

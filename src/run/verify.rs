@@ -56,7 +56,9 @@ pub(crate) struct Verification {
     /// The packages installed, by file name.
     pub packages: Vec<String>,
     pub daemons: Vec<DaemonEvidence>,
-    /// Seconds spent: `root` (made or found, and copied), `install`, `daemons`.
+    /// Seconds spent: `root` (made or found, and copied), `install`, `daemons` (of which
+    /// `daemon-start`, until each loaded its hooks, and `commands`, the `list-commands` answers;
+    /// the rest is writing configurations, `-V` and stopping).
     pub timings: BTreeMap<String, f64>,
     pub seconds: f64,
 }
@@ -70,12 +72,20 @@ pub(crate) struct DaemonEvidence {
     pub version: String,
     /// The installed package the daemon came from, with its version.
     pub package: String,
+    /// The systemd unit whose `User=`, `ExecStart=` and directories it was started with, and
+    /// that user.
+    pub unit: String,
+    pub user: String,
     /// Kea's log lines that proved the load (from the message id on).
     pub log_lines: Vec<String>,
     /// The hooks' commands `list-commands` answered with.
     pub commands: Vec<String>,
     /// The control socket asked.
     pub socket: String,
+    /// Seconds from the start until Kea had logged every load and opened its socket.
+    pub start_seconds: f64,
+    /// Seconds `list-commands` took to answer.
+    pub commands_seconds: f64,
     pub seconds: f64,
 }
 
@@ -227,6 +237,9 @@ pub(crate) fn verify(req: &Request, runner: &mut Runner) -> Result<Verification>
             format!("{} is an RPM-family release: keapack makes roots of Debian-family releases only, so its packages are verified by `keapack verify` on a host of that release", target.profile.name),
         ));
     }
+    if target.arch_info.elf_machine != std::env::consts::ARCH {
+        return Ok(Verification::skipped(req, &runtime, format!("this {} host cannot run the {} binaries of {id}: verify them with `keapack verify` on a host of that architecture", std::env::consts::ARCH, target.arch_info.elf_machine)));
+    }
     if req.runtime == RuntimeStyle::Isc {
         return Ok(Verification::skipped(
             req,
@@ -282,12 +295,14 @@ pub(crate) fn verify(req: &Request, runner: &mut Runner) -> Result<Verification>
         });
     }
     let user_fallback = target.runtime(req.runtime).ok().and_then(|r| r.user.clone()).unwrap_or_else(|| "_kea".to_string());
-    let mut daemons = Vec::new();
+    let mut daemons: Vec<DaemonEvidence> = Vec::new();
     for s in &snippets {
         let evidence = runner.in_process(&format!("load the hooks into {} ({id})", s.process), || check_daemon(req, &root, s, &user_fallback))?;
         daemons.push(evidence);
     }
     timings.insert("daemons".to_string(), secs(t));
+    timings.insert("daemon-start".to_string(), round(daemons.iter().map(|d| d.start_seconds).sum()));
+    timings.insert("commands".to_string(), round(daemons.iter().map(|d| d.commands_seconds).sum()));
     Ok(Verification {
         target: id,
         verified: true,
@@ -301,8 +316,46 @@ pub(crate) fn verify(req: &Request, runner: &mut Runner) -> Result<Verification>
     })
 }
 
+/// Verify several targets at once, each on its own thread with its own step logs
+/// (`<dir>/logs`); roots shared by two targets are made once (the root cache's lock). Each
+/// result is told (a note when verified, a warning when not) and sent as a `load-verified`
+/// event, in the targets' order; the first failure, in that order, is returned after every
+/// verification has ended.
+pub(crate) fn verify_all(requests: &[Request], listener: &crate::support::listener::Channel) -> Result<Vec<Verification>> {
+    let results: Vec<Result<Verification>> = std::thread::scope(|s| {
+        let handles: Vec<_> = requests
+            .iter()
+            .map(|req| {
+                s.spawn(move || {
+                    let id = req.target.id();
+                    let mut runner = Runner::new(&req.dir.join("logs"), Vec::new(), listener.clone())?;
+                    verify(req, &mut runner).map_err(|e| e.context(format!("load verification of {id} failed")))
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap_or_else(|_| Err(anyhow::anyhow!("a verification thread panicked")))).collect()
+    });
+    let mut all = Vec::new();
+    for r in results {
+        let v = r?;
+        if v.verified {
+            listener.note(&crate::support::text::escape(&v.summary()));
+        } else {
+            listener.warning(&v.summary());
+        }
+        listener.event(crate::support::events::Event::LoadVerified { verification: v.as_json() });
+        all.push(v);
+    }
+    Ok(all)
+}
+
 fn secs(t: Instant) -> f64 {
-    (t.elapsed().as_secs_f64() * 10.0).round() / 10.0
+    round(t.elapsed().as_secs_f64())
+}
+
+/// Seconds to a hundredth.
+fn round(s: f64) -> f64 {
+    (s * 100.0).round() / 100.0
 }
 
 /// Replace `to` with a copy of the cached root `from` (owners, modes, device nodes kept).
@@ -563,6 +616,7 @@ fn check_daemon(req: &Request, root: &Path, s: &Snippet, user_fallback: &str) ->
         .stdin(Stdio::null())
         .stdout(out.try_clone()?)
         .stderr(out);
+    let launched = Instant::now();
     let mut kea = Running(cmd.spawn().context("cannot run unshare (util-linux)")?);
     let pid = kea.0.id();
 
@@ -602,10 +656,12 @@ fn check_daemon(req: &Request, root: &Path, s: &Snippet, user_fallback: &str) ->
         }
         std::thread::sleep(Duration::from_millis(50));
     };
+    let start_seconds = secs(launched);
     let log_lines: Vec<String> = text.lines().filter(|l| needles.iter().any(|n| l.contains(n.as_str()))).map(|l| message_part(l).to_string()).collect();
 
     // The hooks' commands, over the control socket the guidance names.
     let mut commands = Vec::new();
+    let asked = Instant::now();
     if let Some(path) = &sock_host {
         let answer = daemon::ask(path, "list-commands", Duration::from_secs(10)).map_err(|e| fail(&format!("{e:#}"), &text))?;
         let listed: Vec<String> = answer["arguments"].as_array().into_iter().flatten().filter_map(|c| c.as_str().map(str::to_string)).collect();
@@ -619,9 +675,9 @@ fn check_daemon(req: &Request, root: &Path, s: &Snippet, user_fallback: &str) ->
             }
         }
     }
+    let commands_seconds = secs(asked);
     kea.stop();
-    let _ = unit_name;
-    Ok(DaemonEvidence { daemon: s.process.clone(), version, package, log_lines, commands, socket: socket.unwrap_or_default(), seconds: secs(started) })
+    Ok(DaemonEvidence { daemon: s.process.clone(), version, package, unit: unit_name, user, log_lines, commands, socket: socket.unwrap_or_default(), start_seconds, commands_seconds, seconds: secs(started) })
 }
 
 /// `kea-dhcp4-server 2.2.0-6`: the package holding `path` in the root.
