@@ -234,7 +234,7 @@ pub(crate) fn verify(req: &Request, runner: &mut Runner) -> Result<Verification>
         return Ok(Verification::skipped(
             req,
             &runtime,
-            format!("{} is an RPM-family release: keapack makes roots of Debian-family releases only, so its packages are verified by `keapack verify` on a host of that release", target.profile.name),
+            format!("{} is an RPM-family release, and keapack makes roots of Debian-family releases only: install its packages on a host of that release and start Kea there", target.profile.name),
         ));
     }
     if target.arch_info.elf_machine != std::env::consts::ARCH {
