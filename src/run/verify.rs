@@ -167,21 +167,46 @@ pub(crate) fn is_debug_package(path: &Path) -> bool {
 /// package's architecture. A package no profile claims is refused with its fix.
 pub(crate) fn by_target(profiles: &crate::plan::profile::Profiles, packages: &[PathBuf], target: Option<&str>) -> Result<Vec<(Target, Vec<PathBuf>)>> {
     let mut groups: Vec<(Target, Vec<PathBuf>)> = Vec::new();
+    // An architecture-independent package (`all`, `noarch`) joins its release's group.
+    let mut independent: Vec<(crate::plan::profile::Profile, PathBuf)> = Vec::new();
     for p in packages {
         let t = match target {
             Some(t) => profiles.target(t)?,
-            None => target_of(profiles, p)?,
+            None => match target_of(profiles, p)? {
+                Found::Target(t) => t,
+                Found::AnyArch(profile) => {
+                    independent.push((profile, p.clone()));
+                    continue;
+                }
+            },
         };
         match groups.iter_mut().find(|(g, _)| g.id() == t.id()) {
             Some((_, v)) => v.push(p.clone()),
             None => groups.push((t, vec![p.clone()])),
         }
     }
+    for (profile, p) in independent {
+        match groups.iter_mut().find(|(g, _)| g.profile.id == profile.id) {
+            Some((_, v)) => v.push(p),
+            None => {
+                let arch = crate::plan::profile::host_arch(profile.family);
+                let t = profiles.target(&format!("{}-{arch}", profile.id))?;
+                groups.push((t, vec![p]));
+            }
+        }
+    }
     Ok(groups)
 }
 
+/// What a package's name and version say it is for.
+enum Found {
+    Target(Target),
+    /// An architecture-independent package of this release.
+    AnyArch(crate::plan::profile::Profile),
+}
+
 /// The target of one package, from its version's release suffix and its architecture.
-fn target_of(profiles: &crate::plan::profile::Profiles, p: &Path) -> Result<Target> {
+fn target_of(profiles: &crate::plan::profile::Profiles, p: &Path) -> Result<Found> {
     let shown = crate::support::text::path(p).to_string();
     let (family, version, arch) = match p.extension().and_then(|e| e.to_str()) {
         Some("deb") => {
@@ -205,7 +230,10 @@ fn target_of(profiles: &crate::plan::profile::Profiles, p: &Path) -> Result<Targ
     let Some(prof) = best else {
         bail!("{shown}: its version {version} ends in no release suffix a profile knows (+deb12, .el9, …): pass --target for the release it is for");
     };
-    profiles.target(&format!("{}-{arch}", prof.id)).with_context(|| format!("{shown} is for {} on {arch}: pass --target", prof.name))
+    if arch == "all" || arch == "noarch" {
+        return Ok(Found::AnyArch(prof.clone()));
+    }
+    profiles.target(&format!("{}-{arch}", prof.id)).map(Found::Target).with_context(|| format!("{shown} is for {} on {arch}: pass --target", prof.name))
 }
 
 /// A control file's field (single line).
@@ -519,13 +547,17 @@ fn filled_libraries(req: &Request, short: &str, key: &str, snippet: &Value) -> R
                 settings.extend(s);
             }
         }
+        // The manifest's values for this hook: each set, whether the snippet names it or not.
+        if let Some(given) = hook.and_then(|h| req.parameters.get(&h.name)) {
+            let map = lib.as_object_mut().context("a hooks-libraries entry is a map")?;
+            let params = map.entry("parameters").or_insert_with(|| json!({}));
+            let params = params.as_object_mut().context("a hook's parameters are a map")?;
+            for (name, v) in given {
+                params.insert(name.clone(), serde_json::to_value(v)?);
+            }
+        }
         if let Some(params) = lib.get_mut("parameters").and_then(Value::as_object_mut) {
             for (name, value) in params.iter_mut() {
-                let given = hook.and_then(|h| req.parameters.get(&h.name)).and_then(|t| t.get(name));
-                if let Some(v) = given {
-                    *value = serde_json::to_value(v)?;
-                    continue;
-                }
                 if !value.to_string().contains("REPLACE-ME") {
                     continue;
                 }
@@ -763,9 +795,12 @@ mod tests {
         assert!(settings["host-reservation-identifiers"].as_array().unwrap().contains(&json!("flex-id")));
         let mut given = BTreeMap::new();
         given.insert("flex_id".to_string(), toml::toml! { identifier-expression = "pkt6.transid" });
+        given.insert("host_cmds".to_string(), toml::toml! { extra = [1, 2] });
         let req = Request { parameters: &given, ..req };
         let (libs, _, _) = filled_libraries(&req, "dhcp6", "Dhcp6", &snippet).unwrap();
         assert_eq!(libs[0]["parameters"]["identifier-expression"], "pkt6.transid");
+        // A parameter the snippet does not name is added.
+        assert_eq!(libs[2]["parameters"]["extra"], json!([1, 2]));
         // A placeholder with no example anywhere is named with its fix.
         let gss = json!({ "DhcpDdns": { "hooks-libraries": [{ "library": "/x/libddns_gss_tsig.so", "parameters": { "servers": [{ "id": "REPLACE-ME: server id" }] } }] } });
         let e = filled_libraries(&req, "ddns", "DhcpDdns", &gss).unwrap_err().to_string();
