@@ -182,6 +182,7 @@ fn run_verify(a: VerifyArgs, listener: &Channel) -> Result<()> {
             mirror: mirror.clone(),
             catalog: &catalog,
             parameters: &manifest.verify.parameters,
+            own_packages: false,
         })
         .collect();
     let results = verify::verify_all(&requests, listener)?;

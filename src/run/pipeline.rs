@@ -447,6 +447,7 @@ fn verify_load(plan: &RunPlan, work: &Path, set: &OutputSet, outputs: &[record::
                 mirror: mirror.clone(),
                 catalog: &catalog,
                 parameters: &plan.request.manifest.verify.parameters,
+                own_packages: true,
             }
         })
         .collect();

@@ -7,8 +7,10 @@
 //! - The root is made once per release (and Kea runtime) by `build::root::ensure`, as build
 //!   roots are, and kept in the cache with apt's lists; each verification works in a copy of it
 //!   under the work directory (`verify/<target>/root`), so nothing it installs reaches the cache.
-//! - The packages are installed with `apt-get install` of the files, so apt resolves what they
-//!   depend on against the release; a dependency the release cannot satisfy is named.
+//! - The packages are installed with `dpkg -i` when the root holds what they depend on (the
+//!   release's Kea), else, in a fresh copy, with `apt-get install` of the files, so apt
+//!   resolves what they depend on against the release; a dependency the release cannot satisfy
+//!   is named.
 //! - A daemon runs as its systemd unit would run it (`User=`, `ExecStart=`, the unit's run,
 //!   state and log directories; see `check::daemon`), without systemd: `unshare --net` gives it
 //!   a network namespace of its own (no interface is configured, so it opens no DHCP socket) and
@@ -36,7 +38,9 @@ const LOAD_TIMEOUT: Duration = Duration::from_secs(30);
 /// Where the verified packages are put inside the root copy (not /tmp: the sandbox mounts its
 /// own there).
 const PACKAGES_IN_ROOT: &str = "var/cache/keapack-verify";
-/// What installs the packages in the root copy: their paths are its arguments.
+/// What installs the packages in the root copy first: their paths are its arguments.
+const DPKG_INSTALL: &str = "dpkg -i -- \"$@\"";
+/// What installs them when dpkg alone cannot (a dependency not in the root).
 const INSTALL: &str = "apt-get install -y -q --no-install-recommends -- \"$@\"";
 
 /// What a target's verification found: the build record's `verification` entries.
@@ -102,6 +106,11 @@ pub(crate) struct Request<'a> {
     /// Values for hooks' mandatory parameters, by hook name (the manifest's
     /// `[verify.parameters]`), before the catalog's examples.
     pub parameters: &'a BTreeMap<String, toml::Table>,
+    /// The packages are this run's own (their maintainer scripts are keapack's templates): the
+    /// root copy may hard-link the cache's `/usr` (see [`copy_root`]). Packages handed to
+    /// `keapack verify` get a full copy: their scripts run as root in it and could write a
+    /// linked file in place.
+    pub own_packages: bool,
 }
 
 impl Verification {
@@ -295,22 +304,33 @@ pub(crate) fn verify(req: &Request, runner: &mut Runner) -> Result<Verification>
     spec.keep_lists = true;
     let cached = crate::build::root::ensure(&spec, runner).with_context(|| format!("cannot make the {} root to verify {id}'s packages in", spec.codename))?;
     let root = req.dir.join("root");
-    runner.in_process(&format!("copy the {} root for {id}", spec.codename), || copy_root(&cached, &root))?;
+    // A fresh copy of the cached root with the packages in it: their paths inside it.
+    let place = || -> Result<Vec<String>> {
+        copy_root(&cached, &root, req.own_packages)?;
+        let inside = root.join(PACKAGES_IN_ROOT);
+        fs::create_dir_all(&inside)?;
+        fs::set_permissions(&inside, fs::Permissions::from_mode(0o755))?;
+        let mut in_root = Vec::new();
+        for p in &req.packages {
+            let name = p.file_name().context("a package path has a file name")?;
+            fs::copy(p, inside.join(name)).with_context(|| format!("cannot copy {} into the verification root", p.display()))?;
+            fs::set_permissions(inside.join(name), fs::Permissions::from_mode(0o644))?;
+            in_root.push(format!("/{PACKAGES_IN_ROOT}/{}", name.to_string_lossy()));
+        }
+        Ok(in_root)
+    };
+    let in_root = runner.in_process(&format!("copy the {} root for {id}", spec.codename), place)?;
     timings.insert("root".to_string(), secs(t));
 
-    // 2. The packages, installed by the release's apt.
+    // 2. The packages, installed by the release's dpkg when the root holds all they depend on
+    // (the release's Kea), else by its apt, which fetches the rest from the release's archive
+    // (Kea's own packages need the libraries Kea links) or says what the release lacks.
     let t = Instant::now();
-    let inside = root.join(PACKAGES_IN_ROOT);
-    fs::create_dir_all(&inside)?;
-    fs::set_permissions(&inside, fs::Permissions::from_mode(0o755))?;
-    let mut in_root = Vec::new();
-    for p in &req.packages {
-        let name = p.file_name().context("a package path has a file name")?;
-        fs::copy(p, inside.join(name)).with_context(|| format!("cannot copy {} into the verification root", p.display()))?;
-        fs::set_permissions(inside.join(name), fs::Permissions::from_mode(0o644))?;
-        in_root.push(format!("/{PACKAGES_IN_ROOT}/{}", name.to_string_lossy()));
+    let log = req.dir.join("install.log");
+    if !in_root_command(&root, DPKG_INSTALL, &in_root, &log, &format!("dpkg -i {id}'s packages in its release's root"), runner)?.success() {
+        let in_root = runner.in_process(&format!("copy the {} root for {id} again, for apt", spec.codename), place)?;
+        install(&root, &in_root, &log, &id, runner)?;
     }
-    install(&root, &in_root, &req.dir.join("install.log"), &id, runner)?;
     timings.insert("install".to_string(), secs(t));
 
     // 3. Each daemon a snippet of the packages is for.
@@ -331,6 +351,8 @@ pub(crate) fn verify(req: &Request, runner: &mut Runner) -> Result<Verification>
     timings.insert("daemons".to_string(), secs(t));
     timings.insert("daemon-start".to_string(), round(daemons.iter().map(|d| d.start_seconds).sum()));
     timings.insert("commands".to_string(), round(daemons.iter().map(|d| d.commands_seconds).sum()));
+    // Verified: the copy has served (a failed one is kept, with the configuration Kea refused).
+    remove_tree(&root)?;
     Ok(Verification {
         target: id,
         verified: true,
@@ -386,12 +408,35 @@ fn round(s: f64) -> f64 {
     (s * 100.0).round() / 100.0
 }
 
-/// Replace `to` with a copy of the cached root `from` (owners, modes, device nodes kept).
-fn copy_root(from: &Path, to: &Path) -> Result<()> {
+/// The parts of a root that the copy hard-links instead of copying: what dpkg and apt only
+/// ever replace by renaming a new file into place (never writing an existing file in place),
+/// so the cached root's files stay as they are. The rest (`/etc`, `/var`, …) is copied.
+const LINKED: &[&str] = &["usr", "var/lib/apt/lists"];
+
+/// Replace `to` with a copy of the cached root `from` (owners, modes, device nodes kept); with
+/// `link`, its [`LINKED`] parts as hard links: a copy in a fifth of a second rather than in one
+/// or two.
+fn copy_root(from: &Path, to: &Path, link: bool) -> Result<()> {
     remove_tree(to)?;
-    fs::create_dir_all(to.parent().context("the root copy has a parent")?)?;
-    let st = Command::new("cp").args(["-a", "--reflink=auto"]).arg(from).arg(to).status().context("cannot run cp")?;
-    anyhow::ensure!(st.success(), "cannot copy the root {} to {}", from.display(), to.display());
+    fs::create_dir_all(to)?;
+    let copy = |args: &[&str], src: &Path, dst: &Path| -> Result<()> {
+        let st = Command::new("cp").args(args).arg(src).arg(dst).status().context("cannot run cp")?;
+        anyhow::ensure!(st.success(), "cannot copy {} to {}", src.display(), dst.display());
+        Ok(())
+    };
+    let mut entries: Vec<PathBuf> = fs::read_dir(from)?.flatten().map(|e| e.path()).collect();
+    entries.sort();
+    for e in entries {
+        let linked = link && e.file_name().is_some_and(|n| n == LINKED[0]);
+        copy(if linked { &["-al"] } else { &["-a"] }, &e, to)?;
+    }
+    for part in LINKED[1..].iter().filter(|_| link) {
+        let (src, dst) = (from.join(part), to.join(part));
+        if src.is_dir() {
+            remove_tree(&dst)?;
+            copy(&["-al"], &src, dst.parent().context("a linked part has a parent")?)?;
+        }
+    }
     Ok(())
 }
 
@@ -407,17 +452,24 @@ fn remove_tree(dir: &Path) -> Result<()> {
 
 /// `apt-get install` the package files in the root; on failure, apt's own reasons (the
 /// dependencies it cannot satisfy) in the error.
-fn install(root: &Path, files: &[String], log: &Path, id: &str, runner: &mut Runner) -> Result<()> {
+/// Run the fixed `script` in the root (bwrap, the root writable) with `files` as its
+/// arguments; its output goes to `log`.
+fn in_root_command(root: &Path, script: &str, files: &[String], log: &Path, title: &str, runner: &mut Runner) -> Result<std::process::ExitStatus> {
     let mut cmd = Command::new("sh");
-    cmd.arg("-c").arg(INSTALL).arg("sh").args(files);
-    cmd.env_clear().env("PATH", "/usr/sbin:/usr/bin:/sbin:/bin").env("DEBIAN_FRONTEND", "noninteractive").env("LC_ALL", "C.UTF-8");
+    cmd.arg("-c").arg(script).arg("sh").args(files);
     let mut wrapped = crate::support::sandbox::writable(root, &cmd);
     wrapped.env_clear().env("PATH", "/usr/sbin:/usr/bin:/sbin:/bin").env("DEBIAN_FRONTEND", "noninteractive").env("LC_ALL", "C.UTF-8");
-    let out = runner.in_process(&format!("apt-get install {id}'s packages in its release's root"), || wrapped.output().context("cannot run bwrap"))?;
+    let out = runner.in_process(title, || wrapped.output().context("cannot run bwrap"))?;
     let mut text = String::from_utf8_lossy(&out.stdout).into_owned();
     text.push_str(&String::from_utf8_lossy(&out.stderr));
     fs::write(log, &text)?;
-    if !out.status.success() {
+    Ok(out.status)
+}
+
+fn install(root: &Path, files: &[String], log: &Path, id: &str, runner: &mut Runner) -> Result<()> {
+    let status = in_root_command(root, INSTALL, files, log, &format!("apt-get install {id}'s packages in its release's root"), runner)?;
+    let text = fs::read_to_string(log).unwrap_or_default();
+    if !status.success() {
         let reasons: Vec<&str> = text.lines().filter(|l| l.contains("Depends:") || l.contains("Conflicts:") || l.contains("Breaks:") || l.starts_with("E: ") || l.contains("dpkg: error")).collect();
         bail!(
             "{id}: the release's apt cannot install the packages, so Kea was not started:\n  {}\n(apt's whole output: {}). A dependency the release does not have means the packages were built against another release or Kea: build them for this target, or pass --target for the release they are for",
@@ -787,7 +839,7 @@ mod tests {
         ] } });
         let none = BTreeMap::new();
         let t: Target = crate::plan::profile::Profiles::builtin().target("debian-12-amd64").unwrap();
-        let req = Request { target: &t, packages: vec![], runtime: RuntimeStyle::Distribution, dir: PathBuf::new(), mirror: None, catalog: &c, parameters: &none };
+        let req = Request { target: &t, packages: vec![], runtime: RuntimeStyle::Distribution, dir: PathBuf::new(), mirror: None, catalog: &c, parameters: &none, own_packages: true };
         let (libs, messages, settings) = filled_libraries(&req, "dhcp6", "Dhcp6", &snippet).unwrap();
         assert_eq!(libs[0]["parameters"]["identifier-expression"], "relay6[0].option[18].hex");
         assert_eq!(libs[1]["parameters"]["requesters"], json!(["::1"]));
@@ -805,6 +857,31 @@ mod tests {
         let gss = json!({ "DhcpDdns": { "hooks-libraries": [{ "library": "/x/libddns_gss_tsig.so", "parameters": { "servers": [{ "id": "REPLACE-ME: server id" }] } }] } });
         let e = filled_libraries(&req, "ddns", "DhcpDdns", &gss).unwrap_err().to_string();
         assert!(e.contains("\"servers\"") && e.contains("[verify.parameters.gss_tsig]"), "{e}");
+    }
+
+    #[test]
+    fn a_root_copy_links_usr_only_for_the_runs_own_packages() {
+        use std::os::unix::fs::MetadataExt;
+        let tmp = tempfile::tempdir().unwrap();
+        let cache = tmp.path().join("cache");
+        for f in ["usr/sbin/kea-dhcp4", "etc/kea/kea-dhcp4.conf", "var/lib/apt/lists/x_Packages", "var/lib/dpkg/status"] {
+            fs::create_dir_all(cache.join(f).parent().unwrap()).unwrap();
+            fs::write(cache.join(f), f).unwrap();
+        }
+        std::os::unix::fs::symlink("usr/sbin", cache.join("sbin")).unwrap();
+        let ino = |p: &Path| fs::metadata(p).unwrap().ino();
+        let copy = tmp.path().join("copy");
+        copy_root(&cache, &copy, true).unwrap();
+        for (f, linked) in [("usr/sbin/kea-dhcp4", true), ("var/lib/apt/lists/x_Packages", true), ("etc/kea/kea-dhcp4.conf", false), ("var/lib/dpkg/status", false)] {
+            assert_eq!(ino(&cache.join(f)) == ino(&copy.join(f)), linked, "{f}");
+            assert_eq!(fs::read_to_string(copy.join(f)).unwrap(), f);
+        }
+        assert_eq!(fs::read_link(copy.join("sbin")).unwrap(), Path::new("usr/sbin"));
+        // Copied again, over the first copy, without links: nothing shared with the cache.
+        copy_root(&cache, &copy, false).unwrap();
+        for f in ["usr/sbin/kea-dhcp4", "var/lib/apt/lists/x_Packages", "etc/kea/kea-dhcp4.conf"] {
+            assert_ne!(ino(&cache.join(f)), ino(&copy.join(f)), "{f}");
+        }
     }
 
     #[test]
