@@ -222,6 +222,18 @@ fn a_guidance_socket_outside_the_units_directories_fails_verification() {
     assert!(fs::read_dir(&out).map(|d| d.flatten().filter(|e| !e.file_name().to_string_lossy().starts_with('.')).count()).unwrap_or(0) == 0, "nothing published");
 }
 
+/// A `.deb` of `name` at `version` for amd64 with no files, made by dpkg-deb in `dir`, its
+/// control file carrying `extra` fields.
+fn hand_made_deb(dir: &Path, name: &str, version: &str, extra: &str) -> PathBuf {
+    let pkg = dir.join(format!("{name}-tree"));
+    fs::create_dir_all(pkg.join("DEBIAN")).unwrap();
+    let control = format!("Package: {name}\nVersion: {version}\nArchitecture: amd64\nMaintainer: Kea Packager <kea-packager@example.org>\n{extra}Description: a package made by hand\n It tests keapack verify.\n");
+    fs::write(pkg.join("DEBIAN/control"), control).unwrap();
+    let deb = dir.join(format!("{name}_{version}_amd64.deb"));
+    ok(run(std::process::Command::new("dpkg-deb").args(["--root-owner-group", "-b"]).arg(&pkg).arg(&deb)), "dpkg-deb -b");
+    deb
+}
+
 #[test]
 #[ignore = "slow: needs root: verifies packages of an earlier run, and one whose dependency Debian 12 lacks"]
 fn keapack_verify_checks_an_earlier_runs_packages_and_names_a_missing_dependency() {
@@ -245,11 +257,7 @@ fn keapack_verify_checks_an_earlier_runs_packages_and_names_a_missing_dependency
     assert!(stderr.contains("debian-12-amd64: verified in"), "{stderr}");
 
     // A .deb depending on what Debian 12 does not have.
-    let pkg = tmp.path().join("pkg");
-    fs::create_dir_all(pkg.join("DEBIAN")).unwrap();
-    fs::write(pkg.join("DEBIAN/control"), "Package: keapack-test-unsatisfiable\nVersion: 1.0-1+deb12\nArchitecture: amd64\nMaintainer: Kea Packager <kea-packager@example.org>\nDepends: libkeapack-test-absent9 (>= 9)\nDescription: a package whose dependency no release has\n It tests keapack verify.\n").unwrap();
-    let deb_file = tmp.path().join("keapack-test-unsatisfiable_1.0-1+deb12_amd64.deb");
-    ok(run(std::process::Command::new("dpkg-deb").args(["--root-owner-group", "-b"]).arg(&pkg).arg(&deb_file)), "dpkg-deb -b");
+    let deb_file = hand_made_deb(tmp.path(), "keapack-test-unsatisfiable", "1.0-1+deb12", "Depends: libkeapack-test-absent9 (>= 9)\n");
     let res = run(keapack_cached().args(["verify", "--work"]).arg(tmp.path().join("work")).arg(&deb_file));
     let stderr = text(&res.stderr);
     assert_eq!(res.status.code(), Some(1), "{stderr}");
@@ -260,11 +268,7 @@ fn keapack_verify_checks_an_earlier_runs_packages_and_names_a_missing_dependency
 #[test]
 fn keapack_verify_refuses_a_package_of_no_known_release_with_its_fix() {
     let tmp = tempfile::tempdir().unwrap();
-    let pkg = tmp.path().join("pkg");
-    fs::create_dir_all(pkg.join("DEBIAN")).unwrap();
-    fs::write(pkg.join("DEBIAN/control"), "Package: x\nVersion: 1.0-1\nArchitecture: amd64\nMaintainer: K <k@example.org>\nDescription: x\n x\n").unwrap();
-    let deb = tmp.path().join("x_1.0-1_amd64.deb");
-    ok(run(std::process::Command::new("dpkg-deb").args(["--root-owner-group", "-b"]).arg(&pkg).arg(&deb)), "dpkg-deb -b");
+    let deb = hand_made_deb(tmp.path(), "x", "1.0-1", "");
     let res = run(keapack().args(["verify", "--work"]).arg(tmp.path().join("work")).arg(&deb));
     let stderr = text(&res.stderr);
     assert_eq!(res.status.code(), Some(2), "a refusal:\n{stderr}");
