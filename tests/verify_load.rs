@@ -275,3 +275,21 @@ fn keapack_verify_refuses_a_package_of_no_known_release_with_its_fix() {
     assert!(stderr.contains("ends in no release suffix") && stderr.contains("--target"), "{stderr}");
     assert!(!tmp.path().join("work").exists(), "nothing written for a refused request");
 }
+
+#[test]
+#[ignore = "slow: needs root: builds the example twice and verifies the first build"]
+fn check_reproducible_with_verify_load_verifies_once_and_compares_the_records_without_it() {
+    common::roots::require_root_user();
+    require_build_tools();
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("dist");
+    let res = run(keapack_cached()
+        .args(["demo", "--target", "debian-12-amd64", "--verify-load", "--check-reproducible", "--out"])
+        .arg(&out)
+        .arg("--work")
+        .arg(tmp.path().join("work")));
+    let (_, stderr) = ok(res, "demo --verify-load --check-reproducible");
+    assert_eq!(stderr.matches("debian-12-amd64: verified in").count(), 1, "the second build is not verified again:\n{stderr}");
+    assert!(stderr.contains("reproducible: 1 packages and the build record (the first's load verification aside) are byte-identical"), "{stderr}");
+    assert_eq!(record_in(&out)["verification"][0]["verified"], true);
+}
