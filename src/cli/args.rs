@@ -116,7 +116,7 @@ pub(crate) struct Common {
     /// Before publishing into --out, install each target's packages in a cached root of its
     /// release with the Kea they are for, start each daemon with the printed snippet and
     /// control socket, and require the hooks loaded and their commands listed; a failure
-    /// publishes nothing (manifest: verify.load).
+    /// publishes nothing (manifest: build.verify-load).
     #[arg(long)]
     pub(crate) verify_load: bool,
     /// Also write each target's debug symbols as a -dbgsym (.deb) / -debuginfo (.rpm) package.

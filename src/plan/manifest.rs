@@ -24,8 +24,8 @@ pub struct Manifest {
     pub package: PackageSection,
     #[serde(default)]
     pub build: BuildSection,
-    /// Load verification (`build --verify-load`): whether to run it, and values for the hooks'
-    /// mandatory parameters it starts Kea with.
+    /// Load verification's values for the hooks' mandatory parameters (`[verify.parameters]`);
+    /// `build.verify-load` turns it on.
     #[serde(default)]
     pub verify: VerifySection,
     /// Extra distribution profiles, same keys as `packaging/profiles/*.toml` (and `extends`),
@@ -208,16 +208,17 @@ pub struct BuildSection {
     /// Build all of Kea, not only what the hooks need (as `--full-build`).
     #[serde(default)]
     pub full: bool,
+    /// Verify each target's packages in a root of its release, loaded by the Kea they are for,
+    /// before anything is published (as `--verify-load`).
+    #[serde(default)]
+    pub verify_load: bool,
 }
 
-/// `[verify]`: load verification of every target before anything is published.
+/// `[verify]`: what load verification (`build.verify-load`, `--verify-load`, `keapack
+/// verify`) starts Kea with.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct VerifySection {
-    /// Verify each target's packages in a root of its release before publishing them (as
-    /// `--verify-load`).
-    #[serde(default)]
-    pub load: bool,
     /// Values for hooks' mandatory parameters, by hook name (`[verify.parameters.flex_id]
     /// identifier-expression = "pkt4.mac"`): what Kea is started with instead of the hooks
     /// catalog's example values, e.g. the ones production uses.

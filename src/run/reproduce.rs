@@ -47,7 +47,7 @@ pub(crate) fn check(plan: &RunPlan, listener: &Channel, build: impl Fn(&RunPlan,
     second.request.no_cache = true;
     // Its packages are the first's if they are reproducible; they need no second load check.
     second.request.verify_load = false;
-    second.request.manifest.verify.load = false;
+    second.request.manifest.build.verify_load = false;
     let second_req = &second.request;
     listener.note(&format!("checking reproducibility: building again in {}", second_req.work.display()));
     std::thread::sleep(std::time::Duration::from_millis(1100));

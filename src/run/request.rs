@@ -75,7 +75,7 @@ pub(crate) struct BuildRequest {
     /// when it is installed.
     pub ccache: Option<bool>,
     /// Verify each target's packages in a root of its release before publishing
-    /// (`--verify-load`; the manifest's `verify.load` asks too).
+    /// (`--verify-load`; the manifest's `build.verify-load` asks too).
     pub verify_load: bool,
 }
 
@@ -522,7 +522,7 @@ impl RunPlan {
 
     /// Whether each target's packages are installed and loaded by their Kea before publishing.
     pub(crate) fn verify_load(&self) -> bool {
-        self.request.verify_load || self.request.manifest.verify.load
+        self.request.verify_load || self.request.manifest.build.verify_load
     }
 
     /// Whether all of Kea is built and installed: `--full-build`, the manifest's `full`, or

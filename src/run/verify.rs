@@ -709,7 +709,7 @@ fn check_daemon(req: &Request, root: &Path, s: &Snippet, user_fallback: &str) ->
     needles.extend(messages);
     let fail = |why: &str, text: &str| -> anyhow::Error {
         anyhow::anyhow!(
-            "{id}: {} ({version}, from {package}) did not load {}'s hooks: {why}\nKea's log:\n  {}\n(the whole log: {}; the configuration: {} in {})",
+            "{id}: {} ({version}, from {package}) did not start with {}'s hooks: {why}\nKea's log:\n  {}\n(the whole log: {}; the configuration: {} in {})",
             s.process,
             s.package,
             log_tail(text).join("\n  "),
