@@ -118,7 +118,7 @@ fn every_keapack_command_the_pipelines_run_exists_with_those_flags() {
     let subs: BTreeSet<&str> = commands.iter().map(|(_, s, _)| s.as_str()).collect();
     assert_eq!(subs, ["--version", "build", "publish", "targets", "verify"].into_iter().collect(), "{commands:?}");
     // The publish job's check loads every package into its Kea before anything is signed.
-    assert!(commands.iter().any(|(f, s, _)| f == "verify" && s == "verify"), "{commands:?}");
+    assert!(commands.iter().any(|(f, s, _)| f == "load_check" && s == "verify"), "{commands:?}");
     let build = commands.iter().find(|(f, s, _)| f == "build" && s == "build").unwrap();
     for f in ["--message-format", "--install-deps", "--kea", "--premium", "--out", "--work", "--target", "--manifest"] {
         assert!(build.2.contains(f), "the build job passes {f}: {build:?}");

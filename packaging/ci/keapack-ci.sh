@@ -182,8 +182,12 @@ verify() {
         done
         echo "keapack-ci: $d verified"
     done
-    # Before anything is signed: each package installed in a root of its release (made with
-    # debootstrap, cached in $XDG_CACHE_HOME) and loaded by the Kea it is for. It needs root.
+}
+
+# Before anything is signed: each package of the directories installed in a root of its
+# release (made with debootstrap, cached in $XDG_CACHE_HOME) and loaded by the Kea it is for.
+# It needs root. (A function of its own: verify's `set --` replaced its arguments.)
+load_check() {
     [ "${KEAPACK_VERIFY_LOAD:-1}" != 0 ] || return 0
     need debootstrap bwrap unshare
     bin=$(keapack_bin)
@@ -218,7 +222,7 @@ case $cmd in
     matrix) matrix ;;
     gitlab-pipeline) gitlab_pipeline ;;
     build) build "$@" ;;
-    verify) verify "$@" ;;
+    verify) verify "$@" && load_check "$@" ;;
     publish) publish "$@" ;;
     *) die "unknown command '$cmd': use setup, matrix, gitlab-pipeline, build, verify or publish" ;;
 esac
