@@ -582,8 +582,18 @@ impl Drop for Running {
     }
 }
 
+/// A snippet made into what Kea is started with.
+struct Filled {
+    /// The `hooks-libraries` entries, placeholders filled.
+    libraries: Vec<Value>,
+    /// The hooks' own load messages the catalog knows (`HOST_CMDS_INIT_OK`).
+    messages: Vec<String>,
+    /// Keys of the daemon's own map the hooks need (flex_id: `host-reservation-identifiers`).
+    settings: serde_json::Map<String, Value>,
+}
+
 /// Fill the snippet's placeholders: the manifest's values, else the catalog's examples.
-fn filled_libraries(req: &Request, short: &str, key: &str, snippet: &Value) -> Result<(Vec<Value>, Vec<String>, serde_json::Map<String, Value>)> {
+fn filled_libraries(req: &Request, short: &str, key: &str, snippet: &Value) -> Result<Filled> {
     let libs = snippet.get(key).and_then(|m| m.get("hooks-libraries")).and_then(Value::as_array).with_context(|| format!("the snippet has no {key}.hooks-libraries"))?;
     let mut out = Vec::new();
     let mut messages = Vec::new();
@@ -625,7 +635,7 @@ fn filled_libraries(req: &Request, short: &str, key: &str, snippet: &Value) -> R
         }
         out.push(lib);
     }
-    Ok((out, messages, settings))
+    Ok(Filled { libraries: out, messages, settings })
 }
 
 /// Start `s.process` in the root with the snippet, wait for the load, ask `list-commands`.
@@ -650,7 +660,7 @@ fn check_daemon(req: &Request, root: &Path, s: &Snippet, user_fallback: &str) ->
     let socket = if info.http_port.is_some() { None } else {
         Some(guidance_socket(&s.guidance, info).with_context(|| format!("{id}: {}'s guidance names no control socket for {}", s.package, s.process))?)
     };
-    let (libs, messages, settings) = filled_libraries(req, short, &info.key, &s.json).with_context(|| format!("{id}: {}", s.process))?;
+    let Filled { libraries: libs, messages, settings } = filled_libraries(req, short, &info.key, &s.json).with_context(|| format!("{id}: {}", s.process))?;
     let mut body = json!({
         "hooks-libraries": libs,
         "loggers": [{ "name": s.process, "output_options": [{ "output": "stdout" }], "severity": "INFO" }],
@@ -840,7 +850,7 @@ mod tests {
         let none = BTreeMap::new();
         let t: Target = crate::plan::profile::Profiles::builtin().target("debian-12-amd64").unwrap();
         let req = Request { target: &t, packages: vec![], runtime: RuntimeStyle::Distribution, dir: PathBuf::new(), mirror: None, catalog: &c, parameters: &none, own_packages: true };
-        let (libs, messages, settings) = filled_libraries(&req, "dhcp6", "Dhcp6", &snippet).unwrap();
+        let Filled { libraries: libs, messages, settings } = filled_libraries(&req, "dhcp6", "Dhcp6", &snippet).unwrap();
         assert_eq!(libs[0]["parameters"]["identifier-expression"], "relay6[0].option[18].hex");
         assert_eq!(libs[1]["parameters"]["requesters"], json!(["::1"]));
         assert_eq!(messages, ["LEASE_QUERY_LOAD_OK", "HOST_CMDS_INIT_OK"]);
@@ -849,13 +859,13 @@ mod tests {
         given.insert("flex_id".to_string(), toml::toml! { identifier-expression = "pkt6.transid" });
         given.insert("host_cmds".to_string(), toml::toml! { extra = [1, 2] });
         let req = Request { parameters: &given, ..req };
-        let (libs, _, _) = filled_libraries(&req, "dhcp6", "Dhcp6", &snippet).unwrap();
+        let libs = filled_libraries(&req, "dhcp6", "Dhcp6", &snippet).unwrap().libraries;
         assert_eq!(libs[0]["parameters"]["identifier-expression"], "pkt6.transid");
         // A parameter the snippet does not name is added.
         assert_eq!(libs[2]["parameters"]["extra"], json!([1, 2]));
         // A placeholder with no example anywhere is named with its fix.
         let gss = json!({ "DhcpDdns": { "hooks-libraries": [{ "library": "/x/libddns_gss_tsig.so", "parameters": { "servers": [{ "id": "REPLACE-ME: server id" }] } }] } });
-        let e = filled_libraries(&req, "ddns", "DhcpDdns", &gss).unwrap_err().to_string();
+        let e = filled_libraries(&req, "ddns", "DhcpDdns", &gss).err().unwrap().to_string();
         assert!(e.contains("\"servers\"") && e.contains("[verify.parameters.gss_tsig]"), "{e}");
     }
 
