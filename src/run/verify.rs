@@ -696,7 +696,8 @@ fn check_daemon(req: &Request, root: &Path, s: &Snippet, user_fallback: &str) ->
     let run_dir = unit.directories.iter().map(|(d, _)| d.clone()).find(|d| d.starts_with("/run/")).unwrap_or_else(|| "/run/kea".to_string());
 
     // -V and the package it came from.
-    let version = Command::new("chroot").arg(root).arg(&binary).arg("-V").env_clear().env("PATH", "/usr/sbin:/usr/bin:/sbin:/bin").output().ok().and_then(|o| String::from_utf8(o.stdout).ok()).and_then(|t| t.lines().next().map(str::to_string)).unwrap_or_default();
+    // As the service user too: the binary may come from a package handed to `keapack verify`.
+    let version = Command::new("chroot").arg(format!("--userspec={uid}:{gid}")).arg(root).arg(&binary).arg("-V").env_clear().env("PATH", "/usr/sbin:/usr/bin:/sbin:/bin").output().ok().and_then(|o| String::from_utf8(o.stdout).ok()).and_then(|t| t.lines().next().map(str::to_string)).unwrap_or_default();
     let package = owning_package(root, &binary);
 
     let log = req.dir.join(format!("{}.log", s.process));
