@@ -294,3 +294,38 @@ fn check_reproducible_with_verify_load_verifies_once_and_compares_the_records_wi
     assert!(stderr.contains("reproducible: 1 packages and the build record (the first's load verification aside) are byte-identical"), "{stderr}");
     assert_eq!(record_in(&out)["verification"][0]["verified"], true);
 }
+
+/// A tmpfs mounted at a directory for as long as it lives.
+struct Tmpfs(PathBuf);
+
+impl Tmpfs {
+    fn at(dir: &Path) -> Tmpfs {
+        fs::create_dir_all(dir).unwrap();
+        let c = std::ffi::CString::new(dir.as_os_str().as_encoded_bytes()).unwrap();
+        let rc = unsafe { libc::mount(c"tmpfs".as_ptr(), c.as_ptr(), c"tmpfs".as_ptr(), 0, c"mode=0755".as_ptr().cast()) };
+        assert_eq!(rc, 0, "cannot mount a tmpfs at {}: {}", dir.display(), std::io::Error::last_os_error());
+        Tmpfs(dir.to_path_buf())
+    }
+}
+
+impl Drop for Tmpfs {
+    fn drop(&mut self) {
+        let c = std::ffi::CString::new(self.0.as_os_str().as_encoded_bytes()).unwrap();
+        unsafe { libc::umount2(c.as_ptr(), libc::MNT_DETACH) };
+    }
+}
+
+#[test]
+#[ignore = "slow: needs root: builds the example with its work directory on a tmpfs and runs Debian 12's Kea"]
+fn a_work_directory_on_another_file_system_than_the_cache_is_verified_too() {
+    common::roots::require_root_user();
+    require_build_tools();
+    let tmp = tempfile::tempdir().unwrap();
+    // The root cache is on the disk; the work directory (where the root is copied) is not, so
+    // no hard link can join them.
+    let mnt = Tmpfs::at(&tmp.path().join("tmpfs"));
+    let out = tmp.path().join("dist");
+    let res = build_verified(&examples().join("kea-premium-2.2.0"), &out, &mnt.0.join("work"), None);
+    ok(res, "build --verify-load with the work directory on a tmpfs");
+    assert_eq!(record_in(&out)["verification"][0]["verified"], true);
+}

@@ -419,6 +419,8 @@ const LINKED: &[&str] = &["usr", "var/lib/apt/lists"];
 fn copy_root(from: &Path, to: &Path, link: bool) -> Result<()> {
     remove_tree(to)?;
     fs::create_dir_all(to)?;
+    // Hard links cannot cross file systems (a work directory on a tmpfs /tmp): copy then.
+    let link = link && same_file_system(from, to);
     let copy = |args: &[&str], src: &Path, dst: &Path| -> Result<()> {
         let st = Command::new("cp").args(args).arg(src).arg(dst).status().context("cannot run cp")?;
         anyhow::ensure!(st.success(), "cannot copy {} to {}", src.display(), dst.display());
@@ -438,6 +440,12 @@ fn copy_root(from: &Path, to: &Path, link: bool) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// Whether `a` and `b` lie on the same file system (a hard link from one to the other can be made).
+fn same_file_system(a: &Path, b: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    matches!((fs::metadata(a), fs::metadata(b)), (Ok(x), Ok(y)) if x.dev() == y.dev())
 }
 
 /// Remove a root copy; `--one-file-system` keeps the removal from crossing into a mount.
@@ -888,6 +896,9 @@ mod tests {
             assert_eq!(fs::read_to_string(copy.join(f)).unwrap(), f);
         }
         assert_eq!(fs::read_link(copy.join("sbin")).unwrap(), Path::new("usr/sbin"));
+        // Another file system (the kernel's /proc is always one): no links are attempted.
+        assert!(same_file_system(&cache, &copy));
+        assert!(!same_file_system(Path::new("/proc"), &copy));
         // Copied again, over the first copy, without links: nothing shared with the cache.
         copy_root(&cache, &copy, false).unwrap();
         for f in ["usr/sbin/kea-dhcp4", "var/lib/apt/lists/x_Packages", "etc/kea/kea-dhcp4.conf"] {
