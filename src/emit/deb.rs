@@ -107,7 +107,7 @@ fn add_parents<'a>(parts: &[&'a str], dirs: &mut BTreeSet<Vec<&'a str>>) {
 }
 
 /// `/usr/lib/x` → `["usr", "lib", "x"]`, rejecting relative, `.`/`..` and empty components.
-fn components(path: &str) -> Result<Vec<&str>> {
+pub(crate) fn components(path: &str) -> Result<Vec<&str>> {
     let Some(rest) = path.strip_prefix('/') else { bail!("package path {path:?} is not absolute") };
     let parts: Vec<&str> = rest.trim_end_matches('/').split('/').collect();
     if parts.iter().any(|p| p.is_empty() || *p == "." || *p == ".." || p.contains(['\n', '\0'])) {

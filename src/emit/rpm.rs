@@ -1,107 +1,535 @@
-//! The `.rpm` emitter: one `PackageSpec` in, the bytes of a binary RPM (v4) out, via the `rpm`
-//! crate's `PackageBuilder`.
+//! The `.rpm` emitter: one `PackageSpec` in, a binary RPM (v4) out, written by keapack itself so
+//! that a payload of any size streams: each file is read once, into the cpio archive, through
+//! the compressor into a temporary file, with its digest taken on the way; the header (which
+//! names those digests and the payload's) is written after, then the payload is copied behind it.
+//! Memory holds the header and the compressor's state, never a file's or the payload's bytes.
 //!
-//! Reproducibility: every file and directory gets `modified_at(spec.mtime)` (the crate's
-//! `source_date` only clamps times, so it is set as well, for defaults), owner `root:root` (the
-//! group the spec names, if any), the spec's mode, symbolic links 0777 root:root, and the build
-//! host is the fixed string [`BUILD_HOST`]. The crate writes
-//! `min(now, source_date)` as `RPMTAG_BUILDTIME`, which is "now" for an mtime in the future, so
-//! [`pin_build_time`] rewrites that tag to `spec.mtime` and recomputes the header digests: the
-//! build time is *set*, never clamped. It also names the source package (`SOURCERPM`) and
-//! records the payload size, as rpmbuild does. The crate holds the compressed payload in memory.
+//! What the header holds follows rpmbuild's v4 packages: the file list as base names, directory
+//! names and indexes; SHA-256 file digests; the payload's SHA-256 compressed and uncompressed;
+//! the dependencies rpm itself adds (`rpmlib(...)` features, the scriptlets' `/bin/sh`,
+//! `config(NAME)`, `NAME(x86-64)`); the `user()`/`group()` provides that rpm 4.19+ makes from a
+//! packaged `sysusers.d` file (and creates the users from); `Recommends: group(NAME)` for a file
+//! owned by a group other than root. The `rpm` crate serialises the headers and reads packages
+//! back in the tests.
+//!
+//! Reproducibility: every file and directory gets `spec.mtime`, owner `root:root` (the group
+//! the spec names, if any), the spec's mode, symbolic links 0777; `BUILDTIME` is `spec.mtime`
+//! (set, never clamped), the build host the fixed [`BUILD_HOST`], and the compressors' output
+//! depends on the input only (zstd's workers and xz's fixed blocks, as for the `.deb`).
 
+use super::rpm_header::signature_header;
+use super::tarball::{Compressor, worker_threads};
 use crate::plan::spec::{Compression, FileRole, Op, PackageSpec, Source};
+use crate::support::digest::hex;
 use anyhow::{Context, Result, bail, ensure};
-use rpm::{CompressionWithLevel, Dependency, FileOptions, PackageBuilder, Scriptlet, Timestamp};
-use std::io::Write;
+use rpm::{HeaderEntry, IndexData, IndexTag};
+use sha2::{Digest, Sha256};
+use std::io::{Read, Seek, Write};
 
 /// `RPMTAG_BUILDHOST`: fixed, so the machine's host name never reaches the package.
 pub(crate) const BUILD_HOST: &str = "keapack";
 
-/// Write `spec` as an `.rpm` to `out`.
-pub(crate) fn write(spec: &PackageSpec, mut out: &mut dyn Write) -> Result<()> {
-    let mtime = u32::try_from(spec.mtime).context("spec.mtime does not fit the rpm's 32-bit time fields")?;
-    let config = rpm::BuildConfig::default().source_date(mtime).compression(compression(spec.compression));
-    let description = if spec.description.trim().is_empty() { &spec.summary } else { &spec.description };
+// Dependency flags (rpm's rpmds.h).
+const LESS: u32 = 0x2;
+const GREATER: u32 = 0x4;
+const EQUAL: u32 = 0x8;
+const INTERP: u32 = 0x100;
+const SCRIPT_PRE: u32 = 0x200;
+const SCRIPT_POST: u32 = 0x400;
+const SCRIPT_PREUN: u32 = 0x800;
+const SCRIPT_POSTUN: u32 = 0x1000;
+const FIND_PROVIDES: u32 = 0x8000;
+const RPMLIB: u32 = 0x0100_0000;
+const CONFIG: u32 = 0x1000_0000;
 
-    let mut b = PackageBuilder::new(&spec.name, &spec.version, &spec.license, &spec.arch, &spec.summary);
-    b.using_config(config)
-        .release(&spec.revision)
-        .description(description.trim())
-        .packager(&spec.maintainer)
-        .build_host(BUILD_HOST);
-    if !spec.homepage.is_empty() {
-        b.url(&spec.homepage);
+// File flags (rpm's rpmfiles.h).
+const FILE_CONFIG: u32 = 0x1;
+const FILE_DOC: u32 = 0x2;
+const FILE_NOREPLACE: u32 = 0x10;
+const FILE_LICENSE: u32 = 0x80;
+
+/// `PGPHASHALGO_SHA256`, the file and payload digest algorithm.
+const SHA256_ALGO: u32 = 8;
+
+/// One dependency of any kind.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Dep {
+    name: String,
+    flags: u32,
+    version: String,
+}
+
+impl Dep {
+    fn new(name: impl Into<String>, flags: u32, version: impl Into<String>) -> Self {
+        Dep { name: name.into(), flags, version: version.into() }
     }
-    // rpmbuild writes `Unspecified` when a spec has no Group (deprecated since Fedora 28 /
-    // RHEL 8); rpmlint reports a missing Group tag as an error.
-    b.group(if spec.section.is_empty() { "Unspecified" } else { &spec.section });
-    for r in &spec.depends {
-        b.requires(dependency(r));
+}
+
+/// What a row of the file list holds.
+enum Body<'a> {
+    Dir,
+    File(&'a Source),
+    Link(&'a str),
+}
+
+/// One row of the file list (and one cpio entry).
+struct Row<'a> {
+    path: &'a str,
+    /// Permission bits.
+    perms: u16,
+    group: &'a str,
+    flags: u32,
+    body: Body<'a>,
+}
+
+impl Row<'_> {
+    fn mode(&self) -> u16 {
+        let kind: u16 = match self.body {
+            Body::Dir => 0o040000,
+            Body::File(_) => 0o100000,
+            Body::Link(_) => 0o120000,
+        };
+        kind | self.perms
     }
-    for r in &spec.conflicts {
-        b.conflicts(dependency(r));
-    }
-    // The spec's replaced packages are what rpm calls obsoleted.
-    for r in &spec.replaces {
-        b.obsoletes(dependency(r));
-    }
-    let at = Timestamp::from(mtime);
+}
+
+/// What writing the payload learned of each row: its size and digest.
+struct Written {
+    size: u32,
+    digest: String,
+}
+
+/// The uncompressed archive's size and SHA-256, and the compressed payload's SHA-256.
+struct Archive {
+    size: u64,
+    digest: String,
+    compressed_digest: String,
+}
+
+/// Write `spec` as an `.rpm` to `out`.
+pub(crate) fn write(spec: &PackageSpec, out: &mut dyn Write) -> Result<()> {
+    let mtime = u32::try_from(spec.mtime).context("spec.mtime does not fit the rpm's 32-bit time fields")?;
+    let rows = rows(spec)?;
+    let mut payload = tempfile::tempfile().context("creating a temporary file for the rpm payload")?;
+    let (written, archive) = write_payload(&rows, mtime, spec.compression, &mut payload)?;
+    let payload_len = payload.stream_position()?;
+    payload.rewind()?;
+
+    let header = rpm::Header::from_entries(header_entries(spec, mtime, &rows, &written, &archive)?, IndexTag::RPMTAG_HEADERIMMUTABLE);
+    let mut meta = rpm::PackageMetadata { lead: rpm::Lead::new(&spec.name), signature: rpm::Header::new_empty(), header };
+    let header_bytes = meta.header_bytes().context("serialising the rpm header")?;
+    meta.signature = signature_header(&header_bytes, payload_len, archive.size, None)?;
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, out);
+    meta.write(&mut out).context("writing the rpm headers")?;
+    std::io::copy(&mut payload, &mut out).context("writing the rpm payload")?;
+    out.flush()?;
+    Ok(())
+}
+
+/// The file list: files, symbolic links and owned directories, sorted by path as rpm wants
+/// them (the header's arrays and the cpio archive share this order).
+fn rows(spec: &PackageSpec) -> Result<Vec<Row<'_>>> {
+    let mut rows = Vec::with_capacity(spec.files.len() + spec.links.len() + spec.owned_dirs.len());
     for f in &spec.files {
-        let perms = u16::try_from(f.mode & 0o7777).expect("masked to 12 bits");
-        // A group other than root also makes the crate add `Recommends: group(NAME)` (rpm ≥
-        // 4.19 creates such groups from sysusers.d; older rpm ignores a weak dependency).
-        let group = f.group.as_deref().unwrap_or("root");
-        let mut opts = FileOptions::new(&f.path).permissions(perms).user("root").group(group).modified_at(at);
-        opts = match f.role {
-            FileRole::Plain => opts,
-            FileRole::Doc => opts.doc(),
-            FileRole::License => opts.license(),
+        super::deb::components(&f.path)?;
+        let mut flags = match f.role {
+            FileRole::Plain => 0,
+            FileRole::Doc => FILE_DOC,
+            FileRole::License => FILE_LICENSE,
         };
         if f.config {
-            opts = opts.config().noreplace();
+            flags |= FILE_CONFIG | FILE_NOREPLACE;
         }
-        match &f.source {
-            Source::Path(p) => b.with_file(p, opts),
-            Source::Bytes(bytes) => b.with_file_contents(bytes.clone(), opts),
-        }
-        .with_context(|| format!("adding {} to the rpm", f.path))?;
+        let perms = u16::try_from(f.mode & 0o7777).expect("masked to 12 bits");
+        rows.push(Row { path: &f.path, perms, group: f.group.as_deref().unwrap_or("root"), flags, body: Body::File(&f.source) });
     }
     for l in &spec.links {
-        ensure!(!l.target.is_empty(), "symbolic link {} has an empty target; give it the path it points to", l.path);
-        let opts = FileOptions::symlink(&l.path, &l.target).user("root").group("root").modified_at(at);
-        b.with_symlink(opts).with_context(|| format!("adding symbolic link {} to the rpm", l.path))?;
+        super::deb::components(&l.path)?;
+        ensure!(!l.target.is_empty() && !l.target.contains(['\n', '\0']),
+            "symbolic link {} has the target {:?}: a target must be non-empty, one line, without NUL bytes; give it the path it points to", l.path, l.target);
+        rows.push(Row { path: &l.path, perms: 0o777, group: "root", flags: 0, body: Body::Link(&l.target) });
     }
     for d in &spec.owned_dirs {
-        let (mode, group) = dir_attributes(spec, d)?;
-        let opts = FileOptions::dir(d).permissions(mode).user("root").group(group).modified_at(at);
-        b.with_dir_entry(opts).with_context(|| format!("adding directory {d} to the rpm"))?;
+        super::deb::components(d)?;
+        let (perms, group) = dir_attributes(spec, d)?;
+        rows.push(Row { path: d, perms, group, flags: 0, body: Body::Dir });
     }
     if let Some(d) = spec.dir_attrs.iter().find(|d| !spec.owned_dirs.contains(&d.path)) {
         bail!("directory {} has its own mode or group (dir_attrs) but is not among the owned directories; add it to owned_dirs", d.path);
     }
-    // Each scriptlet runs under /bin/sh with its builtins only: rpm's own `Requires(pre)`,
-    // `Requires(post)`, `Requires(preun)`, `Requires(postun)` on /bin/sh (added per scriptlet) is all it needs.
-    if let Some(script) = &spec.pre_install {
-        b.pre_install_script(Scriptlet::new(script_body(script)).prog(vec!["/bin/sh"]));
+    rows.sort_by(|a, b| a.path.cmp(b.path));
+    for pair in rows.windows(2) {
+        ensure!(pair[0].path != pair[1].path, "{} is in the package twice (or is both a file and a directory)", pair[0].path);
     }
-    if let Some(script) = &spec.post_install {
-        b.post_install_script(Scriptlet::new(script_body(script)).prog(vec!["/bin/sh"]));
+    Ok(rows)
+}
+
+/// A writer that passes bytes on and takes their SHA-256 and count on the way.
+struct Hashing<W: Write> {
+    inner: W,
+    hasher: Sha256,
+    count: u64,
+}
+
+impl<W: Write> Hashing<W> {
+    fn new(inner: W) -> Self {
+        Hashing { inner, hasher: Sha256::new(), count: 0 }
     }
-    if let Some(script) = &spec.pre_remove {
-        b.pre_uninstall_script(Scriptlet::new(script_body(script)).prog(vec!["/bin/sh"]));
+    fn finish(self) -> (W, u64, String) {
+        (self.inner, self.count, hex(&self.hasher.finalize()))
     }
-    if let Some(script) = &spec.post_remove {
-        b.post_uninstall_script(Scriptlet::new(script_body(script)).prog(vec!["/bin/sh"]));
+}
+
+impl<W: Write> Write for Hashing<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.hasher.update(&buf[..n]);
+        self.count += n as u64;
+        Ok(n)
     }
-    for e in &spec.changelog {
-        let time = u32::try_from(e.time).context("changelog time does not fit 32 bits")?;
-        b.add_changelog_entry(format!("{} - {}", e.author, e.version), changelog_text(&e.text), time);
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
     }
-    let mut pkg = b.build()?;
-    pin_build_time(&mut pkg, mtime)?;
-    pkg.write(&mut out)?;
-    Ok(())
+}
+
+/// One newc ("070701") cpio header, as rpm's payloads carry them: inode, mode, owner 0:0, one
+/// link, the time, the size, no devices, the name with its NUL, padded to four bytes.
+fn cpio_header(out: &mut impl Write, name: &str, ino: u32, mode: u32, mtime: u32, size: u32) -> std::io::Result<()> {
+    let namesize = name.len() + 1;
+    let nlink = 1;
+    write!(out, "070701{ino:08x}{mode:08x}{:08x}{:08x}{nlink:08x}{mtime:08x}{size:08x}", 0, 0)?;
+    write!(out, "{:08x}{:08x}{:08x}{:08x}{namesize:08x}{:08x}", 0, 0, 0, 0, 0)?;
+    out.write_all(name.as_bytes())?;
+    out.write_all(&[0; 4][..1 + pad4(110 + namesize as u64)])
+}
+
+/// Bytes of padding after `len` bytes to reach a multiple of four.
+fn pad4(len: u64) -> usize {
+    ((4 - len % 4) % 4) as usize
+}
+
+/// Write the cpio archive of `rows` through the compressor into `file`. Each regular file is
+/// read once, in pieces, its SHA-256 taken on the way.
+fn write_payload(rows: &[Row<'_>], mtime: u32, compression: Compression, file: &mut std::fs::File) -> Result<(Vec<Written>, Archive)> {
+    let compressed = Hashing::new(std::io::BufWriter::with_capacity(1 << 16, file));
+    let mut cpio = Hashing::new(Compressor::with_zstd_workers(compression, compressed, worker_threads())?);
+    let mut written = Vec::with_capacity(rows.len());
+    let mut buf = vec![0u8; 1 << 16];
+    for (i, row) in rows.iter().enumerate() {
+        let ino = u32::try_from(i + 1).context("too many files for one rpm")?;
+        let name = format!(".{}", row.path);
+        let mode = u32::from(row.mode());
+        let too_big = || format!("{} is 4 GiB or more; keapack's rpms hold files under 4 GiB", row.path);
+        let (size, digest) = match &row.body {
+            Body::Dir => {
+                cpio_header(&mut cpio, &name, ino, mode, mtime, 0)?;
+                (0, String::new())
+            }
+            Body::Link(target) => {
+                let size = u32::try_from(target.len()).with_context(too_big)?;
+                cpio_header(&mut cpio, &name, ino, mode, mtime, size)?;
+                cpio.write_all(target.as_bytes())?;
+                (size, String::new())
+            }
+            Body::File(Source::Bytes(bytes)) => {
+                let size = u32::try_from(bytes.len()).with_context(too_big)?;
+                cpio_header(&mut cpio, &name, ino, mode, mtime, size)?;
+                cpio.write_all(bytes)?;
+                (size, hex(&Sha256::digest(bytes)))
+            }
+            Body::File(Source::Path(path)) => {
+                let mut f = std::fs::File::open(path).with_context(|| format!("cannot read {} for {}", path.display(), row.path))?;
+                let meta = f.metadata().with_context(|| format!("cannot read {}", path.display()))?;
+                ensure!(meta.is_file(), "{} (for {}) is not a regular file", path.display(), row.path);
+                let size = u32::try_from(meta.len()).with_context(too_big)?;
+                cpio_header(&mut cpio, &name, ino, mode, mtime, size)?;
+                let mut hasher = Sha256::new();
+                let mut left = u64::from(size);
+                while left > 0 {
+                    let want = buf.len().min(usize::try_from(left).unwrap_or(usize::MAX));
+                    let n = f.read(&mut buf[..want]).with_context(|| format!("cannot read {}", path.display()))?;
+                    ensure!(n > 0, "{} shrank while it was being packaged; rerun once nothing writes it", path.display());
+                    hasher.update(&buf[..n]);
+                    cpio.write_all(&buf[..n])?;
+                    left -= n as u64;
+                }
+                ensure!(f.read(&mut buf[..1])? == 0, "{} grew while it was being packaged; rerun once nothing writes it", path.display());
+                (size, hex(&hasher.finalize()))
+            }
+        };
+        cpio.write_all(&[0; 4][..pad4(u64::from(size))])?;
+        written.push(Written { size, digest });
+    }
+    // The trailer: an empty entry named TRAILER!!!, with one link.
+    cpio_header(&mut cpio, "TRAILER!!!", 0, 0, 0, 0)?;
+    let (compressor, size, digest) = cpio.finish();
+    let (buffered, _, compressed_digest) = compressor.finish().context("finishing the rpm payload's compression")?.finish();
+    buffered.into_inner().map_err(|e| e.into_error()).context("writing the rpm payload")?;
+    Ok((written, Archive { size, digest, compressed_digest }))
+}
+
+/// The main header's entries (the `rpm` crate lays them out, sorted by tag).
+fn header_entries(spec: &PackageSpec, mtime: u32, rows: &[Row<'_>], written: &[Written], archive: &Archive) -> Result<Vec<HeaderEntry>> {
+    let evr = format!("{}-{}", spec.version, spec.revision);
+    let description = if spec.description.trim().is_empty() { spec.summary.trim() } else { spec.description.trim() };
+    let total: u64 = written.iter().map(|w| u64::from(w.size)).sum();
+    let total = u32::try_from(total).context("the package's files add up to 4 GiB or more; keapack's rpms hold less")?;
+    let s = |v: &str| IndexData::StringTag(v.to_string());
+    let mut e: Vec<(IndexTag, IndexData)> = vec![
+        (IndexTag::RPMTAG_HEADERI18NTABLE, IndexData::StringArray(vec!["C".into()])),
+        (IndexTag::RPMTAG_NAME, s(&spec.name)),
+        (IndexTag::RPMTAG_VERSION, s(&spec.version)),
+        (IndexTag::RPMTAG_RELEASE, s(&spec.revision)),
+        (IndexTag::RPMTAG_SUMMARY, IndexData::I18NString(vec![spec.summary.clone()])),
+        (IndexTag::RPMTAG_DESCRIPTION, IndexData::I18NString(vec![description.to_string()])),
+        (IndexTag::RPMTAG_BUILDTIME, IndexData::Int32(vec![mtime])),
+        (IndexTag::RPMTAG_BUILDHOST, s(BUILD_HOST)),
+        (IndexTag::RPMTAG_SIZE, IndexData::Int32(vec![total])),
+        (IndexTag::RPMTAG_LICENSE, s(&spec.license)),
+        (IndexTag::RPMTAG_PACKAGER, s(&spec.maintainer)),
+        // rpmbuild writes `Unspecified` when a spec has no Group (deprecated since Fedora 28 /
+        // RHEL 8); rpmlint reports a missing Group tag as an error.
+        (IndexTag::RPMTAG_GROUP, IndexData::I18NString(vec![if spec.section.is_empty() { "Unspecified".into() } else { spec.section.clone() }])),
+        (IndexTag::RPMTAG_OS, s("linux")),
+        (IndexTag::RPMTAG_ARCH, s(&spec.arch)),
+        (IndexTag::RPMTAG_SOURCERPM, s(&format!("{}-{evr}.src.rpm", spec.name))),
+        (IndexTag::RPMTAG_RPMVERSION, s(concat!("keapack ", env!("CARGO_PKG_VERSION")))),
+        (IndexTag::RPMTAG_ENCODING, s("utf-8")),
+        (IndexTag::RPMTAG_PAYLOADFORMAT, s("cpio")),
+        (IndexTag::RPMTAG_PAYLOADFLAGS, s(compression_level(spec.compression))),
+        (IndexTag::RPMTAG_FILEDIGESTALGO, IndexData::Int32(vec![SHA256_ALGO])),
+        (IndexTag::RPMTAG_PAYLOADSHA256, IndexData::StringArray(vec![archive.compressed_digest.clone()])),
+        (IndexTag::RPMTAG_PAYLOADSHA256ALT, IndexData::StringArray(vec![archive.digest.clone()])),
+        (IndexTag::RPMTAG_PAYLOADSHA256ALGO, IndexData::Int32(vec![SHA256_ALGO])),
+    ];
+    if !spec.homepage.is_empty() {
+        e.push((IndexTag::RPMTAG_URL, s(&spec.homepage)));
+    }
+    if let Some(name) = compressor_name(spec.compression) {
+        e.push((IndexTag::RPMTAG_PAYLOADCOMPRESSOR, s(name)));
+    }
+    // Scriptlets run under /bin/sh with its builtins only; each asks for /bin/sh in its phase.
+    let scripts = [
+        (&spec.pre_install, IndexTag::RPMTAG_PREIN, IndexTag::RPMTAG_PREINPROG, SCRIPT_PRE),
+        (&spec.post_install, IndexTag::RPMTAG_POSTIN, IndexTag::RPMTAG_POSTINPROG, SCRIPT_POST),
+        (&spec.pre_remove, IndexTag::RPMTAG_PREUN, IndexTag::RPMTAG_PREUNPROG, SCRIPT_PREUN),
+        (&spec.post_remove, IndexTag::RPMTAG_POSTUN, IndexTag::RPMTAG_POSTUNPROG, SCRIPT_POSTUN),
+    ];
+    let mut requires: Vec<Dep> = spec.depends.iter().map(dependency).collect();
+    for (script, tag, prog, phase) in scripts {
+        if let Some(script) = script {
+            e.push((tag, s(&script_body(script))));
+            e.push((prog, s("/bin/sh")));
+            requires.push(Dep::new("/bin/sh", INTERP | phase, ""));
+        }
+    }
+    if !rows.is_empty() {
+        files_entries(&mut e, rows, written, mtime);
+    }
+
+    let mut provides = vec![Dep::new(&spec.name, EQUAL, &evr)];
+    if let Some(isa) = isa(&spec.arch) {
+        provides.push(Dep::new(format!("{}({isa})", spec.name), EQUAL, &evr));
+    }
+    if rows.iter().any(|r| r.flags & FILE_CONFIG != 0) {
+        provides.push(Dep::new(format!("config({})", spec.name), CONFIG | EQUAL, &evr));
+        requires.push(Dep::new(format!("config({})", spec.name), CONFIG | EQUAL, &evr));
+    }
+    let rpmlib = |feature: &str, version: &str| Dep::new(format!("rpmlib({feature})"), RPMLIB | LESS | EQUAL, version);
+    requires.push(rpmlib("CompressedFileNames", "3.0.4-1"));
+    requires.push(rpmlib("FileDigests", "4.6.0-1"));
+    requires.push(rpmlib("PayloadFilesHavePrefix", "4.0-1"));
+    if spec.compression == Compression::Zstd {
+        requires.push(rpmlib("PayloadIsZstd", "5.4.18-1"));
+    }
+    // A group other than root: `Recommends: group(NAME)` (rpm 4.19+ creates such groups from
+    // sysusers.d; older rpm ignores a weak dependency).
+    let mut recommends: Vec<Dep> = Vec::new();
+    for r in rows.iter().filter(|r| r.group != "root") {
+        recommends.push(Dep::new(format!("group({})", r.group), SCRIPT_PRE | SCRIPT_POSTUN, ""));
+    }
+    let file_deps = sysusers_deps(rows, &mut provides, &mut requires)?;
+    let mut conflicts: Vec<Dep> = spec.conflicts.iter().map(dependency).collect();
+    // The spec's replaced packages are what rpm calls obsoleted.
+    let mut obsoletes: Vec<Dep> = spec.replaces.iter().map(dependency).collect();
+    for deps in [&mut provides, &mut requires, &mut conflicts, &mut obsoletes, &mut recommends] {
+        deps.sort_by(|a, b| (&a.name, &a.version, a.flags).cmp(&(&b.name, &b.version, b.flags)));
+        deps.dedup();
+    }
+    if !file_deps.is_empty() {
+        let (x, n, dict) = depends_dict(rows.len(), &file_deps, &provides, &requires);
+        e.push((IndexTag::RPMTAG_FILEDEPENDSX, IndexData::Int32(x)));
+        e.push((IndexTag::RPMTAG_FILEDEPENDSN, IndexData::Int32(n)));
+        e.push((IndexTag::RPMTAG_DEPENDSDICT, IndexData::Int32(dict)));
+    }
+    let kinds = [
+        (provides, IndexTag::RPMTAG_PROVIDENAME, IndexTag::RPMTAG_PROVIDEFLAGS, IndexTag::RPMTAG_PROVIDEVERSION),
+        (requires, IndexTag::RPMTAG_REQUIRENAME, IndexTag::RPMTAG_REQUIREFLAGS, IndexTag::RPMTAG_REQUIREVERSION),
+        (conflicts, IndexTag::RPMTAG_CONFLICTNAME, IndexTag::RPMTAG_CONFLICTFLAGS, IndexTag::RPMTAG_CONFLICTVERSION),
+        (obsoletes, IndexTag::RPMTAG_OBSOLETENAME, IndexTag::RPMTAG_OBSOLETEFLAGS, IndexTag::RPMTAG_OBSOLETEVERSION),
+        (recommends, IndexTag::RPMTAG_RECOMMENDNAME, IndexTag::RPMTAG_RECOMMENDFLAGS, IndexTag::RPMTAG_RECOMMENDVERSION),
+    ];
+    for (deps, name, flags, version) in kinds {
+        if !deps.is_empty() {
+            e.push((name, IndexData::StringArray(deps.iter().map(|d| d.name.clone()).collect())));
+            e.push((flags, IndexData::Int32(deps.iter().map(|d| d.flags).collect())));
+            e.push((version, IndexData::StringArray(deps.iter().map(|d| d.version.clone()).collect())));
+        }
+    }
+    if !spec.changelog.is_empty() {
+        let mut times = Vec::new();
+        for c in &spec.changelog {
+            times.push(u32::try_from(c.time).context("changelog time does not fit 32 bits")?);
+        }
+        e.push((IndexTag::RPMTAG_CHANGELOGTIME, IndexData::Int32(times)));
+        e.push((IndexTag::RPMTAG_CHANGELOGNAME, IndexData::StringArray(spec.changelog.iter().map(|c| format!("{} - {}", c.author, c.version)).collect())));
+        e.push((IndexTag::RPMTAG_CHANGELOGTEXT, IndexData::StringArray(spec.changelog.iter().map(|c| changelog_text(&c.text)).collect())));
+    }
+    Ok(e.into_iter().map(|(tag, data)| HeaderEntry::new(tag as u32, data)).collect())
+}
+
+/// The file list's parallel arrays: sizes, modes, times, digests, link targets, flags, owners,
+/// and the path split into directory names, their indexes and base names.
+fn files_entries(e: &mut Vec<(IndexTag, IndexData)>, rows: &[Row<'_>], written: &[Written], mtime: u32) {
+    let n = rows.len();
+    let mut dirnames: Vec<&str> = Vec::new();
+    let (mut dirindexes, mut basenames) = (Vec::with_capacity(n), Vec::with_capacity(n));
+    for r in rows {
+        let cut = r.path.rfind('/').expect("paths are absolute") + 1;
+        let (dir, base) = r.path.split_at(cut);
+        let index = match dirnames.iter().position(|d| *d == dir) {
+            Some(i) => i,
+            None => {
+                dirnames.push(dir);
+                dirnames.len() - 1
+            }
+        };
+        dirindexes.push(u32::try_from(index).expect("fewer directories than files"));
+        basenames.push(base.to_string());
+    }
+    let strings = |f: &dyn Fn(usize) -> String| IndexData::StringArray((0..n).map(f).collect());
+    e.extend([
+        (IndexTag::RPMTAG_FILESIZES, IndexData::Int32(written.iter().map(|w| w.size).collect())),
+        (IndexTag::RPMTAG_FILEMODES, IndexData::Int16(rows.iter().map(Row::mode).collect())),
+        (IndexTag::RPMTAG_FILERDEVS, IndexData::Int16(vec![0; n])),
+        (IndexTag::RPMTAG_FILEMTIMES, IndexData::Int32(vec![mtime; n])),
+        (IndexTag::RPMTAG_FILEDIGESTS, strings(&|i| written[i].digest.clone())),
+        (IndexTag::RPMTAG_FILELINKTOS, strings(&|i| match rows[i].body {
+            Body::Link(t) => t.to_string(),
+            _ => String::new(),
+        })),
+        (IndexTag::RPMTAG_FILEFLAGS, IndexData::Int32(rows.iter().map(|r| r.flags).collect())),
+        (IndexTag::RPMTAG_FILEUSERNAME, strings(&|_| "root".to_string())),
+        (IndexTag::RPMTAG_FILEGROUPNAME, strings(&|i| rows[i].group.to_string())),
+        (IndexTag::RPMTAG_FILEVERIFYFLAGS, IndexData::Int32(vec![u32::MAX; n])),
+        (IndexTag::RPMTAG_FILEDEVICES, IndexData::Int32(vec![1; n])),
+        (IndexTag::RPMTAG_FILEINODES, IndexData::Int32((1..=n).map(|i| u32::try_from(i).expect("checked when written")).collect())),
+        (IndexTag::RPMTAG_FILELANGS, strings(&|_| String::new())),
+        (IndexTag::RPMTAG_DIRINDEXES, IndexData::Int32(dirindexes)),
+        (IndexTag::RPMTAG_BASENAMES, IndexData::StringArray(basenames)),
+        (IndexTag::RPMTAG_DIRNAMES, IndexData::StringArray(dirnames.into_iter().map(String::from).collect())),
+    ]);
+}
+
+/// The provides (and requires) rpm 4.19+ reads from a packaged `/usr/lib/sysusers.d/*.conf`
+/// and creates the users and groups from: `user(NAME)` and `group(NAME)` for a `u` line,
+/// `group(NAME)` for `g`, `groupmember(USER/GROUP)` with requires for `m`. The version of a
+/// versioned one is the line (fields joined by one space, NUL-padded to a multiple of three)
+/// in base64 without padding. Returns each dependency with its row and kind (`P`/`R`).
+fn sysusers_deps(rows: &[Row<'_>], provides: &mut Vec<Dep>, requires: &mut Vec<Dep>) -> Result<Vec<(usize, u8, Dep)>> {
+    let mut found = Vec::new();
+    for (i, r) in rows.iter().enumerate() {
+        let Body::File(source) = &r.body else { continue };
+        if !(r.path.starts_with("/usr/lib/sysusers.d/") && r.path.ends_with(".conf")) {
+            continue;
+        }
+        let text = match source {
+            Source::Bytes(b) => String::from_utf8_lossy(b).into_owned(),
+            Source::Path(p) => {
+                let mut text = String::new();
+                std::fs::File::open(p).and_then(|f| f.take(1 << 20).read_to_string(&mut text))
+                    .with_context(|| format!("cannot read the sysusers.d file {}", p.display()))?;
+                text
+            }
+        };
+        for line in text.lines() {
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            let (Some(kind), Some(name)) = (fields.first(), fields.get(1)) else { continue };
+            let mut joined = fields.join(" ").into_bytes();
+            joined.resize(joined.len().next_multiple_of(3), 0);
+            let version = base64(&joined);
+            let versioned = |n: String| Dep::new(n, EQUAL | FIND_PROVIDES, version.clone());
+            let mut add = |kind: u8, d: Dep| {
+                found.push((i, kind, d.clone()));
+                if kind == b'P' { provides.push(d) } else { requires.push(d) }
+            };
+            match *kind {
+                "u" | "u!" => {
+                    add(b'P', versioned(format!("user({name})")));
+                    add(b'P', Dep::new(format!("group({name})"), FIND_PROVIDES, ""));
+                }
+                "g" => add(b'P', versioned(format!("group({name})"))),
+                "m" => {
+                    let Some(group) = fields.get(2) else { continue };
+                    add(b'P', versioned(format!("groupmember({name}/{group})")));
+                    add(b'R', Dep::new(format!("user({name})"), SCRIPT_PRE | SCRIPT_POSTUN, ""));
+                    add(b'R', Dep::new(format!("group({group})"), SCRIPT_PRE | SCRIPT_POSTUN, ""));
+                }
+                _ => {}
+            }
+        }
+    }
+    Ok(found)
+}
+
+/// Which file brought which dependency: per file the first index into the dictionary and the
+/// count, and the dictionary (the kind letter in the top byte, the index into the sorted
+/// provides or requires below), versioned dependencies of a file first.
+fn depends_dict(files: usize, file_deps: &[(usize, u8, Dep)], provides: &[Dep], requires: &[Dep]) -> (Vec<u32>, Vec<u32>, Vec<u32>) {
+    let mut sorted: Vec<&(usize, u8, Dep)> = file_deps.iter().collect();
+    sorted.sort_by_key(|(file, _, d)| (*file, d.version.is_empty()));
+    let (mut x, mut n, mut dict) = (vec![0u32; files], vec![0u32; files], Vec::new());
+    for (file, kind, dep) in sorted {
+        let list = if *kind == b'P' { provides } else { requires };
+        let index = list.iter().position(|d| d == dep).expect("every file dependency is in its list");
+        if n[*file] == 0 {
+            x[*file] = u32::try_from(dict.len()).expect("small");
+        }
+        n[*file] += 1;
+        dict.push((u32::from(*kind) << 24) | (u32::try_from(index).expect("small") & 0x00ff_ffff));
+    }
+    (x, n, dict)
+}
+
+/// Standard base64 without `=` padding.
+fn base64(data: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(data.len().div_ceil(3) * 4);
+    for chunk in data.chunks(3) {
+        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let v = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for k in 0..=chunk.len() {
+            out.push(char::from(ALPHABET[((v >> (18 - 6 * k)) & 0x3f) as usize]));
+        }
+    }
+    out
+}
+
+/// rpm's instruction-set name for an architecture (`NAME(x86-64)` provides), as `%_isa` gives it.
+fn isa(arch: &str) -> Option<&'static str> {
+    Some(match arch {
+        "x86_64" | "amd64" | "ia32e" => "x86-64",
+        "i386" | "i486" | "i586" | "i686" | "athlon" | "geode" => "x86-32",
+        "aarch64" => "aarch-64",
+        "armv7hl" | "armv7hnl" => "armv7hl-32",
+        "ppc64" | "ppc64p7" | "ppc64le" => "ppc-64",
+        "ppc" => "ppc-32",
+        "s390x" => "s390-64",
+        "s390" => "s390-32",
+        "riscv64" => "riscv-64",
+        "loongarch64" => "loongarch-64",
+        _ => return None,
+    })
 }
 
 /// The permission bits and group of owned directory `path`: its `dir_attrs` entry's, else 0755
@@ -116,36 +544,39 @@ fn dir_attributes<'a>(spec: &'a PackageSpec, path: &str) -> Result<(u16, &'a str
     Ok(found.unwrap_or((0o755, "root")))
 }
 
+
 /// A relation as an rpm dependency of any kind (requires, conflicts, obsoletes).
-fn dependency(r: &crate::plan::spec::Relation) -> Dependency {
+fn dependency(r: &crate::plan::spec::Relation) -> Dep {
     match &r.constraint {
-        None => Dependency::any(&r.name),
-        Some((Op::Eq, v)) => Dependency::eq(&r.name, v),
-        Some((Op::Ge, v)) => Dependency::greater_eq(&r.name, v),
-        Some((Op::Lt, v)) => Dependency::less(&r.name, v),
-        Some((Op::Gt, v)) => Dependency::greater(&r.name, v),
-        Some((Op::Le, v)) => Dependency::less_eq(&r.name, v),
+        None => Dep::new(&r.name, 0, ""),
+        Some((op, v)) => Dep::new(&r.name, match op {
+            Op::Eq => EQUAL,
+            Op::Ge => GREATER | EQUAL,
+            Op::Lt => LESS,
+            Op::Gt => GREATER,
+            Op::Le => LESS | EQUAL,
+        }, v),
     }
 }
 
-/// Set `RPMTAG_BUILDTIME` to `time` and `SOURCERPM` to the source package's name, and write
-/// the signature header with the payload size rpmbuild records (see [`super::rpm_header`]).
-///
-/// The header is rebuilt from its own entries with `Header::from_entries`, which lays entries
-/// out exactly as the builder does (sorted by tag, same alignment). The payload and its
-/// digests are untouched.
-pub(crate) fn pin_build_time(pkg: &mut rpm::Package, time: u32) -> Result<()> {
-    super::rpm_header::fix_header(pkg, time)
+/// `PAYLOADCOMPRESSOR`: none for an uncompressed payload.
+fn compressor_name(c: Compression) -> Option<&'static str> {
+    match c {
+        Compression::Zstd => Some("zstd"),
+        Compression::Xz => Some("xz"),
+        Compression::Gzip => Some("gzip"),
+        Compression::None => None,
+    }
 }
 
-/// Payload compression: zstd 19 (the crate's default level), xz 6 (xz's default preset),
-/// gzip 9, or none.
-fn compression(c: Compression) -> CompressionWithLevel {
+/// `PAYLOADFLAGS`, the compression level: zstd 19, xz 6 (xz's default preset), gzip 9 (the
+/// levels [`Compressor`] uses), empty when uncompressed.
+fn compression_level(c: Compression) -> &'static str {
     match c {
-        Compression::Zstd => CompressionWithLevel::Zstd(19),
-        Compression::Xz => CompressionWithLevel::Xz(6),
-        Compression::Gzip => CompressionWithLevel::Gzip(9),
-        Compression::None => CompressionWithLevel::None,
+        Compression::Zstd => "19",
+        Compression::Xz => "6",
+        Compression::Gzip => "9",
+        Compression::None => "",
     }
 }
 
@@ -189,7 +620,7 @@ mod tests {
 
     #[test]
     fn zstd_output_does_not_depend_on_the_thread_count() {
-        // The rpm crate compresses zstd payloads with one worker per CPU (its zstdmt feature):
+        // The rpm payload's zstd runs with one worker per CPU (Compressor::with_zstd_workers):
         // zstd's output with workers depends on the input and level only, not on how many.
         let data: Vec<u8> = (0..6_000_000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8 & 0x3f).collect();
         let compress = |workers: u32| {
@@ -296,20 +727,154 @@ mod tests {
         }
     }
 
-    /// Rebuilding the header from its entries reproduces the builder's bytes exactly.
+    /// The same spec through the `rpm` crate's `PackageBuilder`, an rpm writer of its own: the
+    /// reference for [`same_header_and_payload_as_the_crates_builder`].
+    fn crate_reference(spec: &PackageSpec) -> rpm::Package {
+        use rpm::{CompressionWithLevel, Dependency, FileOptions, PackageBuilder, Scriptlet, Timestamp};
+        let mtime = spec.mtime as u32;
+        let level = match spec.compression {
+            Compression::Zstd => CompressionWithLevel::Zstd(19),
+            Compression::Xz => CompressionWithLevel::Xz(6),
+            Compression::Gzip => CompressionWithLevel::Gzip(9),
+            Compression::None => CompressionWithLevel::None,
+        };
+        let mut b = PackageBuilder::new(&spec.name, &spec.version, &spec.license, &spec.arch, &spec.summary);
+        let description = if spec.description.trim().is_empty() { &spec.summary } else { &spec.description };
+        b.using_config(rpm::BuildConfig::default().source_date(mtime).compression(level))
+            .release(&spec.revision).description(description.trim()).packager(&spec.maintainer).build_host(BUILD_HOST)
+            .group(if spec.section.is_empty() { "Unspecified" } else { &spec.section });
+        if !spec.homepage.is_empty() {
+            b.url(&spec.homepage);
+        }
+        let dep = |r: &crate::plan::spec::Relation| match &r.constraint {
+            None => Dependency::any(&r.name),
+            Some((Op::Eq, v)) => Dependency::eq(&r.name, v),
+            Some((Op::Ge, v)) => Dependency::greater_eq(&r.name, v),
+            Some((Op::Lt, v)) => Dependency::less(&r.name, v),
+            Some((Op::Gt, v)) => Dependency::greater(&r.name, v),
+            Some((Op::Le, v)) => Dependency::less_eq(&r.name, v),
+        };
+        spec.depends.iter().for_each(|r| { b.requires(dep(r)); });
+        spec.conflicts.iter().for_each(|r| { b.conflicts(dep(r)); });
+        spec.replaces.iter().for_each(|r| { b.obsoletes(dep(r)); });
+        let at = Timestamp::from(mtime);
+        for f in &spec.files {
+            let mut o = FileOptions::new(&f.path).permissions((f.mode & 0o7777) as u16).user("root")
+                .group(f.group.as_deref().unwrap_or("root")).modified_at(at);
+            o = match f.role { FileRole::Plain => o, FileRole::Doc => o.doc(), FileRole::License => o.license() };
+            if f.config {
+                o = o.config().noreplace();
+            }
+            match &f.source {
+                Source::Path(p) => b.with_file(p, o),
+                Source::Bytes(bytes) => b.with_file_contents(bytes.clone(), o),
+            }.unwrap();
+        }
+        for l in &spec.links {
+            b.with_symlink(FileOptions::symlink(&l.path, &l.target).user("root").group("root").modified_at(at)).unwrap();
+        }
+        for d in &spec.owned_dirs {
+            let (mode, group) = dir_attributes(spec, d).unwrap();
+            b.with_dir_entry(FileOptions::dir(d).permissions(mode).user("root").group(group).modified_at(at)).unwrap();
+        }
+        let script = |s: &String| Scriptlet::new(script_body(s)).prog(vec!["/bin/sh"]);
+        if let Some(s) = &spec.pre_install { b.pre_install_script(script(s)); }
+        if let Some(s) = &spec.post_install { b.post_install_script(script(s)); }
+        if let Some(s) = &spec.pre_remove { b.pre_uninstall_script(script(s)); }
+        if let Some(s) = &spec.post_remove { b.post_uninstall_script(script(s)); }
+        for e in &spec.changelog {
+            b.add_changelog_entry(format!("{} - {}", e.author, e.version), changelog_text(&e.text), e.time as u32);
+        }
+        b.build().unwrap()
+    }
+
+    /// keapack's streaming writer against the `rpm` crate's builder, on specs with every part
+    /// keapack writes (config files, groups, links, directory modes, four scriptlets, a
+    /// changelog, a sysusers.d file with `u`, `g` and `m` lines): every header entry is the
+    /// same but the three that name the writer (`RPMVERSION`; the crate writes `(none)` as
+    /// `SOURCERPM`, which rpmbuild never does) or the layout (the region tag), and so is the
+    /// payload, compressed and not.
     #[test]
-    fn pinning_the_build_time_round_trips() {
-        let (_tmp, spec) = sample_spec(Format::Rpm, Compression::None);
-        let mut bytes = Vec::new();
-        write(&spec, &mut bytes).unwrap();
-        let mut pkg = rpm::Package::parse(&mut &bytes[..]).unwrap();
-        pin_build_time(&mut pkg, 1).unwrap();
-        assert_eq!(pkg.metadata.get_build_time().unwrap(), 1);
-        pkg.verify_digests().unwrap();
-        pin_build_time(&mut pkg, MTIME as u32).unwrap();
-        let mut again = Vec::new();
-        pkg.write(&mut again).unwrap();
-        assert!(again == bytes, "a header rebuilt with the original time is byte-identical");
+    fn same_header_and_payload_as_the_crates_builder() {
+        let sysusers = "# keapack\nu kea - \"Kea DHCP\" /var/lib/kea /sbin/nologin\ng keaadm -\nm kea keaadm\n";
+        for c in [Compression::Zstd, Compression::Xz, Compression::Gzip, Compression::None] {
+            let (tmp, mut spec) = realistic_spec(Format::Rpm);
+            spec.compression = c;
+            add_whole_kea_parts(&mut spec);
+            let conf = tmp.path().join("sysusers.conf");
+            std::fs::write(&conf, sysusers).unwrap();
+            spec.files.push(crate::plan::spec::FileEntry::new("/usr/lib/sysusers.d/kea-hook-test.conf", Source::Path(conf), 0o644, FileRole::Plain));
+            spec.pre_install = Some("#!/bin/sh\necho pre\n".into());
+            spec.post_remove = Some("#!/bin/sh\necho postun\n".into());
+            let mut bytes = Vec::new();
+            write(&spec, &mut bytes).unwrap();
+            let mut ours = rpm::Package::parse(&mut &bytes[..]).unwrap();
+            let mut theirs = crate_reference(&spec);
+            let entries = |p: &rpm::Package| -> std::collections::BTreeMap<u32, rpm::IndexData> {
+                p.metadata.header.get_all_entries().unwrap().into_iter()
+                    .filter(|(t, _)| ![rpm::HEADER_IMMUTABLE, IndexTag::RPMTAG_RPMVERSION as u32, IndexTag::RPMTAG_SOURCERPM as u32].contains(t))
+                    .collect()
+            };
+            let (mut a, mut b) = (entries(&ours), entries(&theirs));
+            if c != Compression::None {
+                // The compressed payload's digest: checked below, through the payload itself.
+                a.remove(&(IndexTag::RPMTAG_PAYLOADSHA256 as u32));
+                b.remove(&(IndexTag::RPMTAG_PAYLOADSHA256 as u32));
+            }
+            for tag in a.keys().chain(b.keys()).collect::<std::collections::BTreeSet<_>>() {
+                assert_eq!(a.get(tag), b.get(tag), "{c:?}: header tag {tag} differs (left keapack, right the crate)");
+            }
+            assert!(a.contains_key(&(IndexTag::RPMTAG_DEPENDSDICT as u32)), "the sysusers.d file brought its provides");
+            ours.verify_digests().unwrap();
+            let compressed = ours.payload.clone();
+            ours.decompress_payload().unwrap();
+            theirs.decompress_payload().unwrap();
+            assert!(ours.payload == theirs.payload, "{c:?}: the cpio archives differ");
+            // The compressed payload is the crate's archive compressed in one go: the crate
+            // flushes zstd after every file, runs xz in one block on one thread and names no
+            // system in its gzip header, while keapack's zstd and xz run on every CPU (their
+            // output does not depend on how many) and its gzip is `gzip -9n`'s.
+            let plain = match c {
+                Compression::Zstd => {
+                    let mut e = zstd::stream::Encoder::new(Vec::new(), 19).unwrap();
+                    e.multithread(3).unwrap();
+                    e.write_all(&theirs.payload).unwrap();
+                    e.finish().unwrap()
+                }
+                Compression::Xz => {
+                    let mut e = super::super::tarball::xz_encoder(Vec::new(), 1).unwrap();
+                    e.write_all(&theirs.payload).unwrap();
+                    e.finish().unwrap()
+                }
+                Compression::Gzip => {
+                    // As gzip -9n writes it on Unix (the crate names no system).
+                    let mut e = flate2::GzBuilder::new().mtime(0).operating_system(3).write(Vec::new(), flate2::Compression::best());
+                    e.write_all(&theirs.payload).unwrap();
+                    e.finish().unwrap()
+                }
+                Compression::None => {
+                    let mut crate_bytes = Vec::new();
+                    crate_reference(&spec).write(&mut crate_bytes).unwrap();
+                    rpm::Package::parse(&mut &crate_bytes[..]).unwrap().payload
+                }
+            };
+            assert!(compressed == plain, "{c:?}: the compressed payload differs");
+        }
+    }
+
+    /// A staged file that is missing or not a regular file is refused with its path; nothing
+    /// is written to the output.
+    #[test]
+    fn a_missing_or_irregular_source_is_refused() {
+        let (tmp, mut spec) = sample_spec(Format::Rpm, Compression::Gzip);
+        let i = spec.files.iter().position(|f| matches!(f.source, Source::Path(_))).unwrap();
+        for (what, source) in [("missing", tmp.path().join("gone.so")), ("a directory", tmp.path().to_path_buf())] {
+            spec.files[i].source = Source::Path(source.clone());
+            let mut out = Vec::new();
+            let err = format!("{:#}", write(&spec, &mut out).unwrap_err());
+            assert!(err.contains(&source.display().to_string()) && err.contains("/usr/lib/kea/hooks/libdhcp_test.so"), "{what}: {err}");
+            assert!(out.is_empty(), "{what}: bytes were written before the refusal");
+        }
     }
 
     /// The newc cpio headers of the payload carry the spec's time, owner 0:0 and mode, in

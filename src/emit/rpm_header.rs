@@ -1,11 +1,8 @@
-//! The two headers of a binary rpm as rpmbuild writes them, where the `rpm` crate does not.
-//!
-//! The main header gets a real `SOURCERPM` (`<name>-<version>-<release>.src.rpm`; the crate
-//! writes `(none)`, which repository tools show as the source package) and the chosen
-//! `BUILDTIME`. The signature header is written here rather than by the crate, because the
-//! crate's builder drops `RPMSIGTAG_PAYLOADSIZE` (the uncompressed payload size rpmbuild
-//! writes, which `rpm -q --qf %{ARCHIVESIZE}` and createrepo_c's `<size archive=…>` read) and
-//! signs only through its own OpenPGP backends. Here an OpenPGP signature made by any keyholder
+//! The signature header of a binary rpm as rpmbuild and rpmsign write it, for the packages
+//! keapack writes ([`super::rpm`]) and signs (`publish::sign`). It holds the main header's
+//! digests, the sizes, `RPMSIGTAG_PAYLOADSIZE` (the uncompressed payload size, which
+//! `rpm -q --qf %{ARCHIVESIZE}` and createrepo_c's `<size archive=…>` read) and room for a
+//! signature. Here an OpenPGP signature made by any keyholder
 //! (gpg) over the main header goes into `RSAHEADER` (RSA) or `DSAHEADER` (EdDSA, ECDSA), as
 //! rpmsign puts them: header-only signatures, which rpm 4.16+ and RHEL 9 verify.
 
@@ -26,36 +23,6 @@ pub(crate) struct HeaderSignature {
     pub packet: Vec<u8>,
 }
 
-/// `<name>-<version>-<release>.src.rpm`, the source package rpmbuild names.
-pub(crate) fn source_rpm_name(pkg: &rpm::Package) -> Result<String> {
-    let m = &pkg.metadata;
-    Ok(format!("{}-{}-{}.src.rpm", m.get_name()?, m.get_version()?, m.get_release()?))
-}
-
-/// Rewrite the main header with `BUILDTIME` = `time` and a real `SOURCERPM`, keeping every
-/// other entry and the crate's layout, then write a fresh unsigned signature header.
-pub(crate) fn fix_header(pkg: &mut rpm::Package, time: u32) -> Result<()> {
-    let header = &pkg.metadata.header;
-    let source = source_rpm_name(pkg)?;
-    let (buildtime, sourcerpm) = (IndexTag::RPMTAG_BUILDTIME as u32, IndexTag::RPMTAG_SOURCERPM as u32);
-    let entries: Vec<HeaderEntry> = header
-        .get_all_entries()
-        .context("reading the rpm header back")?
-        .into_iter()
-        .filter(|(tag, _)| *tag != rpm::HEADER_IMMUTABLE)
-        .map(|(tag, data)| {
-            let data = match tag {
-                t if t == buildtime => IndexData::Int32(vec![time]),
-                t if t == sourcerpm => IndexData::StringTag(source.clone()),
-                _ => data,
-            };
-            HeaderEntry::new(tag, data)
-        })
-        .collect();
-    pkg.metadata.header = rpm::Header::from_entries(entries, IndexTag::RPMTAG_HEADERIMMUTABLE);
-    write_signature_header(pkg, None)
-}
-
 /// The size of the uncompressed payload (the cpio archive), read by streaming it.
 pub(crate) fn payload_size(pkg: &rpm::Package) -> Result<u64> {
     let compressor = pkg.metadata.header.get_entry_data_as_string(IndexTag::RPMTAG_PAYLOADCOMPRESSOR).unwrap_or("");
@@ -70,16 +37,23 @@ pub(crate) fn payload_size(pkg: &rpm::Package) -> Result<u64> {
     std::io::copy(&mut reader, &mut std::io::sink()).context("decompressing the rpm payload to measure it")
 }
 
-/// Write the signature header as rpmbuild and rpmsign do: header digests (SHA-1, SHA-256),
-/// header+payload size, payload size, reserved space, and the header signature if given.
+/// Replace a parsed package's signature header (see [`signature_header`]).
 pub(crate) fn write_signature_header(pkg: &mut rpm::Package, signature: Option<&HeaderSignature>) -> Result<()> {
     let header = pkg.metadata.header_bytes().context("serialising the rpm header")?;
-    let size = u32::try_from(header.len() + pkg.payload.len()).context("rpms of 4 GiB and more are not supported")?;
-    let archive = u32::try_from(payload_size(pkg)?).context("rpm payloads of 4 GiB and more are not supported")?;
+    pkg.metadata.signature = signature_header(&header, pkg.payload.len() as u64, payload_size(pkg)?, signature)?;
+    Ok(())
+}
+
+/// The signature header as rpmbuild and rpmsign write it: the main header's digests (SHA-1,
+/// SHA-256), the size of header and payload, the uncompressed payload's size, reserved space,
+/// and the header signature if given.
+pub(crate) fn signature_header(header: &[u8], payload_len: u64, archive_size: u64, signature: Option<&HeaderSignature>) -> Result<rpm::Header<IndexSignatureTag>> {
+    let size = u32::try_from(header.len() as u64 + payload_len).context("rpms of 4 GiB and more are not supported")?;
+    let archive = u32::try_from(archive_size).context("rpm payloads of 4 GiB and more are not supported")?;
     let hex = |d: &[u8]| d.iter().map(|b| format!("{b:02x}")).collect::<String>();
     let mut entries = vec![
-        HeaderEntry::new(IndexSignatureTag::RPMSIGTAG_SHA1 as u32, IndexData::StringTag(hex(&sha1(&header)))),
-        HeaderEntry::new(IndexSignatureTag::RPMSIGTAG_SHA256 as u32, IndexData::StringTag(hex(&sha2::Sha256::digest(&header)))),
+        HeaderEntry::new(IndexSignatureTag::RPMSIGTAG_SHA1 as u32, IndexData::StringTag(hex(&sha1(header)))),
+        HeaderEntry::new(IndexSignatureTag::RPMSIGTAG_SHA256 as u32, IndexData::StringTag(hex(&sha2::Sha256::digest(header)))),
         HeaderEntry::new(IndexSignatureTag::RPMSIGTAG_SIZE as u32, IndexData::Int32(vec![size])),
         HeaderEntry::new(IndexSignatureTag::RPMSIGTAG_PAYLOADSIZE as u32, IndexData::Int32(vec![archive])),
     ];
@@ -97,8 +71,7 @@ pub(crate) fn write_signature_header(pkg: &mut rpm::Package, signature: Option<&
     if reserved > 0 {
         entries.push(HeaderEntry::new(IndexSignatureTag::RPMSIGTAG_RESERVEDSPACE as u32, IndexData::Bin(vec![0; reserved])));
     }
-    pkg.metadata.signature = rpm::Header::from_entries(entries, IndexSignatureTag::HEADER_SIGNATURES);
-    Ok(())
+    Ok(rpm::Header::from_entries(entries, IndexSignatureTag::HEADER_SIGNATURES))
 }
 
 /// SHA-1 of `data` (rpm still records it in the signature header).
