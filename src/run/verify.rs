@@ -508,6 +508,10 @@ fn installed_snippets(root: &Path, packages: &[PathBuf]) -> Result<Vec<Snippet>>
             _ => continue,
         };
         let Some(name) = field(&control, "Package") else { continue };
+        // The name becomes a path below the root: only a valid package name may.
+        crate::plan::values::debian_package_name(&name).map_err(|rule| anyhow::anyhow!(
+            "{}: Package {}: {rule} (Debian policy 5.6.7); keapack verifies only packages with a valid name: rebuild the package",
+            p.display(), crate::support::text::shown(&name)))?;
         let doc = root.join("usr/share/doc").join(&name);
         let Ok(rd) = fs::read_dir(&doc) else { continue };
         let mut files: Vec<PathBuf> = rd.flatten().map(|e| e.path()).collect();
@@ -820,6 +824,30 @@ fn log_tail(text: &str) -> Vec<String> {
 
 #[cfg(test)]
 mod tests {
+    /// A handed package whose `Package:` would climb out of the root's /usr/share/doc is
+    /// refused with its name and the rule, before anything there is read.
+    #[test]
+    fn a_package_name_that_climbs_out_of_the_root_is_refused() {
+        use crate::plan::spec::{Compression, Format};
+        let (tmp, mut spec) = crate::plan::testutil::sample_spec(Format::Deb, Compression::Gzip);
+        spec.name = "../../outside".into();
+        let deb = tmp.path().join("crafted.deb");
+        crate::emit::write_package(&spec, &mut std::fs::File::create(&deb).unwrap()).unwrap();
+        let root = tmp.path().join("a/root");
+        std::fs::create_dir_all(root.join("usr/share/doc")).unwrap();
+        // What the crafted name reaches: a snippet keapack must not read.
+        std::fs::create_dir_all(tmp.path().join("a/outside")).unwrap();
+        std::fs::write(tmp.path().join("a/outside/kea-dhcp4-hooks.json"), "{}").unwrap();
+        let Err(err) = super::installed_snippets(&root, &[deb.clone()]) else { panic!("the crafted package was not refused") };
+        let err = format!("{err:#}");
+        assert!(err.contains(&deb.display().to_string()) && err.contains("../../outside") && err.contains("Debian policy"), "{err}");
+        // A valid name is looked up as before.
+        spec.name = "kea-hook-test".into();
+        let good = tmp.path().join("good.deb");
+        crate::emit::write_package(&spec, &mut std::fs::File::create(&good).unwrap()).unwrap();
+        assert!(super::installed_snippets(&root, &[good]).unwrap().is_empty());
+    }
+
     use super::*;
 
     #[test]
