@@ -186,6 +186,15 @@ pub struct ChangelogEntry {
 }
 
 impl PackageSpec {
+    /// The bytes of its files (a staged file's size as the disk says now; 0 if it cannot be
+    /// read, which the emitter reports): what writing it costs, roughly.
+    pub fn payload_size(&self) -> u64 {
+        self.files.iter().map(|f| match &f.source {
+            Source::Path(p) => std::fs::metadata(p).map_or(0, |m| m.len()),
+            Source::Bytes(b) => b.len() as u64,
+        }).sum()
+    }
+
     /// The conventional file name: `name_version-rev_arch.deb` or `name-version-rel.arch.rpm`.
     pub fn file_name(&self) -> String {
         match self.format {

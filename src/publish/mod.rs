@@ -122,6 +122,24 @@ mod tests {
         assert_eq!(names, [outlock::LOCK, "SHA256SUMS", "a.deb", "b.rpm"], "no staging directory left; the lock is not in the sums");
     }
 
+    /// Parallel writes start heaviest first, and the set lists the names in the order given.
+    #[test]
+    fn parallel_writes_start_heaviest_first_and_keep_the_names_order() {
+        let tmp = tempfile::tempdir().unwrap();
+        let lock = out_lock(tmp.path());
+        let mut set = OutputSet::begin(&lock).unwrap();
+        let items: Vec<(String, u64)> = [("a.deb", 1), ("b.deb", 30), ("c.deb", 5), ("d.deb", 30)].iter().map(|(n, w)| (n.to_string(), *w)).collect();
+        let started = std::sync::Mutex::new(Vec::new());
+        let paths = set.write_parallel(&items, 1, |w| *w, |w, out| {
+            started.lock().unwrap().push(*w);
+            Ok(out.write_all(&w.to_le_bytes())?)
+        }).unwrap();
+        assert_eq!(started.into_inner().unwrap(), [30, 30, 5, 1], "one thread: heaviest first, ties in the order given");
+        let names: Vec<String> = paths.iter().map(|p| p.file_name().unwrap().to_string_lossy().into_owned()).collect();
+        assert_eq!(names, ["a.deb", "b.deb", "c.deb", "d.deb"]);
+        assert_eq!(set.names, ["a.deb", "b.deb", "c.deb", "d.deb"]);
+    }
+
     #[test]
     fn a_set_dropped_before_its_commit_leaves_the_directory_as_it_was() {
         let tmp = tempfile::tempdir().unwrap();
@@ -241,22 +259,25 @@ impl<'a> OutputSet<'a> {
 
     /// Write several files of the set at once, each on its own thread (at most `threads` at a
     /// time), with `write` making each one's bytes from its item; the names join the set in
-    /// the order given, whatever order the writes finish in. The first failure is returned
-    /// after every started write has ended.
-    pub fn write_parallel<T: Sync>(&mut self, items: &[(String, T)], threads: usize, write: impl Fn(&T, &mut dyn Write) -> Result<()> + Sync) -> Result<Vec<PathBuf>> {
+    /// the order given, whatever order the writes finish in. Writes start heaviest first by
+    /// `weight` (a payload's size), so that the largest is not left to run alone at the end.
+    /// The first failure is returned after every started write has ended.
+    pub fn write_parallel<T: Sync>(&mut self, items: &[(String, T)], threads: usize, weight: impl Fn(&T) -> u64, write: impl Fn(&T, &mut dyn Write) -> Result<()> + Sync) -> Result<Vec<PathBuf>> {
         for (i, (name, _)) in items.iter().enumerate() {
             anyhow::ensure!(!self.names.iter().any(|n| n == name) && !items[..i].iter().any(|(n, _)| n == name), "this run would write {name} twice into {}", self.out.display());
             anyhow::ensure!(name != SUMS && !name.starts_with('.') && !name.contains('/'), "'{name}' cannot be an output file name");
         }
         let staging = self.staging().to_path_buf();
+        let mut order: Vec<usize> = (0..items.len()).collect();
+        order.sort_by_key(|&i| std::cmp::Reverse(weight(&items[i].1)));
         let next = std::sync::atomic::AtomicUsize::new(0);
         let results: Vec<std::sync::Mutex<Option<Result<PathBuf>>>> = items.iter().map(|_| std::sync::Mutex::new(None)).collect();
         std::thread::scope(|s| {
             for _ in 0..threads.clamp(1, items.len().max(1)) {
                 s.spawn(|| {
                     loop {
-                        let i = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-                        let Some((name, item)) = items.get(i) else { break };
+                        let Some(&i) = order.get(next.fetch_add(1, std::sync::atomic::Ordering::SeqCst)) else { break };
+                        let (name, item) = &items[i];
                         let done = publish(&staging, name, |w| write(item, w)).map_err(|e| e.context(format!("cannot write {}", self.out.join(name).display())));
                         let failed = done.is_err();
                         *results[i].lock().unwrap_or_else(|p| p.into_inner()) = Some(done);

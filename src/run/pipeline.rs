@@ -419,7 +419,7 @@ pub(super) fn package_target(plan: &RunPlan, build: &mut Build, target: &Target,
         }
         let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
         let title = format!("write Kea's {} packages for {}", items.len(), target.id());
-        let paths = runner.in_process(&title, || set.write_parallel(&items, threads, |spec, w| crate::emit::write_package(spec, w)))?;
+        let paths = runner.in_process(&title, || set.write_parallel(&items, threads, crate::plan::spec::PackageSpec::payload_size, |spec, w| crate::emit::write_package(spec, w)))?;
         for path in paths {
             outputs.push(record::output(&path, &target.id(), "package")?);
         }
