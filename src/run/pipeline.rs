@@ -86,10 +86,14 @@ pub(crate) fn run(plan: &RunPlan, listener: &Channel) -> Result<BuildOutcome> {
     let written = (|| {
         let mut set = OutputSet::begin(&out_lock)?;
         let mut outputs = Vec::new();
+        let mut runtime = Vec::new();
         for b in &mut builds {
             for target in b.env.targets.clone() {
-                package_target(plan, b, &target, &mut set, &mut outputs)?;
+                runtime.extend(package_target(plan, b, &target, &mut set, &mut outputs)?);
             }
+        }
+        if let Some(b) = builds.first_mut() {
+            write_runtime(runtime, &mut b.runner, &mut set, &mut outputs)?;
         }
         let verification = if plan.verify_load() { Some(verify_load(plan, &work, &set, &outputs, listener)?) } else { None };
         let announced = outputs.clone();
@@ -378,8 +382,17 @@ pub(super) fn use_ccache(asked: Option<bool>, in_root: bool) -> Result<bool> {
     }
 }
 
-/// Plan one target's packages (and their debug-symbols packages) and write them into the set.
-pub(super) fn package_target(plan: &RunPlan, build: &mut Build, target: &Target, set: &mut OutputSet, outputs: &mut Vec<record::Output>) -> Result<()> {
+/// Kea's own packages of one target, planned, for [`write_runtime`]: they go into `outputs`
+/// at `at`, after the target's hook packages.
+pub(super) struct PendingRuntime {
+    at: usize,
+    target: String,
+    specs: Vec<crate::plan::spec::PackageSpec>,
+}
+
+/// Plan one target's packages (and their debug-symbols packages) and write them into the set;
+/// Kea's own packages (runtime "own") are returned, planned, for [`write_runtime`].
+pub(super) fn package_target(plan: &RunPlan, build: &mut Build, target: &Target, set: &mut OutputSet, outputs: &mut Vec<record::Output>) -> Result<Option<PendingRuntime>> {
     let needs = crate::plan::shlibdeps::discover(&build.staged.hooks, target, profile::host_family(), build.sysroot())?;
     let sysroot = build.root.clone().unwrap_or_else(|| PathBuf::from("/"));
     let sysroot = sysroot.as_path();
@@ -411,18 +424,37 @@ pub(super) fn package_target(plan: &RunPlan, build: &mut Build, target: &Target,
             outputs.push(record::output(&path, &target.id(), kind)?);
         }
     }
-    if !runtime_specs.is_empty() {
-        // Kea's own packages: a dozen, some large; written at once, one thread per CPU.
-        let items: Vec<(String, crate::plan::spec::PackageSpec)> = runtime_specs.into_iter().map(|s| (s.file_name(), s)).collect();
-        for i in 0..items.len() {
-            crate::support::interrupt::checkpoint(&format!("output-{}", outputs.len() + 1 + i), runner.listener())?;
+    Ok((!runtime_specs.is_empty()).then(|| PendingRuntime { at: outputs.len(), target: target.id(), specs: runtime_specs }))
+}
+
+/// Write Kea's own packages of every target at once: a dozen per target, some large, one
+/// thread per CPU, the largest first, so that one format's compression fills the CPUs while
+/// another's largest package runs. Their outputs go where each target's hook packages end.
+fn write_runtime(pending: Vec<PendingRuntime>, runner: &mut Runner, set: &mut OutputSet, outputs: &mut Vec<record::Output>) -> Result<()> {
+    if pending.is_empty() {
+        return Ok(());
+    }
+    let count: usize = pending.iter().map(|p| p.specs.len()).sum();
+    for i in 0..count {
+        crate::support::interrupt::checkpoint(&format!("output-{}", outputs.len() + 1 + i), runner.listener())?;
+    }
+    let targets: Vec<&str> = pending.iter().map(|p| p.target.as_str()).collect();
+    let title = format!("write Kea's {count} packages for {}", targets.join(", "));
+    let items: Vec<(String, &crate::plan::spec::PackageSpec)> = pending.iter().flat_map(|p| p.specs.iter().map(|s| (s.file_name(), s))).collect();
+    let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let paths = runner.in_process(&title, || set.write_parallel(&items, threads, |s| s.payload_size(), |spec, w| crate::emit::write_package(spec, w)))?;
+    let mut paths = paths.into_iter();
+    // Inserted from the last target back, so each earlier position stays right.
+    let mut groups = Vec::new();
+    for p in &pending {
+        let mut written = Vec::new();
+        for path in paths.by_ref().take(p.specs.len()) {
+            written.push(record::output(&path, &p.target, "package")?);
         }
-        let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
-        let title = format!("write Kea's {} packages for {}", items.len(), target.id());
-        let paths = runner.in_process(&title, || set.write_parallel(&items, threads, crate::plan::spec::PackageSpec::payload_size, |spec, w| crate::emit::write_package(spec, w)))?;
-        for path in paths {
-            outputs.push(record::output(&path, &target.id(), "package")?);
-        }
+        groups.push((p.at, written));
+    }
+    for (at, written) in groups.into_iter().rev() {
+        outputs.splice(at..at, written);
     }
     Ok(())
 }
