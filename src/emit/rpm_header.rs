@@ -7,7 +7,7 @@
 //! rpmsign puts them: header-only signatures, which rpm 4.16+ and RHEL 9 verify.
 
 use anyhow::{Context, Result};
-use rpm::{HeaderEntry, IndexData, IndexSignatureTag, IndexTag};
+use rpm::{HeaderEntry, IndexData, IndexSignatureTag};
 use sha2::Digest;
 use std::io::Read;
 
@@ -23,10 +23,9 @@ pub(crate) struct HeaderSignature {
     pub packet: Vec<u8>,
 }
 
-/// The size of the uncompressed payload (the cpio archive), read by streaming it.
-pub(crate) fn payload_size(pkg: &rpm::Package) -> Result<u64> {
-    let compressor = pkg.metadata.header.get_entry_data_as_string(IndexTag::RPMTAG_PAYLOADCOMPRESSOR).unwrap_or("");
-    let data = &pkg.payload[..];
+/// The size of a payload compressed with `compressor` (an rpm's `PAYLOADCOMPRESSOR`), read
+/// from `data` by streaming it.
+pub(crate) fn uncompressed_size(compressor: &str, data: impl Read) -> Result<u64> {
     let mut reader: Box<dyn Read + '_> = match compressor {
         "zstd" => Box::new(zstd::Decoder::new(data).context("reading the zstd payload")?),
         "xz" | "lzma" => Box::new(liblzma::read::XzDecoder::new(data)),
@@ -35,13 +34,6 @@ pub(crate) fn payload_size(pkg: &rpm::Package) -> Result<u64> {
         other => anyhow::bail!("cannot read an rpm payload compressed with {other}"),
     };
     std::io::copy(&mut reader, &mut std::io::sink()).context("decompressing the rpm payload to measure it")
-}
-
-/// Replace a parsed package's signature header (see [`signature_header`]).
-pub(crate) fn write_signature_header(pkg: &mut rpm::Package, signature: Option<&HeaderSignature>) -> Result<()> {
-    let header = pkg.metadata.header_bytes().context("serialising the rpm header")?;
-    pkg.metadata.signature = signature_header(&header, pkg.payload.len() as u64, payload_size(pkg)?, signature)?;
-    Ok(())
 }
 
 /// The signature header as rpmbuild and rpmsign write it: the main header's digests (SHA-1,

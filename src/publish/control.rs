@@ -147,7 +147,7 @@ pub(crate) fn identity(p: &Paragraph, what: &str, arches: &[String]) -> Result<I
     let version = need("Version")?;
     check_version(&version).map_err(|rule| anyhow::anyhow!("{what}: Version {}: {rule} (Debian policy 5.6.12): rebuild the package with a valid version", crate::support::text::shown(&version)))?;
     let arch = need("Architecture")?;
-    if arch != "all" && !arches.iter().any(|a| *a == arch) {
+    if arch != "all" && !arches.contains(&arch) {
         bail!(
             "{what}: Architecture {} is not one this repository serves ({}, all): publish a package built for one of them",
             crate::support::text::shown(&arch),

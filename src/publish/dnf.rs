@@ -102,17 +102,20 @@ pub(crate) fn publish(root: &Path, rpms: &[&Input], keep: Option<usize>, signer:
     let dirs = crate::support::listener::step(listener, "sign and copy the packages into the dnf repositories", || {
         let mut dirs: BTreeSet<PathBuf> = BTreeSet::new();
         for r in rpms {
-            let mut signed: Option<Vec<u8>> = None;
+            // Signed once, streaming; a second repository gets a copy of the first's file.
+            let mut signed: Option<PathBuf> = None;
             for dir in repo_dirs(root, r, rpms)? {
                 let dest = dir.join("Packages").join(&r.file_name);
                 if !dest.exists() {
-                    if signed.is_none() {
-                        let bytes = fs::read(&r.path).with_context(|| format!("cannot read {}", r.path.display()))?;
-                        signed = Some(signer.sign_rpm(&bytes).with_context(|| format!("cannot sign {}", r.path.display()))?);
-                    }
-                    let bytes = signed.as_deref().expect("signed above");
                     fs::create_dir_all(dest.parent().expect("in Packages/"))?;
-                    let written = super::publish(dest.parent().expect("in Packages/"), &r.file_name, |w| Ok(w.write_all(bytes)?))?;
+                    let written = super::publish(dest.parent().expect("in Packages/"), &r.file_name, |w| match &signed {
+                        Some(first) => {
+                            std::io::copy(&mut fs::File::open(first).with_context(|| format!("cannot read {}", first.display()))?, w)?;
+                            Ok(())
+                        }
+                        None => signer.sign_rpm(&r.path, w).with_context(|| format!("cannot sign {}", r.path.display())),
+                    })?;
+                    signed.get_or_insert_with(|| written.clone());
                     super::repo::set_mtime(&written, r.time)?;
                     changed.added.push(dest.strip_prefix(root.parent().unwrap_or(root)).unwrap_or(&dest).display().to_string());
                 }

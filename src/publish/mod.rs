@@ -275,8 +275,7 @@ impl<'a> OutputSet<'a> {
         std::thread::scope(|s| {
             for _ in 0..threads.clamp(1, items.len().max(1)) {
                 s.spawn(|| {
-                    loop {
-                        let Some(&i) = order.get(next.fetch_add(1, std::sync::atomic::Ordering::SeqCst)) else { break };
+                    while let Some(&i) = order.get(next.fetch_add(1, std::sync::atomic::Ordering::SeqCst)) {
                         let (name, item) = &items[i];
                         let done = publish(&staging, name, |w| write(item, w)).map_err(|e| e.context(format!("cannot write {}", self.out.join(name).display())));
                         let failed = done.is_err();

@@ -159,7 +159,7 @@ pub(crate) fn read(path: &Path, arches: &[String]) -> Result<RpmFile> {
     if epoch > i32::MAX as u32 {
         bail!("{what}: EPOCH {epoch} is out of rpm's range (0 to 2147483647): rebuild the package with a valid Epoch");
     }
-    if arch != "noarch" && !arches.iter().any(|a| *a == arch) {
+    if arch != "noarch" && !arches.contains(&arch) {
         bail!(
             "{what}: ARCH {} is not one this repository serves ({}, noarch): publish a package built for one of them",
             crate::support::text::shown(&arch),
@@ -231,7 +231,7 @@ fn check_entry(e: &Entry, data: &[u8], known: &[(u32, u32, &str)]) -> Result<(),
                 5 => 8,
                 _ => 1,
             };
-            if at % size != 0 {
+            if !at.is_multiple_of(size) {
                 return Err(format!("offset {at} is not aligned to {size} bytes as rpm aligns numbers"));
             }
             if (e.count as usize).checked_mul(size).and_then(|n| n.checked_add(at)).is_none_or(|end| end > data.len()) {

@@ -140,15 +140,34 @@ impl Signer {
         Ok(out)
     }
 
-    /// Sign an rpm's header, replacing any earlier signature; the rest of the bytes stay.
-    pub(crate) fn sign_rpm(&self, rpm_bytes: &[u8]) -> Result<Vec<u8>> {
-        let mut pkg = rpm::Package::parse(&mut &rpm_bytes[..]).context("not a readable rpm package")?;
-        let header = pkg.metadata.header_bytes()?;
+    /// Sign the rpm at `path`'s header, replacing any earlier signature, and write the signed
+    /// package to `out`; the rest of the bytes stay. The payload streams from the file: only
+    /// the headers are held in memory.
+    pub(crate) fn sign_rpm(&self, path: &Path, out: &mut dyn Write) -> Result<()> {
+        use std::io::{Read, Seek, SeekFrom};
+        let file = std::fs::File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
+        let len = file.metadata()?.len();
+        let mut r = std::io::BufReader::new(file);
+        let mut meta = rpm::PackageMetadata::parse(&mut r).context("not a readable rpm package")?;
+        let payload_at = r.stream_position()?;
+        let payload_len = len.checked_sub(payload_at).context("the rpm ends inside its headers")?;
+        // The uncompressed payload's size: as the earlier signature header gives it, else read.
+        let archive = match meta.signature.get_entry_data_as_u32(rpm::IndexSignatureTag::RPMSIGTAG_PAYLOADSIZE) {
+            Ok(size) => u64::from(size),
+            Err(_) => {
+                let compressor = meta.header.get_entry_data_as_string(rpm::IndexTag::RPMTAG_PAYLOADCOMPRESSOR).unwrap_or("").to_string();
+                let size = rpm_header::uncompressed_size(&compressor, (&mut r).take(payload_len))?;
+                r.seek(SeekFrom::Start(payload_at))?;
+                size
+            }
+        };
+        let header = meta.header_bytes()?;
         let packet = self.sign(&["--detach-sign"], &header)?;
-        rpm_header::write_signature_header(&mut pkg, Some(&HeaderSignature { algorithm: self.algorithm, packet }))?;
-        let mut out = Vec::with_capacity(rpm_bytes.len() + 1024);
-        pkg.write(&mut out)?;
-        Ok(out)
+        meta.signature = rpm_header::signature_header(&header, payload_len, archive, Some(&HeaderSignature { algorithm: self.algorithm, packet }))?;
+        meta.write(&mut &mut *out)?;
+        let copied = std::io::copy(&mut r, out)?;
+        anyhow::ensure!(copied == payload_len, "{} changed while it was being signed", path.display());
+        Ok(())
     }
 
     fn sign(&self, what: &[&str], data: &[u8]) -> Result<Vec<u8>> {
@@ -293,9 +312,8 @@ pub(crate) fn sign_files(files: &[PathBuf], source: &KeySource, listener: &dyn c
             let lock = super::OutLock::take(&dir, |m| listener.warning(m))?;
             let mut set = super::OutputSet::begin(&lock)?;
             for f in &files {
-                let signed = signed_bytes(f, &signer)?;
                 let name = f.file_name().and_then(|n| n.to_str()).context("package file names are UTF-8")?;
-                set.write(name, |w| Ok(w.write_all(&signed)?))?;
+                set.write(name, |w| write_signed(f, &signer, w))?;
             }
             set.commit()?;
         } else {
@@ -313,17 +331,15 @@ pub(crate) fn sign_files(files: &[PathBuf], source: &KeySource, listener: &dyn c
     Ok(done)
 }
 
-/// The package at `path`, signed.
-fn signed_bytes(path: &Path, signer: &Signer) -> Result<Vec<u8>> {
-    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
-    signer.sign_rpm(&bytes).with_context(|| format!("cannot sign {}", path.display()))
+/// Write the package at `path`, signed, to `out`.
+fn write_signed(path: &Path, signer: &Signer, out: &mut dyn Write) -> Result<()> {
+    signer.sign_rpm(path, out).with_context(|| format!("cannot sign {}", path.display()))
 }
 
 fn sign_in_place(path: &Path, signer: &Signer) -> Result<()> {
-    let signed = signed_bytes(path, signer)?;
     let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     let name = path.file_name().and_then(|n| n.to_str()).context("package file names are UTF-8")?;
-    super::publish(dir, name, |w| Ok(w.write_all(&signed)?))?;
+    super::publish(dir, name, |w| write_signed(path, signer, w))?;
     Ok(())
 }
 

@@ -838,7 +838,7 @@ mod tests {
         // What the crafted name reaches: a snippet keapack must not read.
         std::fs::create_dir_all(tmp.path().join("a/outside")).unwrap();
         std::fs::write(tmp.path().join("a/outside/kea-dhcp4-hooks.json"), "{}").unwrap();
-        let Err(err) = super::installed_snippets(&root, &[deb.clone()]) else { panic!("the crafted package was not refused") };
+        let Err(err) = super::installed_snippets(&root, std::slice::from_ref(&deb)) else { panic!("the crafted package was not refused") };
         let err = format!("{err:#}");
         assert!(err.contains(&deb.display().to_string()) && err.contains("../../outside") && err.contains("Debian policy"), "{err}");
         // A valid name is looked up as before.
