@@ -146,6 +146,7 @@ pub(crate) fn resolve(req: &BuildRequest) -> Result<RunPlan> {
     }
     check_out_dir(&req.out)?;
     check_apart(&req.out, &req.work)?;
+    check_work_path(&req.work)?;
     crate::support::worklock::check(&req.work)?;
     let jobs = resolve_jobs(req.jobs, req.manifest.build.jobs)?;
     if let Some(m) = &req.mirror {
@@ -228,6 +229,25 @@ fn check_out_dir(out: &Path) -> Result<()> {
             bail!("--out {}: cannot write in the output directory: {e}; choose another --out", out.display());
         }
         bail!("--out {}: cannot create the output directory in {}: {e}; choose another --out", out.display(), probe.display());
+    }
+    Ok(())
+}
+
+/// The work directory's physical path must be one that configure and make can build in:
+/// autoconf's configure fails there ("C++ compiler cannot create executables") when a
+/// directory name holds a space, and make splits words at blanks and reads `$`, `#`, quotes
+/// and backslashes itself.
+fn check_work_path(work: &Path) -> Result<()> {
+    let p = physical(work);
+    let Some(text) = p.to_str() else {
+        bail!("--work {}: the path is not UTF-8; choose a work directory whose path is", crate::support::text::path(work));
+    };
+    if let Some(c) = text.chars().find(|c| c.is_whitespace() || c.is_control() || ['$', '#', '"', '\'', '\\', '`', '*', '?', '[', ']'].contains(c)) {
+        bail!(
+            "--work {}: the path holds {:?}, which configure and make cannot build in (a space makes autoconf's compiler check fail); choose a work directory whose path has only letters, digits and / . _ - + , : @ %",
+            crate::support::text::path(work),
+            c
+        );
     }
     Ok(())
 }
@@ -688,6 +708,22 @@ mod tests {
         assert!(e.contains("this is a file, not a directory"), "{e}");
         let e = check_out_dir(&file.join("sub")).unwrap_err().to_string();
         assert!(e.contains("is a file"), "{e}");
+    }
+
+    #[test]
+    fn a_work_path_configure_cannot_build_in_is_refused() {
+        let t = tempfile::tempdir().unwrap();
+        for bad in ["my work", "a$b", "tab\there", "q\"x", "star*"] {
+            let err = check_work_path(&t.path().join(bad).join("w")).unwrap_err().to_string();
+            assert!(err.starts_with("--work ") && err.contains("choose a work directory"), "{bad}: {err}");
+        }
+        // A symbolic link's spelling is not what counts: where it leads is.
+        std::fs::create_dir(t.path().join("with space")).unwrap();
+        std::os::unix::fs::symlink(t.path().join("with space"), t.path().join("plain")).unwrap();
+        assert!(check_work_path(&t.path().join("plain/w")).is_err(), "a link to a path with a space");
+        for good in ["work", "kea-2.6.5_build+1,v:2@x%y", "~user.dir"] {
+            check_work_path(&t.path().join(good)).unwrap();
+        }
     }
 
     #[test]
