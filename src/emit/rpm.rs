@@ -15,10 +15,10 @@
 //! Reproducibility: every file and directory gets `spec.mtime`, owner `root:root` (the group
 //! the spec names, if any), the spec's mode, symbolic links 0777; `BUILDTIME` is `spec.mtime`
 //! (set, never clamped), the build host the fixed [`BUILD_HOST`], and the compressors' output
-//! depends on the input only (zstd's workers and xz's fixed blocks, as for the `.deb`).
+//! depends on the input only (xz's fixed blocks, as for the `.deb`; zstd single-threaded).
 
 use super::rpm_header::signature_header;
-use super::tarball::{Compressor, worker_threads};
+use super::tarball::Compressor;
 use crate::plan::spec::{Compression, FileRole, Op, PackageSpec, Source};
 use crate::support::digest::hex;
 use anyhow::{Context, Result, bail, ensure};
@@ -212,7 +212,7 @@ fn pad4(len: u64) -> usize {
 /// read once, in pieces, its SHA-256 taken on the way.
 fn write_payload(rows: &[Row<'_>], mtime: u32, compression: Compression, file: &mut std::fs::File) -> Result<(Vec<Written>, Archive)> {
     let compressed = Hashing::new(std::io::BufWriter::with_capacity(1 << 16, file));
-    let mut cpio = Hashing::new(Compressor::with_zstd_workers(compression, compressed, worker_threads())?);
+    let mut cpio = Hashing::new(Compressor::new(compression, compressed)?);
     let mut written = Vec::with_capacity(rows.len());
     let mut buf = vec![0u8; 1 << 16];
     for (i, row) in rows.iter().enumerate() {
@@ -619,23 +619,6 @@ mod tests {
     }
 
     #[test]
-    fn zstd_output_does_not_depend_on_the_thread_count() {
-        // The rpm payload's zstd runs with one worker per CPU (Compressor::with_zstd_workers):
-        // zstd's output with workers depends on the input and level only, not on how many.
-        let data: Vec<u8> = (0..6_000_000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8 & 0x3f).collect();
-        let compress = |workers: u32| {
-            let mut e = zstd::stream::Encoder::new(Vec::new(), 19).unwrap();
-            e.multithread(workers).unwrap();
-            std::io::Write::write_all(&mut e, &data).unwrap();
-            e.finish().unwrap()
-        };
-        let one = compress(1);
-        for workers in [2, 3, 8] {
-            assert!(compress(workers) == one, "{workers} workers wrote other bytes than 1");
-        }
-    }
-
-    #[test]
     fn rpm_reads_every_compression() {
         for (c, tag) in [(Compression::Zstd, "zstd"), (Compression::Xz, "xz"), (Compression::Gzip, "gzip"), (Compression::None, "")] {
             let (tmp, spec) = sample_spec(Format::Rpm, c);
@@ -831,13 +814,13 @@ mod tests {
             theirs.decompress_payload().unwrap();
             assert!(ours.payload == theirs.payload, "{c:?}: the cpio archives differ");
             // The compressed payload is the crate's archive compressed in one go: the crate
-            // flushes zstd after every file, runs xz in one block on one thread and names no
-            // system in its gzip header, while keapack's zstd and xz run on every CPU (their
-            // output does not depend on how many) and its gzip is `gzip -9n`'s.
+            // runs zstd on several workers, xz in one block on one thread and names no system
+            // in its gzip header, while keapack's zstd runs single-threaded, its xz on every
+            // CPU in fixed blocks (the output does not depend on how many) and its gzip is
+            // `gzip -9n`'s.
             let plain = match c {
                 Compression::Zstd => {
                     let mut e = zstd::stream::Encoder::new(Vec::new(), 19).unwrap();
-                    e.multithread(3).unwrap();
                     e.write_all(&theirs.payload).unwrap();
                     e.finish().unwrap()
                 }

@@ -160,8 +160,9 @@ fn xz_encoder_blocks<W: Write>(out: W, threads: u32, block_size: u64) -> io::Res
 /// Levels: gzip 9 (no name, mtime 0), xz 6 (xz's and dpkg-deb's default; 8 MiB dictionary),
 /// zstd 19. xz runs liblzma's multithreaded encoder with a fixed block size: blocks are
 /// compressed independently, so the output depends on the input and the block size only, never
-/// on how many threads did the work (a test pins this). gzip is single-threaded, and so is
-/// zstd unless workers are asked for.
+/// on how many threads did the work (a test pins this). gzip and zstd are single-threaded: zstd's
+/// own multithreaded mode gains nothing below its job size (32 MiB at level 19) and holds
+/// several jobs' input and output in memory above it; packages written in parallel use the CPUs.
 pub(crate) enum Compressor<W: Write> {
     None(W),
     Gzip(flate2::write::GzEncoder<W>),
@@ -171,24 +172,11 @@ pub(crate) enum Compressor<W: Write> {
 
 impl<W: Write> Compressor<W> {
     pub fn new(c: Compression, out: W) -> io::Result<Self> {
-        Self::with_zstd_workers(c, out, 0)
-    }
-
-    /// As [`Compressor::new`], with zstd in its multithreaded mode when `zstd_workers` is not 0
-    /// (the rpm payload's). That mode writes other bytes than the single-threaded one, but the
-    /// same bytes for any number of workers (a test pins this).
-    pub fn with_zstd_workers(c: Compression, out: W, zstd_workers: u32) -> io::Result<Self> {
         Ok(match c {
             Compression::None => Compressor::None(out),
             Compression::Gzip => Compressor::Gzip(gzip_writer(out)),
             Compression::Xz => Compressor::Xz(xz_encoder(out, worker_threads())?),
-            Compression::Zstd => {
-                let mut e = zstd::Encoder::new(out, 19)?;
-                if zstd_workers > 0 {
-                    e.multithread(zstd_workers)?;
-                }
-                Compressor::Zstd(e)
-            }
+            Compression::Zstd => Compressor::Zstd(zstd::Encoder::new(out, 19)?),
         })
     }
 
