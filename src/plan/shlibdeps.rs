@@ -422,19 +422,30 @@ fn aliases(path: &Path, sysroot: &Path) -> Vec<PathBuf> {
     out
 }
 
-/// Which packages own the file, by `dpkg-query -S` (`libc6:amd64: /lib/…/libc.so.6`).
+/// Which packages own the file, by `dpkg-query -S` (`libc6:amd64: /lib/…/libc.so.6`) of all
+/// its aliases at once, the first alias dpkg knows winning. Answers are kept for the process:
+/// the same libraries come up for every package and target, and each `dpkg-query` reads dpkg's
+/// whole file list.
 fn dpkg_owner(path: &Path, sysroot: &Path, admindir: &Path) -> Option<Vec<String>> {
-    aliases(path, sysroot).into_iter().find_map(|alias| {
-        let out = Command::new("dpkg-query").arg(format!("--admindir={}", admindir.display())).arg("-S").arg(&alias).env("LC_ALL", "C").output().ok()?;
-        if !out.status.success() {
-            return None;
-        }
-        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    type Owners = std::collections::HashMap<(PathBuf, PathBuf, PathBuf), Option<Vec<String>>>;
+    static KNOWN: std::sync::OnceLock<std::sync::Mutex<Owners>> = std::sync::OnceLock::new();
+    let key = (admindir.to_path_buf(), sysroot.to_path_buf(), path.to_path_buf());
+    let known = KNOWN.get_or_init(Default::default);
+    if let Some(hit) = known.lock().unwrap_or_else(|p| p.into_inner()).get(&key) {
+        return hit.clone();
+    }
+    let aliases = aliases(path, sysroot);
+    // Exit status 1 when some alias is unknown; the known ones are printed all the same.
+    let out = Command::new("dpkg-query").arg(format!("--admindir={}", admindir.display())).arg("-S").args(&aliases).env("LC_ALL", "C").output().ok();
+    let text = out.map(|o| String::from_utf8_lossy(&o.stdout).into_owned()).unwrap_or_default();
+    let owners = aliases.iter().find_map(|alias| {
         let wanted = format!(": {}", alias.display());
         let line = text.lines().find(|l| !l.starts_with("diversion by") && l.ends_with(&wanted))?;
         let owners = &line[..line.len() - wanted.len()];
-        Some(owners.split(", ").map(|s| s.trim().to_string()).collect())
-    })
+        Some(owners.split(", ").map(|s| s.trim().to_string()).collect::<Vec<_>>())
+    });
+    known.lock().unwrap_or_else(|p| p.into_inner()).insert(key, owners.clone());
+    owners
 }
 
 #[cfg(test)]
