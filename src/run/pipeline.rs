@@ -577,7 +577,7 @@ pub(super) fn write_record(plan: &RunPlan, builds: &[Build], outputs: Vec<record
             template_overrides: record::template_overrides(req.templates_dir.as_deref(), &Templates::builtin_names())?,
         },
         outputs,
-        verification: verification.map(|v| v.iter().map(|e| serde_json::Value::Object(e.as_json())).collect()),
+        verification: verification.map(|v| v.iter().map(|e| serde_json::Value::Object(e.record_json())).collect()),
     };
     let name = record::file_name(&plan.package.name, &tree.version.to_string(), &plan.package.revision);
     let json = record.to_json();

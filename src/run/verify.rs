@@ -136,6 +136,23 @@ impl Verification {
         }
     }
 
+    /// The build record's entry: the evidence without the times, which differ from run to run
+    /// (the `load-verified` event keeps them), so that a record with verification is the same
+    /// bytes when the same packages are verified again.
+    pub(crate) fn record_json(&self) -> serde_json::Map<String, Value> {
+        let mut m = self.as_json();
+        m.remove("timings");
+        m.remove("seconds");
+        if let Some(Value::Array(daemons)) = m.get_mut("daemons") {
+            for d in daemons.iter_mut().filter_map(Value::as_object_mut) {
+                for k in ["start-seconds", "commands-seconds", "seconds"] {
+                    d.remove(k);
+                }
+            }
+        }
+        m
+    }
+
     /// One line for a person: verified against what, or why not.
     pub(crate) fn summary(&self) -> String {
         if !self.verified {
@@ -824,6 +841,39 @@ fn log_tail(text: &str) -> Vec<String> {
 
 #[cfg(test)]
 mod tests {
+    /// The record's entry is the evidence without the times; the event's has them.
+    #[test]
+    fn the_record_entry_leaves_the_times_out() {
+        let d = super::DaemonEvidence {
+            daemon: "kea-dhcp4".into(), version: "2.2.0".into(), package: "kea-dhcp4-server 2.2.0-6".into(),
+            unit: "kea-dhcp4-server.service".into(), user: "_kea".into(), log_lines: vec!["HOOKS_LIBRARY_LOADED x".into()],
+            commands: vec!["reservation-add".into()], socket: "/run/kea/kea4-ctrl-socket".into(),
+            start_seconds: 0.1, commands_seconds: 0.01, seconds: 0.2,
+        };
+        let v = super::Verification {
+            target: "debian-12-amd64".into(), verified: true, not_verified: None, root: Some("bookworm-amd64-x".into()),
+            runtime: "Debian 12".into(), packages: vec!["a.deb".into()], daemons: vec![d],
+            timings: [("root".to_string(), 0.5)].into_iter().collect(), seconds: 1.8,
+        };
+        let event = serde_json::Value::Object(v.as_json());
+        let record = serde_json::Value::Object(v.record_json());
+        assert_eq!(event["timings"]["root"], 0.5);
+        assert_eq!(event["daemons"][0]["start-seconds"], 0.1);
+        for k in ["timings", "seconds"] {
+            assert!(record.get(k).is_none(), "{record:#}");
+        }
+        for k in ["start-seconds", "commands-seconds", "seconds"] {
+            assert!(record["daemons"][0].get(k).is_none(), "{record:#}");
+        }
+        // Everything else is kept as the event has it.
+        for k in ["target", "verified", "root", "runtime", "packages"] {
+            assert_eq!(record[k], event[k], "{k}");
+        }
+        for k in ["daemon", "version", "package", "unit", "user", "log-lines", "commands", "socket"] {
+            assert_eq!(record["daemons"][0][k], event["daemons"][0][k], "{k}");
+        }
+    }
+
     /// A handed package whose `Package:` would climb out of the root's /usr/share/doc is
     /// refused with its name and the rule, before anything there is read.
     #[test]
