@@ -262,3 +262,43 @@ fn two_concurrent_runs_of_one_identity_share_one_entry() {
     assert_eq!(statuses, ["hit", "miss"], "one built, the other waited and reused it");
     assert_eq!(listing(&p.out("a")), listing(&p.out("b")));
 }
+
+/// `keapack cache list` shows the release roots beside the build entries, and `prune --all`
+/// removes them, but not one a running build holds (its `<key>.use` lock, held here by flock).
+#[test]
+fn roots_are_listed_and_pruned_beside_the_build_entries() {
+    let tmp = tempfile::tempdir().unwrap();
+    let roots = tmp.path().join("keapack/roots");
+    for key in ["bookworm-amd64-0123456789ab", "trixie-amd64-ba9876543210"] {
+        std::fs::create_dir_all(roots.join(key).join("etc")).unwrap();
+        std::fs::write(roots.join(key).join("etc/os-release"), "PRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\n").unwrap();
+        std::fs::write(roots.join(key).join("etc/keapack-root"), "recipe 1\n").unwrap();
+    }
+    let cache = |args: &[&str]| {
+        let out = run(keapack().arg("cache").args(args).env("XDG_CACHE_HOME", tmp.path()));
+        assert!(out.status.success(), "cache {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        (String::from_utf8(out.stdout).unwrap(), String::from_utf8(out.stderr).unwrap())
+    };
+    let (list, _) = cache(&["list"]);
+    assert!(list.contains("is empty"), "no build entries: {list}");
+    assert!(list.contains("root bookworm-amd64-0123456789ab") && list.contains("Debian GNU/Linux 12 (bookworm)") && list.contains("2 roots"), "{list}");
+
+    // A build using the trixie root holds its lock shared; flock(1) stands in for it.
+    let mut holder = Command::new("flock")
+        .args(["--shared", "--close"])
+        .arg(roots.join("trixie-amd64-ba9876543210.use"))
+        .args(["sleep", "30"])
+        .spawn()
+        .expect("flock (util-linux) runs");
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let (pruned, warnings) = cache(&["prune", "--all"]);
+    assert!(pruned.contains("removed root bookworm-amd64-0123456789ab"), "{pruned}");
+    assert!(warnings.contains("kept root trixie-amd64-ba9876543210"), "{warnings}");
+    assert!(!roots.join("bookworm-amd64-0123456789ab").exists() && roots.join("trixie-amd64-ba9876543210").exists());
+    let _ = holder.kill();
+    let _ = holder.wait();
+    let (pruned, _) = cache(&["prune", "--all"]);
+    assert!(pruned.contains("removed root trixie-amd64-ba9876543210"), "once let go: {pruned}");
+    let (list, _) = cache(&["list"]);
+    assert!(!list.contains("root "), "{list}");
+}

@@ -208,17 +208,120 @@ pub(crate) fn check_host_can_use_roots() -> Result<()> {
     Ok(())
 }
 
+/// A cached root being used, and the shared hold on its `<key>.use` lock that keeps
+/// `keapack cache prune` from removing it meanwhile (held until dropped).
+pub(crate) struct RootInUse {
+    path: PathBuf,
+    _hold: fs::File,
+}
+
+impl RootInUse {
+    pub(crate) fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
 /// The finished root for `spec`: from the cache, or made now (under a lock; made in a
-/// directory of its own, renamed into place when complete).
-pub(crate) fn ensure(spec: &RootSpec, runner: &mut Runner) -> Result<PathBuf> {
+/// directory of its own, renamed into place when complete), held in use until the returned
+/// value is dropped.
+pub(crate) fn ensure(spec: &RootSpec, runner: &mut Runner) -> Result<RootInUse> {
     let dir = cache_dir();
-    let aside = crate::support::aside::Aside::lock(&dir, &spec.key(), remove_root).with_context(|| format!("cannot use the root cache {}", dir.display()))?;
+    let key = spec.key();
+    let aside = crate::support::aside::Aside::lock(&dir, &key, remove_root).with_context(|| format!("cannot use the root cache {}", dir.display()))?;
     let done = aside.done();
     // A root made with other apt sources (the profile's [build-root] changed since) is made again.
-    if done.join(MADE_FROM).is_file() && fs::read_to_string(done.join("etc/apt/sources.list")).is_ok_and(|s| s == spec.sources()) {
-        return Ok(done.to_path_buf());
+    let path = if done.join(MADE_FROM).is_file() && fs::read_to_string(done.join("etc/apt/sources.list")).is_ok_and(|s| s == spec.sources()) {
+        done.to_path_buf()
+    } else {
+        aside.make(|partial| make(spec, partial, runner))?.to_path_buf()
+    };
+    // Held before the maker's lock is let go, so a prune never finds the root free between them.
+    let hold = crate::support::lockfile::shared(&dir.join(format!("{key}.use")))?;
+    Ok(RootInUse { path, _hold: hold })
+}
+
+/// A root in the cache, for `keapack cache`.
+#[derive(Debug, Clone)]
+pub(crate) struct CachedRoot {
+    pub key: String,
+    /// The root's `PRETTY_NAME`.
+    pub os: String,
+    /// When it was finished (seconds since 1970), from its marker file.
+    pub made: u64,
+    /// Bytes of its files (apparent sizes; links not followed).
+    pub size: u64,
+}
+
+/// The finished roots in `base` (the cache directory), oldest first.
+pub(crate) fn cached_roots(base: &Path) -> Result<Vec<CachedRoot>> {
+    let mut out = Vec::new();
+    let Ok(rd) = fs::read_dir(base) else { return Ok(out) };
+    for e in rd.flatten() {
+        let key = e.file_name().to_string_lossy().into_owned();
+        let path = e.path();
+        if key.starts_with('.') || !fs::symlink_metadata(&path).is_ok_and(|m| m.is_dir()) {
+            continue;
+        }
+        let Ok(marker) = fs::symlink_metadata(path.join(MADE_FROM)) else { continue };
+        let made = marker.modified().ok().and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok()).map_or(0, |d| d.as_secs());
+        out.push(CachedRoot { os: pretty_name(&path), made, size: tree_size(&path), key });
     }
-    Ok(aside.make(|partial| make(spec, partial, runner))?.to_path_buf())
+    out.sort_by(|a, b| (a.made, &a.key).cmp(&(b.made, &b.key)));
+    Ok(out)
+}
+
+/// Apparent bytes of the files under `dir`, links not followed, on its file system only.
+fn tree_size(dir: &Path) -> u64 {
+    use std::os::unix::fs::MetadataExt;
+    let dev = fs::symlink_metadata(dir).map_or(0, |m| m.dev());
+    let mut total = 0;
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(d) = todo.pop() {
+        let Ok(rd) = fs::read_dir(&d) else { continue };
+        for e in rd.flatten() {
+            let Ok(m) = e.metadata() else { continue };
+            if m.is_dir() && m.dev() == dev {
+                todo.push(e.path());
+            } else if m.is_file() {
+                total += m.len();
+            }
+        }
+    }
+    total
+}
+
+/// What pruning the roots did.
+#[derive(Debug, Default)]
+pub(crate) struct RootsPruned {
+    pub removed: Vec<CachedRoot>,
+    /// Roots a running build or verification holds.
+    pub in_use: Vec<String>,
+}
+
+/// Remove the roots in `base` that are older than `older_than` seconds (at `now`), or all of
+/// them; a root being made or used (its locks held) is left alone.
+pub(crate) fn prune_cached(base: &Path, older_than: Option<u64>, all: bool, now: u64) -> Result<RootsPruned> {
+    let mut out = RootsPruned::default();
+    for r in cached_roots(base)? {
+        if !(all || older_than.is_some_and(|age| now.saturating_sub(r.made) > age)) {
+            continue;
+        }
+        let lock = crate::support::lockfile::try_now(&base.join(format!("{}.lock", r.key)))?;
+        let hold = match lock {
+            Some(_) => crate::support::lockfile::try_now(&base.join(format!("{}.use", r.key)))?,
+            None => None,
+        };
+        if lock.is_none() || hold.is_none() {
+            out.in_use.push(r.key.clone());
+            continue;
+        }
+        // Renamed away first, so a half-removed root never looks finished.
+        let doomed = base.join(format!(".{}.removing", r.key));
+        fs::rename(base.join(&r.key), &doomed).with_context(|| format!("cannot remove the root {}", base.join(&r.key).display()))?;
+        remove_root(&doomed)?;
+        out.removed.push(r);
+    }
+    Ok(out)
 }
 
 /// What installs the build prerequisites in a root: the package names are its arguments.
@@ -310,6 +413,50 @@ pub(crate) fn root_env() -> Vec<(String, OsString)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A finished root as `make` leaves it, for the cache commands: the marker and os-release.
+    fn fake_root(base: &Path, key: &str, made: u64) {
+        let r = base.join(key);
+        fs::create_dir_all(r.join("etc")).unwrap();
+        fs::write(r.join("etc/os-release"), "PRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\n").unwrap();
+        fs::write(r.join("usr-file"), vec![0u8; 1000]).unwrap();
+        fs::write(r.join(MADE_FROM), "recipe 1\n").unwrap();
+        let t = std::time::UNIX_EPOCH + std::time::Duration::from_secs(made);
+        fs::File::options().write(true).open(r.join(MADE_FROM)).unwrap().set_modified(t).unwrap();
+    }
+
+    /// Roots are listed oldest first, pruned by age or all, and one being used or made is kept.
+    #[test]
+    fn cached_roots_are_listed_and_pruned_unless_in_use() {
+        let tmp = tempfile::tempdir().unwrap();
+        let base = tmp.path();
+        let day = 86_400;
+        fake_root(base, "bookworm-amd64-new", 100 * day);
+        fake_root(base, "bookworm-amd64-old", 10 * day);
+        fake_root(base, "trixie-amd64-used", 5 * day);
+        fake_root(base, "bullseye-amd64-making", 4 * day);
+        fs::create_dir_all(base.join(".trixie-amd64-x.partial/etc")).unwrap();
+        let roots = cached_roots(base).unwrap();
+        let keys: Vec<&str> = roots.iter().map(|r| r.key.as_str()).collect();
+        assert_eq!(keys, ["bullseye-amd64-making", "trixie-amd64-used", "bookworm-amd64-old", "bookworm-amd64-new"], "oldest first; partial ones are not roots");
+        assert_eq!(roots[0].os, "Debian GNU/Linux 12 (bookworm)");
+        assert!(roots[0].size >= 1000, "{roots:?}");
+
+        let _used = crate::support::lockfile::shared(&base.join("trixie-amd64-used.use")).unwrap();
+        let _making = crate::support::lockfile::try_now(&base.join("bullseye-amd64-making.lock")).unwrap().unwrap();
+        let pruned = prune_cached(base, Some(50 * day), false, 101 * day).unwrap();
+        let removed: Vec<&str> = pruned.removed.iter().map(|r| r.key.as_str()).collect();
+        assert_eq!(removed, ["bookworm-amd64-old"], "older than 50 days, and not in use");
+        assert_eq!(pruned.in_use, ["bullseye-amd64-making", "trixie-amd64-used"]);
+        assert!(!base.join("bookworm-amd64-old").exists() && base.join("trixie-amd64-used/etc").exists());
+
+        let pruned = prune_cached(base, None, true, 101 * day).unwrap();
+        assert_eq!(pruned.removed.iter().map(|r| r.key.as_str()).collect::<Vec<_>>(), ["bookworm-amd64-new"]);
+        drop(_used);
+        let pruned = prune_cached(base, None, true, 101 * day).unwrap();
+        assert_eq!(pruned.removed.iter().map(|r| r.key.as_str()).collect::<Vec<_>>(), ["trixie-amd64-used"], "free once let go");
+        assert!(!base.join(".trixie-amd64-used.removing").exists(), "nothing left aside");
+    }
 
     /// Debian's recipe as `packaging/families/deb.toml` gives it.
     fn debian_recipe() -> RootRecipe {

@@ -132,6 +132,8 @@ pub(super) struct Build<'a> {
     pub(super) env: &'a crate::run::request::Environment,
     /// The root it ran in (`None`: this host).
     pub(super) root: Option<PathBuf>,
+    /// The root's hold, so that no prune removes it while the run packages from it.
+    _root_in_use: Option<crate::build::root::RootInUse>,
     pub(super) prepared: Prepared,
     pub(super) staged: Staged,
     pub(super) runner: Runner,
@@ -151,14 +153,15 @@ pub(super) fn build_in<'a>(plan: &RunPlan, env: &'a crate::run::request::Environ
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     clear_step_logs(&dir.join("logs"));
     let mut runner = Runner::new(&dir.join("logs"), Vec::new(), listener.clone())?;
-    let root = match &env.root {
+    let root_in_use = match &env.root {
         Some(spec) => {
             let root = crate::build::root::ensure(spec, &mut runner)?;
-            runner.note(&format!("building {} in a {} root: {}", env.targets.iter().map(Target::id).collect::<Vec<_>>().join(", "), spec.codename, root.display()));
+            runner.note(&format!("building {} in a {} root: {}", env.targets.iter().map(Target::id).collect::<Vec<_>>().join(", "), spec.codename, root.path().display()));
             Some(root)
         }
         None => None,
     };
+    let root = root_in_use.as_ref().map(|r| r.path().to_path_buf());
     for log in ["cache.log", "tree.log"] {
         let _ = std::fs::remove_file(dir.join("logs").join(log));
     }
@@ -214,7 +217,7 @@ pub(super) fn build_in<'a>(plan: &RunPlan, env: &'a crate::run::request::Environ
     };
     drop(slot);
     let runner_env = command_env(&staged.env, env.root.is_some());
-    Ok(Build { env, root, prepared, staged, runner, runner_env })
+    Ok(Build { env, root, _root_in_use: root_in_use, prepared, staged, runner, runner_env })
 }
 
 /// Remove an earlier run's step logs (`NN-<step>.log`), so that `logs/` shows this run's steps

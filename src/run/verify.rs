@@ -319,7 +319,8 @@ pub(crate) fn verify(req: &Request, runner: &mut Runner) -> Result<Verification>
         return Ok(Verification::skipped(req, &runtime, format!("profile {} says how no root of its release is made (no [build-root])", target.profile.id)));
     };
     spec.keep_lists = true;
-    let cached = crate::build::root::ensure(&spec, runner).with_context(|| format!("cannot make the {} root to verify {id}'s packages in", spec.codename))?;
+    let in_use = crate::build::root::ensure(&spec, runner).with_context(|| format!("cannot make the {} root to verify {id}'s packages in", spec.codename))?;
+    let cached = in_use.path();
     let root = req.dir.join("root");
     // A fresh copy of the cached root with the packages in it: their paths inside it.
     let place = || -> Result<Vec<String>> {

@@ -46,6 +46,24 @@ pub(crate) fn wait_telling(path: &Path, waiting: impl FnOnce()) -> Result<fs::Fi
     }
 }
 
+/// A shared hold on the lock at `path`: any number of holders at once, none while another
+/// process holds it with [`try_now`] or [`wait`] (waiting for that one, as [`wait`] does).
+pub(crate) fn shared(path: &Path) -> Result<fs::File> {
+    let file = open(path)?;
+    loop {
+        // SAFETY: flock on a file descriptor we own.
+        if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_SH | libc::LOCK_NB) } == 0 {
+            return Ok(file);
+        }
+        let e = std::io::Error::last_os_error();
+        if e.raw_os_error() != Some(libc::EWOULDBLOCK) {
+            return Err(e).with_context(|| format!("cannot lock {}", path.display()));
+        }
+        crate::support::interrupt::check()?;
+        std::thread::sleep(POLL);
+    }
+}
+
 /// The lock at `path` if no one holds it; `None` when another process does.
 pub(crate) fn try_now(path: &Path) -> Result<Option<fs::File>> {
     let file = open(path)?;
@@ -62,6 +80,20 @@ pub(crate) fn try_now(path: &Path) -> Result<Option<fs::File>> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn shared_holds_keep_the_exclusive_lock_away_and_each_other_not() {
+        let tmp = tempfile::tempdir().unwrap();
+        let p = tmp.path().join("x.use");
+        let a = super::shared(&p).unwrap();
+        let b = super::shared(&p).unwrap();
+        assert!(super::try_now(&p).unwrap().is_none(), "held shared: no exclusive lock");
+        drop(a);
+        assert!(super::try_now(&p).unwrap().is_none(), "still held by one");
+        drop(b);
+        let ex = super::try_now(&p).unwrap().expect("free once every holder let go");
+        drop(ex);
+    }
+
     #[test]
     fn a_held_lock_is_not_taken_again_until_dropped() {
         let tmp = tempfile::tempdir().unwrap();
